@@ -1,0 +1,106 @@
+/**
+ * The small async key-value contract that trie nodes and log hashes live
+ * behind (PROTOCOL.md section 7), with two backends: in memory, and any
+ * LevelDB handle shaped like classic-level's. The package itself never opens
+ * files: the caller hands in the database, so this module stays browser-safe.
+ */
+import { bytesKey, compareBytes, concatBytes, copyBytes } from './bytes.js';
+
+/** One write in an atomic batch. */
+export type BatchOp =
+  | { type: 'put'; key: Uint8Array; value: Uint8Array }
+  | { type: 'del'; key: Uint8Array };
+
+/** A half-open key range `[gte, lt)` in byte order. */
+export interface KeyRange {
+  gte: Uint8Array;
+  lt: Uint8Array;
+}
+
+/** Async byte-keyed store. `batch` must be atomic: all of it lands, or none. */
+export interface KVStore {
+  get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  batch(ops: readonly BatchOp[]): Promise<void>;
+  /** Entries in `range`, ascending by key. */
+  entries(range: KeyRange): AsyncIterable<[Uint8Array, Uint8Array]>;
+}
+
+/** An in-memory {@link KVStore} (tests, benchmarks, browsers). */
+export function createMemoryStore(): KVStore & { readonly size: number } {
+  const map = new Map<string, [Uint8Array, Uint8Array]>();
+  return {
+    get size() {
+      return map.size;
+    },
+    async get(key) {
+      return map.get(bytesKey(key))?.[1];
+    },
+    async batch(ops) {
+      // Copy values so that later mutation by the caller cannot reach into the store.
+      for (const op of ops) {
+        const k = bytesKey(op.key);
+        if (op.type === 'put') map.set(k, [copyBytes(op.key), copyBytes(op.value)]);
+        else map.delete(k);
+      }
+    },
+    async *entries(range) {
+      const hits: [Uint8Array, Uint8Array][] = [];
+      for (const e of map.values()) {
+        if (compareBytes(e[0], range.gte) >= 0 && compareBytes(e[0], range.lt) < 0) hits.push(e);
+      }
+      hits.sort((a, b) => compareBytes(a[0], b[0]));
+      yield* hits;
+    },
+  };
+}
+
+/**
+ * The part of a classic-level (abstract-level 3) database this package uses,
+ * opened with `{ keyEncoding: 'view', valueEncoding: 'view' }`.
+ */
+export interface LevelLike {
+  get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  batch(
+    ops: Array<{ type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array }>,
+  ): Promise<void>;
+  iterator(opts: { gte: Uint8Array; lt: Uint8Array }): AsyncIterable<[Uint8Array, Uint8Array]>;
+}
+
+/** Options of {@link createLevelStore}. */
+export interface LevelStoreOpts {
+  /** Namespace prepended to every key, so that several structures share one database. */
+  prefix: Uint8Array;
+}
+
+/** Default {@link LevelStoreOpts}: no namespace. */
+export const defaultLevelStoreOpts: LevelStoreOpts = { prefix: new Uint8Array(0) };
+
+/**
+ * A {@link KVStore} over a classic-level database. LevelDB batches are atomic,
+ * which is what lets a trie commit or a log append land whole or not at all.
+ */
+export function createLevelStore(db: LevelLike, opts: Partial<LevelStoreOpts> = {}): KVStore {
+  const prefix = opts.prefix ?? defaultLevelStoreOpts.prefix;
+  const withPrefix = (k: Uint8Array) => (prefix.length === 0 ? k : concatBytes(prefix, k));
+  return {
+    async get(key) {
+      const v = await db.get(withPrefix(key));
+      return v === undefined ? undefined : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    },
+    async batch(ops) {
+      if (ops.length === 0) return;
+      await db.batch(
+        ops.map((op) =>
+          op.type === 'put'
+            ? { type: 'put' as const, key: withPrefix(op.key), value: op.value }
+            : { type: 'del' as const, key: withPrefix(op.key) },
+        ),
+      );
+    },
+    async *entries(range) {
+      for await (const [k, v] of db.iterator({ gte: withPrefix(range.gte), lt: withPrefix(range.lt) })) {
+        yield [k.subarray(prefix.length), v];
+      }
+    },
+  };
+}

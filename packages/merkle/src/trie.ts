@@ -1,0 +1,761 @@
+/**
+ * Binary Merkle-Patricia state trie (PROTOCOL.md section 7; hashing and
+ * storage layout in docs/PROTOCOL.md "State trie").
+ *
+ * Sparse and path-compressed: a subtree holding one leaf *is* that leaf, so a
+ * leaf sits just below the first bit where its key parts from every other key,
+ * about log2(N) levels down for hashed keys. The working tree lives in memory
+ * as mutable nodes with cached hashes; `commit(version)` writes the nodes that
+ * changed to a {@link KVStore} in one atomic batch, content-addressed by hash,
+ * and records which nodes the new version made stale, so that versions older
+ * than `keepVersions` can be pruned without reference counting.
+ */
+import {
+  bitAt,
+  bytesKey,
+  compareBytes,
+  copyBytes,
+  equalBytes,
+  firstDiffBit,
+  readU64be,
+  u64be,
+} from './bytes.js';
+import { MerkleError } from './errors.js';
+import { type HashFn, sha256Noble, ZERO_HASH } from './hash.js';
+import { createMemoryStore, type BatchOp, type KVStore } from './store.js';
+import { type TrieEntry, type TrieProof, trieLeafHash, trieNodeHash } from './trie-proof.js';
+
+/** Options of {@link createStateTrie}. */
+export interface StateTrieOpts {
+  /** Fixed key length in bytes (1..255). Every key of the trie has exactly this length. */
+  keyBytes: number;
+  /** Where committed nodes live; defaults to a fresh in-memory store. */
+  store: KVStore;
+  /** SHA-256 implementation (the node injects node:crypto's). */
+  hash: HashFn;
+  /** How many most recent committed versions stay readable; older ones are pruned at commit. */
+  keepVersions: number;
+  /**
+   * Depth below which committed nodes are dropped from memory after each
+   * commit (reloaded from the store on demand). `Infinity` keeps the whole
+   * tree resident, which is fastest; a node with millions of entries bounds
+   * memory with, say, 16.
+   */
+  maxCachedDepth: number;
+  /**
+   * Open at this committed version instead of the latest, discarding the
+   * records of later versions (crash recovery: the caller's own commit of that
+   * version did not land).
+   */
+  atVersion?: number;
+}
+
+/** Defaults of {@link StateTrieOpts} (`keyBytes` has none). */
+export const defaultStateTrieOpts: Omit<StateTrieOpts, 'keyBytes' | 'store'> = {
+  hash: sha256Noble,
+  keepVersions: 128,
+  maxCachedDepth: Number.POSITIVE_INFINITY,
+};
+
+/** One operation of a batched {@link StateTrie.apply}. */
+export type TrieOp =
+  | { type: 'put'; key: Uint8Array; value: Uint8Array }
+  | { type: 'del'; key: Uint8Array };
+
+/** Entries under a prefix with the proof that they are all of them. */
+export interface PrefixProof {
+  entries: TrieEntry[];
+  proof: TrieProof;
+}
+
+/** Options of a prefix query. */
+export interface ProvePrefixOpts {
+  /** Refuse (throw `OUT_OF_RANGE`) rather than collect more entries than this. */
+  maxEntries: number;
+}
+
+/** Reads and proofs against one root. */
+export interface TrieReader {
+  readonly keyBytes: number;
+  /** The root these reads answer for. */
+  root(): Uint8Array;
+  get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  /** Inclusion proof if the key is present, else exclusion proof. */
+  prove(key: Uint8Array): Promise<TrieProof>;
+  /** Every entry whose key starts with `prefix`, sorted by key, and the completeness proof. */
+  provePrefix(prefix: Uint8Array, opts?: Partial<ProvePrefixOpts>): Promise<PrefixProof>;
+}
+
+/** The mutable, versioned state trie. */
+export interface StateTrie extends TrieReader {
+  /** Last committed version, or null before the first commit. */
+  readonly version: number | null;
+  put(key: Uint8Array, value: Uint8Array): Promise<void>;
+  /** Removes `key`; resolves to whether it was present. */
+  del(key: Uint8Array): Promise<boolean>;
+  /** Applies operations in order (a later op on the same key wins). */
+  apply(ops: readonly TrieOp[]): Promise<void>;
+  /** Writes the working tree as `version` (default: last + 1) and prunes old versions. */
+  commit(version?: number): Promise<{ version: number; root: Uint8Array }>;
+  /** Root of a committed version still in the window. Throws `PRUNED` or `UNKNOWN_ROOT`. */
+  rootAt(version: number): Promise<Uint8Array>;
+  /** Read-only view of a committed root (from the store; independent of later changes). */
+  at(root: Uint8Array): TrieReader;
+}
+
+// --- in-memory nodes -------------------------------------------------------
+
+interface Leaf {
+  t: 0;
+  key: Uint8Array;
+  value: Uint8Array;
+  hash: Uint8Array | null;
+  /** This exact node is in the store (so changing it makes its hash stale). */
+  stored: boolean;
+}
+interface Branch {
+  t: 1;
+  c: [Node | null, Node | null];
+  hash: Uint8Array | null;
+  stored: boolean;
+}
+/** A committed node not loaded into memory. */
+interface Ref {
+  t: 2;
+  hash: Uint8Array;
+}
+type Node = Leaf | Branch | Ref;
+type Loaded = Leaf | Branch;
+
+/** A slot holding a node: a branch's child, or the root when `parent` is null. */
+interface Slot {
+  parent: Branch | null;
+  side: 0 | 1;
+}
+
+// --- store layout ----------------------------------------------------------
+
+const K_NODE = 0x6e; // 'n' ‖ hash → u64be(createdVersion) ‖ node
+const K_ROOT = 0x72; // 'r' ‖ u64be(version) → root
+const K_STALE = 0x78; // 'x' ‖ u64be(version) ‖ hash → (empty): hash unreachable from `version` on
+const K_META = 0x6d; // 'm' → u64be(latest version)
+
+const key1 = (tag: number, ...parts: Uint8Array[]) => {
+  let n = 1;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  out[0] = tag;
+  let off = 1;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+};
+const META_KEY = new Uint8Array([K_META]);
+const EMPTY = new Uint8Array(0);
+
+function encodeStored(n: Loaded, version: number): Uint8Array {
+  const v = u64be(version);
+  if (n.t === 0) {
+    const out = new Uint8Array(9 + n.key.length + n.value.length);
+    out.set(v, 0);
+    out[8] = 0x00;
+    out.set(n.key, 9);
+    out.set(n.value, 9 + n.key.length);
+    return out;
+  }
+  const [l, r] = n.c;
+  const out = new Uint8Array(10 + (l ? 32 : 0) + (r ? 32 : 0));
+  out.set(v, 0);
+  out[8] = 0x01;
+  out[9] = (l ? 1 : 0) | (r ? 2 : 0);
+  let off = 10;
+  if (l) {
+    out.set(nodeHashOf(l), off);
+    off += 32;
+  }
+  if (r) out.set(nodeHashOf(r), off);
+  return out;
+}
+
+function nodeHashOf(n: Node): Uint8Array {
+  if (n.hash === null) throw new MerkleError('BAD_ARGUMENT', 'hash not computed');
+  return n.hash;
+}
+
+function decodeStored(bytes: Uint8Array, hash: Uint8Array, keyBytes: number): Loaded {
+  const bad = () => new MerkleError('CORRUPT_STORE', 'malformed trie node in store');
+  if (bytes.length < 9) throw bad();
+  if (bytes[8] === 0x00) {
+    if (bytes.length < 9 + keyBytes) throw bad();
+    return {
+      t: 0,
+      key: bytes.slice(9, 9 + keyBytes),
+      value: bytes.slice(9 + keyBytes),
+      hash,
+      stored: true,
+    };
+  }
+  if (bytes[8] !== 0x01 || bytes.length < 10) throw bad();
+  const flags = bytes[9]!;
+  const want = 10 + (flags & 1 ? 32 : 0) + (flags & 2 ? 32 : 0);
+  if (flags === 0 || flags > 3 || bytes.length !== want) throw bad();
+  let off = 10;
+  let l: Ref | null = null;
+  let r: Ref | null = null;
+  if (flags & 1) {
+    l = { t: 2, hash: bytes.slice(off, off + 32) };
+    off += 32;
+  }
+  if (flags & 2) r = { t: 2, hash: bytes.slice(off, off + 32) };
+  return { t: 1, c: [l, r], hash, stored: true };
+}
+
+// --- the trie --------------------------------------------------------------
+
+/**
+ * Opens (or creates) a state trie over `opts.store`, at its latest committed
+ * version or at `opts.atVersion`.
+ */
+export async function createStateTrie(
+  opts: Partial<StateTrieOpts> & Pick<StateTrieOpts, 'keyBytes'>,
+): Promise<StateTrie> {
+  const o: StateTrieOpts = {
+    ...defaultStateTrieOpts,
+    store: opts.store ?? createMemoryStore(),
+    ...stripUndefined(opts),
+    keyBytes: opts.keyBytes,
+  };
+  if (!Number.isInteger(o.keyBytes) || o.keyBytes < 1 || o.keyBytes > 255) {
+    throw new MerkleError('BAD_ARGUMENT', 'keyBytes must be an integer in 1..255');
+  }
+  if (!Number.isInteger(o.keepVersions) || o.keepVersions < 1) {
+    throw new MerkleError('BAD_ARGUMENT', 'keepVersions must be a positive integer');
+  }
+  const trie = new Trie(o);
+  await trie.open(o.atVersion);
+  return trie;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+class Trie implements StateTrie {
+  readonly keyBytes: number;
+  private readonly keyBits: number;
+  private readonly store: KVStore;
+  private readonly hash: HashFn;
+  private readonly opts: StateTrieOpts;
+  private rootNode: Node | null = null;
+  private committed: number | null = null;
+  /** Hashes of stored nodes changed or removed since the last commit. */
+  private removed: Uint8Array[] = [];
+  private lock: Promise<unknown> = Promise.resolve();
+
+  constructor(opts: StateTrieOpts) {
+    this.opts = opts;
+    this.keyBytes = opts.keyBytes;
+    this.keyBits = opts.keyBytes * 8;
+    this.store = opts.store;
+    this.hash = opts.hash;
+  }
+
+  get version(): number | null {
+    return this.committed;
+  }
+
+  async open(atVersion: number | undefined): Promise<void> {
+    const meta = await this.store.get(META_KEY);
+    if (meta === undefined) {
+      if (atVersion !== undefined) throw new MerkleError('UNKNOWN_ROOT', 'empty store');
+      return;
+    }
+    const latest = readU64be(meta, 0);
+    const version = atVersion ?? latest;
+    if (version > latest) throw new MerkleError('UNKNOWN_ROOT', `no version ${version}`);
+    const root = await this.rootAt(version);
+    if (version < latest) {
+      // Forget the versions after `version`: their stale records would otherwise
+      // prune nodes that the versions written next still use.
+      const ops: BatchOp[] = [{ type: 'put', key: META_KEY, value: u64be(version) }];
+      for (const tag of [K_STALE, K_ROOT]) {
+        for await (const [k] of this.store.entries({
+          gte: key1(tag, u64be(version + 1)),
+          lt: key1(tag + 1),
+        })) {
+          ops.push({ type: 'del', key: k });
+        }
+      }
+      await this.store.batch(ops);
+    }
+    this.committed = version;
+    this.rootNode = equalBytes(root, ZERO_HASH) ? null : { t: 2, hash: root };
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  private checkKey(key: Uint8Array): void {
+    if (!(key instanceof Uint8Array) || key.length !== this.keyBytes) {
+      throw new MerkleError('KEY_LENGTH', `key must be ${this.keyBytes} bytes`);
+    }
+  }
+
+  private async load(ref: Ref): Promise<Loaded> {
+    const bytes = await this.store.get(key1(K_NODE, ref.hash));
+    if (bytes === undefined) throw new MerkleError('MISSING_NODE', 'trie node not in store');
+    return decodeStored(bytes, ref.hash, this.keyBytes);
+  }
+
+  /** Loads the Ref in `slot` and puts the loaded node in its place. */
+  private async fill(slot: Slot): Promise<void> {
+    const n = slot.parent ? slot.parent.c[slot.side] : this.rootNode;
+    if (n?.t !== 2) return;
+    const loaded = await this.load(n);
+    if (slot.parent) slot.parent.c[slot.side] = loaded;
+    else this.rootNode = loaded;
+  }
+
+  private dirty(n: Leaf | Branch): void {
+    if (n.stored) {
+      this.removed.push(n.hash!);
+      n.stored = false;
+    }
+    n.hash = null;
+  }
+
+  // --- mutation: each try* either completes synchronously or names the one
+  // unloaded node it needs; the async wrapper loads it and tries again.
+
+  private tryPut(key: Uint8Array, value: Uint8Array): Slot | null {
+    const path: Branch[] = [];
+    let parent: Branch | null = null;
+    let side: 0 | 1 = 0;
+    let n = this.rootNode;
+    let depth = 0;
+    while (n !== null && n.t === 1) {
+      path.push(n);
+      parent = n;
+      side = bitAt(key, depth);
+      n = n.c[side];
+      depth++;
+    }
+    if (n !== null && n.t === 2) return { parent, side };
+    let replacement: Node;
+    if (n === null) {
+      replacement = { t: 0, key: copyBytes(key), value: copyBytes(value), hash: null, stored: false };
+    } else if (equalBytes(n.key, key)) {
+      if (equalBytes(n.value, value)) return null;
+      this.dirty(n);
+      n.value = copyBytes(value);
+      replacement = n;
+    } else {
+      // Split: the old leaf moves down to where the two keys part. It is
+      // rewritten at the next commit so that pruning sees it as live again.
+      const diff = firstDiffBit(n.key, key);
+      const fresh: Leaf = { t: 0, key: copyBytes(key), value: copyBytes(value), hash: null, stored: false };
+      n.stored = false;
+      const fork: Branch = { t: 1, c: [null, null], hash: null, stored: false };
+      fork.c[bitAt(key, diff)] = fresh;
+      fork.c[bitAt(n.key, diff)] = n;
+      let top: Branch = fork;
+      for (let d = diff - 1; d >= depth; d--) {
+        const b: Branch = { t: 1, c: [null, null], hash: null, stored: false };
+        b.c[bitAt(key, d)] = top;
+        top = b;
+      }
+      replacement = top;
+    }
+    for (const b of path) this.dirty(b);
+    if (parent) parent.c[side] = replacement;
+    else this.rootNode = replacement;
+    return null;
+  }
+
+  private tryDel(key: Uint8Array): Slot | boolean {
+    const path: Branch[] = [];
+    let parent: Branch | null = null;
+    let side: 0 | 1 = 0;
+    let n = this.rootNode;
+    let depth = 0;
+    while (n !== null && n.t === 1) {
+      path.push(n);
+      parent = n;
+      side = bitAt(key, depth);
+      n = n.c[side];
+      depth++;
+    }
+    if (n !== null && n.t === 2) return { parent, side };
+    if (n === null || !equalBytes(n.key, key)) return false;
+    // Plan the collapse bottom-up before changing anything: a branch left with
+    // one leaf and an empty side is replaced by that leaf (PROTOCOL.md section 7).
+    let replacement: Leaf | null = null;
+    let keep = path.length; // path[0..keep) survive as branches
+    for (let i = path.length - 1; i >= 0; i--) {
+      const b = path[i]!;
+      const sibSide = flip(bitAt(key, i));
+      const sib = b.c[sibSide];
+      if (replacement === null) {
+        if (sib === null) {
+          keep = i;
+          continue;
+        }
+        if (sib.t === 2) return { parent: b, side: sibSide };
+        if (sib.t === 0) {
+          replacement = sib;
+          keep = i;
+          continue;
+        }
+        break;
+      }
+      if (sib === null) {
+        keep = i;
+        continue;
+      }
+      break;
+    }
+    this.dirty(n);
+    for (let i = path.length - 1; i >= keep; i--) {
+      const b = path[i]!;
+      if (b.stored) this.removed.push(b.hash!);
+      b.stored = false;
+    }
+    if (replacement) replacement.stored = false;
+    for (let i = 0; i < keep; i++) this.dirty(path[i]!);
+    if (keep === 0) this.rootNode = replacement;
+    else path[keep - 1]!.c[bitAt(key, keep - 1)] = replacement;
+    return true;
+  }
+
+  private async putInner(key: Uint8Array, value: Uint8Array): Promise<void> {
+    this.checkKey(key);
+    if (!(value instanceof Uint8Array)) throw new MerkleError('BAD_ARGUMENT', 'value must be bytes');
+    for (let miss = this.tryPut(key, value); miss; miss = this.tryPut(key, value)) {
+      await this.fill(miss);
+    }
+  }
+
+  private async delInner(key: Uint8Array): Promise<boolean> {
+    this.checkKey(key);
+    for (;;) {
+      const r = this.tryDel(key);
+      if (typeof r === 'boolean') return r;
+      await this.fill(r);
+    }
+  }
+
+  put(key: Uint8Array, value: Uint8Array): Promise<void> {
+    return this.serial(() => this.putInner(key, value));
+  }
+
+  del(key: Uint8Array): Promise<boolean> {
+    return this.serial(() => this.delInner(key));
+  }
+
+  apply(ops: readonly TrieOp[]): Promise<void> {
+    return this.serial(async () => {
+      for (const op of ops) {
+        if (op.type === 'put') await this.putInner(op.key, op.value);
+        else if (op.type === 'del') await this.delInner(op.key);
+        else throw new MerkleError('BAD_ARGUMENT', 'unknown op type');
+      }
+    });
+  }
+
+  // --- hashing and commit ----------------------------------------------------
+
+  private hashOf(n: Node | null): Uint8Array {
+    if (n === null) return ZERO_HASH;
+    if (n.hash !== null) return n.hash;
+    if (n.t === 0) return (n.hash = trieLeafHash(n.key, n.value, this.hash));
+    if (n.t === 2) return n.hash;
+    return (n.hash = trieNodeHash(this.hashOf(n.c[0]), this.hashOf(n.c[1]), this.hash));
+  }
+
+  root(): Uint8Array {
+    return this.hashOf(this.rootNode);
+  }
+
+  commit(version?: number): Promise<{ version: number; root: Uint8Array }> {
+    return this.serial(() => this.commitInner(version));
+  }
+
+  private async commitInner(version?: number): Promise<{ version: number; root: Uint8Array }> {
+    const v = version ?? (this.committed === null ? 0 : this.committed + 1);
+    if (!Number.isSafeInteger(v) || v < 0 || (this.committed !== null && v <= this.committed)) {
+      throw new MerkleError('BAD_ARGUMENT', `version ${v} must exceed ${this.committed}`);
+    }
+    const root = this.root();
+    const ops: BatchOp[] = [];
+    const written = new Set<string>();
+    const fresh: Loaded[] = [];
+    const walk = (n: Node | null) => {
+      if (n === null || n.t === 2 || n.stored) return;
+      if (n.t === 1) {
+        walk(n.c[0]);
+        walk(n.c[1]);
+      }
+      ops.push({ type: 'put', key: key1(K_NODE, n.hash!), value: encodeStored(n, v) });
+      written.add(bytesKey(n.hash!));
+      fresh.push(n);
+    };
+    walk(this.rootNode);
+
+    // Nodes stale from `v` on: changed or removed now and not written again.
+    const cutoff = v - this.opts.keepVersions + 1; // versions >= cutoff stay readable
+    const stale = new Map<string, Uint8Array>();
+    for (const h of this.removed) {
+      const k = bytesKey(h);
+      if (!written.has(k) && !equalBytes(h, ZERO_HASH)) stale.set(k, h);
+    }
+    const vb = u64be(v);
+    if (v <= cutoff) {
+      for (const h of stale.values()) ops.push({ type: 'del', key: key1(K_NODE, h) });
+    } else {
+      for (const h of stale.values()) ops.push({ type: 'put', key: key1(K_STALE, vb, h), value: EMPTY });
+    }
+    ops.push({ type: 'put', key: key1(K_ROOT, vb), value: root });
+    ops.push({ type: 'put', key: META_KEY, value: vb });
+    if (cutoff > 0) await this.planPrune(cutoff, written, ops);
+
+    await this.store.batch(ops);
+    for (const n of fresh) n.stored = true;
+    this.removed = [];
+    this.committed = v;
+    if (Number.isFinite(this.opts.maxCachedDepth)) this.evict();
+    return { version: v, root };
+  }
+
+  /** Adds to `ops` the deletions that drop every version below `cutoff`. */
+  private async planPrune(cutoff: number, written: Set<string>, ops: BatchOp[]): Promise<void> {
+    // A node recorded stale at u is needed only by versions < u; it is deleted
+    // once u <= cutoff, unless it was written again at or after u (content
+    // addressing lets a node come back, e.g. a key deleted then re-inserted).
+    for await (const [k] of this.store.entries({
+      gte: key1(K_STALE),
+      lt: key1(K_STALE, u64be(cutoff + 1)),
+    })) {
+      ops.push({ type: 'del', key: k });
+      const u = readU64be(k, 1);
+      const h = k.slice(9, 41);
+      if (written.has(bytesKey(h))) continue;
+      const rec = await this.store.get(key1(K_NODE, h));
+      if (rec !== undefined && readU64be(rec, 0) < u) ops.push({ type: 'del', key: key1(K_NODE, h) });
+    }
+    for await (const [k] of this.store.entries({ gte: key1(K_ROOT), lt: key1(K_ROOT, u64be(cutoff)) })) {
+      ops.push({ type: 'del', key: k });
+    }
+  }
+
+  /** Drops committed nodes deeper than `maxCachedDepth` from memory. */
+  private evict(): void {
+    const max = this.opts.maxCachedDepth;
+    const visit = (b: Branch, depth: number) => {
+      for (const s of [0, 1] as const) {
+        const c = b.c[s];
+        if (c === null || c.t === 2) continue;
+        if (depth + 1 >= max && c.stored) b.c[s] = { t: 2, hash: c.hash! };
+        else if (c.t === 1) visit(c, depth + 1);
+      }
+    };
+    const r = this.rootNode;
+    if (r === null || r.t === 2) return;
+    if (max <= 0 && r.stored) this.rootNode = { t: 2, hash: r.hash! };
+    else if (r.t === 1) visit(r, 0);
+  }
+
+  async rootAt(version: number): Promise<Uint8Array> {
+    if (!Number.isSafeInteger(version) || version < 0) {
+      throw new MerkleError('BAD_ARGUMENT', 'version must be a non-negative integer');
+    }
+    const r = await this.store.get(key1(K_ROOT, u64be(version)));
+    if (r !== undefined) return copyBytes(r);
+    if (this.committed !== null && version < this.committed - this.opts.keepVersions + 1) {
+      throw new MerkleError('PRUNED', `version ${version} is older than the kept window`);
+    }
+    throw new MerkleError('UNKNOWN_ROOT', `no committed version ${version}`);
+  }
+
+  // --- reads -----------------------------------------------------------------
+
+  /** Child of a working-tree branch, loading (and caching) it if needed. */
+  private readonly workingChild = async (b: Branch, side: 0 | 1): Promise<Loaded | null> => {
+    const c = b.c[side];
+    if (c === null || c.t !== 2) return c;
+    const loaded = await this.load(c);
+    if (b.c[side] === c) b.c[side] = loaded;
+    return loaded;
+  };
+
+  private async workingRoot(): Promise<Loaded | null> {
+    const r = this.rootNode;
+    if (r === null || r.t !== 2) return r;
+    const loaded = await this.load(r);
+    if (this.rootNode === r) this.rootNode = loaded;
+    return loaded;
+  }
+
+  private reader(): Reader {
+    this.root(); // proofs need every sibling hash
+    return {
+      keyBytes: this.keyBytes,
+      hash: this.hash,
+      rootNode: () => this.workingRoot(),
+      child: this.workingChild,
+      hashOf: (n) => this.hashOf(n),
+    };
+  }
+
+  get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    this.checkKey(key);
+    return this.serial(() => readGet(this.reader(), key));
+  }
+
+  prove(key: Uint8Array): Promise<TrieProof> {
+    this.checkKey(key);
+    return this.serial(() => readProve(this.reader(), key));
+  }
+
+  provePrefix(prefix: Uint8Array, opts: Partial<ProvePrefixOpts> = {}): Promise<PrefixProof> {
+    checkPrefix(prefix, this.keyBytes);
+    return this.serial(() => readPrefix(this.reader(), prefix, opts));
+  }
+
+  at(root: Uint8Array): TrieReader {
+    if (!(root instanceof Uint8Array) || root.length !== 32) {
+      throw new MerkleError('BAD_ARGUMENT', 'root must be 32 bytes');
+    }
+    const r = copyBytes(root);
+    const load = (n: Node | null): Promise<Loaded | null> | Loaded | null =>
+      n === null || n.t !== 2 ? n : this.load(n);
+    const reader: Reader = {
+      keyBytes: this.keyBytes,
+      hash: this.hash,
+      rootNode: async () => (equalBytes(r, ZERO_HASH) ? null : load({ t: 2, hash: r })),
+      child: async (b, side) => load(b.c[side]),
+      hashOf: (n) => (n === null ? ZERO_HASH : n.hash!),
+    };
+    return {
+      keyBytes: this.keyBytes,
+      root: () => copyBytes(r),
+      get: async (key) => {
+        this.checkKey(key);
+        return readGet(reader, key);
+      },
+      prove: async (key) => {
+        this.checkKey(key);
+        return readProve(reader, key);
+      },
+      provePrefix: async (prefix, opts = {}) => {
+        checkPrefix(prefix, this.keyBytes);
+        return readPrefix(reader, prefix, opts);
+      },
+    };
+  }
+}
+
+const flip = (side: 0 | 1): 0 | 1 => (side ^ 1) as 0 | 1;
+
+function checkPrefix(prefix: Uint8Array, keyBytes: number): void {
+  if (!(prefix instanceof Uint8Array) || prefix.length > keyBytes) {
+    throw new MerkleError('KEY_LENGTH', `prefix must be at most ${keyBytes} bytes`);
+  }
+}
+
+/** What the read algorithms need from a tree: the working one, or a stored root. */
+interface Reader {
+  keyBytes: number;
+  hash: HashFn;
+  rootNode(): Promise<Loaded | null>;
+  child(b: Branch, side: 0 | 1): Promise<Loaded | null>;
+  hashOf(n: Node | null): Uint8Array;
+}
+
+async function readGet(r: Reader, key: Uint8Array): Promise<Uint8Array | undefined> {
+  let n = await r.rootNode();
+  let depth = 0;
+  while (n !== null && n.t === 1) n = await r.child(n, bitAt(key, depth++));
+  return n !== null && equalBytes(n.key, key) ? copyBytes(n.value) : undefined;
+}
+
+async function readProve(r: Reader, key: Uint8Array): Promise<TrieProof> {
+  const siblings: (Uint8Array | null)[] = [];
+  let n = await r.rootNode();
+  let depth = 0;
+  while (n !== null && n.t === 1) {
+    const side = bitAt(key, depth++);
+    const sib = n.c[flip(side)];
+    siblings.push(sib === null ? null : r.hashOf(sib));
+    n = await r.child(n, side);
+  }
+  if (n === null) return { terminal: 'empty', keyBytes: r.keyBytes, siblings };
+  if (equalBytes(n.key, key)) return { terminal: 'leaf', keyBytes: r.keyBytes, siblings };
+  return {
+    terminal: 'other',
+    keyBytes: r.keyBytes,
+    siblings,
+    otherKey: copyBytes(n.key),
+    otherValueHash: r.hash(n.value),
+  };
+}
+
+async function readPrefix(
+  r: Reader,
+  prefix: Uint8Array,
+  opts: Partial<ProvePrefixOpts>,
+): Promise<PrefixProof> {
+  const max = opts.maxEntries ?? Number.POSITIVE_INFINITY;
+  const bits = prefix.length * 8;
+  const siblings: (Uint8Array | null)[] = [];
+  let n = await r.rootNode();
+  let depth = 0;
+  while (n !== null && n.t === 1 && depth < bits) {
+    const side = bitAt(prefix, depth++);
+    const sib = n.c[flip(side)];
+    siblings.push(sib === null ? null : r.hashOf(sib));
+    n = await r.child(n, side);
+  }
+  const keyBytes = r.keyBytes;
+  if (n === null) return { entries: [], proof: { terminal: 'empty', keyBytes, siblings } };
+  if (n.t === 0) {
+    if (compareBytes(n.key.subarray(0, prefix.length), prefix) === 0) {
+      return {
+        entries: [{ key: copyBytes(n.key), value: copyBytes(n.value) }],
+        proof: { terminal: 'leaf', keyBytes, siblings },
+      };
+    }
+    return {
+      entries: [],
+      proof: {
+        terminal: 'other',
+        keyBytes,
+        siblings,
+        otherKey: copyBytes(n.key),
+        otherValueHash: r.hash(n.value),
+      },
+    };
+  }
+  // A branch exactly at the prefix depth: every leaf below it, in key order.
+  const entries: TrieEntry[] = [];
+  const collect = async (b: Loaded | null): Promise<void> => {
+    if (b === null) return;
+    if (b.t === 0) {
+      if (entries.length >= max) {
+        throw new MerkleError('OUT_OF_RANGE', `more than ${max} entries under the prefix`);
+      }
+      entries.push({ key: copyBytes(b.key), value: copyBytes(b.value) });
+      return;
+    }
+    await collect(await r.child(b, 0));
+    await collect(await r.child(b, 1));
+  };
+  await collect(n);
+  return { entries, proof: { terminal: 'subtree', keyBytes, siblings } };
+}

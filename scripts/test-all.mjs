@@ -1,0 +1,55 @@
+// Runs every workspace package's uvu suite one after another, streams its
+// output, and closes with one summary line over all of them, so a reader (or
+// CI) sees at a glance how many tests ran. Exit code is non-zero if any
+// package fails or if no test ran at all.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const dirs = [
+  ...readdirSync(join(root, 'packages')).map((d) => join('packages', d)),
+  'testnet',
+].filter((d) => existsSync(join(root, d, 'package.json')));
+
+const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const failures = [];
+
+for (const dir of dirs) {
+  const pkg = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'));
+  if (!pkg.scripts?.test) continue;
+  process.stdout.write(`\n== ${pkg.name} ==\n`);
+  const code = await new Promise((resolve) => {
+    const child = spawn('pnpm', ['run', '--silent', 'test'], {
+      cwd: join(root, dir),
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, FORCE_COLOR: '0' },
+    });
+    let out = '';
+    child.stdout.on('data', (b) => {
+      out += b;
+      process.stdout.write(b);
+    });
+    child.on('close', (c) => {
+      const text = strip(out);
+      const num = (label) => Number(/\s+(\d+)\s*$/m.exec(text.match(new RegExp(`${label}:\\s+\\d+`, 'g'))?.at(-1) ?? '')?.[1] ?? 0);
+      const total = num('Total');
+      const ok = num('Passed');
+      const skip = num('Skipped');
+      passed += ok;
+      skipped += skip;
+      failed += Math.max(0, total - ok - skip);
+      resolve(c ?? 1);
+    });
+  });
+  if (code !== 0) failures.push(pkg.name);
+}
+
+console.log('');
+if (failures.length > 0) console.log(`failing packages: ${failures.join(', ')}`);
+if (failures.length > 0 && failed === 0) failed = failures.length;
+console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failures.length > 0 || passed === 0 ? 1 : 0);
