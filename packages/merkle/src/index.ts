@@ -1,0 +1,6 @@
+export * from './bytes.js';
+export * from './errors.js';
+export * from './hash.js';
+export * from './store.js';
+export * from './trie-proof.js';
+export * from './trie.js';
