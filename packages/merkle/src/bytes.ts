@@ -135,9 +135,22 @@ export function asciiBytes(s: string): Uint8Array {
   return out;
 }
 
-/** Key for maps and sets keyed by bytes (hex without prefix; JS Map keys need a primitive). */
+/**
+ * Injective string key for maps and sets keyed by bytes (JS Map keys need a
+ * primitive). One char per byte (latin1): much cheaper than hex on hot paths.
+ */
 export function bytesKey(bytes: Uint8Array): string {
+  if (bytes.length <= 4096) return String.fromCharCode.apply(null, bytes as unknown as number[]);
   let s = '';
-  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!];
+  for (let i = 0; i < bytes.length; i += 4096) {
+    s += String.fromCharCode.apply(null, bytes.subarray(i, i + 4096) as unknown as number[]);
+  }
   return s;
+}
+
+/** Inverse of {@link bytesKey}. */
+export function bytesFromKey(key: string): Uint8Array {
+  const out = new Uint8Array(key.length);
+  for (let i = 0; i < key.length; i++) out[i] = key.charCodeAt(i);
+  return out;
 }

@@ -4,7 +4,7 @@
  * LevelDB handle shaped like classic-level's. The package itself never opens
  * files: the caller hands in the database, so this module stays browser-safe.
  */
-import { bytesKey, compareBytes, concatBytes, copyBytes } from './bytes.js';
+import { bytesFromKey, bytesKey, compareBytes, concatBytes } from './bytes.js';
 
 /** One write in an atomic batch. */
 export type BatchOp =
@@ -17,7 +17,12 @@ export interface KeyRange {
   lt: Uint8Array;
 }
 
-/** Async byte-keyed store. `batch` must be atomic: all of it lands, or none. */
+/**
+ * Async byte-keyed store. `batch` must be atomic: all of it lands, or none.
+ * A store may keep the arrays it is handed, so a caller must not modify them
+ * after `batch`; the arrays `get` returns are the caller's to keep but not to
+ * modify (the structures here never do either).
+ */
 export interface KVStore {
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
   batch(ops: readonly BatchOp[]): Promise<void>;
@@ -27,26 +32,26 @@ export interface KVStore {
 
 /** An in-memory {@link KVStore} (tests, benchmarks, browsers). */
 export function createMemoryStore(): KVStore & { readonly size: number } {
-  const map = new Map<string, [Uint8Array, Uint8Array]>();
+  const map = new Map<string, Uint8Array>();
   return {
     get size() {
       return map.size;
     },
     async get(key) {
-      return map.get(bytesKey(key))?.[1];
+      return map.get(bytesKey(key));
     },
     async batch(ops) {
-      // Copy values so that later mutation by the caller cannot reach into the store.
       for (const op of ops) {
-        const k = bytesKey(op.key);
-        if (op.type === 'put') map.set(k, [copyBytes(op.key), copyBytes(op.value)]);
-        else map.delete(k);
+        if (op.type === 'put') map.set(bytesKey(op.key), op.value);
+        else map.delete(bytesKey(op.key));
       }
     },
     async *entries(range) {
+      // Range scans are rare here (pruning): a sort per scan is fine.
       const hits: [Uint8Array, Uint8Array][] = [];
-      for (const e of map.values()) {
-        if (compareBytes(e[0], range.gte) >= 0 && compareBytes(e[0], range.lt) < 0) hits.push(e);
+      for (const [k, v] of map) {
+        const key = bytesFromKey(k);
+        if (compareBytes(key, range.gte) >= 0 && compareBytes(key, range.lt) < 0) hits.push([key, v]);
       }
       hits.sort((a, b) => compareBytes(a[0], b[0]));
       yield* hits;

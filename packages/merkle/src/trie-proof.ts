@@ -114,10 +114,21 @@ function foldUp(
   siblings: readonly (Uint8Array | null)[],
   hash: HashFn,
 ): Uint8Array {
+  // One scratch preimage for the whole walk: verification is hash-bound, and
+  // an allocation per level costs about as much as the hash call itself.
+  const buf = new Uint8Array(65);
+  buf[0] = 0x01;
   let h = bottom;
   for (let d = siblings.length - 1; d >= 0; d--) {
     const s = siblings[d] ?? ZERO_HASH;
-    h = bitAt(path, d) === 0 ? trieNodeHash(h, s, hash) : trieNodeHash(s, h, hash);
+    if (bitAt(path, d) === 0) {
+      buf.set(h, 1);
+      buf.set(s, 33);
+    } else {
+      buf.set(s, 1);
+      buf.set(h, 33);
+    }
+    h = hash(buf);
   }
   return h;
 }

@@ -23,7 +23,7 @@ import {
 import { MerkleError } from './errors.js';
 import { type HashFn, sha256Noble, ZERO_HASH } from './hash.js';
 import { createMemoryStore, type BatchOp, type KVStore } from './store.js';
-import { type TrieEntry, type TrieProof, trieLeafHash, trieNodeHash } from './trie-proof.js';
+import type { TrieEntry, TrieProof } from './trie-proof.js';
 
 /** Options of {@link createStateTrie}. */
 export interface StateTrieOpts {
@@ -155,19 +155,45 @@ const key1 = (tag: number, ...parts: Uint8Array[]) => {
 const META_KEY = new Uint8Array([K_META]);
 const EMPTY = new Uint8Array(0);
 
-function encodeStored(n: Loaded, version: number): Uint8Array {
-  const v = u64be(version);
+/**
+ * Bump allocator for the byte arrays of one commit: one ArrayBuffer per 64 KiB
+ * instead of one per array, which is most of the garbage-collection cost of a
+ * large commit. The arrays live exactly as long as the store keeps them.
+ */
+function slab(): (n: number) => Uint8Array {
+  const CHUNK = 1 << 16;
+  let buf = new Uint8Array(CHUNK);
+  let off = 0;
+  return (n) => {
+    if (n > CHUNK >>> 4) return new Uint8Array(n);
+    if (off + n > CHUNK) {
+      buf = new Uint8Array(CHUNK);
+      off = 0;
+    }
+    off += n;
+    return buf.subarray(off - n, off);
+  };
+}
+
+function nodeKey(hash: Uint8Array, alloc: (n: number) => Uint8Array): Uint8Array {
+  const k = alloc(33);
+  k[0] = K_NODE;
+  k.set(hash, 1);
+  return k;
+}
+
+function encodeStored(n: Loaded, version: Uint8Array, alloc: (n: number) => Uint8Array): Uint8Array {
   if (n.t === 0) {
-    const out = new Uint8Array(9 + n.key.length + n.value.length);
-    out.set(v, 0);
+    const out = alloc(9 + n.key.length + n.value.length);
+    out.set(version, 0);
     out[8] = 0x00;
     out.set(n.key, 9);
     out.set(n.value, 9 + n.key.length);
     return out;
   }
   const [l, r] = n.c;
-  const out = new Uint8Array(10 + (l ? 32 : 0) + (r ? 32 : 0));
-  out.set(v, 0);
+  const out = alloc(10 + (l ? 32 : 0) + (r ? 32 : 0));
+  out.set(version, 0);
   out[8] = 0x01;
   out[9] = (l ? 1 : 0) | (r ? 2 : 0);
   let off = 10;
@@ -262,6 +288,7 @@ class Trie implements StateTrie {
     this.keyBits = opts.keyBytes * 8;
     this.store = opts.store;
     this.hash = opts.hash;
+    this.leafBuf = new Uint8Array(1 + opts.keyBytes + 32);
   }
 
   get version(): number | null {
@@ -434,9 +461,15 @@ class Trie implements StateTrie {
     return true;
   }
 
+  private checkValue(value: Uint8Array): void {
+    if (!(value instanceof Uint8Array)) throw new MerkleError('BAD_ARGUMENT', 'value must be bytes');
+  }
+
+  // The loops below stay synchronous unless a node must come from the store:
+  // a bulk apply over a resident tree costs no promise per operation.
   private async putInner(key: Uint8Array, value: Uint8Array): Promise<void> {
     this.checkKey(key);
-    if (!(value instanceof Uint8Array)) throw new MerkleError('BAD_ARGUMENT', 'value must be bytes');
+    this.checkValue(value);
     for (let miss = this.tryPut(key, value); miss; miss = this.tryPut(key, value)) {
       await this.fill(miss);
     }
@@ -444,8 +477,7 @@ class Trie implements StateTrie {
 
   private async delInner(key: Uint8Array): Promise<boolean> {
     this.checkKey(key);
-    for (;;) {
-      const r = this.tryDel(key);
+    for (let r = this.tryDel(key); ; r = this.tryDel(key)) {
       if (typeof r === 'boolean') return r;
       await this.fill(r);
     }
@@ -462,21 +494,48 @@ class Trie implements StateTrie {
   apply(ops: readonly TrieOp[]): Promise<void> {
     return this.serial(async () => {
       for (const op of ops) {
-        if (op.type === 'put') await this.putInner(op.key, op.value);
-        else if (op.type === 'del') await this.delInner(op.key);
-        else throw new MerkleError('BAD_ARGUMENT', 'unknown op type');
+        this.checkKey(op.key);
+        if (op.type === 'put') {
+          this.checkValue(op.value);
+          for (let miss = this.tryPut(op.key, op.value); miss; miss = this.tryPut(op.key, op.value)) {
+            await this.fill(miss);
+          }
+        } else if (op.type === 'del') {
+          for (let r = this.tryDel(op.key); typeof r !== 'boolean'; r = this.tryDel(op.key)) {
+            await this.fill(r);
+          }
+        } else {
+          throw new MerkleError('BAD_ARGUMENT', 'unknown op type');
+        }
       }
     });
   }
 
   // --- hashing and commit ----------------------------------------------------
 
+  // Scratch preimages: hashing a tree allocates only the digests. (A HashFn
+  // must not keep its input, which neither @noble/hashes nor node:crypto do.)
+  private readonly leafBuf: Uint8Array;
+  private readonly nodeBuf = new Uint8Array(65);
+
   private hashOf(n: Node | null): Uint8Array {
     if (n === null) return ZERO_HASH;
     if (n.hash !== null) return n.hash;
-    if (n.t === 0) return (n.hash = trieLeafHash(n.key, n.value, this.hash));
     if (n.t === 2) return n.hash;
-    return (n.hash = trieNodeHash(this.hashOf(n.c[0]), this.hashOf(n.c[1]), this.hash));
+    if (n.t === 0) {
+      const kb = this.keyBytes;
+      const buf = this.leafBuf; // leafBuf[0] stays 0x00
+      buf.set(n.key, 1);
+      buf.set(this.hash(n.value), 1 + kb);
+      return (n.hash = this.hash(buf));
+    }
+    const l = this.hashOf(n.c[0]);
+    const r = this.hashOf(n.c[1]);
+    const buf = this.nodeBuf;
+    buf[0] = 0x01;
+    buf.set(l, 1);
+    buf.set(r, 33);
+    return (n.hash = this.hash(buf));
   }
 
   root(): Uint8Array {
@@ -494,19 +553,27 @@ class Trie implements StateTrie {
     }
     const root = this.root();
     const ops: BatchOp[] = [];
-    const written = new Set<string>();
     const fresh: Loaded[] = [];
+    const alloc = slab();
+    const vb = u64be(v);
     const walk = (n: Node | null) => {
       if (n === null || n.t === 2 || n.stored) return;
       if (n.t === 1) {
         walk(n.c[0]);
         walk(n.c[1]);
       }
-      ops.push({ type: 'put', key: key1(K_NODE, n.hash!), value: encodeStored(n, v) });
-      written.add(bytesKey(n.hash!));
+      ops.push({ type: 'put', key: nodeKey(n.hash!, alloc), value: encodeStored(n, vb, alloc) });
       fresh.push(n);
     };
     walk(this.rootNode);
+    // Built only when something may need it: a bulk load has nothing stale.
+    let writtenSet: Set<string> | null = null;
+    const written = {
+      has: (k: string) => {
+        writtenSet ??= new Set(fresh.map((n) => bytesKey(n.hash!)));
+        return writtenSet.has(k);
+      },
+    };
 
     // Nodes stale from `v` on: changed or removed now and not written again.
     const cutoff = v - this.opts.keepVersions + 1; // versions >= cutoff stay readable
@@ -515,7 +582,6 @@ class Trie implements StateTrie {
       const k = bytesKey(h);
       if (!written.has(k) && !equalBytes(h, ZERO_HASH)) stale.set(k, h);
     }
-    const vb = u64be(v);
     if (v <= cutoff) {
       for (const h of stale.values()) ops.push({ type: 'del', key: key1(K_NODE, h) });
     } else {
@@ -534,7 +600,11 @@ class Trie implements StateTrie {
   }
 
   /** Adds to `ops` the deletions that drop every version below `cutoff`. */
-  private async planPrune(cutoff: number, written: Set<string>, ops: BatchOp[]): Promise<void> {
+  private async planPrune(
+    cutoff: number,
+    written: { has(k: string): boolean },
+    ops: BatchOp[],
+  ): Promise<void> {
     // A node recorded stale at u is needed only by versions < u; it is deleted
     // once u <= cutoff, unless it was written again at or after u (content
     // addressing lets a node come back, e.g. a key deleted then re-inserted).
