@@ -3,7 +3,7 @@
 // CI) sees at a glance how many tests ran. Exit code is non-zero if any
 // package fails or if no test ran at all.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -12,7 +12,8 @@ const dirs = [
   'testnet',
 ].filter((d) => existsSync(join(root, d, 'package.json')));
 
-const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+const strip = (s) => s.replace(ANSI, '');
 let passed = 0;
 let failed = 0;
 let skipped = 0;
@@ -35,7 +36,9 @@ for (const dir of dirs) {
     });
     child.on('close', (c) => {
       const text = strip(out);
-      const num = (label) => Number(/\s+(\d+)\s*$/m.exec(text.match(new RegExp(`${label}:\\s+\\d+`, 'g'))?.at(-1) ?? '')?.[1] ?? 0);
+      // uvu prints one summary per run: Total, Passed, Skipped.
+      const num = (label) =>
+        Number([...text.matchAll(new RegExp(`${label}:\\s+(\\d+)`, 'g'))].at(-1)?.[1] ?? 0);
       const total = num('Total');
       const ok = num('Passed');
       const skip = num('Skipped');

@@ -90,9 +90,14 @@ export function u64be(value: number): Uint8Array {
 /** Reads a big-endian u64 at `off`; throws if it does not fit a safe integer. */
 export function readU64be(bytes: Uint8Array, off: number): number {
   if (off + 8 > bytes.length) throw new MerkleError('BAD_ENCODING', 'truncated u64');
-  const hi = ((bytes[off]! << 24) | (bytes[off + 1]! << 16) | (bytes[off + 2]! << 8) | bytes[off + 3]!) >>> 0;
+  const hi =
+    ((bytes[off]! << 24) | (bytes[off + 1]! << 16) | (bytes[off + 2]! << 8) | bytes[off + 3]!) >>>
+    0;
   const lo =
-    ((bytes[off + 4]! << 24) | (bytes[off + 5]! << 16) | (bytes[off + 6]! << 8) | bytes[off + 7]!) >>>
+    ((bytes[off + 4]! << 24) |
+      (bytes[off + 5]! << 16) |
+      (bytes[off + 6]! << 8) |
+      bytes[off + 7]!) >>>
     0;
   if (hi >= 2 ** 21) throw new MerkleError('BAD_ENCODING', 'u64 above 2^53');
   return hi * 2 ** 32 + lo;

@@ -2,5 +2,5 @@ export * from './bytes.js';
 export * from './errors.js';
 export * from './hash.js';
 export * from './store.js';
-export * from './trie-proof.js';
 export * from './trie.js';
+export * from './trie-proof.js';

@@ -51,7 +51,8 @@ export function createMemoryStore(): KVStore & { readonly size: number } {
       const hits: [Uint8Array, Uint8Array][] = [];
       for (const [k, v] of map) {
         const key = bytesFromKey(k);
-        if (compareBytes(key, range.gte) >= 0 && compareBytes(key, range.lt) < 0) hits.push([key, v]);
+        if (compareBytes(key, range.gte) >= 0 && compareBytes(key, range.lt) < 0)
+          hits.push([key, v]);
       }
       hits.sort((a, b) => compareBytes(a[0], b[0]));
       yield* hits;
@@ -66,7 +67,9 @@ export function createMemoryStore(): KVStore & { readonly size: number } {
 export interface LevelLike {
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
   batch(
-    ops: Array<{ type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array }>,
+    ops: Array<
+      { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array }
+    >,
   ): Promise<void>;
   iterator(opts: { gte: Uint8Array; lt: Uint8Array }): AsyncIterable<[Uint8Array, Uint8Array]>;
 }
@@ -103,7 +106,10 @@ export function createLevelStore(db: LevelLike, opts: Partial<LevelStoreOpts> = 
       );
     },
     async *entries(range) {
-      for await (const [k, v] of db.iterator({ gte: withPrefix(range.gte), lt: withPrefix(range.lt) })) {
+      for await (const [k, v] of db.iterator({
+        gte: withPrefix(range.gte),
+        lt: withPrefix(range.lt),
+      })) {
         yield [k.subarray(prefix.length), v];
       }
     },

@@ -10,15 +10,7 @@
  *
  * Nothing here imports the trie: the wallet verifies with this module alone.
  */
-import {
-  bitAt,
-  compareBytes,
-  concatBytes,
-  equalBytes,
-  fromHex,
-  samePrefixBits,
-  toHex,
-} from './bytes.js';
+import { bitAt, compareBytes, equalBytes, fromHex, samePrefixBits, toHex } from './bytes.js';
 import { MerkleError } from './errors.js';
 import { type HashFn, type HashOpts, sha256Noble, ZERO_HASH } from './hash.js';
 
@@ -286,7 +278,8 @@ function checkShape(p: TrieProof): void {
     if (equalBytes(s, ZERO_HASH)) fail('empty sibling must be null');
   }
   if (p.terminal === 'other') {
-    if (!(p.otherKey instanceof Uint8Array) || p.otherKey.length !== p.keyBytes) fail('bad otherKey');
+    if (!(p.otherKey instanceof Uint8Array) || p.otherKey.length !== p.keyBytes)
+      fail('bad otherKey');
     if (!(p.otherValueHash instanceof Uint8Array) || p.otherValueHash.length !== 32) {
       fail('bad otherValueHash');
     }

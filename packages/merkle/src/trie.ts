@@ -22,7 +22,7 @@ import {
 } from './bytes.js';
 import { MerkleError } from './errors.js';
 import { type HashFn, sha256Noble, ZERO_HASH } from './hash.js';
-import { createMemoryStore, type BatchOp, type KVStore } from './store.js';
+import { type BatchOp, createMemoryStore, type KVStore } from './store.js';
 import type { TrieEntry, TrieProof } from './trie-proof.js';
 
 /** Options of {@link createStateTrie}. */
@@ -182,7 +182,11 @@ function nodeKey(hash: Uint8Array, alloc: (n: number) => Uint8Array): Uint8Array
   return k;
 }
 
-function encodeStored(n: Loaded, version: Uint8Array, alloc: (n: number) => Uint8Array): Uint8Array {
+function encodeStored(
+  n: Loaded,
+  version: Uint8Array,
+  alloc: (n: number) => Uint8Array,
+): Uint8Array {
   if (n.t === 0) {
     const out = alloc(9 + n.key.length + n.value.length);
     out.set(version, 0);
@@ -266,13 +270,13 @@ export async function createStateTrie(
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   const out: Partial<T> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  for (const [k, v] of Object.entries(o))
+    if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   return out;
 }
 
 class Trie implements StateTrie {
   readonly keyBytes: number;
-  private readonly keyBits: number;
   private readonly store: KVStore;
   private readonly hash: HashFn;
   private readonly opts: StateTrieOpts;
@@ -285,7 +289,6 @@ class Trie implements StateTrie {
   constructor(opts: StateTrieOpts) {
     this.opts = opts;
     this.keyBytes = opts.keyBytes;
-    this.keyBits = opts.keyBytes * 8;
     this.store = opts.store;
     this.hash = opts.hash;
     this.leafBuf = new Uint8Array(1 + opts.keyBytes + 32);
@@ -377,7 +380,13 @@ class Trie implements StateTrie {
     if (n !== null && n.t === 2) return { parent, side };
     let replacement: Node;
     if (n === null) {
-      replacement = { t: 0, key: copyBytes(key), value: copyBytes(value), hash: null, stored: false };
+      replacement = {
+        t: 0,
+        key: copyBytes(key),
+        value: copyBytes(value),
+        hash: null,
+        stored: false,
+      };
     } else if (equalBytes(n.key, key)) {
       if (equalBytes(n.value, value)) return null;
       this.dirty(n);
@@ -387,7 +396,13 @@ class Trie implements StateTrie {
       // Split: the old leaf moves down to where the two keys part. It is
       // rewritten at the next commit so that pruning sees it as live again.
       const diff = firstDiffBit(n.key, key);
-      const fresh: Leaf = { t: 0, key: copyBytes(key), value: copyBytes(value), hash: null, stored: false };
+      const fresh: Leaf = {
+        t: 0,
+        key: copyBytes(key),
+        value: copyBytes(value),
+        hash: null,
+        stored: false,
+      };
       n.stored = false;
       const fork: Branch = { t: 1, c: [null, null], hash: null, stored: false };
       fork.c[bitAt(key, diff)] = fresh;
@@ -462,7 +477,8 @@ class Trie implements StateTrie {
   }
 
   private checkValue(value: Uint8Array): void {
-    if (!(value instanceof Uint8Array)) throw new MerkleError('BAD_ARGUMENT', 'value must be bytes');
+    if (!(value instanceof Uint8Array))
+      throw new MerkleError('BAD_ARGUMENT', 'value must be bytes');
   }
 
   // The loops below stay synchronous unless a node must come from the store:
@@ -497,7 +513,11 @@ class Trie implements StateTrie {
         this.checkKey(op.key);
         if (op.type === 'put') {
           this.checkValue(op.value);
-          for (let miss = this.tryPut(op.key, op.value); miss; miss = this.tryPut(op.key, op.value)) {
+          for (
+            let miss = this.tryPut(op.key, op.value);
+            miss;
+            miss = this.tryPut(op.key, op.value)
+          ) {
             await this.fill(miss);
           }
         } else if (op.type === 'del') {
@@ -585,7 +605,8 @@ class Trie implements StateTrie {
     if (v <= cutoff) {
       for (const h of stale.values()) ops.push({ type: 'del', key: key1(K_NODE, h) });
     } else {
-      for (const h of stale.values()) ops.push({ type: 'put', key: key1(K_STALE, vb, h), value: EMPTY });
+      for (const h of stale.values())
+        ops.push({ type: 'put', key: key1(K_STALE, vb, h), value: EMPTY });
     }
     ops.push({ type: 'put', key: key1(K_ROOT, vb), value: root });
     ops.push({ type: 'put', key: META_KEY, value: vb });
@@ -617,9 +638,13 @@ class Trie implements StateTrie {
       const h = k.slice(9, 41);
       if (written.has(bytesKey(h))) continue;
       const rec = await this.store.get(key1(K_NODE, h));
-      if (rec !== undefined && readU64be(rec, 0) < u) ops.push({ type: 'del', key: key1(K_NODE, h) });
+      if (rec !== undefined && readU64be(rec, 0) < u)
+        ops.push({ type: 'del', key: key1(K_NODE, h) });
     }
-    for await (const [k] of this.store.entries({ gte: key1(K_ROOT), lt: key1(K_ROOT, u64be(cutoff)) })) {
+    for await (const [k] of this.store.entries({
+      gte: key1(K_ROOT),
+      lt: key1(K_ROOT, u64be(cutoff)),
+    })) {
       ops.push({ type: 'del', key: k });
     }
   }

@@ -154,18 +154,21 @@ test('property: operation sequences match the model; root independent of order',
 
 test('property: delete then re-insert restores the root', async () => {
   await fc.assert(
-    fc.asyncProperty(fc.uniqueArray(arbKey, { selector: bytesKey, minLength: 1, maxLength: 40 }), async (keys) => {
-      const t = await createStateTrie({ keyBytes: 4 });
-      await t.apply(keys.map((k, i) => ({ type: 'put', key: k, value: key(i) })));
-      const root = t.root();
-      const victim = keys[keys.length >> 1]!;
-      const v = (await t.get(victim))!;
-      assert.ok(await t.del(victim));
-      assert.not.equal(t.root(), root);
-      assert.not.ok(await t.del(victim));
-      await t.put(victim, v);
-      assert.equal(t.root(), root);
-    }),
+    fc.asyncProperty(
+      fc.uniqueArray(arbKey, { selector: bytesKey, minLength: 1, maxLength: 40 }),
+      async (keys) => {
+        const t = await createStateTrie({ keyBytes: 4 });
+        await t.apply(keys.map((k, i) => ({ type: 'put', key: k, value: key(i) })));
+        const root = t.root();
+        const victim = keys[keys.length >> 1]!;
+        const v = (await t.get(victim))!;
+        assert.ok(await t.del(victim));
+        assert.not.equal(t.root(), root);
+        assert.not.ok(await t.del(victim));
+        await t.put(victim, v);
+        assert.equal(t.root(), root);
+      },
+    ),
     { numRuns: 150 },
   );
 });
@@ -214,7 +217,10 @@ test('property: any tampering with an encoded proof fails verification and never
       fc.oneof(
         fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.nat(7) }),
         fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-        fc.record({ kind: fc.constant('extend' as const), extra: fc.uint8Array({ minLength: 1, maxLength: 40 }) }),
+        fc.record({
+          kind: fc.constant('extend' as const),
+          extra: fc.uint8Array({ minLength: 1, maxLength: 40 }),
+        }),
         fc.record({ kind: fc.constant('swap' as const), a: fc.nat(), b: fc.nat() }),
         fc.record({ kind: fc.constant('otherRoot' as const), bit: fc.nat(255) }),
       ),
@@ -298,12 +304,27 @@ test('decoder rejects non-canonical encodings', () => {
   deep[4] = 33; // deeper than a 4-byte key allows
   const version = good.slice();
   version[0] = 2;
-  for (const bad of [padded, withZero, deep, version, good.slice(0, -1), new Uint8Array([...good, 0])]) {
-    assert.throws(() => decodeTrieProof(bad), (e: unknown) => (e as MerkleError).code === 'BAD_ENCODING');
+  for (const bad of [
+    padded,
+    withZero,
+    deep,
+    version,
+    good.slice(0, -1),
+    new Uint8Array([...good, 0]),
+  ]) {
+    assert.throws(
+      () => decodeTrieProof(bad),
+      (e: unknown) => (e as MerkleError).code === 'BAD_ENCODING',
+    );
   }
   assert.throws(() => trieProofFromJSON({ ...trieProofToJSON(decodeTrieProof(good)), extra: 1 }));
   assert.throws(() =>
-    trieProofFromJSON({ version: 1, terminal: 'leaf', keyBytes: 4, siblings: [`0x${'AB'.repeat(32)}`] }),
+    trieProofFromJSON({
+      version: 1,
+      terminal: 'leaf',
+      keyBytes: 4,
+      siblings: [`0x${'AB'.repeat(32)}`],
+    }),
   );
 });
 
@@ -321,7 +342,9 @@ test('property: completeness proofs verify, and reject a dropped, added or alter
   await fc.assert(
     fc.asyncProperty(arbOwnerKeys, fc.integer({ min: 0, max: 7 }), async (pairs, owner) => {
       const t = await createStateTrie({ keyBytes: 4 });
-      await t.apply(pairs.map(([o, i]) => ({ type: 'put', key: ownerKey(o, i), value: key(o * 7 + i, 3) })));
+      await t.apply(
+        pairs.map(([o, i]) => ({ type: 'put', key: ownerKey(o, i), value: key(o * 7 + i, 3) })),
+      );
       const root = t.root();
       const prefix = ownerPrefix(owner);
       const { entries, proof } = await t.provePrefix(prefix);
@@ -336,7 +359,9 @@ test('property: completeness proofs verify, and reject a dropped, added or alter
         }
         const altered = entries.map((e, j) => (j === 0 ? { key: e.key, value: val('forged') } : e));
         assert.not.ok(verifyTrieCompleteness(root, prefix, altered, proof), 'altered');
-        assert.not.ok(verifyTrieCompleteness(root, prefix, [...entries].reverse(), proof) && entries.length > 1);
+        assert.not.ok(
+          verifyTrieCompleteness(root, prefix, [...entries].reverse(), proof) && entries.length > 1,
+        );
       }
       // An added entry: an output of this owner that is not in the trie.
       for (let i = 0; i < 0x10000; i += 4099) {
@@ -360,7 +385,13 @@ test('property: completeness proofs verify, and reject a dropped, added or alter
 
 test('provePrefix: empty prefix covers everything; maxEntries bounds the answer', async () => {
   const t = await createStateTrie({ keyBytes: 4 });
-  await t.apply(Array.from({ length: 20 }, (_, i) => ({ type: 'put' as const, key: key(i * 7919), value: key(i) })));
+  await t.apply(
+    Array.from({ length: 20 }, (_, i) => ({
+      type: 'put' as const,
+      key: key(i * 7919),
+      value: key(i),
+    })),
+  );
   const all = await t.provePrefix(new Uint8Array(0));
   assert.is(all.entries.length, 20);
   assert.ok(verifyTrieCompleteness(t.root(), new Uint8Array(0), all.entries, all.proof));
@@ -484,7 +515,10 @@ test('maxCachedDepth: evicted nodes reload from the store transparently', async 
 test('classic-level: reopen gives the same roots, reads and proofs; atVersion rolls back', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'pos-trie-'));
   try {
-    let db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+    let db = new ClassicLevel<Uint8Array, Uint8Array>(dir, {
+      keyEncoding: 'view',
+      valueEncoding: 'view',
+    });
     let t = await createStateTrie({ keyBytes: 32, store: createLevelStore(db), hash: nodeSha });
     const roots: Uint8Array[] = [];
     for (let v = 0; v < 4; v++) {
@@ -493,7 +527,10 @@ test('classic-level: reopen gives the same roots, reads and proofs; atVersion ro
     }
     await db.close();
 
-    db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+    db = new ClassicLevel<Uint8Array, Uint8Array>(dir, {
+      keyEncoding: 'view',
+      valueEncoding: 'view',
+    });
     t = await createStateTrie({ keyBytes: 32, store: createLevelStore(db), hash: nodeSha });
     assert.is(t.version, 3);
     assert.equal(t.root(), roots[3]);
@@ -510,7 +547,10 @@ test('classic-level: reopen gives the same roots, reads and proofs; atVersion ro
     await db.close();
 
     // Roll back to version 2 (as if the caller's own commit of 3 and 4 never landed).
-    db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+    db = new ClassicLevel<Uint8Array, Uint8Array>(dir, {
+      keyEncoding: 'view',
+      valueEncoding: 'view',
+    });
     t = await createStateTrie({ keyBytes: 32, store: createLevelStore(db), atVersion: 2 });
     assert.is(t.version, 2);
     assert.equal(t.root(), roots[2]);
