@@ -708,19 +708,26 @@ class Trie implements StateTrie {
     };
   }
 
+  // Reads wait behind pending writes, so they never see half an operation.
   get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    this.checkKey(key);
-    return this.serial(() => readGet(this.reader(), key));
+    return this.serial(async () => {
+      this.checkKey(key);
+      return readGet(this.reader(), key);
+    });
   }
 
   prove(key: Uint8Array): Promise<TrieProof> {
-    this.checkKey(key);
-    return this.serial(() => readProve(this.reader(), key));
+    return this.serial(async () => {
+      this.checkKey(key);
+      return readProve(this.reader(), key);
+    });
   }
 
   provePrefix(prefix: Uint8Array, opts: Partial<ProvePrefixOpts> = {}): Promise<PrefixProof> {
-    checkPrefix(prefix, this.keyBytes);
-    return this.serial(() => readPrefix(this.reader(), prefix, opts));
+    return this.serial(async () => {
+      checkPrefix(prefix, this.keyBytes);
+      return readPrefix(this.reader(), prefix, opts);
+    });
   }
 
   at(root: Uint8Array): TrieReader {
