@@ -4,3 +4,5 @@ export * from './hash.js';
 export * from './store.js';
 export * from './trie.js';
 export * from './trie-proof.js';
+export * from './log-proof.js';
+export * from './log.js';
