@@ -1,0 +1,16 @@
+/** Codes of {@link WalletError}; stable strings an application can branch on. */
+export type WalletErrorCode = 'BAD_HEX' | 'BAD_AMOUNT' | 'BAD_ARGUMENT';
+
+/**
+ * Typed error of this package. The wallet trusts its agent for nothing
+ * (PROTOCOL.md section 1), so every decoder of agent data throws this on
+ * malformed input instead of guessing what was meant.
+ */
+export class WalletError extends Error {
+  readonly code: WalletErrorCode;
+  constructor(code: WalletErrorCode, message: string) {
+    super(message);
+    this.name = 'WalletError';
+    this.code = code;
+  }
+}

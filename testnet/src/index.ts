@@ -1,0 +1,1 @@
+export { MAX_SUPPLY, parseStakes, TestnetError } from './stakes.js';
