@@ -8,6 +8,7 @@
  * because this package has no dependency: the node passes `node:crypto`'s
  * SHA-256, a browser `@noble/hashes` (section 2: identical output).
  */
+import { compareBytes } from '@pos/merkle';
 import { ConsensusError } from './errors.js';
 
 /** Domain tag of the leader seed (section 2: every hash is domain-separated). */
@@ -96,15 +97,6 @@ export function selectByStake(u: bigint, stakes: readonly bigint[]): number {
     throw new ConsensusError('BAD_ARGUMENT', `u ${u} is not below the total stake ${cumulative}`);
   }
   return winner;
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const d = a[i]! - b[i]!;
-    if (d !== 0) return d;
-  }
-  return a.length - b.length;
 }
 
 /**

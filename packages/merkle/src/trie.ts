@@ -364,20 +364,26 @@ class Trie implements StateTrie {
   // --- mutation: each try* either completes synchronously or names the one
   // unloaded node it needs; the async wrapper loads it and tries again.
 
-  private tryPut(key: Uint8Array, value: Uint8Array): Slot | null {
+  /** Walks `key`'s path through the resident tree: the branches passed and where it stopped. */
+  private descend(key: Uint8Array): { path: Branch[]; slot: Slot; n: Leaf | Ref | null } {
     const path: Branch[] = [];
     let parent: Branch | null = null;
     let side: 0 | 1 = 0;
     let n = this.rootNode;
-    let depth = 0;
     while (n !== null && n.t === 1) {
       path.push(n);
       parent = n;
-      side = bitAt(key, depth);
+      side = bitAt(key, path.length - 1);
       n = n.c[side];
-      depth++;
     }
-    if (n !== null && n.t === 2) return { parent, side };
+    return { path, slot: { parent, side }, n: n as Leaf | Ref | null };
+  }
+
+  private tryPut(key: Uint8Array, value: Uint8Array): Slot | null {
+    const { path, slot, n } = this.descend(key);
+    if (n !== null && n.t === 2) return slot;
+    const { parent, side } = slot;
+    const depth = path.length;
     let replacement: Node;
     if (n === null) {
       replacement = {
@@ -422,19 +428,8 @@ class Trie implements StateTrie {
   }
 
   private tryDel(key: Uint8Array): Slot | boolean {
-    const path: Branch[] = [];
-    let parent: Branch | null = null;
-    let side: 0 | 1 = 0;
-    let n = this.rootNode;
-    let depth = 0;
-    while (n !== null && n.t === 1) {
-      path.push(n);
-      parent = n;
-      side = bitAt(key, depth);
-      n = n.c[side];
-      depth++;
-    }
-    if (n !== null && n.t === 2) return { parent, side };
+    const { path, slot, n } = this.descend(key);
+    if (n !== null && n.t === 2) return slot;
     if (n === null || !equalBytes(n.key, key)) return false;
     // Plan the collapse bottom-up before changing anything: a branch left with
     // one leaf and an empty side is replaced by that leaf (PROTOCOL.md section 7).

@@ -9,14 +9,12 @@
  * slip past a check that compares strings, and a signed object would no
  * longer have one canonical encoding (section 2).
  */
+import { MerkleError, fromHex as merkleFromHex, toHex as merkleToHex } from '@pos/merkle';
 import { WalletError } from './errors.js';
 
 /** The largest amount: amounts are u64 (section 2), `2^64 - 1`. */
 export const MAX_AMOUNT: bigint = (1n << 64n) - 1n;
 
-const HEX_DIGITS = '0123456789abcdef';
-const BYTE_HEX = Array.from({ length: 256 }, (_, i) => HEX_DIGITS[i >> 4]! + HEX_DIGITS[i & 15]!);
-const HEX_RE = /^0x(?:[0-9a-f]{2})*$/;
 // Canonical decimal: "0", or a non-zero digit then digits. No sign, space,
 // point, exponent, separator or non-ASCII digit. (`$` in a JS regex without
 // the m flag matches only at the very end, so a trailing newline fails too.)
@@ -24,19 +22,16 @@ const AMOUNT_RE = /^(?:0|[1-9][0-9]*)$/;
 // 2^64 - 1 has 20 digits; checking the length first keeps BigInt() off huge inputs.
 const MAX_AMOUNT_DIGITS = MAX_AMOUNT.toString().length;
 
-/** Encodes bytes as `0x`-prefixed lowercase hex; `toHex(new Uint8Array())` is `'0x'`. */
-export function toHex(bytes: Uint8Array): string {
-  let s = '0x';
-  for (let i = 0; i < bytes.length; i++) s += BYTE_HEX[bytes[i]!];
-  return s;
-}
+/** Encodes bytes as `0x`-prefixed lowercase hex (the one codec, from `@pos/merkle`). */
+export const toHex: (bytes: Uint8Array) => string = merkleToHex;
 
 /**
  * Decodes strict hex: a string that starts with `0x`, then lowercase hex
  * digits in pairs, and exactly `expectedLength` bytes when that is given.
  * Throws `WalletError('BAD_HEX')` otherwise (a non-string included: the value
  * usually comes straight out of `JSON.parse`), and `BAD_ARGUMENT` if
- * `expectedLength` is not a non-negative integer.
+ * `expectedLength` is not a non-negative integer. The rule itself is
+ * `@pos/merkle`'s `fromHex`, so the wallet and the proofs it reads agree.
  */
 export function fromHex(s: unknown, expectedLength?: number): Uint8Array {
   if (
@@ -45,23 +40,12 @@ export function fromHex(s: unknown, expectedLength?: number): Uint8Array {
   ) {
     throw new WalletError('BAD_ARGUMENT', `expectedLength must be an integer >= 0`);
   }
-  if (typeof s !== 'string' || !HEX_RE.test(s)) {
-    throw new WalletError('BAD_HEX', 'expected 0x-prefixed lowercase hex of even length');
+  try {
+    return merkleFromHex(s, expectedLength);
+  } catch (e) {
+    if (e instanceof MerkleError) throw new WalletError('BAD_HEX', e.message);
+    throw e;
   }
-  const n = (s.length - 2) / 2;
-  if (expectedLength !== undefined && n !== expectedLength) {
-    throw new WalletError('BAD_HEX', `expected ${expectedLength} bytes of hex, got ${n}`);
-  }
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    out[i] = (nibble(s.charCodeAt(2 + 2 * i)) << 4) | nibble(s.charCodeAt(3 + 2 * i));
-  }
-  return out;
-}
-
-// Only called on characters HEX_RE accepted: '0'-'9' (48-57) or 'a'-'f' (97-102).
-function nibble(c: number): number {
-  return c <= 57 ? c - 48 : c - 87;
 }
 
 /**
