@@ -27,7 +27,7 @@ for (const dir of dirs) {
     const child = spawn('pnpm', ['run', '--silent', 'test'], {
       cwd: join(root, dir),
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, FORCE_COLOR: '0' },
+      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
     });
     let out = '';
     child.stdout.on('data', (b) => {
