@@ -90,10 +90,15 @@ export interface TrieReader {
 export interface StateTrie extends TrieReader {
   /** Last committed version, or null before the first commit. */
   readonly version: number | null;
+  /**
+   * Sets `key ↦ value`. The trie keeps the two arrays it is handed (copying
+   * every key and value doubled the build's garbage-collection work at 1M
+   * entries), so the caller must not modify them afterwards.
+   */
   put(key: Uint8Array, value: Uint8Array): Promise<void>;
   /** Removes `key`; resolves to whether it was present. */
   del(key: Uint8Array): Promise<boolean>;
-  /** Applies operations in order (a later op on the same key wins). */
+  /** Applies operations in order (a later op on the same key wins); keeps the arrays as `put` does. */
   apply(ops: readonly TrieOp[]): Promise<void>;
   /** Writes the working tree as `version` (default: last + 1) and prunes old versions. */
   commit(version?: number): Promise<{ version: number; root: Uint8Array }>;
@@ -388,15 +393,15 @@ class Trie implements StateTrie {
     if (n === null) {
       replacement = {
         t: 0,
-        key: copyBytes(key),
-        value: copyBytes(value),
+        key: key,
+        value: value,
         hash: null,
         stored: false,
       };
     } else if (equalBytes(n.key, key)) {
       if (equalBytes(n.value, value)) return null;
       this.dirty(n);
-      n.value = copyBytes(value);
+      n.value = value;
       replacement = n;
     } else {
       // Split: the old leaf moves down to where the two keys part. It is
@@ -404,8 +409,8 @@ class Trie implements StateTrie {
       const diff = firstDiffBit(n.key, key);
       const fresh: Leaf = {
         t: 0,
-        key: copyBytes(key),
-        value: copyBytes(value),
+        key: key,
+        value: value,
         hash: null,
         stored: false,
       };

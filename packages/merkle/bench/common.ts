@@ -1,0 +1,50 @@
+/** Types shared by the benchmark driver (trie.bench.ts) and its worker (trie.worker.ts). */
+
+export type ImplId = 'pos-noble' | 'pos-node' | 'mpt';
+
+export const IMPLS: readonly ImplId[] = ['pos-noble', 'pos-node', 'mpt'];
+
+export const IMPL_LABEL: Record<ImplId, string> = {
+  'pos-noble': 'pos/trie (noble)',
+  'pos-node': 'pos/trie (node:crypto)',
+  mpt: '@ethereumjs/mpt 10',
+};
+
+export interface WorkerArgs {
+  impl: ImplId;
+  n: number;
+  seed: number;
+  /** Keys proven and verified (timed). */
+  sample: number;
+  /** Minimum timed passes over the sample per phase; the median pass is reported. */
+  rounds: number;
+  /** Passes continue (up to 50) until a phase has taken this long. */
+  minPhaseMs: number;
+  /** Untimed proofs and verifications first, on other keys (JIT warm-up). */
+  warmup: number;
+  /** Ops per apply() + root() + commit() of our trie. */
+  batch: number;
+}
+
+export interface WorkerResult {
+  impl: ImplId;
+  n: number;
+  buildMs: number;
+  insertsPerSec: number;
+  /** Mean µs per proof (median pass), serialization included. */
+  genUs: number;
+  /** Mean µs per verification of a serialized proof (median pass). */
+  verifyUs: number;
+  proofBytesMedian: number;
+  proofBytesP99: number;
+  proofBytesMean: number;
+  /** process.resourceUsage().maxRSS at the end, in MB. */
+  maxRssMb: number;
+  /** Root hash (hex): both of our hash backends must agree on it. */
+  root: string;
+}
+
+export type WorkerMessage = { ok: true; result: WorkerResult } | { ok: false; error: string };
+
+/** Worker exit code when a proof failed to verify (or a tampered one verified). */
+export const EXIT_BAD_PROOF = 3;
