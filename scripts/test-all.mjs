@@ -24,7 +24,8 @@ for (const dir of dirs) {
   if (!pkg.scripts?.test) continue;
   process.stdout.write(`\n== ${pkg.name} ==\n`);
   const code = await new Promise((resolve) => {
-    const child = spawn('pnpm', ['run', '--silent', 'test'], {
+    // pnpm from the root devDependencies, so this also runs outside `pnpm run`.
+    const child = spawn(join(root, 'node_modules', '.bin', 'pnpm'), ['run', '--silent', 'test'], {
       cwd: join(root, dir),
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
@@ -33,6 +34,10 @@ for (const dir of dirs) {
     child.stdout.on('data', (b) => {
       out += b;
       process.stdout.write(b);
+    });
+    child.on('error', (e) => {
+      process.stdout.write(`cannot run the tests of ${pkg.name}: ${e.message}\n`);
+      resolve(1);
     });
     child.on('close', (c) => {
       const text = strip(out);

@@ -165,7 +165,8 @@ function table(head: string[], rows: string[][], align: ('l' | 'r')[]): string {
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   const line = (cells: string[]) =>
     `| ${cells.map((x, c) => (align[c] === 'r' ? x.padStart(widths[c]!) : x.padEnd(widths[c]!))).join(' | ')} |`;
-  const rule = `|${widths.map((w, c) => (align[c] === 'r' ? `${'-'.repeat(w + 1)}:` : `:${'-'.repeat(w + 1)}`)).join('|')}|`;
+  // Separator cells padded like the other cells: the form `biome format` keeps.
+  const rule = `| ${widths.map((w, c) => (align[c] === 'r' ? `${'-'.repeat(w - 1)}:` : `:${'-'.repeat(w - 1)}`)).join(' | ')} |`;
   return [line(head), rule, ...rows.map(line)].join('\n');
 }
 
@@ -192,7 +193,7 @@ function render(opts: Opts, rows: Row[], wallSec: number | null): string {
       'untimed warm-up proofs on other keys).',
   );
   out.push(
-    `pos/trie: apply() in batches of ${int(opts.batch)} + root() + commit() to the in-memory store; ` +
+    `pos/trie: apply() in batches of ${int(opts.batch)}, then root() + one commit() of every node to the in-memory store; ` +
       'proof = encodeTrieProof bytes; verify = verifyTrieInclusion on those bytes. ' +
       'MPT: createMPT({ useKeyHashing: false }) with its default in-memory DB, put() per key + root(); ' +
       'proof = createMerkleProof nodes (size = sum of node lengths); verify = verifyMerkleProof(key, proof, { root }) ' +

@@ -32,27 +32,43 @@ export interface KVStore {
 
 /** An in-memory {@link KVStore} (tests, benchmarks, browsers). */
 export function createMemoryStore(): KVStore & { readonly size: number } {
-  const map = new Map<string, Uint8Array>();
+  // One map per first key byte: the structures here namespace their records
+  // by a leading tag byte, so a range scan (pruning) visits only its tags'
+  // records instead of the whole store.
+  const maps = new Map<number, Map<string, Uint8Array>>();
+  let size = 0;
   return {
     get size() {
-      return map.size;
+      return size;
     },
     async get(key) {
-      return map.get(bytesKey(key));
+      return maps.get(key[0] ?? -1)?.get(bytesKey(key));
     },
     async batch(ops) {
       for (const op of ops) {
-        if (op.type === 'put') map.set(bytesKey(op.key), op.value);
-        else map.delete(bytesKey(op.key));
+        const tag = op.key[0] ?? -1;
+        let m = maps.get(tag);
+        const k = bytesKey(op.key);
+        if (op.type === 'put') {
+          if (m === undefined) maps.set(tag, (m = new Map()));
+          if (!m.has(k)) size++;
+          m.set(k, op.value);
+        } else if (m?.delete(k)) {
+          size--;
+        }
       }
     },
     async *entries(range) {
-      // Range scans are rare here (pruning): a sort per scan is fine.
+      const lo = range.gte[0] ?? -1;
+      const hi = range.lt[0] ?? -1;
       const hits: [Uint8Array, Uint8Array][] = [];
-      for (const [k, v] of map) {
-        const key = bytesFromKey(k);
-        if (compareBytes(key, range.gte) >= 0 && compareBytes(key, range.lt) < 0)
-          hits.push([key, v]);
+      for (const [tag, m] of maps) {
+        if (tag < lo || tag > hi) continue;
+        for (const [k, v] of m) {
+          const key = bytesFromKey(k);
+          if (compareBytes(key, range.gte) >= 0 && compareBytes(key, range.lt) < 0)
+            hits.push([key, v]);
+        }
       }
       hits.sort((a, b) => compareBytes(a[0], b[0]));
       yield* hits;
