@@ -55,6 +55,13 @@ export interface HistoryLogOpts {
   store: KVStore;
   /** SHA-256 implementation (the node injects node:crypto's). */
   hash: HashFn;
+  /**
+   * Open truncated to this size (at most the stored size), forgetting later
+   * appends: crash recovery when the log's append landed but the caller's
+   * own commit of that block did not. Hashes past the new size are simply
+   * overwritten as the log grows again: nothing reads a subtree beyond the size.
+   */
+  atSize?: number;
 }
 
 /** Defaults of {@link HistoryLogOpts} (`store` defaults to a fresh `createMemoryStore()` per log). */
@@ -99,7 +106,7 @@ export async function createHistoryLog(opts: Partial<HistoryLogOpts> = {}): Prom
   const hash = opts.hash ?? defaultHistoryLogOpts.hash;
   if (typeof hash !== 'function') throw new MerkleError('BAD_ARGUMENT', 'hash must be a function');
   const log = new Log(store, hash);
-  await log.open();
+  await log.open(opts.atSize);
   return log;
 }
 
@@ -145,7 +152,7 @@ class Log implements HistoryLog {
     return this.n;
   }
 
-  async open(): Promise<void> {
+  async open(atSize?: number): Promise<void> {
     const raw = await this.store.get(SIZE_KEY);
     let n = 0;
     if (raw !== undefined) {
@@ -157,6 +164,13 @@ class Log implements HistoryLog {
       } catch {
         throw new MerkleError('CORRUPT_STORE', 'log size above 2^53');
       }
+    }
+    if (atSize !== undefined) {
+      checkInt('atSize', atSize);
+      if (atSize > n) throw new MerkleError('OUT_OF_RANGE', `atSize ${atSize} exceeds size ${n}`);
+      if (atSize < n)
+        await this.store.batch([{ type: 'put', key: SIZE_KEY, value: u64be(atSize) }]);
+      n = atSize;
     }
     const frontier: (Uint8Array | undefined)[] = [];
     let start = 0;

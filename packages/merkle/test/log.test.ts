@@ -1167,6 +1167,47 @@ test('log: out-of-range and bad arguments throw; corrupt stores are refused', as
   await rejects(createHistoryLog({ store: missing }), 'CORRUPT_STORE');
 });
 
+test('atSize: reopening truncated forgets later appends; the log grows again correctly', async () => {
+  const store = createMemoryStore();
+  const leaf = (i: number, salt: number) => u64be(i * 1000 + salt);
+  const full = await createHistoryLog({ store });
+  await full.appendMany(Array.from({ length: 100 }, (_, i) => leaf(i, 1)));
+  const rootAt60 = await full.root(60);
+
+  const cut = await createHistoryLog({ store, atSize: 60 });
+  assert.is(cut.size, 60);
+  assert.equal(await cut.root(), rootAt60);
+  try {
+    await cut.root(61);
+    assert.unreachable();
+  } catch (e) {
+    assert.is((e as MerkleError).code, 'OUT_OF_RANGE');
+  }
+  // Other leaves from 60 on: the result equals a log built that way from scratch.
+  await cut.appendMany(Array.from({ length: 45 }, (_, i) => leaf(60 + i, 2)));
+  const fresh = await createHistoryLog();
+  await fresh.appendMany(Array.from({ length: 60 }, (_, i) => leaf(i, 1)));
+  await fresh.appendMany(Array.from({ length: 45 }, (_, i) => leaf(60 + i, 2)));
+  assert.equal(await cut.root(), await fresh.root());
+  for (const [from, to] of [
+    [60, 105],
+    [64, 100],
+    [99, 105],
+  ] as const) {
+    const p = await cut.consistencyProof(from, to);
+    assert.ok(verifyLogConsistency(await fresh.root(from), await fresh.root(to), p));
+  }
+  const reopened = await createHistoryLog({ store });
+  assert.is(reopened.size, 105);
+  assert.equal(await reopened.root(), await fresh.root());
+  try {
+    await createHistoryLog({ store, atSize: 106 });
+    assert.unreachable();
+  } catch (e) {
+    assert.is((e as MerkleError).code, 'OUT_OF_RANGE');
+  }
+});
+
 test('hash injection: node:crypto gives the same roots and proofs as the default', async () => {
   const nodeSha = (d: Uint8Array) => nodeCryptoHash('sha256', d, 'buffer');
   const data = Array.from({ length: 45 }, (_, i) => leafData(i, 5));
