@@ -304,7 +304,8 @@ function render(opts: Opts, rows: Row[], wallSec: number | null): string {
 // --- main ----------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  const opts = parseArgs(process.argv.slice(2));
+  // `pnpm bench:merkle -- --quick` hands the '--' on to the script.
+  const opts = parseArgs(process.argv.slice(2).filter((a) => a !== '--'));
   const t0 = performance.now();
   const rows: Row[] = [];
   const total = opts.sizes.length * opts.impls.length;
