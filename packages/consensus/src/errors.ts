@@ -1,11 +1,34 @@
-/** Codes of {@link ConsensusError}; stable strings that the node maps to its own errors at its edge. */
-export type ConsensusErrorCode = 'BAD_ARGUMENT' | 'DUPLICATE_CANDIDATE';
+/**
+ * Codes of {@link ConsensusError}; stable strings that the node maps to its
+ * own errors (and peer scores) at its edge.
+ *
+ * - `BAD_ARGUMENT`, `DUPLICATE_CANDIDATE`, `BAD_OPTIONS`, `BAD_STAKE_TABLE`:
+ *   caller bugs or configuration errors.
+ * - `BAD_EVENT`: the event breaks a structural rule of section 3 (field
+ *   shape, seq, timestamp, size); the peer that sent it is at fault.
+ * - `BAD_PARENT`: a parent is present but cannot be that parent (wrong
+ *   creator or seq for a self-parent, own creator for an other-parent).
+ * - `MISSING_PARENT`: a parent is not known yet; buffer and fetch it.
+ * - `NOT_A_VALIDATOR`: the creator has no stake in the event's round.
+ * - `BAD_SIGNATURE`: the injected verifier refused the event.
+ */
+export type ConsensusErrorCode =
+  | 'BAD_ARGUMENT'
+  | 'DUPLICATE_CANDIDATE'
+  | 'BAD_OPTIONS'
+  | 'BAD_STAKE_TABLE'
+  | 'BAD_EVENT'
+  | 'BAD_PARENT'
+  | 'MISSING_PARENT'
+  | 'NOT_A_VALIDATOR'
+  | 'BAD_SIGNATURE';
 
 /**
  * Typed error of this package. Thrown for inputs that no honest caller can
- * produce (a duplicate validator, a negative stake, a seed of the wrong
- * length): the ordering is a pure function of the DAG (PROTOCOL.md section 4),
- * so guessing a repair here would let two nodes order differently.
+ * produce and for events that break the rules: the ordering is a pure
+ * function of the DAG (PROTOCOL.md section 4), so guessing a repair here
+ * would let two nodes order differently. An `insert` that throws has changed
+ * nothing.
  */
 export class ConsensusError extends Error {
   readonly code: ConsensusErrorCode;

@@ -1,3 +1,4 @@
+export { createConsensus } from './engine.js';
 export { ConsensusError, type ConsensusErrorCode } from './errors.js';
 export {
   drawLeader,
@@ -8,3 +9,14 @@ export {
   SEED_BYTES,
   selectByStake,
 } from './leader.js';
+export {
+  type Consensus,
+  type ConsensusEventInput,
+  type ConsensusOpts,
+  type ConsensusStats,
+  type DecidedBlock,
+  defaultConsensusOpts,
+  type EventInfo,
+  type ForkEvidence,
+  type InsertResult,
+} from './types.js';

@@ -1,0 +1,855 @@
+/**
+ * The consensus engine: the fork-aware blockdag of PROTOCOL.md section 3 and
+ * the ordering of section 4 (rounds, witnesses, fame by virtual voting, the
+ * retrospective stake-weighted leader, blocks).
+ *
+ * Ancestry is answered from two per-event vectors indexed by creator, never by
+ * walking sets:
+ * - `la[c]` / `laSeq[c]`: the latest ancestor by creator c (or FORKED when the
+ *   event's ancestry holds a fork by c, which is absorbing: section 4's `sees`);
+ * - `fd[c]`: the lowest seq of creator c's events that descend from this one,
+ *   filled in as descendants arrive (each (event, creator) pair is set once).
+ * With them `x sees y` is one comparison and `x strongly sees y` is one pass
+ * over the creators. Forkers (rare, Byzantine) fall back to an exact check
+ * through the branch tree of their events.
+ *
+ * Everything is a pure function of the events inserted and the stake tables:
+ * no clock, no randomness, no Map iteration in a decision, and integer stake
+ * arithmetic only (see `Table`).
+ */
+import { compareBytes, type HashFn, taggedHash } from '@pos/merkle';
+import { ConsensusError } from './errors.js';
+import { drawLeader, leaderSeed, SEED_BYTES } from './leader.js';
+import {
+  type Consensus,
+  type ConsensusEventInput,
+  type ConsensusOpts,
+  type ConsensusStats,
+  type DecidedBlock,
+  defaultConsensusOpts,
+  type EventInfo,
+  type ForkEvidence,
+  type InsertResult,
+} from './types.js';
+
+const NONE = -1;
+const FORKED = -2;
+const INF = 0x7fffffff;
+
+/** One event as the engine keeps it. Live events carry vectors; compact ones do not. */
+interface Ev<E> {
+  input: E | null;
+  readonly key: string;
+  readonly hash: Uint8Array;
+  readonly creator: number;
+  readonly seq: number;
+  readonly branch: number;
+  readonly round: number;
+  readonly gen: number;
+  readonly timestamp: number;
+  readonly witness: boolean;
+  /** Witnesses only: decided fame, or null while undecided. */
+  famous: boolean | null;
+  readonly coin: boolean;
+  selfParent: Ev<E> | null;
+  otherParent: Ev<E> | null;
+  /** Latest ancestor per creator (live only). */
+  la: (Ev<E> | null)[] | null;
+  /** Its seq, NONE, or FORKED (live only). */
+  laSeq: Int32Array | null;
+  /** Lowest seq per creator of a descendant, INF if none yet (live only). */
+  fd: Int32Array | null;
+  /** Witnesses: memoized votes on witnesses of earlier rounds. */
+  votes: Map<Ev<E>, boolean> | null;
+  /** Witnesses: the round-(r-1) witnesses this one strongly sees (lazy). */
+  ssPrev: Ev<E>[] | null;
+  /** Creators with a fork in this event's ancestry; kept when compacted. */
+  forkMask: number[] | null;
+  /** First event whose self-parent is this one (fork evidence needs it). */
+  firstSelfChild: Ev<E> | null;
+  /** Round of the block that ordered it, or -1. */
+  ordered: number;
+  live: boolean;
+}
+
+/**
+ * A stake table made ready for counting. When the total times 3 is a safe
+ * integer every partial sum is exact in a double, so the hot loops use plain
+ * numbers; otherwise (totals above 2^51) they use bigint. Either way the
+ * arithmetic is integer arithmetic: no rounding reaches a vote.
+ */
+interface Table {
+  readonly safe: boolean;
+  readonly w: Float64Array;
+  readonly total: number;
+  readonly big: readonly bigint[];
+  readonly totalBig: bigint;
+}
+
+interface RoundInfo<E> {
+  readonly round: number;
+  readonly table: Table;
+  readonly witnesses: Ev<E>[];
+  readonly events: Ev<E>[];
+  undecided: number;
+}
+
+interface Branch {
+  readonly parent: number;
+  readonly firstSeq: number;
+}
+
+interface CreatorState<E extends ConsensusEventInput> {
+  readonly branches: Branch[];
+  forked: boolean;
+  firstRoot: Ev<E> | null;
+  latest: Ev<E> | null;
+  evidence: ForkEvidence<E> | null;
+}
+
+const keyOf = (h: Uint8Array): string => {
+  let s = '';
+  for (let i = 0; i < h.length; i++) s += String.fromCharCode(h[i]!);
+  return s;
+};
+
+const isSafeNat = (n: unknown): n is number =>
+  typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+
+/**
+ * Creates a consensus engine (PROTOCOL.md section 4). Insert events in any
+ * topological order; the engine returns decided blocks as they happen. The
+ * same set of events gives the same blocks whatever the order.
+ */
+export function createConsensus<E extends ConsensusEventInput>(
+  opts: ConsensusOpts<E>,
+): Consensus<E> {
+  const n = opts.validators.length;
+  if (n === 0) throw new ConsensusError('BAD_OPTIONS', 'validators must not be empty');
+  const coinFrequency = opts.coinFrequency ?? defaultConsensusOpts.coinFrequency;
+  const expireRounds = opts.expireRounds ?? defaultConsensusOpts.expireRounds;
+  const maxTx = opts.maxTransactionsPerEvent ?? defaultConsensusOpts.maxTransactionsPerEvent;
+  if (!Number.isSafeInteger(coinFrequency) || coinFrequency < 2) {
+    throw new ConsensusError('BAD_OPTIONS', 'coinFrequency must be an integer >= 2');
+  }
+  if (!Number.isSafeInteger(expireRounds) || expireRounds < 2) {
+    throw new ConsensusError('BAD_OPTIONS', 'expireRounds must be an integer >= 2');
+  }
+  if (opts.initialSeed.length !== SEED_BYTES) {
+    throw new ConsensusError('BAD_OPTIONS', `initialSeed must be ${SEED_BYTES} bytes`);
+  }
+  const hash: HashFn = opts.hash;
+  const txHash = opts.txHash ?? ((tx: Uint8Array) => taggedHash('pos/tx', tx, hash));
+  const validators = opts.validators.slice();
+
+  const events = new Map<string, Ev<E>>();
+  const rounds = new Map<number, RoundInfo<E>>();
+  /** Compacted events by round, dropped from `events` after a second window. */
+  const compactByRound = new Map<number, Ev<E>[]>();
+  const creators: CreatorState<E>[] = Array.from({ length: n }, () => ({
+    branches: [{ parent: -1, firstSeq: 0 }],
+    forked: false,
+    firstRoot: null,
+    latest: null,
+    evidence: null,
+  }));
+  const allEvidence: ForkEvidence<E>[] = [];
+  /** Transaction hash → round of the block that ordered it (the dedup window). */
+  const orderedTx = new Map<string, number>();
+  const tableCache = new WeakMap<readonly bigint[], Table>();
+
+  let lastDecided = -1;
+  let maxRound = 0;
+  let seedPrev: Uint8Array = opts.initialSeed.slice();
+  let prevBlockTs = -1;
+  let insertedTotal = 0;
+  let blocksTotal = 0;
+  let orderedTotal = 0;
+  let liveCount = 0;
+  let compactCount = 0;
+  let expiredBelow = 0;
+
+  // ---- stake tables -------------------------------------------------------
+
+  function tableOf(round: number): Table {
+    const info = rounds.get(round);
+    if (info) return info.table;
+    const stakes = opts.stakeTable(round);
+    const cached = tableCache.get(stakes);
+    if (cached) return cached;
+    if (!Array.isArray(stakes) || stakes.length > n) {
+      throw new ConsensusError('BAD_STAKE_TABLE', `round ${round}: need at most ${n} stakes`);
+    }
+    const big: bigint[] = [];
+    let totalBig = 0n;
+    for (let i = 0; i < n; i++) {
+      const s = stakes[i] ?? 0n;
+      if (typeof s !== 'bigint' || s < 0n) {
+        throw new ConsensusError('BAD_STAKE_TABLE', `round ${round}: stake ${i} is not a bigint >= 0`);
+      }
+      big.push(s);
+      totalBig += s;
+    }
+    if (totalBig === 0n) throw new ConsensusError('BAD_STAKE_TABLE', `round ${round}: no stake`);
+    const safe = totalBig * 3n <= BigInt(Number.MAX_SAFE_INTEGER);
+    const w = new Float64Array(n);
+    if (safe) for (let i = 0; i < n; i++) w[i] = Number(big[i]!);
+    const t: Table = { safe, w, total: safe ? Number(totalBig) : 0, big, totalBig };
+    tableCache.set(stakes, t);
+    return t;
+  }
+
+  function roundInfo(round: number): RoundInfo<E> {
+    let info = rounds.get(round);
+    if (!info) {
+      info = { round, table: tableOf(round), witnesses: [], events: [], undecided: 0 };
+      rounds.set(round, info);
+    }
+    return info;
+  }
+
+  // ---- ancestry -----------------------------------------------------------
+
+  /** Whether (aSeq, aBranch) is a self-ancestor of, or equal to, (bSeq, bBranch) of creator c. */
+  function selfAnc(c: number, aSeq: number, aBr: number, bSeq: number, bBr: number): boolean {
+    const branches = creators[c]!.branches;
+    let br = bBr;
+    let limit = bSeq;
+    while (br !== aBr) {
+      const b = branches[br]!;
+      if (b.parent < 0) return false;
+      if (b.firstSeq - 1 < limit) limit = b.firstSeq - 1;
+      br = b.parent;
+    }
+    return aSeq <= limit;
+  }
+
+  /** Whether y is an ancestor of x, given x's latest-ancestor vectors. */
+  function isAncestor(xLa: (Ev<E> | null)[], xLaSeq: Int32Array, y: Ev<E>): boolean {
+    const c = y.creator;
+    const s = xLaSeq[c]!;
+    if (s < 0) return false;
+    if (!creators[c]!.forked) return s >= y.seq;
+    const l = xLa[c]!;
+    return selfAnc(c, y.seq, y.branch, l.seq, l.branch);
+  }
+
+  /** Section 4: x sees y iff y is an ancestor of x and x has no fork by y's creator. */
+  function sees(x: Ev<E>, y: Ev<E>): boolean {
+    return isAncestor(x.la!, x.laSeq!, y);
+  }
+
+  /**
+   * Section 4: x strongly sees witness y of round q iff x sees y and the
+   * creators of the events z with (x sees z, z sees y) hold a supermajority of
+   * `T_q`. Given x sees y, z sees y reduces to "y is an ancestor of z", and
+   * for a creator c without forks the z exists iff x's latest c-ancestor is at
+   * or above y's first c-descendant. `self` is x's creator: x itself is such a
+   * z for its own creator (x may not be inserted yet, so its `fd` is unused).
+   */
+  function stronglySees(
+    xLa: (Ev<E> | null)[],
+    xLaSeq: Int32Array,
+    self: number,
+    y: Ev<E>,
+    t: Table,
+  ): boolean {
+    if (!isAncestor(xLa, xLaSeq, y)) return false;
+    const fd = y.fd;
+    if (!fd) return false; // compacted: below every live round
+    if (t.safe) {
+      let w = 0;
+      let rest = t.total;
+      for (let c = 0; c < n; c++) {
+        const s = t.w[c]!;
+        if (s === 0) continue;
+        rest -= s;
+        if (countsFor(xLa, xLaSeq, self, y, fd, c)) {
+          w += s;
+          if (3 * w > 2 * t.total) return true;
+        } else if (3 * (w + rest) <= 2 * t.total) return false;
+      }
+      return false;
+    }
+    let wb = 0n;
+    for (let c = 0; c < n; c++) {
+      const s = t.big[c]!;
+      if (s === 0n) continue;
+      if (countsFor(xLa, xLaSeq, self, y, fd, c)) wb += s;
+    }
+    return 3n * wb > 2n * t.totalBig;
+  }
+
+  /** Whether creator c has an event z with (x sees z and y is an ancestor of z). */
+  function countsFor(
+    xLa: (Ev<E> | null)[],
+    xLaSeq: Int32Array,
+    self: number,
+    y: Ev<E>,
+    fd: Int32Array,
+    c: number,
+  ): boolean {
+    const s = xLaSeq[c]!;
+    if (s < 0) return false;
+    if (c === self) return true;
+    if (!creators[c]!.forked) return s >= fd[c]!;
+    const l = xLa[c]!;
+    if (!l.la) return false; // compacted: older than any live witness
+    return isAncestor(l.la, l.laSeq!, y);
+  }
+
+  // ---- insertion ----------------------------------------------------------
+
+  function lookup(h: Uint8Array | null): Ev<E> | null | undefined {
+    if (h === null) return null;
+    return events.get(keyOf(h));
+  }
+
+  function checkShape(ev: E): void {
+    const bad = (m: string) => new ConsensusError('BAD_EVENT', m);
+    if (!(ev.hash instanceof Uint8Array) || ev.hash.length !== 32) throw bad('hash: 32 bytes');
+    if (!Number.isSafeInteger(ev.creator) || ev.creator < 0 || ev.creator >= n) {
+      throw bad(`creator ${ev.creator} is not a known validator index`);
+    }
+    if (!isSafeNat(ev.seq)) throw bad('seq: safe integer >= 0');
+    if (!isSafeNat(ev.timestamp)) throw bad('timestamp: safe integer >= 0');
+    if (!(ev.signature instanceof Uint8Array) || ev.signature.length === 0) {
+      throw bad('signature: bytes');
+    }
+    for (const p of [ev.selfParent, ev.otherParent]) {
+      if (p !== null && (!(p instanceof Uint8Array) || p.length !== 32)) {
+        throw bad('parent: 32 bytes or null');
+      }
+    }
+    if ((ev.seq === 0) !== (ev.selfParent === null)) {
+      throw bad('selfParent must be null iff seq = 0');
+    }
+    const txs = ev.transactions ?? [];
+    if (!Array.isArray(txs) || txs.length > maxTx) throw bad(`transactions: at most ${maxTx}`);
+    for (const tx of txs) if (!(tx instanceof Uint8Array)) throw bad('transactions: bytes');
+  }
+
+  function insert(ev: E): InsertResult<E> {
+    checkShape(ev);
+    const key = keyOf(ev.hash);
+    if (events.has(key)) return { inserted: false, blocks: [], evidence: [] };
+    const sp = lookup(ev.selfParent);
+    const op = lookup(ev.otherParent);
+    if (sp === undefined || op === undefined) {
+      throw new ConsensusError('MISSING_PARENT', 'a parent is not known yet');
+    }
+    if (opts.verify) {
+      let ok = false;
+      try {
+        ok = opts.verify(ev);
+      } catch {
+        ok = false;
+      }
+      if (!ok) throw new ConsensusError('BAD_SIGNATURE', 'the verifier refused the event');
+    }
+    const cx = ev.creator;
+    const cs = creators[cx]!;
+    if (sp) {
+      if (sp.creator !== cx || sp.seq !== ev.seq - 1) {
+        throw new ConsensusError('BAD_PARENT', 'selfParent is not the creator’s previous event');
+      }
+      if (ev.timestamp <= sp.timestamp) {
+        throw new ConsensusError('BAD_EVENT', 'timestamp must exceed the selfParent’s');
+      }
+    }
+    if (op && op.creator === cx) {
+      throw new ConsensusError('BAD_PARENT', 'otherParent must be another creator’s event');
+    }
+
+    // Branch: a second child of one self-parent (or a second first event) forks.
+    const forks = sp ? sp.firstSelfChild !== null : cs.firstRoot !== null;
+    const branch = forks ? cs.branches.length : sp ? sp.branch : 0;
+
+    // Latest-ancestor vectors: the merge of the parents', with forks absorbing.
+    const la: (Ev<E> | null)[] = new Array(n).fill(null);
+    const laSeq = new Int32Array(n).fill(NONE);
+    mergeParent(la, laSeq, sp);
+    mergeParent(la, laSeq, op);
+    // Own entry: x itself, unless the ancestry already holds another branch of cx.
+    if (laSeq[cx] !== FORKED) {
+      const other = op ? ownEntry(op, cx) : null;
+      let clash = false;
+      if (other) {
+        // `other` must be a self-ancestor of x, i.e. sp or one of sp's.
+        clash = !sp || !(other === sp || selfAnc(cx, other.seq, other.branch, sp.seq, sp.branch));
+      }
+      if (clash) {
+        laSeq[cx] = FORKED;
+        la[cx] = null;
+      } else {
+        laSeq[cx] = ev.seq;
+        la[cx] = null; // set to the new event below
+      }
+    }
+
+    // Round (section 4): r = max parent round; r + 1 if x strongly sees a
+    // supermajority of round-r witnesses. Round r's witnesses are live unless
+    // r is below the expiry horizon, where x is stale anyway (see `expire`).
+    const r = Math.max(sp ? sp.round : 0, op ? op.round : 0);
+    let round = r;
+    const rInfo = sp || op ? rounds.get(r) : undefined;
+    let ssR: Ev<E>[] | null = null;
+    if (rInfo) {
+      ssR = stronglySeenWitnesses(la, laSeq, cx, rInfo);
+      if (ssR.length > 0 && supermajorityOf(ssR, rInfo.table)) round = r + 1;
+    }
+    const witness = !sp || round > sp.round;
+    if ((tableOf(round).big[cx] ?? 0n) === 0n) {
+      throw new ConsensusError('NOT_A_VALIDATOR', `creator ${cx} has no stake in round ${round}`);
+    }
+
+    // ---- commit: nothing above this line has changed any state ----
+    if (forks) {
+      cs.branches.push({ parent: sp ? sp.branch : -1, firstSeq: ev.seq });
+      cs.forked = true;
+    }
+    const x: Ev<E> = {
+      input: ev,
+      key,
+      hash: ev.hash,
+      creator: cx,
+      seq: ev.seq,
+      branch,
+      round,
+      gen: 1 + Math.max(sp ? sp.gen : -1, op ? op.gen : -1),
+      timestamp: ev.timestamp,
+      witness,
+      famous: null,
+      coin: ((ev.signature[ev.signature.length >> 1] ?? 0) & 1) === 1,
+      selfParent: sp,
+      otherParent: op,
+      la,
+      laSeq,
+      fd: new Int32Array(n).fill(INF),
+      votes: witness ? new Map() : null,
+      ssPrev: witness && round === r + 1 ? ssR : null,
+      forkMask: null,
+      firstSelfChild: null,
+      ordered: -1,
+      live: true,
+    };
+    if (laSeq[cx] !== FORKED) la[cx] = x;
+    x.fd![cx] = ev.seq;
+    events.set(key, x);
+    liveCount++;
+    insertedTotal++;
+    if (round > maxRound) maxRound = round;
+
+    const evidence: ForkEvidence<E>[] = [];
+    if (sp) {
+      if (sp.firstSelfChild === null) sp.firstSelfChild = x;
+      else if (!cs.evidence && sp.firstSelfChild.input) {
+        cs.evidence = { creator: cx, a: sp.firstSelfChild.input!, b: ev };
+        evidence.push(cs.evidence);
+      }
+    } else if (cs.firstRoot === null) {
+      cs.firstRoot = x;
+    } else if (!cs.evidence && cs.firstRoot.input) {
+      cs.evidence = { creator: cx, a: cs.firstRoot.input, b: ev };
+      evidence.push(cs.evidence);
+    }
+    if (cs.evidence && evidence.length > 0) allEvidence.push(cs.evidence);
+    if (!cs.latest || ev.seq > cs.latest.seq) cs.latest = x;
+
+    // First descendants: walk each creator's chain down from x's latest
+    // ancestor until an event already has one by cx (all below it do too).
+    for (let c = 0; c < n; c++) {
+      if (c === cx || laSeq[c]! < 0) continue;
+      let e = la[c] ?? null;
+      while (e?.fd && e.fd[cx] === INF) {
+        e.fd[cx] = ev.seq;
+        e = e.selfParent;
+      }
+    }
+
+    const blocks: DecidedBlock<E>[] = [];
+    if (round < expiredBelow) {
+      // Stale on arrival: its round is already expired, so it can never be
+      // ordered or vote. Keep it compact, findable for K rounds like the rest.
+      if (witness) x.famous = false;
+      compact(x);
+      const bucket = Math.max(round, expiredBelow - 1);
+      const list = compactByRound.get(bucket);
+      if (list) list.push(x);
+      else compactByRound.set(bucket, [x]);
+      return { inserted: true, blocks, evidence };
+    }
+    const info = roundInfo(round);
+    info.events.push(x);
+    if (witness) {
+      info.witnesses.push(x);
+      if (round <= lastDecided) {
+        // A witness of an already decided round: not famous (Hedera's rule;
+        // docs/PROTOCOL.md "Late witnesses"). Every node that decided the
+        // round without it would also have decided it not famous.
+        x.famous = false;
+      } else {
+        info.undecided++;
+        electAsVoter(x);
+        electAsCandidate(x);
+      }
+      decideRounds(blocks);
+    }
+    return { inserted: true, blocks, evidence };
+  }
+
+  /** Merges a parent's latest-ancestor vectors into x's. */
+  function mergeParent(la: (Ev<E> | null)[], laSeq: Int32Array, p: Ev<E> | null): void {
+    if (!p) return;
+    if (!p.laSeq) {
+      // Compact parent: only itself and its recorded forks are known. Its
+      // other ancestors are older than any live round (docs/PROTOCOL.md "Expiry").
+      mergeEntry(la, laSeq, p.creator, p, p.seq);
+      for (const c of p.forkMask ?? []) {
+        laSeq[c] = FORKED;
+        la[c] = null;
+      }
+      return;
+    }
+    const pla = p.la!;
+    const pls = p.laSeq;
+    for (let c = 0; c < n; c++) {
+      const b = pls[c]!;
+      if (b === NONE) continue;
+      if (b === FORKED) {
+        laSeq[c] = FORKED;
+        la[c] = null;
+        continue;
+      }
+      mergeEntry(la, laSeq, c, pla[c]!, b);
+    }
+  }
+
+  function mergeEntry(
+    la: (Ev<E> | null)[],
+    laSeq: Int32Array,
+    c: number,
+    e: Ev<E>,
+    s: number,
+  ): void {
+    const a = laSeq[c]!;
+    if (a === FORKED) return;
+    if (a === NONE) {
+      laSeq[c] = s;
+      la[c] = e;
+      return;
+    }
+    const cur = la[c]!;
+    if (cur === e) return;
+    if (!creators[c]!.forked) {
+      if (s > a) {
+        laSeq[c] = s;
+        la[c] = e;
+      }
+      return;
+    }
+    if (selfAnc(c, cur.seq, cur.branch, e.seq, e.branch)) {
+      laSeq[c] = s;
+      la[c] = e;
+    } else if (!selfAnc(c, e.seq, e.branch, cur.seq, cur.branch)) {
+      laSeq[c] = FORKED;
+      la[c] = null;
+    }
+  }
+
+  /** The entry a parent contributes for creator c (null if none or forked). */
+  function ownEntry(p: Ev<E>, c: number): Ev<E> | null {
+    if (!p.laSeq) return p.creator === c ? p : null;
+    return p.laSeq[c]! >= 0 ? p.la![c]! : null;
+  }
+
+  function stronglySeenWitnesses(
+    la: (Ev<E> | null)[],
+    laSeq: Int32Array,
+    self: number,
+    info: RoundInfo<E>,
+  ): Ev<E>[] {
+    const out: Ev<E>[] = [];
+    for (const w of info.witnesses) {
+      if (stronglySees(la, laSeq, self, w, info.table)) out.push(w);
+    }
+    return out;
+  }
+
+  /** Whether the creators of `ws` hold a supermajority of `t` (each creator once). */
+  function supermajorityOf(ws: readonly Ev<E>[], t: Table): boolean {
+    // A creator cannot have two strongly seen witnesses in one round (seeing
+    // both would be seeing its fork), but count each once regardless.
+    const seen = new Set<number>();
+    let w = 0n;
+    for (const e of ws) {
+      if (seen.has(e.creator)) continue;
+      seen.add(e.creator);
+      w += t.big[e.creator]!;
+    }
+    return 3n * w > 2n * t.totalBig;
+  }
+
+  // ---- fame (virtual voting) ------------------------------------------------
+
+  function ssPrevOf(y: Ev<E>): Ev<E>[] {
+    if (y.ssPrev) return y.ssPrev;
+    const info = rounds.get(y.round - 1);
+    y.ssPrev = info && y.la ? stronglySeenWitnesses(y.la, y.laSeq!, y.creator, info) : [];
+    return y.ssPrev;
+  }
+
+  /** vote(y, x) of section 4, memoized per (y, x). Only for undecided x. */
+  function voteOf(y: Ev<E>, x: Ev<E>): boolean {
+    const memo = y.votes!.get(x);
+    if (memo !== undefined) return memo;
+    const d = y.round - x.round;
+    let v: boolean;
+    if (d === 1) {
+      v = y.la ? sees(y, x) : false;
+    } else {
+      const t = tally(y, x);
+      v = t.yes;
+      if (d % coinFrequency === 0 && !t.super) v = y.coin;
+    }
+    y.votes!.set(x, v);
+    return v;
+  }
+
+  /** Stake of y's strongly seen round-(r-1) witnesses voting yes / no on x. */
+  function tally(y: Ev<E>, x: Ev<E>): { yes: boolean; super: boolean } {
+    const ws = ssPrevOf(y);
+    const t = tableOf(y.round - 1);
+    let yes = 0n;
+    let no = 0n;
+    for (const w of ws) {
+      if (voteOf(w, x)) yes += t.big[w.creator]!;
+      else no += t.big[w.creator]!;
+    }
+    const max = yes >= no ? yes : no;
+    return { yes: yes >= no, super: 3n * max > 2n * t.totalBig };
+  }
+
+  /** Whether y (round r+d, d >= 2, normal round) decides x; applies it. */
+  function tryDecide(y: Ev<E>, x: Ev<E>): boolean {
+    const d = y.round - x.round;
+    if (d < 2 || x.famous !== null) return false;
+    if (d % coinFrequency === 0) {
+      voteOf(y, x);
+      return false;
+    }
+    const t = tally(y, x);
+    y.votes!.set(x, t.yes);
+    if (!t.super) return false;
+    x.famous = t.yes;
+    rounds.get(x.round)!.undecided--;
+    return true;
+  }
+
+  /** A new witness y votes in the election of every undecided earlier witness. */
+  function electAsVoter(y: Ev<E>): void {
+    for (let rx = lastDecided + 1; rx <= y.round - 2; rx++) {
+      const info = rounds.get(rx);
+      if (!info) continue;
+      for (const x of info.witnesses) if (x.famous === null) tryDecide(y, x);
+    }
+  }
+
+  /** A new witness x (arrived after later rounds exist) is decided by existing voters. */
+  function electAsCandidate(x: Ev<E>): void {
+    for (let ry = x.round + 2; ry <= maxRound && x.famous === null; ry++) {
+      const info = rounds.get(ry);
+      if (!info) continue;
+      for (const y of info.witnesses) {
+        if (y.votes && tryDecide(y, x)) break;
+      }
+    }
+  }
+
+  // ---- rounds, leaders, blocks --------------------------------------------
+
+  function decideRounds(out: DecidedBlock<E>[]): void {
+    for (;;) {
+      const r = lastDecided + 1;
+      const info = rounds.get(r);
+      if (!info || info.witnesses.length === 0 || info.undecided > 0) return;
+      const block = decideRound(info);
+      lastDecided = r;
+      if (block) out.push(block);
+      expire();
+    }
+  }
+
+  function decideRound(info: RoundInfo<E>): DecidedBlock<E> | null {
+    const r = info.round;
+    // Candidates: famous witnesses whose creator has exactly one famous witness.
+    const famousBy = new Map<number, number>();
+    for (const w of info.witnesses) {
+      if (w.famous) famousBy.set(w.creator, (famousBy.get(w.creator) ?? 0) + 1);
+    }
+    const candidates = info.witnesses.filter((w) => w.famous && famousBy.get(w.creator) === 1);
+    if (candidates.length === 0) return null;
+    const t = info.table;
+    const seed = leaderSeed(r, seedPrev, hash);
+    const k = drawLeader(
+      seed,
+      candidates.map((w) => ({ validatorId: validators[w.creator]!, stake: t.big[w.creator]! })),
+    );
+    if (k === null) return null;
+    const leader = candidates[k]!;
+    seedPrev = leader.hash;
+
+    // The leader's ancestors in no earlier block and not stale, by (gen, hash).
+    const staleBelow = r - expireRounds;
+    const picked: Ev<E>[] = [];
+    const stack: Ev<E>[] = [leader];
+    leader.ordered = r;
+    while (stack.length > 0) {
+      const e = stack.pop()!;
+      picked.push(e);
+      for (const p of [e.selfParent, e.otherParent]) {
+        if (p && p.live && p.ordered < 0 && p.round >= staleBelow) {
+          p.ordered = r;
+          stack.push(p);
+        }
+      }
+    }
+    picked.sort((a, b) => a.gen - b.gen || compareBytes(a.hash, b.hash));
+
+    const txs: Uint8Array[] = [];
+    for (const e of picked) {
+      for (const tx of e.input!.transactions ?? []) {
+        const h = keyOf(txHash(tx));
+        if (orderedTx.has(h)) continue;
+        orderedTx.set(h, r);
+        txs.push(tx);
+      }
+    }
+    // Transaction dedup window: the same rounds as staleness (insertion order
+    // of the map is round order, so the oldest are at the front).
+    for (const [h, round] of orderedTx) {
+      if (round >= staleBelow) break;
+      orderedTx.delete(h);
+    }
+
+    // Stake-weighted lower median of the candidates' timestamps (section 4).
+    const byTs = candidates
+      .map((w) => ({ ts: w.timestamp, s: t.big[w.creator]! }))
+      .sort((a, b) => a.ts - b.ts);
+    let total = 0n;
+    for (const c of byTs) total += c.s;
+    let cum = 0n;
+    let median = byTs[byTs.length - 1]!.ts;
+    for (const c of byTs) {
+      cum += c.s;
+      if (2n * cum >= total) {
+        median = c.ts;
+        break;
+      }
+    }
+    const timestamp = median > prevBlockTs ? median : prevBlockTs + 1;
+    prevBlockTs = timestamp;
+    blocksTotal++;
+    orderedTotal += picked.length;
+    return {
+      round: r,
+      leader: leader.input!,
+      events: picked.map((e) => e.input!),
+      transactions: txs,
+      timestamp,
+      seed,
+    };
+  }
+
+  /**
+   * Expiry (docs/PROTOCOL.md "Expiry"): once round d is decided, block rounds
+   * are > d, and a block of round b never orders an event of round < b - K.
+   * So live events of rounds < d - K will never be ordered or voted on: they
+   * become compact (no vectors, votes or parent links). Compact events stay
+   * findable by hash for K more rounds, so that late children still find
+   * their parents, then are forgotten.
+   */
+  function expire(): void {
+    const below = lastDecided - expireRounds;
+    for (let q = expiredBelow; q < below; q++) {
+      const info = rounds.get(q);
+      if (info) {
+        for (const e of info.events) compact(e);
+        compactByRound.set(q, info.events);
+        rounds.delete(q);
+      }
+      const old = compactByRound.get(q - expireRounds);
+      if (old) {
+        for (const e of old) {
+          events.delete(e.key);
+          e.input = null;
+          e.firstSelfChild = null;
+          compactCount--;
+        }
+        compactByRound.delete(q - expireRounds);
+      }
+    }
+    if (below > expiredBelow) expiredBelow = below;
+  }
+
+  function compact(e: Ev<E>): void {
+    if (!e.live) return;
+    const mask: number[] = [];
+    const ls = e.laSeq!;
+    for (let c = 0; c < n; c++) if (ls[c] === FORKED) mask.push(c);
+    e.forkMask = mask.length > 0 ? mask : null;
+    e.la = null;
+    e.laSeq = null;
+    e.fd = null;
+    e.votes = null;
+    e.ssPrev = null;
+    e.selfParent = null;
+    e.otherParent = null;
+    e.live = false;
+    liveCount--;
+    compactCount++;
+  }
+
+  // ---- queries --------------------------------------------------------------
+
+  return {
+    insert,
+    has: (h) => events.has(keyOf(h)),
+    missingParents(ev) {
+      const out: Uint8Array[] = [];
+      for (const p of [ev.selfParent, ev.otherParent]) {
+        if (p && !events.has(keyOf(p))) out.push(p);
+      }
+      return out;
+    },
+    info(h): EventInfo<E> | undefined {
+      const e = events.get(keyOf(h));
+      if (!e || !e.input) return undefined;
+      return {
+        event: e.input,
+        round: e.round,
+        generation: e.gen,
+        witness: e.witness,
+        famous: e.witness ? e.famous : undefined,
+        orderedIn: e.ordered >= 0 ? e.ordered : undefined,
+      };
+    },
+    latest: (c) => creators[c]?.latest?.input ?? undefined,
+    evidence: () => allEvidence.slice(),
+    get lastDecidedRound() {
+      return lastDecided;
+    },
+    stats(): ConsensusStats {
+      return {
+        liveEvents: liveCount,
+        compactEvents: compactCount,
+        insertedTotal,
+        blocksTotal,
+        orderedEventsTotal: orderedTotal,
+        maxRound,
+        lastDecidedRound: lastDecided,
+        forkers: allEvidence.length,
+      };
+    },
+  };
+}

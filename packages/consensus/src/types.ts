@@ -1,0 +1,170 @@
+/**
+ * Contracts of the consensus engine (PROTOCOL.md sections 3 and 4), apart from
+ * the implementation in `engine.ts`. Everything here is plain data: byte
+ * strings are `Uint8Array`, stakes are `bigint`, rounds, seqs and timestamps
+ * are safe integers. No floats reach anything that is voted on or hashed.
+ */
+import type { HashFn } from '@pos/merkle';
+
+/**
+ * An event as the engine needs it (section 3). The caller (the node) decodes
+ * and hashes the wire form, checks the signature (or injects `verify`), and
+ * passes this in. The engine keeps the object it is given and hands the same
+ * object back in blocks and evidence, so a caller may extend it with fields of
+ * its own (payloads, the wire bytes) and get them back in order.
+ */
+export interface ConsensusEventInput {
+  /** `sha256("pos/event" ‖ encoding without signature)`: 32 bytes, the event's identity. */
+  readonly hash: Uint8Array;
+  /** Index of the creator in `ConsensusOpts.validators`. */
+  readonly creator: number;
+  /** 0 for a creator's first event, else `selfParent.seq + 1`. */
+  readonly seq: number;
+  /** Hash of the creator's previous event; `null` iff `seq = 0`. */
+  readonly selfParent: Uint8Array | null;
+  /** Hash of the latest event of the peer last synced with; `null` only when there is none. */
+  readonly otherParent: Uint8Array | null;
+  /** The creator's clock in ms (safe integer), strictly greater than its self-parent's. */
+  readonly timestamp: number;
+  /** Client transactions in the creator's order (opaque bytes here). */
+  readonly transactions?: readonly Uint8Array[];
+  /** Ed25519 signature over `hash`; its middle byte's low bit is the coin (section 4). */
+  readonly signature: Uint8Array;
+}
+
+/** One decided block (section 4). Never changes once emitted. */
+export interface DecidedBlock<E extends ConsensusEventInput = ConsensusEventInput> {
+  /** The round whose leader made the block; the block height is this round. */
+  readonly round: number;
+  /** The leader: the drawn famous witness of `round`. */
+  readonly leader: E;
+  /** The leader's ancestors not in an earlier block, by (generation, hash) ascending. */
+  readonly events: readonly E[];
+  /** The events' transactions in order, each transaction hash at most once (see `txDedupRounds`). */
+  readonly transactions: readonly Uint8Array[];
+  /** Stake-weighted lower median of the candidates' timestamps, above the previous block's (ms). */
+  readonly timestamp: number;
+  /** The seed of this round's draw; the next draw chains the leader's hash, not this. */
+  readonly seed: Uint8Array;
+}
+
+/**
+ * Proof that a creator forked (section 3): two of its events neither of which
+ * is a self-ancestor of the other. Produced once per forker.
+ */
+export interface ForkEvidence<E extends ConsensusEventInput = ConsensusEventInput> {
+  readonly creator: number;
+  readonly a: E;
+  readonly b: E;
+}
+
+/** What one `insert` did. */
+export interface InsertResult<E extends ConsensusEventInput = ConsensusEventInput> {
+  /** False when the event was already known (duplicates are free, section 9). */
+  readonly inserted: boolean;
+  /** Blocks decided because of this event, in order; usually empty. */
+  readonly blocks: readonly DecidedBlock<E>[];
+  /** Fork evidence first found with this event (at most one per forker, ever). */
+  readonly evidence: readonly ForkEvidence<E>[];
+}
+
+/** Options of {@link createConsensus}. */
+export interface ConsensusOpts<E extends ConsensusEventInput = ConsensusEventInput> {
+  /**
+   * Every validator that may create events, by index (an event's `creator`).
+   * Each entry is the validatorId, `sha256("pos/validator" ‖ pubkey)` (section
+   * 2); the leader draw sorts candidates by it.
+   */
+  readonly validators: readonly Uint8Array[];
+  /**
+   * The stake table `T_q` of round q (section 4): stake per validator index
+   * (missing or 0 = not a member in that round). Must be a pure function of
+   * the round, the same on every node; the engine calls it once per round and
+   * keeps the answer while the round is live.
+   */
+  readonly stakeTable: (round: number) => readonly bigint[];
+  /** The seed before the first leader: the chainId (32 bytes). */
+  readonly initialSeed: Uint8Array;
+  /** SHA-256; `node:crypto` in the node, `@noble/hashes` elsewhere. */
+  readonly hash: HashFn;
+  /** Coin round frequency c (section 4, a genesis parameter). Default 10. */
+  readonly coinFrequency?: number;
+  /**
+   * Rounds after which an event is stale and expired (see `defaultConsensusOpts`
+   * and docs/PROTOCOL.md "Expiry"). Default 26.
+   */
+  readonly expireRounds?: number;
+  /** Checks an event's signature before anything else; throwing or `false` rejects. */
+  readonly verify?: (event: E) => boolean;
+  /**
+   * Hash of a transaction for the duplicate rule of section 4. Default
+   * `hash("pos/tx" ‖ tx)`: the ledger's canonical tx bytes hash the same way.
+   */
+  readonly txHash?: (tx: Uint8Array) => Uint8Array;
+  /** Largest transaction count per event accepted. Default 10,000. */
+  readonly maxTransactionsPerEvent?: number;
+}
+
+/** Defaults of the optional {@link ConsensusOpts}. */
+export const defaultConsensusOpts = {
+  coinFrequency: 10,
+  /**
+   * Hedera's `roundsNonAncient` is 26: an event more than that many rounds
+   * below the round being decided is ancient and never ordered.
+   */
+  expireRounds: 26,
+  maxTransactionsPerEvent: 10_000,
+} as const;
+
+/** Consensus facts about one known event. */
+export interface EventInfo<E extends ConsensusEventInput = ConsensusEventInput> {
+  readonly event: E;
+  readonly round: number;
+  readonly generation: number;
+  readonly witness: boolean;
+  /** `true`/`false` once decided; `null` while undecided; `undefined` for a non-witness. */
+  readonly famous: boolean | null | undefined;
+  /** The round of the block that ordered it, if any yet. */
+  readonly orderedIn: number | undefined;
+}
+
+/** Sizes, for metrics and the memory bound. */
+export interface ConsensusStats {
+  /** Events held in full. */
+  readonly liveEvents: number;
+  /** Expired events still indexed by hash in compact form (round, seq, generation). */
+  readonly compactEvents: number;
+  readonly insertedTotal: number;
+  readonly blocksTotal: number;
+  readonly orderedEventsTotal: number;
+  /** Highest round of any live event. */
+  readonly maxRound: number;
+  /** Every round at or below this one is decided; -1 before the first. */
+  readonly lastDecidedRound: number;
+  /** Forkers found so far. */
+  readonly forkers: number;
+}
+
+/** The engine: feed it events in any topological order, get blocks back. */
+export interface Consensus<E extends ConsensusEventInput = ConsensusEventInput> {
+  /**
+   * Validates and inserts one event, then decides what it can. Throws a
+   * `ConsensusError` (and changes nothing) for an invalid event; code
+   * `MISSING_PARENT` means a parent is unknown, so the caller buffers the
+   * event and fetches the parent (`missingParents`).
+   */
+  insert(event: E): InsertResult<E>;
+  /** Whether an event with this hash is known (live or compact). */
+  has(hash: Uint8Array): boolean;
+  /** The parent hashes of `event` that are not known. */
+  missingParents(event: ConsensusEventInput): Uint8Array[];
+  /** Consensus facts about a live event, or undefined. */
+  info(hash: Uint8Array): EventInfo<E> | undefined;
+  /** The latest live event of each creator on its first branch (for sync and for creating events). */
+  latest(creator: number): E | undefined;
+  /** Every fork evidence found so far, at most one per forker. */
+  evidence(): readonly ForkEvidence<E>[];
+  /** Every round at or below this one is decided and ordered; -1 before the first. */
+  readonly lastDecidedRound: number;
+  stats(): ConsensusStats;
+}
