@@ -63,6 +63,14 @@ interface Ev<E> {
   votes: Map<Ev<E>, boolean> | null;
   /** Witnesses: the round-(r-1) witnesses this one strongly sees (lazy). */
   ssPrev: Ev<E>[] | null;
+  /**
+   * Some of the witnesses of its own round that it strongly sees, as a bitset
+   * over the round's witness list (live only). Descendants inherit it: with
+   * no new fork in their ancestry, strongly seeing is inherited.
+   */
+  ssMask: Uint32Array | null;
+  /** Number of FORKED entries in `laSeq`; equal counts mean equal fork sets. */
+  forkCount: number;
   /** Creators with a fork in this event's ancestry; kept when compacted. */
   forkMask: number[] | null;
   /** First event whose self-parent is this one (fork evidence needs it). */
@@ -168,6 +176,11 @@ export function createConsensus<E extends ConsensusEventInput>(
   let liveCount = 0;
   let compactCount = 0;
   let expiredBelow = 0;
+  // Scratch markers for `advances`: a creator is marked when its entry equals
+  // the current stamp, so no clearing between calls.
+  let stampCounter = 0;
+  const seenStamp = new Int32Array(n);
+  const possibleStamp = new Int32Array(n);
 
   // ---- stake tables -------------------------------------------------------
 
@@ -185,7 +198,10 @@ export function createConsensus<E extends ConsensusEventInput>(
     for (let i = 0; i < n; i++) {
       const s = stakes[i] ?? 0n;
       if (typeof s !== 'bigint' || s < 0n) {
-        throw new ConsensusError('BAD_STAKE_TABLE', `round ${round}: stake ${i} is not a bigint >= 0`);
+        throw new ConsensusError(
+          'BAD_STAKE_TABLE',
+          `round ${round}: stake ${i} is not a bigint >= 0`,
+        );
       }
       big.push(s);
       totalBig += s;
@@ -393,11 +409,14 @@ export function createConsensus<E extends ConsensusEventInput>(
     const r = Math.max(sp ? sp.round : 0, op ? op.round : 0);
     let round = r;
     const rInfo = sp || op ? rounds.get(r) : undefined;
-    let ssR: Ev<E>[] | null = null;
+    let forkCount = 0;
+    for (let c = 0; c < n; c++) if (laSeq[c] === FORKED) forkCount++;
+    let ssMask: Uint32Array | null = null;
     if (rInfo) {
-      ssR = stronglySeenWitnesses(la, laSeq, cx, rInfo);
-      if (ssR.length > 0 && supermajorityOf(ssR, rInfo.table)) round = r + 1;
+      ssMask = inheritMask(rInfo, forkCount, sp, op);
+      if (advances(la, laSeq, cx, rInfo, ssMask)) round = r + 1;
     }
+    if (round !== r) ssMask = null;
     const witness = !sp || round > sp.round;
     if ((tableOf(round).big[cx] ?? 0n) === 0n) {
       throw new ConsensusError('NOT_A_VALIDATOR', `creator ${cx} has no stake in round ${round}`);
@@ -427,7 +446,9 @@ export function createConsensus<E extends ConsensusEventInput>(
       laSeq,
       fd: new Int32Array(n).fill(INF),
       votes: witness ? new Map() : null,
-      ssPrev: witness && round === r + 1 ? ssR : null,
+      ssPrev: null,
+      ssMask,
+      forkCount,
       forkMask: null,
       firstSelfChild: null,
       ordered: -1,
@@ -561,6 +582,101 @@ export function createConsensus<E extends ConsensusEventInput>(
   function ownEntry(p: Ev<E>, c: number): Ev<E> | null {
     if (!p.laSeq) return p.creator === c ? p : null;
     return p.laSeq[c]! >= 0 ? p.la![c]! : null;
+  }
+
+  /** The union of the parents' masks of round `info.round` (valid when fork sets are equal). */
+  function inheritMask(
+    info: RoundInfo<E>,
+    forkCount: number,
+    sp: Ev<E> | null,
+    op: Ev<E> | null,
+  ): Uint32Array {
+    const mask = new Uint32Array((info.witnesses.length + 31) >>> 5);
+    for (const p of [sp, op]) {
+      if (!p || p.round !== info.round || !p.ssMask || p.forkCount !== forkCount) continue;
+      const m = p.ssMask;
+      for (let i = 0; i < m.length && i < mask.length; i++) mask[i]! |= m[i]!;
+    }
+    return mask;
+  }
+
+  /**
+   * Whether x strongly sees round-r witnesses of a supermajority of creators
+   * (section 4), updating `mask` with what it checks. Witnesses already in the
+   * mask are not checked again; the loop stops as soon as the answer is known
+   * either way, so most events check only a few witnesses.
+   */
+  function advances(
+    la: (Ev<E> | null)[],
+    laSeq: Int32Array,
+    self: number,
+    info: RoundInfo<E>,
+    mask: Uint32Array,
+  ): boolean {
+    const ws = info.witnesses;
+    const t = info.table;
+    if (!t.safe) {
+      // Totals above 2^51: exact bigint arithmetic, without the shortcuts.
+      return supermajorityOf(stronglySeenWitnesses(la, laSeq, self, info), t);
+    }
+    const stakes = t.w;
+    const twoS = 2 * t.total;
+    // Cheap necessary condition first: a strongly seen round-r witness needs a
+    // supermajority of creators whose latest ancestor (which x sees) is in
+    // round r, since only round-r events descend from round-r witnesses.
+    let reach = 0;
+    for (let c = 0; c < n; c++) {
+      if (laSeq[c]! < 0) continue;
+      const l = la[c];
+      if (c === self || (l && l.round >= info.round)) reach += stakes[c]!;
+    }
+    if (3 * reach <= twoS) return false;
+    const stamp = ++stampCounter;
+    // `seen`: stake of creators with a strongly seen witness (marked in
+    // seenStamp); `possible`: that plus creators with a witness not refused yet.
+    let seen = 0;
+    for (let i = 0; i < ws.length; i++) {
+      if ((mask[i >>> 5]! >>> (i & 31)) & 1) {
+        const c = ws[i]!.creator;
+        if (seenStamp[c] !== stamp) {
+          seenStamp[c] = stamp;
+          seen += stakes[c]!;
+        }
+      }
+    }
+    if (3 * seen > twoS) return true;
+    let possible = seen;
+    for (let i = 0; i < ws.length; i++) {
+      const c = ws[i]!.creator;
+      if (seenStamp[c] !== stamp && possibleStamp[c] !== stamp) {
+        possibleStamp[c] = stamp;
+        possible += stakes[c]!;
+      }
+    }
+    if (3 * possible <= twoS) return false;
+    for (let i = 0; i < ws.length; i++) {
+      if ((mask[i >>> 5]! >>> (i & 31)) & 1) continue;
+      const w = ws[i]!;
+      const c = w.creator;
+      if (seenStamp[c] === stamp) continue;
+      if (stronglySees(la, laSeq, self, w, t)) {
+        mask[i >>> 5]! |= 1 << (i & 31);
+        seenStamp[c] = stamp;
+        seen += stakes[c]!;
+        if (3 * seen > twoS) return true;
+      } else if (!hasOtherWitness(ws, i, c)) {
+        possible -= stakes[c]!;
+        if (3 * possible <= twoS) return false;
+      }
+    }
+    return false;
+  }
+
+  /** Whether creator c (a forker) has another witness after index i in the list. */
+  function hasOtherWitness(ws: readonly Ev<E>[], i: number, c: number): boolean {
+    if (!creators[c]!.forked) return false;
+    for (let j = i + 1; j < ws.length; j++) if (ws[j]!.creator === c) return true;
+    return false;
   }
 
   function stronglySeenWitnesses(
@@ -708,7 +824,7 @@ export function createConsensus<E extends ConsensusEventInput>(
       const e = stack.pop()!;
       picked.push(e);
       for (const p of [e.selfParent, e.otherParent]) {
-        if (p && p.live && p.ordered < 0 && p.round >= staleBelow) {
+        if (p?.live && p.ordered < 0 && p.round >= staleBelow) {
           p.ordered = r;
           stack.push(p);
         }
@@ -803,6 +919,7 @@ export function createConsensus<E extends ConsensusEventInput>(
     e.fd = null;
     e.votes = null;
     e.ssPrev = null;
+    e.ssMask = null;
     e.selfParent = null;
     e.otherParent = null;
     e.live = false;
@@ -824,7 +941,7 @@ export function createConsensus<E extends ConsensusEventInput>(
     },
     info(h): EventInfo<E> | undefined {
       const e = events.get(keyOf(h));
-      if (!e || !e.input) return undefined;
+      if (!e?.input) return undefined;
       return {
         event: e.input,
         round: e.round,
