@@ -179,6 +179,8 @@ export function createConsensus<E extends ConsensusEventInput>(
   // Scratch markers for `advances`: a creator is marked when its entry equals
   // the current stamp, so no clearing between calls.
   let stampCounter = 0;
+  /** The creator that the event being inserted forks, or -1 (see `insert`). */
+  let pendingFork = -1;
   const seenStamp = new Int32Array(n);
   const possibleStamp = new Int32Array(n);
 
@@ -245,8 +247,11 @@ export function createConsensus<E extends ConsensusEventInput>(
     const c = y.creator;
     const s = xLaSeq[c]!;
     if (s < 0) return false;
-    if (!creators[c]!.forked) return s >= y.seq;
-    const l = xLa[c]!;
+    if (!creators[c]!.forked && c !== pendingFork) return s >= y.seq;
+    const l = xLa[c];
+    // Null only for the own entry of an event being inserted without a
+    // self-parent: it has no ancestor by its own creator.
+    if (!l) return false;
     return selfAnc(c, y.seq, y.branch, l.seq, l.branch);
   }
 
@@ -380,6 +385,26 @@ export function createConsensus<E extends ConsensusEventInput>(
     // Branch: a second child of one self-parent (or a second first event) forks.
     const forks = sp ? sp.firstSelfChild !== null : cs.firstRoot !== null;
     const branch = forks ? cs.branches.length : sp ? sp.branch : 0;
+    // While x is checked, a creator that x itself forks already needs the
+    // branch-aware ancestry test (its other branch is not x's ancestor).
+    pendingFork = forks ? cx : -1;
+    try {
+      return insertChecked(ev, key, sp, op, forks, branch);
+    } finally {
+      pendingFork = -1;
+    }
+  }
+
+  function insertChecked(
+    ev: E,
+    key: string,
+    sp: Ev<E> | null,
+    op: Ev<E> | null,
+    forks: boolean,
+    branch: number,
+  ): InsertResult<E> {
+    const cx = ev.creator;
+    const cs = creators[cx]!;
 
     // Latest-ancestor vectors: the merge of the parents', with forks absorbing.
     const la: (Ev<E> | null)[] = new Array(n).fill(null);
@@ -398,8 +423,11 @@ export function createConsensus<E extends ConsensusEventInput>(
         laSeq[cx] = FORKED;
         la[cx] = null;
       } else {
+        // Until x is committed, its own-creator entry points at its
+        // self-parent: x's ancestors by cx are exactly sp's self-ancestors
+        // (the own-entry check above), and that is what ancestry tests need.
         laSeq[cx] = ev.seq;
-        la[cx] = null; // set to the new event below
+        la[cx] = sp;
       }
     }
 

@@ -20,3 +20,12 @@ export {
   type ForkEvidence,
   type InsertResult,
 } from './types.js';
+export {
+  parseReplayInput,
+  type ReplayBlock,
+  ReplayError,
+  type ReplayInput,
+  type ReplayOutput,
+  replay,
+  replayBundle,
+} from './replay.js';
