@@ -10,6 +10,15 @@ export {
   selectByStake,
 } from './leader.js';
 export {
+  parseReplayInput,
+  type ReplayBlock,
+  ReplayError,
+  type ReplayInput,
+  type ReplayOutput,
+  replay,
+  replayBundle,
+} from './replay.js';
+export {
   type Consensus,
   type ConsensusEventInput,
   type ConsensusOpts,
@@ -20,12 +29,3 @@ export {
   type ForkEvidence,
   type InsertResult,
 } from './types.js';
-export {
-  parseReplayInput,
-  type ReplayBlock,
-  ReplayError,
-  type ReplayInput,
-  type ReplayOutput,
-  replay,
-  replayBundle,
-} from './replay.js';
