@@ -179,6 +179,12 @@ export function createConsensus<E extends ConsensusEventInput>(
   // Scratch markers for `advances`: a creator is marked when its entry equals
   // the current stamp, so no clearing between calls.
   let stampCounter = 0;
+  /**
+   * Per creator, the highest seq among its forgotten events (-1: none). An
+   * event at or below it is ignored; the one just above it may stand on a
+   * forgotten self-parent.
+   */
+  const forgottenSeq: number[] = new Array(n).fill(-1);
   /** The creator that the event being inserted forks, or -1 (see `insert`). */
   let pendingFork = -1;
   const seenStamp = new Int32Array(n);
@@ -354,8 +360,18 @@ export function createConsensus<E extends ConsensusEventInput>(
     checkShape(ev);
     const key = keyOf(ev.hash);
     if (events.has(key)) return { inserted: false, blocks: [], evidence: [] };
-    const sp = lookup(ev.selfParent);
+    const horizon = forgottenSeq[ev.creator]!;
+    // At or below its creator's forgotten horizon: a resend of a forgotten
+    // event (or a fork of one). It can never be ordered; like a duplicate, it
+    // is free and changes nothing (docs/PROTOCOL.md 5.7).
+    if (ev.seq <= horizon) return { inserted: false, stale: true, blocks: [], evidence: [] };
+    let sp = lookup(ev.selfParent);
     const op = lookup(ev.otherParent);
+    // The creator's next event after its forgotten horizon (a validator back
+    // after a long absence): its self-parent is ancient everywhere, so the
+    // event stands on its other-parent alone.
+    const spAncient = sp === undefined && ev.seq - 1 <= horizon;
+    if (spAncient) sp = null;
     if (sp === undefined || op === undefined) {
       throw new ConsensusError('MISSING_PARENT', 'a parent is not known yet');
     }
@@ -383,13 +399,25 @@ export function createConsensus<E extends ConsensusEventInput>(
     }
 
     // Branch: a second child of one self-parent (or a second first event) forks.
-    const forks = sp ? sp.firstSelfChild !== null : cs.firstRoot !== null;
-    const branch = forks ? cs.branches.length : sp ? sp.branch : 0;
+    let forks: boolean;
+    let branch: number;
+    if (spAncient) {
+      // On an ancient self-parent: an honest creator's continuation unless
+      // an event at this seq or above is already known, which makes it a
+      // fork (two events by one creator, neither a self-ancestor of the
+      // other); it then starts a root branch of its own.
+      const l = cs.latest;
+      forks = l !== null && l.seq >= ev.seq;
+      branch = forks ? cs.branches.length : l ? l.branch : 0;
+    } else {
+      forks = sp ? sp.firstSelfChild !== null : cs.firstRoot !== null;
+      branch = forks ? cs.branches.length : sp ? sp.branch : 0;
+    }
     // While x is checked, a creator that x itself forks already needs the
     // branch-aware ancestry test (its other branch is not x's ancestor).
     pendingFork = forks ? cx : -1;
     try {
-      return insertChecked(ev, key, sp, op, forks, branch);
+      return insertChecked(ev, key, sp, op, forks, branch, spAncient);
     } finally {
       pendingFork = -1;
     }
@@ -402,6 +430,7 @@ export function createConsensus<E extends ConsensusEventInput>(
     op: Ev<E> | null,
     forks: boolean,
     branch: number,
+    spAncient: boolean,
   ): InsertResult<E> {
     const cx = ev.creator;
     const cs = creators[cx]!;
@@ -417,7 +446,9 @@ export function createConsensus<E extends ConsensusEventInput>(
       let clash = false;
       if (other) {
         // `other` must be a self-ancestor of x, i.e. sp or one of sp's.
-        clash = !sp || !(other === sp || selfAnc(cx, other.seq, other.branch, sp.seq, sp.branch));
+        clash = spAncient
+          ? other.seq >= ev.seq
+          : !sp || !(other === sp || selfAnc(cx, other.seq, other.branch, sp.seq, sp.branch));
       }
       if (clash) {
         laSeq[cx] = FORKED;
@@ -490,7 +521,13 @@ export function createConsensus<E extends ConsensusEventInput>(
     if (round > maxRound) maxRound = round;
 
     const evidence: ForkEvidence<E>[] = [];
-    if (sp) {
+    if (spAncient) {
+      const l = cs.latest;
+      if (forks && l?.input && !cs.evidence) {
+        cs.evidence = { creator: cx, a: l.input, b: ev };
+        evidence.push(cs.evidence);
+      }
+    } else if (sp) {
       if (sp.firstSelfChild === null) sp.firstSelfChild = x;
       else if (!cs.evidence && sp.firstSelfChild.input) {
         cs.evidence = { creator: cx, a: sp.firstSelfChild.input!, b: ev };
@@ -926,6 +963,7 @@ export function createConsensus<E extends ConsensusEventInput>(
       if (old) {
         for (const e of old) {
           events.delete(e.key);
+          if (e.seq > forgottenSeq[e.creator]!) forgottenSeq[e.creator] = e.seq;
           e.input = null;
           e.firstSelfChild = null;
           compactCount--;

@@ -418,12 +418,64 @@ test('expiry: a late child of a compacted parent is inserted; a forgotten parent
     ordered = c.info(lateChild!.hash)?.orderedIn;
   }
   assert.type(ordered, 'number');
-  // A child of a forgotten event cannot be placed: MISSING_PARENT.
-  const orphan = ev(0, 1, quiet, last[1]!, 999_999);
+  // A resend of the forgotten event is stale: free, not inserted.
+  const resend = c.insert(quiet);
+  assert.is(resend.inserted, false);
+  assert.is(resend.stale, true);
+  // A second event at seq 1 on the forgotten parent is a fork of the late child.
+  const sibling = ev(0, 1, quiet, last[1]!, 999_999);
+  const res = c.insert(sibling);
+  assert.ok(res.inserted);
+  assert.is(res.evidence.length, 1);
+  assert.is(res.evidence[0]!.b, sibling);
+  // A self-parent that is unknown and above the horizon is just missing.
+  const unknown = ev(2, last[2]!.seq + 5, last[2]!, last[1]!, 9_999_999);
   assert.is(
-    code(() => c.insert(orphan)),
+    code(() => c.insert({ ...unknown, selfParent: sha256(Uint8Array.of(7)) })),
     'MISSING_PARENT',
   );
+});
+
+test('a validator away for more than 2K rounds rejoins: its next event stands on its other-parent', () => {
+  const K = 3;
+  const c = engine(4, { expireRounds: K });
+  const r = rng(5);
+  const last: Ev[] = [0, 1, 2, 3].map((i) => ev(i, 0, null, null, 1));
+  for (const e of last) c.insert(e);
+  let ts = 10;
+  const step = (lo: number) => {
+    const a = lo + r(4 - lo);
+    let b = lo + r(3 - lo);
+    if (b >= a) b++;
+    const e = ev(a, last[a]!.seq + 1, last[a]!, last[b]!, ts++);
+    c.insert(e);
+    last[a] = e;
+  };
+  // Creator 0 is away until its last event is forgotten everywhere.
+  while (c.has(last[0]!.hash)) step(1);
+  const back = ev(0, 1, last[0]!, last[1]!, ts++);
+  const res = c.insert(back);
+  assert.ok(res.inserted);
+  assert.equal(res.evidence, []);
+  assert.ok(c.info(back.hash)!.witness);
+  last[0] = back;
+  // It takes part again: its new events are ordered, and it leads again.
+  let led = false;
+  let backOrdered = false;
+  for (let i = 0; i < 3000; i++) {
+    const a = r(4);
+    let b = r(3);
+    if (b >= a) b++;
+    const e = ev(a, last[a]!.seq + 1, last[a]!, last[b]!, ts++);
+    for (const blk of c.insert(e).blocks) {
+      if (blk.leader.creator === 0) led = true;
+      if (blk.events.includes(back)) backOrdered = true;
+    }
+    last[a] = e;
+  }
+  assert.ok(backOrdered, 'its first event back is ordered');
+  assert.ok(led, 'the returning validator leads again');
+  assert.is(c.evidence().length, 0, 'no false fork');
 });
 
 test('info: rounds, witnesses and fame are reported; unknown hashes give undefined', () => {
