@@ -20,6 +20,7 @@ import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { parseCount } from '../../../scripts/bench/args.js';
 import { createConsensus } from '../src/index.js';
 import { eventPreimage, generateDag, type SimEvent, SimRng, simConsensusOpts } from '../src/sim.js';
 
@@ -53,15 +54,6 @@ function usage(msg: string): never {
   process.exit(2);
 }
 
-function parseCount(s: string, min = 1): number {
-  const m = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(s.trim().replaceAll('_', ''));
-  if (!m) usage(`not a count: ${s}`);
-  const mult = { '': 1, k: 1e3, m: 1e6 }[m[2]!.toLowerCase() as '' | 'k' | 'm'];
-  const n = Math.round(Number(m[1]) * mult);
-  if (!Number.isSafeInteger(n) || n < min) usage(`not a count ≥ ${min}: ${s}`);
-  return n;
-}
-
 function parseArgs(argv: string[]): Opts {
   const o: Opts = {
     sizes: [4, 16, 64, 128],
@@ -87,16 +79,16 @@ function parseArgs(argv: string[]): Opts {
         o.sizes = val()
           .split(',')
           .filter(Boolean)
-          .map((x) => parseCount(x, 2));
+          .map((x) => parseCount(x, usage, 2));
         break;
       case '--events':
-        o.events = parseCount(val(), 100);
+        o.events = parseCount(val(), usage, 100);
         break;
       case '--seed':
-        o.seed = parseCount(val(), 0);
+        o.seed = parseCount(val(), usage, 0);
         break;
       case '--max-tx':
-        o.maxTx = parseCount(val(), 0);
+        o.maxTx = parseCount(val(), usage, 0);
         break;
       case '--write':
         o.write = true;

@@ -1,9 +1,9 @@
 // Unit tests of the engine's rules (PROTOCOL.md section 3, docs/PROTOCOL.md
 // section 5): every rejection path changes nothing, forks are stored with
 // evidence once per forker, expiry keeps memory bounded, blocks are well formed.
-import { hash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import {
   ConsensusError,
   type ConsensusEventInput,
@@ -11,12 +11,6 @@ import {
   createConsensus,
   type DecidedBlock,
 } from '../src/index.js';
-
-const sha256 = (d: Uint8Array) => {
-  const b = hash('sha256', d, 'buffer');
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-};
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 interface Ev extends ConsensusEventInput {
   readonly name: string;

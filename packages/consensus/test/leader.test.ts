@@ -1,7 +1,7 @@
-import { hash } from 'node:crypto';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import {
   ConsensusError,
   drawLeader,
@@ -11,12 +11,6 @@ import {
   selectByStake,
 } from '../src/index.js';
 
-// SHA-256 as the node injects it; a plain Uint8Array view (uvu compares constructors).
-const sha256 = (d: Uint8Array) => {
-  const b = hash('sha256', d, 'buffer');
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-};
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 const unhex = (s: string) => Uint8Array.from(s.match(/../g) ?? [], (h) => Number.parseInt(h, 16));
 
 /** A 32-byte big-endian seed whose uint256 value is `v`: lets a test choose u directly. */

@@ -1,9 +1,9 @@
-import { hash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import { createConsensus } from '../src/engine.js';
 import {
   buildReplayDag,
@@ -16,13 +16,6 @@ import {
 } from '../src/replay.js';
 import type { DecidedBlock } from '../src/types.js';
 import { type ReferenceBlock, type ReferenceResult, referenceConsensus } from './reference.js';
-
-// SHA-256 as the node injects it; a plain Uint8Array view (uvu compares constructors).
-const sha256 = (d: Uint8Array) => {
-  const b = hash('sha256', d, 'buffer');
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-};
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 const fixtureDir = join(import.meta.dirname, '../../../../shared/fixtures/hashgraph');
 

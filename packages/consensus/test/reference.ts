@@ -9,6 +9,7 @@
  * Quadratic and slow by design; for DAGs of a few hundred events.
  */
 import { compareBytes, type HashFn, taggedHash } from '@pos/merkle';
+import { hex } from '../../../scripts/testing/node-hash.js';
 import { drawLeader, isSupermajority, leaderSeed } from '../src/leader.js';
 import type { ConsensusEventInput } from '../src/types.js';
 
@@ -57,8 +58,6 @@ export interface ReferenceResult<E extends ConsensusEventInput> {
    */
   readonly conflicts: readonly string[];
 }
-
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 /**
  * Section 4 over a whole DAG given in a topological order (every parent

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { hash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import {
   BUNDLE_FORMAT,
   buildReplayDag,
@@ -19,13 +19,6 @@ import {
   utf8Bytes,
 } from '../src/replay.js';
 import { referenceConsensus } from './reference.js';
-
-// SHA-256 as the node injects it; a plain Uint8Array view (uvu compares constructors).
-const sha256 = (d: Uint8Array) => {
-  const b = hash('sha256', d, 'buffer');
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-};
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 const pkg = join(import.meta.dirname, '..');
 const root = join(pkg, '../..');

@@ -7,10 +7,10 @@
 // 20 s on the 2-core AMD EPYC dev box (Node 20) when every property holds, well
 // under 60 s (a failing property takes longer while fast-check shrinks it).
 // SIM_SCALE=k multiplies every numRuns by k for a soak.
-import { hash } from 'node:crypto';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import {
   type Consensus,
   type ConsensusError,
@@ -33,13 +33,6 @@ import {
 // Put a failing property's error message in fast-check's report (uvu prints
 // the message, not the error's cause, where fast-check puts it by default).
 fc.configureGlobal({ includeErrorInReport: true });
-
-// SHA-256 as the node injects it; a plain Uint8Array view (uvu compares constructors).
-const sha256 = (d: Uint8Array) => {
-  const b = hash('sha256', d, 'buffer');
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-};
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 /** Everything a block says, as one string: two blocks are the same block iff their digests are equal. */
 function digest(b: DecidedBlock<SimEvent>): string {

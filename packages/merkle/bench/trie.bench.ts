@@ -13,6 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseCount } from '../../../scripts/bench/args.js';
 import {
   EXIT_BAD_PROOF,
   IMPL_LABEL,
@@ -45,15 +46,6 @@ function usage(msg: string): never {
   process.exit(2);
 }
 
-function parseCount(s: string, min = 1): number {
-  const m = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(s.trim().replaceAll('_', ''));
-  if (!m) usage(`not a count: ${s}`);
-  const mult = { '': 1, k: 1e3, m: 1e6 }[m[2]!.toLowerCase() as '' | 'k' | 'm'];
-  const n = Math.round(Number(m[1]) * mult);
-  if (!Number.isSafeInteger(n) || n < min) usage(`not a count ≥ ${min}: ${s}`);
-  return n;
-}
-
 function parseArgs(argv: string[]): Opts {
   const o: Opts = {
     sizes: [10_000, 100_000, 1_000_000],
@@ -77,25 +69,28 @@ function parseArgs(argv: string[]): Opts {
         o.sizes = [10_000, 100_000];
         break;
       case '--sizes':
-        o.sizes = val().split(',').filter(Boolean).map(parseCount);
+        o.sizes = val()
+          .split(',')
+          .filter(Boolean)
+          .map((x) => parseCount(x, usage));
         break;
       case '--write':
         o.write = true;
         break;
       case '--sample':
-        o.sample = parseCount(val());
+        o.sample = parseCount(val(), usage);
         break;
       case '--rounds':
-        o.rounds = parseCount(val());
+        o.rounds = parseCount(val(), usage);
         break;
       case '--warmup':
-        o.warmup = parseCount(val(), 0);
+        o.warmup = parseCount(val(), usage, 0);
         break;
       case '--seed':
-        o.seed = parseCount(val(), 0);
+        o.seed = parseCount(val(), usage, 0);
         break;
       case '--batch':
-        o.batch = parseCount(val());
+        o.batch = parseCount(val(), usage);
         break;
       case '--impls':
         o.impls = val()
