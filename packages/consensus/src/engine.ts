@@ -360,18 +360,16 @@ export function createConsensus<E extends ConsensusEventInput>(
     checkShape(ev);
     const key = keyOf(ev.hash);
     if (events.has(key)) return { inserted: false, blocks: [], evidence: [] };
-    const horizon = forgottenSeq[ev.creator]!;
-    // At or below its creator's forgotten horizon: a resend of a forgotten
-    // event (or a fork of one). It can never be ordered; like a duplicate, it
-    // is free and changes nothing (docs/PROTOCOL.md 5.7).
-    if (ev.seq <= horizon) return { inserted: false, stale: true, blocks: [], evidence: [] };
     let sp = lookup(ev.selfParent);
     const op = lookup(ev.otherParent);
-    // The creator's next event after its forgotten horizon (a validator back
-    // after a long absence): its self-parent is ancient everywhere, so the
-    // event stands on its other-parent alone.
-    const spAncient = sp === undefined && ev.seq - 1 <= horizon;
-    if (spAncient) sp = null;
+    // A self-parent that is unknown but at or below its creator's forgotten
+    // horizon was forgotten here (docs/PROTOCOL.md 5.7): the event stands on
+    // its other-parent alone. (A parent that is merely late is above it.)
+    let spAncient = false;
+    if (sp === undefined && ev.seq > 0 && ev.seq - 1 <= forgottenSeq[ev.creator]!) {
+      spAncient = true;
+      sp = null;
+    }
     if (sp === undefined || op === undefined) {
       throw new ConsensusError('MISSING_PARENT', 'a parent is not known yet');
     }
@@ -402,10 +400,10 @@ export function createConsensus<E extends ConsensusEventInput>(
     let forks: boolean;
     let branch: number;
     if (spAncient) {
-      // On an ancient self-parent: an honest creator's continuation unless
-      // an event at this seq or above is already known, which makes it a
-      // fork (two events by one creator, neither a self-ancestor of the
-      // other); it then starts a root branch of its own.
+      // The continuation of its creator's latest (forgotten) branch, unless
+      // an event at its seq or above is known: then it is a fork (or a
+      // resend that cannot be told from one) and starts a root branch. No
+      // evidence: proving it would need the forgotten chain.
       const l = cs.latest;
       forks = l !== null && l.seq >= ev.seq;
       branch = forks ? cs.branches.length : l ? l.branch : 0;
@@ -522,11 +520,7 @@ export function createConsensus<E extends ConsensusEventInput>(
 
     const evidence: ForkEvidence<E>[] = [];
     if (spAncient) {
-      const l = cs.latest;
-      if (forks && l?.input && !cs.evidence) {
-        cs.evidence = { creator: cx, a: l.input, b: ev };
-        evidence.push(cs.evidence);
-      }
+      // Nothing to compare with below the horizon: no fork bookkeeping.
     } else if (sp) {
       if (sp.firstSelfChild === null) sp.firstSelfChild = x;
       else if (!cs.evidence && sp.firstSelfChild.input) {

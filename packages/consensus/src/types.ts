@@ -62,12 +62,6 @@ export interface ForkEvidence<E extends ConsensusEventInput = ConsensusEventInpu
 export interface InsertResult<E extends ConsensusEventInput = ConsensusEventInput> {
   /** False when the event was already known (duplicates are free, section 9). */
   readonly inserted: boolean;
-  /**
-   * True when it was not inserted because its creator's events at that seq
-   * are already forgotten (a resend from far in the past; docs/PROTOCOL.md
-   * 5.7). Free, like a duplicate.
-   */
-  readonly stale?: boolean;
   /** Blocks decided because of this event, in order; usually empty. */
   readonly blocks: readonly DecidedBlock<E>[];
   /** Fork evidence first found with this event (at most one per forker, ever). */
