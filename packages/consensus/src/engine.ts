@@ -327,6 +327,14 @@ export function createConsensus<E extends ConsensusEventInput>(
 
   // ---- insertion ----------------------------------------------------------
 
+  /** Whether the other-parent's descriptor puts it at or below its creator's forgotten horizon. */
+  function opForgotten(ev: ConsensusEventInput): boolean {
+    const c = ev.otherParentCreator;
+    const s = ev.otherParentSeq;
+    if (c === undefined || s === undefined || ev.otherParent === null) return false;
+    return c >= 0 && c < n && c !== ev.creator && s <= forgottenSeq[c]!;
+  }
+
   function lookup(h: Uint8Array | null): Ev<E> | null | undefined {
     if (h === null) return null;
     return events.get(keyOf(h));
@@ -348,6 +356,13 @@ export function createConsensus<E extends ConsensusEventInput>(
         throw bad('parent: 32 bytes or null');
       }
     }
+    if (ev.otherParentCreator !== undefined || ev.otherParentSeq !== undefined) {
+      const c = ev.otherParentCreator;
+      if (ev.otherParent === null || !Number.isSafeInteger(c) || c! < 0 || c! >= n) {
+        throw bad('otherParentCreator: a validator index, with an otherParent');
+      }
+      if (!isSafeNat(ev.otherParentSeq)) throw bad('otherParentSeq: safe integer >= 0');
+    }
     if ((ev.seq === 0) !== (ev.selfParent === null)) {
       throw bad('selfParent must be null iff seq = 0');
     }
@@ -361,7 +376,12 @@ export function createConsensus<E extends ConsensusEventInput>(
     const key = keyOf(ev.hash);
     if (events.has(key)) return { inserted: false, blocks: [], evidence: [] };
     let sp = lookup(ev.selfParent);
-    const op = lookup(ev.otherParent);
+    let op = lookup(ev.otherParent);
+    // An unknown other-parent whose descriptor puts it at or below its
+    // creator's forgotten horizon is ancient here: the event stands on its
+    // self-parent alone, as a node that still held it would see no live
+    // ancestry through it either.
+    if (op === undefined && opForgotten(ev)) op = null;
     // A self-parent that is unknown but at or below its creator's forgotten
     // horizon was forgotten here (docs/PROTOCOL.md 5.7): the event stands on
     // its other-parent alone. (A parent that is merely late is above it.)
@@ -394,6 +414,13 @@ export function createConsensus<E extends ConsensusEventInput>(
     }
     if (op && op.creator === cx) {
       throw new ConsensusError('BAD_PARENT', 'otherParent must be another creator’s event');
+    }
+    if (
+      op &&
+      ev.otherParentCreator !== undefined &&
+      (op.creator !== ev.otherParentCreator || op.seq !== ev.otherParentSeq)
+    ) {
+      throw new ConsensusError('BAD_PARENT', 'the otherParent descriptor does not match it');
     }
 
     // Branch: a second child of one self-parent (or a second first event) forks.
@@ -994,9 +1021,12 @@ export function createConsensus<E extends ConsensusEventInput>(
     has: (h) => events.has(keyOf(h)),
     missingParents(ev) {
       const out: Uint8Array[] = [];
-      for (const p of [ev.selfParent, ev.otherParent]) {
-        if (p && !events.has(keyOf(p))) out.push(p);
+      const sp = ev.selfParent;
+      if (sp && !events.has(keyOf(sp)) && !(ev.seq - 1 <= (forgottenSeq[ev.creator] ?? -1))) {
+        out.push(sp);
       }
+      const op = ev.otherParent;
+      if (op && !events.has(keyOf(op)) && !opForgotten(ev)) out.push(op);
       return out;
     },
     info(h): EventInfo<E> | undefined {

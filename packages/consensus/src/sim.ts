@@ -145,6 +145,9 @@ export interface SimEventFields {
   readonly seq: number;
   readonly selfParent: Uint8Array | null;
   readonly otherParent: Uint8Array | null;
+  /** The other-parent's creator and seq (its descriptor, docs/PROTOCOL.md 5.7), if known. */
+  readonly otherParentCreator?: number;
+  readonly otherParentSeq?: number;
   readonly timestamp: number;
   readonly transactions: readonly Uint8Array[];
 }
@@ -158,12 +161,16 @@ const EVENT_TAG_BYTES = ascii(EVENT_TAG);
  * simulator's encoding is canonical (one byte string per event) but is not the
  * node's wire format, which the consensus engine never sees: `u32be creator ‖
  * u64be seq ‖ parent(self) ‖ parent(other) ‖ u64be timestamp ‖ u32be count ‖
- * (u32be length ‖ bytes)*`, where a parent is `0x00` for none or `0x01 ‖ hash`.
+ * (u32be length ‖ bytes)*`, where a parent is `0x00` for none or `0x01 ‖ hash`,
+ * and an other-parent with its descriptor is `0x02 ‖ hash ‖ u32be creator ‖
+ * u64be seq`.
  */
 export function eventPreimage(f: SimEventFields): Uint8Array {
   let len = EVENT_TAG_BYTES.length + 4 + 8 + 2 + 8 + 4;
   if (f.selfParent) len += f.selfParent.length;
   if (f.otherParent) len += f.otherParent.length;
+  const desc = f.otherParent !== null && f.otherParentCreator !== undefined;
+  if (desc) len += 12;
   for (const tx of f.transactions) len += 4 + tx.length;
   const out = new Uint8Array(len);
   const view = new DataView(out.buffer);
@@ -174,10 +181,14 @@ export function eventPreimage(f: SimEventFields): Uint8Array {
   o = putU64(view, o, f.seq);
   for (const p of [f.selfParent, f.otherParent]) {
     if (p) {
-      out[o++] = 1;
+      out[o++] = desc && p === f.otherParent ? 2 : 1;
       out.set(p, o);
       o += p.length;
     } else out[o++] = 0;
+  }
+  if (desc) {
+    view.setUint32(o, f.otherParentCreator!);
+    o = putU64(view, o + 4, f.otherParentSeq ?? 0);
   }
   o = putU64(view, o, f.timestamp);
   view.setUint32(o, f.transactions.length);
@@ -209,6 +220,9 @@ export function makeSimEvent(f: SimEventFields, id: number, hash: HashFn): SimEv
     seq: f.seq,
     selfParent: f.selfParent,
     otherParent: f.otherParent,
+    ...(f.otherParent !== null && f.otherParentCreator !== undefined
+      ? { otherParentCreator: f.otherParentCreator, otherParentSeq: f.otherParentSeq ?? 0 }
+      : {}),
     timestamp: f.timestamp,
     transactions: f.transactions,
     signature,
@@ -779,6 +793,7 @@ export function createSim(partial: Partial<SimOpts> = {}): Simulation {
       seq,
       selfParent: sp ? sp.hash : null,
       otherParent: op ? op.hash : null,
+      ...(op ? { otherParentCreator: op.creator, otherParentSeq: op.seq } : {}),
       timestamp: ts,
       transactions: randomTxs(rng, ai, seq, o.maxTxPerEvent, twin),
     });
@@ -929,6 +944,7 @@ export function generateDag(opts: DagOpts): SimEvent[] {
       seq,
       selfParent: sp ? sp.hash : null,
       otherParent: op ? op.hash : null,
+      ...(op ? { otherParentCreator: op.creator, otherParentSeq: op.seq } : {}),
       timestamp: Math.max(clock, sp ? sp.timestamp + 1 : 0),
       transactions: randomTxs(rng, a, seq, maxTx, twin),
     });

@@ -24,6 +24,14 @@ export interface ConsensusEventInput {
   readonly selfParent: Uint8Array | null;
   /** Hash of the latest event of the peer last synced with; `null` only when there is none. */
   readonly otherParent: Uint8Array | null;
+  /**
+   * Optional descriptor of the other-parent: its creator index and seq. When
+   * given, a node that already forgot that event recognises it as ancient
+   * instead of missing (docs/PROTOCOL.md 5.7), and a node that has it checks
+   * that the descriptor is true (`BAD_PARENT` otherwise).
+   */
+  readonly otherParentCreator?: number;
+  readonly otherParentSeq?: number;
   /** The creator's clock in ms (safe integer), strictly greater than its self-parent's. */
   readonly timestamp: number;
   /** Client transactions in the creator's order (opaque bytes here). */

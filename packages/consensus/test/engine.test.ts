@@ -469,6 +469,57 @@ test('a validator away for more than 2K rounds rejoins: its next event stands on
   assert.is(c.evidence().length, 0, 'no false fork');
 });
 
+test('other-parent descriptor: checked when the parent is known, recognises a forgotten one', () => {
+  const K = 3;
+  const c = engine(4, { expireRounds: K });
+  const r = rng(13);
+  const last: Ev[] = [0, 1, 2, 3].map((i) => ev(i, 0, null, null, 1));
+  for (const e of last) c.insert(e);
+  const a1 = ev(0, 1, last[0]!, last[1]!, 5);
+  // A descriptor that lies about a known parent, or is malformed, is refused.
+  assert.is(
+    code(() => c.insert({ ...a1, otherParentCreator: 2, otherParentSeq: 0 })),
+    'BAD_PARENT',
+  );
+  assert.is(
+    code(() => c.insert({ ...a1, otherParentCreator: 1, otherParentSeq: 3 })),
+    'BAD_PARENT',
+  );
+  assert.is(
+    code(() => c.insert({ ...a1, otherParentCreator: 9, otherParentSeq: 0 })),
+    'BAD_EVENT',
+  );
+  assert.is(
+    code(() => c.insert({ ...a1, otherParentCreator: 1, otherParentSeq: -1 })),
+    'BAD_EVENT',
+  );
+  assert.ok(c.insert({ ...a1, otherParentCreator: 1, otherParentSeq: 0 }).inserted);
+  last[0] = a1;
+  // Creator 3 goes quiet until its root is forgotten.
+  const quiet = last[3]!;
+  let ts = 10;
+  while (c.has(quiet.hash)) {
+    const a = r(3);
+    let b = r(2);
+    if (b >= a) b++;
+    const e = ev(a, last[a]!.seq + 1, last[a]!, last[b]!, ts++);
+    c.insert(e);
+    last[a] = e;
+  }
+  // An event naming the forgotten root as other-parent: missing without a
+  // descriptor, inserted with one (it stands on its self-parent).
+  const x = ev(0, last[0]!.seq + 1, last[0]!, quiet, ts++);
+  assert.is(
+    code(() => c.insert(x)),
+    'MISSING_PARENT',
+  );
+  assert.equal(c.missingParents(x).map(hex), [hex(quiet.hash)]);
+  const withDesc = { ...x, otherParentCreator: 3, otherParentSeq: 0 };
+  assert.equal(c.missingParents(withDesc), []);
+  assert.ok(c.insert(withDesc).inserted);
+  assert.is(c.info(x.hash)!.round, c.info(last[0]!.hash)!.round);
+});
+
 test('info: rounds, witnesses and fame are reported; unknown hashes give undefined', () => {
   const c = engine(4);
   const evs = gossip(4, 200, 1);
