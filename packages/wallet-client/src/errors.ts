@@ -1,5 +1,13 @@
 /** Codes of {@link WalletError}; stable strings an application can branch on. */
-export type WalletErrorCode = 'BAD_HEX' | 'BAD_AMOUNT' | 'BAD_ARGUMENT';
+export type WalletErrorCode =
+  | 'BAD_HEX'
+  | 'BAD_AMOUNT'
+  | 'BAD_ARGUMENT'
+  // A binary encoding that is truncated, extended or not the canonical one
+  // (codec.ts, tx.ts; PROTOCOL.md section 2).
+  | 'BAD_ENCODING'
+  // A transaction value (or its JSON) that breaks a rule of tx.ts.
+  | 'BAD_TX';
 
 /**
  * Typed error of this package. The wallet trusts its agent for nothing
