@@ -1,0 +1,736 @@
+/**
+ * The UTXO ledger (PROTOCOL.md section 6) over the state trie (section 7).
+ *
+ * **State.** One `@pos/merkle` state trie with 64-byte keys holds everything
+ * the ledger's rules read, so that the state root commits to all of it, a
+ * trie rollback (`atVersion`, docs/PROTOCOL.md section 3.5) rolls all of it
+ * back together, and a node that syncs the state from a checkpoint computes
+ * the same receipts as one that replayed every block. Three key spaces:
+ *
+ * ```
+ * output   sha256(owner) ‖ outpointId           → Output (72 bytes)            unspent outputs only
+ * outpoint outpointId ‖ 0^32                    → 0x00 ‖ txHash ‖ u16 index ‖ owner (67 bytes)  unspent
+ *                                               → 0x01 ‖ u64 height (9 bytes)                     spent at height
+ * meta     0^64                                 → 0x01 ‖ chainId ‖ u64 burned (41 bytes)
+ * ```
+ *
+ * with `outpointId = sha256("pos/outpoint" ‖ txHash ‖ u16 index)`. The output
+ * keys start with `sha256(owner)`, so `provePrefix(sha256(owner))` is the
+ * completeness proof of an owner's outputs (section 7). An input names an
+ * outpoint, not its owner, so the *outpoint record* finds the owner (hence the
+ * output's key) and carries the outpoint itself (the output key only has its
+ * hash, and a wallet needs the outpoint to spend). A spent outpoint keeps a
+ * 9-byte record forever: that is what lets a later spend of it be told
+ * `INPUT_SPENT` rather than `UNKNOWN_INPUT`, from committed state alone. The
+ * key spaces cannot meet: that would take a SHA-256 output equal to another
+ * or to zero.
+ *
+ * **Versions.** Genesis is trie version 0; block `h` is committed as trie
+ * version `h + 1` (heights are rounds and start at 0, section 8).
+ *
+ * **Rules** (section 6), checked in this order for each transaction of a block,
+ * the first failure giving the receipt's reason:
+ * 1. it decodes canonically (`MALFORMED`; its receipt's txHash is then
+ *    `sha256("pos/bad-tx" ‖ bytes)`);
+ * 2. its chainId is this chain's (`WRONG_CHAIN`);
+ * 3. `fee >= minFee` (`FEE_TOO_LOW`);
+ * 4. each input, in order, exists (`UNKNOWN_INPUT`) and is unspent at this
+ *    point of the block (`INPUT_SPENT`): the first spend wins;
+ * 5. `Σ in = Σ out + fee` in bigint arithmetic (`UNBALANCED`); the genesis
+ *    supply fits a u64 and is conserved, so every sum that can balance does too;
+ * 6. exactly one valid signature per distinct input owner and no other
+ *    (`BAD_SIGNATURE`), through the injected `verify`. Last, because it is the
+ *    expensive check.
+ *
+ * A committed transaction deletes its inputs' outputs, marks their outpoints
+ * spent, and adds its outputs at `{txHash, i}`. **Fees are burned**: they
+ * leave the unspent set and add to `burned` (the meta record), so that
+ * `Σ unspent + burned` equals the genesis supply after every block.
+ */
+import {
+  bytesFromKey,
+  bytesKey,
+  concatBytes,
+  createMemoryStore,
+  createStateTrie,
+  equalBytes,
+  type HashFn,
+  type KVStore,
+  MerkleError,
+  type StateTrie,
+  sha256Noble,
+  type TrieEntry,
+  type TrieOp,
+  type TrieProof,
+  type TrieReader,
+} from '@pos/merkle';
+import {
+  decodeOutput,
+  decodeTx,
+  encodeOutput,
+  malformedTxHash,
+  type Outpoint,
+  type Output,
+  outpointId,
+  ownerPrefix,
+  Reader,
+  type Receipt,
+  type RejectReason,
+  type SignedTx,
+  txHashOf,
+  WalletError,
+  Writer,
+} from '@pos/wallet-client';
+import { chainIdOf, type Genesis, genesisOutpoint, genesisSupply } from './genesis.js';
+
+/** Codes of {@link LedgerError}: misuse of the API or a broken store, never a bad transaction. */
+export type LedgerErrorCode =
+  | 'BAD_ARGUMENT'
+  | 'BAD_HEIGHT'
+  | 'BUSY'
+  | 'PENDING_BLOCK'
+  | 'NO_PENDING_BLOCK'
+  | 'CHAIN_MISMATCH'
+  | 'CORRUPT_STATE'
+  | 'FAILED';
+
+/**
+ * Typed error of the ledger. A bad transaction is never an error (it gets a
+ * `rejected` receipt); these are for callers that misuse the API
+ * (`BAD_ARGUMENT`, `BAD_HEIGHT`, `BUSY`, `PENDING_BLOCK`, `NO_PENDING_BLOCK`), a
+ * store that holds another chain (`CHAIN_MISMATCH`) or inconsistent state
+ * (`CORRUPT_STATE`), and a ledger whose block failed half-way (`FAILED`: reopen
+ * it from the store, which still holds the last commit).
+ */
+export class LedgerError extends Error {
+  readonly code: LedgerErrorCode;
+  constructor(code: LedgerErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LedgerError';
+    this.code = code;
+  }
+}
+
+/**
+ * Ed25519 verification, injected: the one acceptance rule of section 2 lives
+ * elsewhere. It must return `true` only for a valid signature and must not
+ * throw (verifiers fail closed, docs/PROTOCOL.md section 1): a throw cannot be
+ * turned into a receipt every node agrees on, so it fails the block instead.
+ */
+export type VerifyFn = (
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+) => boolean | Promise<boolean>;
+
+/** Options of {@link createLedger}. */
+export interface LedgerOpts {
+  genesis: Genesis;
+  /**
+   * Where the trie lives (default: a fresh memory store). The trie uses the
+   * store's whole key space; give a prefixed store to share a database. A
+   * store that already holds this chain's state is resumed.
+   */
+  store?: KVStore;
+  /** SHA-256 (default @noble/hashes; the node injects node:crypto's). */
+  hash?: HashFn;
+  /** Strict Ed25519 verification (section 2). */
+  verify: VerifyFn;
+  /** Committed versions kept readable (default 128, at least 2). */
+  keepVersions?: number;
+  /** Trie nodes deeper than this are dropped from memory after a commit (default: keep all). */
+  maxCachedDepth?: number;
+}
+
+/** The receipts of a block and the state root after it (not committed yet). */
+export interface BlockResult {
+  receipts: Receipt[];
+  stateRoot: Uint8Array;
+}
+
+/** Outcome of {@link Ledger.checkTx}. */
+export type TxCheck =
+  | { ok: true; txHash: Uint8Array; tx: SignedTx }
+  | { ok: false; txHash: Uint8Array; reason: RejectReason };
+
+/** An unspent output with the outpoint that spends it. */
+export interface OwnedOutput {
+  outpoint: Outpoint;
+  output: Output;
+}
+
+/** An owner's outputs with the proof that they are all of them (section 7). */
+export interface OutputsProof {
+  /** Height of the state (`null`: genesis). */
+  height: number | null;
+  stateRoot: Uint8Array;
+  /** `sha256(owner)`. */
+  prefix: Uint8Array;
+  /** Trie entries under `prefix`, sorted by key: verify with `verifyTrieCompleteness`. */
+  entries: TrieEntry[];
+  proof: TrieProof;
+  /** The same outputs, decoded, with their outpoints (check `outputKey(owner, outpoint)` = entry key). */
+  outputs: OwnedOutput[];
+}
+
+/** Options of the output queries. */
+export interface OutputsQuery {
+  /** A committed height still in the kept window (default: the latest commit; `null`: genesis). */
+  height?: number | null;
+  /** Refuse (trie `OUT_OF_RANGE`) rather than collect more outputs than this. */
+  maxEntries?: number;
+}
+
+/** The ledger of one chain. Every query answers from the latest committed state. */
+export interface Ledger {
+  readonly chainId: Uint8Array;
+  readonly genesis: Genesis;
+  /** Height of the last committed block, or `null` while only genesis is committed. */
+  readonly height: number | null;
+  /** Root of the last committed state. */
+  stateRoot(): Uint8Array;
+  /** Root of the state after block `height` (`null`: genesis), within the kept window. */
+  stateRootAt(height: number | null): Promise<Uint8Array>;
+  /**
+   * Applies a block's transactions in order and returns one receipt per
+   * transaction. The block must be committed with {@link commit} before the
+   * next one. Heights strictly increase (rounds without a block are skipped).
+   */
+  applyBlock(height: number, txs: readonly Uint8Array[]): Promise<BlockResult>;
+  /** Commits the applied block `height` in one atomic store batch. */
+  commit(height: number): Promise<{ height: number; stateRoot: Uint8Array }>;
+  /** Checks `tx` against the latest committed state without applying it (the mempool's test). */
+  checkTx(tx: Uint8Array): Promise<TxCheck>;
+  /** Σ unspent + burned: always the genesis supply. */
+  supply(): bigint;
+  /** Σ of the unspent outputs. */
+  unspent(): bigint;
+  /** Σ of the fees burned so far. */
+  burned(): bigint;
+  /** Σ of the unspent outputs hosted by `validatorId` (section 5). */
+  stakeOf(validatorId: Uint8Array): bigint;
+  /** Every host with a non-zero stake, sorted by validatorId. */
+  stakes(): { validatorId: Uint8Array; stake: bigint }[];
+  /** The unspent output at `outpoint`, if any. */
+  getOutput(outpoint: Outpoint): Promise<Output | undefined>;
+  /** `owner`'s unspent outputs, in trie key order. */
+  getOutputs(owner: Uint8Array, query?: OutputsQuery): Promise<OwnedOutput[]>;
+  /** `owner`'s unspent outputs with their completeness proof. */
+  proveOutputs(owner: Uint8Array, query?: OutputsQuery): Promise<OutputsProof>;
+}
+
+// --- state layout --------------------------------------------------------------
+
+const KEY_BYTES = 64;
+const META_KEY = new Uint8Array(KEY_BYTES);
+const META_VERSION = 1;
+const REC_UNSPENT = 0x00;
+const REC_SPENT = 0x01;
+
+function recordKey(id: Uint8Array): Uint8Array {
+  const k = new Uint8Array(KEY_BYTES);
+  k.set(id, 0);
+  return k;
+}
+
+function isRecordOrMetaKey(key: Uint8Array): boolean {
+  for (let i = 32; i < KEY_BYTES; i++) if (key[i] !== 0) return false;
+  return true;
+}
+
+function encodeUnspentRecord(op: Outpoint, owner: Uint8Array): Uint8Array {
+  return new Writer(67)
+    .u8(REC_UNSPENT)
+    .bytes(op.txHash, 32)
+    .u16be(op.index)
+    .bytes(owner, 32)
+    .finish();
+}
+
+function encodeSpentRecord(height: number): Uint8Array {
+  return new Writer(9).u8(REC_SPENT).u64safe(height).finish();
+}
+
+type OutpointRecord =
+  | { spent: false; outpoint: Outpoint; owner: Uint8Array }
+  | { spent: true; height: number };
+
+function decodeRecord(bytes: Uint8Array): OutpointRecord {
+  try {
+    const r = new Reader(bytes);
+    const tag = r.u8(REC_UNSPENT, REC_SPENT, 'record tag');
+    let rec: OutpointRecord;
+    if (tag === REC_SPENT) {
+      rec = { spent: true, height: r.u64safe() };
+    } else {
+      const txHash = r.bytes(32);
+      const index = r.u16be();
+      rec = { spent: false, outpoint: { txHash, index }, owner: r.bytes(32) };
+    }
+    r.end();
+    return rec;
+  } catch (e) {
+    throw new LedgerError('CORRUPT_STATE', 'malformed outpoint record', { cause: e });
+  }
+}
+
+function encodeMeta(chainId: Uint8Array, burned: bigint): Uint8Array {
+  return new Writer(41).u8(META_VERSION).bytes(chainId, 32).u64be(burned).finish();
+}
+
+function decodeMeta(bytes: Uint8Array): { chainId: Uint8Array; burned: bigint } {
+  try {
+    const r = new Reader(bytes);
+    r.u8(META_VERSION, META_VERSION, 'meta version');
+    const chainId = r.bytes(32);
+    const burned = r.u64be();
+    r.end();
+    return { chainId, burned };
+  } catch (e) {
+    throw new LedgerError('CORRUPT_STATE', 'malformed ledger meta record', { cause: e });
+  }
+}
+
+/** Aggregates kept in memory (rebuilt from the trie on open). */
+interface Totals {
+  unspent: bigint;
+  burned: bigint;
+  /** validatorId (bytesKey) → Σ hosted unspent; zero entries are removed. */
+  stakes: Map<string, bigint>;
+}
+
+function cloneTotals(t: Totals): Totals {
+  return { unspent: t.unspent, burned: t.burned, stakes: new Map(t.stakes) };
+}
+
+function addStake(t: Totals, host: Uint8Array, delta: bigint): void {
+  const k = bytesKey(host);
+  const v = (t.stakes.get(k) ?? 0n) + delta;
+  if (v < 0n) throw new LedgerError('CORRUPT_STATE', 'negative stake');
+  if (v === 0n) t.stakes.delete(k);
+  else t.stakes.set(k, v);
+}
+
+/** Key-value reads of one state: the working trie, or a committed root. */
+type StateReader = Pick<TrieReader, 'get'>;
+
+/** A spend found valid: what applying it changes. */
+interface Spend {
+  id: Uint8Array;
+  key: Uint8Array;
+  output: Output;
+}
+
+type Verdict =
+  | { ok: true; txHash: Uint8Array; tx: SignedTx; spends: Spend[] }
+  | { ok: false; txHash: Uint8Array; reason: RejectReason };
+
+/**
+ * Opens the ledger of `opts.genesis` over `opts.store`: a store without a
+ * committed trie gets the genesis state (committed as version 0); a store
+ * with one is resumed after checking that it holds this chain. Resuming
+ * rebuilds the in-memory totals (supply, stakes) with one scan of the state.
+ */
+export async function createLedger(opts: LedgerOpts): Promise<Ledger> {
+  if (typeof opts?.verify !== 'function') {
+    throw new LedgerError('BAD_ARGUMENT', 'verify must be a function');
+  }
+  const keepVersions = opts.keepVersions ?? 128;
+  if (!Number.isSafeInteger(keepVersions) || keepVersions < 2) {
+    // A concurrent checkTx reads the previous version while a commit lands.
+    throw new LedgerError('BAD_ARGUMENT', 'keepVersions must be an integer >= 2');
+  }
+  const hash = opts.hash ?? sha256Noble;
+  const trie = await createStateTrie({
+    keyBytes: KEY_BYTES,
+    store: opts.store ?? createMemoryStore(),
+    hash,
+    keepVersions,
+    ...(opts.maxCachedDepth === undefined ? {} : { maxCachedDepth: opts.maxCachedDepth }),
+  });
+  const ledger = new LedgerImpl(opts.genesis, trie, hash, opts.verify);
+  await ledger.open();
+  return ledger;
+}
+
+class LedgerImpl implements Ledger {
+  readonly chainId: Uint8Array;
+  private readonly minFee: bigint;
+  private readonly genesisSupply: bigint;
+  private committedHeight: number | null = null;
+  private committedRoot: Uint8Array = new Uint8Array(32);
+  private totals: Totals = { unspent: 0n, burned: 0n, stakes: new Map() };
+  /** The applied, not yet committed block. */
+  private pending: { height: number; totals: Totals } | null = null;
+  /** An applyBlock or commit is running: the working trie is not the committed state. */
+  private busy = false;
+  private failure: unknown = null;
+  /** Queries reading the working trie right now, and who waits for them to end. */
+  private workingReaders = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    readonly genesis: Genesis,
+    private readonly trie: StateTrie,
+    private readonly hash: HashFn,
+    private readonly verify: VerifyFn,
+  ) {
+    this.chainId = chainIdOf(genesis, hash);
+    this.minFee = genesis.params.minFee;
+    this.genesisSupply = genesisSupply(genesis);
+  }
+
+  get height(): number | null {
+    return this.committedHeight;
+  }
+
+  async open(): Promise<void> {
+    const version = this.trie.version;
+    if (version === null) {
+      await this.initGenesis();
+      return;
+    }
+    const metaBytes = await this.trie.get(META_KEY);
+    if (metaBytes === undefined) throw new LedgerError('CORRUPT_STATE', 'no ledger meta record');
+    const meta = decodeMeta(metaBytes);
+    if (!equalBytes(meta.chainId, this.chainId)) {
+      throw new LedgerError('CHAIN_MISMATCH', 'the store holds another chain');
+    }
+    const totals: Totals = { unspent: 0n, burned: meta.burned, stakes: new Map() };
+    const { entries } = await this.trie.provePrefix(new Uint8Array(0));
+    for (const e of entries) {
+      if (isRecordOrMetaKey(e.key)) continue;
+      const o = this.decodeStoredOutput(e.value);
+      totals.unspent += o.amount;
+      addStake(totals, o.host, o.amount);
+    }
+    if (totals.unspent + totals.burned !== this.genesisSupply) {
+      throw new LedgerError('CORRUPT_STATE', 'unspent + burned differs from the genesis supply');
+    }
+    this.totals = totals;
+    this.committedHeight = version === 0 ? null : version - 1;
+    this.committedRoot = this.trie.root();
+  }
+
+  private async initGenesis(): Promise<void> {
+    const ops: TrieOp[] = [];
+    const totals: Totals = { unspent: 0n, burned: 0n, stakes: new Map() };
+    this.genesis.outputs.forEach((o, i) => {
+      const op = genesisOutpoint(this.chainId, i);
+      this.pushCreate(ops, op, o);
+      totals.unspent += o.amount;
+      addStake(totals, o.host, o.amount);
+    });
+    ops.push({ type: 'put', key: META_KEY, value: encodeMeta(this.chainId, 0n) });
+    await this.trie.apply(ops);
+    const { root } = await this.trie.commit(0);
+    this.totals = totals;
+    this.committedRoot = root;
+  }
+
+  private decodeStoredOutput(bytes: Uint8Array): Output {
+    try {
+      return decodeOutput(bytes);
+    } catch (e) {
+      throw new LedgerError('CORRUPT_STATE', 'malformed output in the state', { cause: e });
+    }
+  }
+
+  private outputKeyOf(owner: Uint8Array, id: Uint8Array): Uint8Array {
+    return concatBytes(ownerPrefix(owner, this.hash), id);
+  }
+
+  /** Adds the trie ops that create output `o` at `op`. */
+  private pushCreate(ops: TrieOp[], op: Outpoint, o: Output): void {
+    const id = outpointId(op, this.hash);
+    ops.push({ type: 'put', key: this.outputKeyOf(o.owner, id), value: encodeOutput(o) });
+    ops.push({ type: 'put', key: recordKey(id), value: encodeUnspentRecord(op, o.owner) });
+  }
+
+  private guard(): void {
+    if (this.failure !== null) {
+      throw new LedgerError('FAILED', 'an earlier block failed half-way; reopen the ledger', {
+        cause: this.failure,
+      });
+    }
+  }
+
+  /**
+   * Runs `fn` on the committed state at `height` (default: the latest). The
+   * latest is read from the working trie (resident, fast) when it equals the
+   * committed state, else from the committed root in the store. A read of the
+   * working trie is counted, and applyBlock waits for those to finish before
+   * it changes anything, so a query never sees half a block.
+   */
+  private async withState<T>(
+    height: number | null | undefined,
+    fn: (state: TrieReader) => Promise<T>,
+  ): Promise<T> {
+    if (height !== undefined && height !== this.committedHeight) {
+      return fn(this.trie.at(await this.stateRootAt(height)));
+    }
+    if (this.pending !== null || this.busy) return fn(this.trie.at(this.committedRoot));
+    this.workingReaders++;
+    try {
+      return await fn(this.trie);
+    } finally {
+      if (--this.workingReaders === 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const w of waiters) w();
+      }
+    }
+  }
+
+  /** Resolves once no query reads the working trie (new ones go to the committed root meanwhile). */
+  private workingReadersIdle(): Promise<void> {
+    if (this.workingReaders === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Validates one transaction against `state` (rules 1-6 of the module comment). */
+  private async judge(bytes: Uint8Array, state: StateReader): Promise<Verdict> {
+    let tx: SignedTx;
+    try {
+      tx = decodeTx(bytes);
+    } catch (e) {
+      if (!(e instanceof WalletError)) throw e;
+      return { ok: false, txHash: malformedTxHash(bytes, this.hash), reason: 'MALFORMED' };
+    }
+    const { body } = tx;
+    const txHash = txHashOf(body, this.hash);
+    const reject = (reason: RejectReason): Verdict => ({ ok: false, txHash, reason });
+    if (!equalBytes(body.chainId, this.chainId)) return reject('WRONG_CHAIN');
+    if (body.fee < this.minFee) return reject('FEE_TOO_LOW');
+    const spends: Spend[] = [];
+    const owners = new Set<string>();
+    let sumIn = 0n;
+    for (const input of body.inputs) {
+      const id = outpointId(input, this.hash);
+      const recBytes = await state.get(recordKey(id));
+      if (recBytes === undefined) return reject('UNKNOWN_INPUT');
+      const rec = decodeRecord(recBytes);
+      if (rec.spent) return reject('INPUT_SPENT');
+      const key = this.outputKeyOf(rec.owner, id);
+      const outBytes = await state.get(key);
+      if (outBytes === undefined) {
+        throw new LedgerError('CORRUPT_STATE', 'an unspent outpoint has no output');
+      }
+      const output = this.decodeStoredOutput(outBytes);
+      sumIn += output.amount;
+      owners.add(bytesKey(rec.owner));
+      spends.push({ id, key, output });
+    }
+    let sumOut = body.fee;
+    for (const o of body.outputs) sumOut += o.amount;
+    if (sumIn !== sumOut) return reject('UNBALANCED');
+    // Signatures are sorted and distinct (decodeTx), so equal counts plus
+    // membership make the signers exactly the set of input owners.
+    if (tx.signatures.length !== owners.size) return reject('BAD_SIGNATURE');
+    for (const s of tx.signatures) {
+      if (!owners.has(bytesKey(s.publicKey))) return reject('BAD_SIGNATURE');
+    }
+    for (const s of tx.signatures) {
+      if ((await this.verify(s.publicKey, txHash, s.signature)) !== true) {
+        return reject('BAD_SIGNATURE');
+      }
+    }
+    return { ok: true, txHash, tx, spends };
+  }
+
+  async applyBlock(height: number, txs: readonly Uint8Array[]): Promise<BlockResult> {
+    this.guard();
+    if (this.busy) throw new LedgerError('BUSY', 'another applyBlock or commit is running');
+    if (this.pending !== null) {
+      throw new LedgerError('PENDING_BLOCK', `block ${this.pending.height} is not committed`);
+    }
+    if (!Number.isSafeInteger(height) || height < 0) {
+      throw new LedgerError('BAD_HEIGHT', 'height must be a safe integer >= 0');
+    }
+    if (this.committedHeight !== null && height <= this.committedHeight) {
+      throw new LedgerError('BAD_HEIGHT', `height ${height} <= ${this.committedHeight}`);
+    }
+    if (!Array.isArray(txs) || txs.length > 0xffffffff) {
+      throw new LedgerError('BAD_ARGUMENT', 'txs must be an array of at most 2^32-1 items');
+    }
+    if (!txs.every((t) => t instanceof Uint8Array)) {
+      throw new LedgerError('BAD_ARGUMENT', 'every transaction must be a Uint8Array');
+    }
+    this.busy = true;
+    try {
+      await this.workingReadersIdle();
+      const totals = cloneTotals(this.totals);
+      const receipts: Receipt[] = [];
+      const spentRecord = encodeSpentRecord(height);
+      for (let index = 0; index < txs.length; index++) {
+        const v = await this.judge(txs[index]!, this.trie);
+        if (!v.ok) {
+          receipts.push({ txHash: v.txHash, status: 'rejected', reason: v.reason, height, index });
+          continue;
+        }
+        const ops: TrieOp[] = [];
+        for (const s of v.spends) {
+          ops.push({ type: 'del', key: s.key });
+          ops.push({ type: 'put', key: recordKey(s.id), value: spentRecord });
+          totals.unspent -= s.output.amount;
+          addStake(totals, s.output.host, -s.output.amount);
+        }
+        v.tx.body.outputs.forEach((o, i) => {
+          this.pushCreate(ops, { txHash: v.txHash, index: i }, o);
+          totals.unspent += o.amount;
+          addStake(totals, o.host, o.amount);
+        });
+        totals.burned += v.tx.body.fee;
+        await this.trie.apply(ops);
+        receipts.push({ txHash: v.txHash, status: 'committed', height, index });
+      }
+      if (totals.unspent + totals.burned !== this.genesisSupply) {
+        throw new LedgerError('CORRUPT_STATE', 'supply not conserved');
+      }
+      if (totals.burned !== this.totals.burned) {
+        await this.trie.put(META_KEY, encodeMeta(this.chainId, totals.burned));
+      }
+      this.pending = { height, totals };
+      return { receipts, stateRoot: this.trie.root() };
+    } catch (e) {
+      // The working trie may hold half a block: refuse everything until reopened.
+      this.failure = e;
+      throw e;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async commit(height: number): Promise<{ height: number; stateRoot: Uint8Array }> {
+    this.guard();
+    if (this.busy) throw new LedgerError('BUSY', 'another applyBlock or commit is running');
+    if (this.pending === null) throw new LedgerError('NO_PENDING_BLOCK', 'no applied block');
+    if (height !== this.pending.height) {
+      throw new LedgerError('BAD_HEIGHT', `the applied block is ${this.pending.height}`);
+    }
+    this.busy = true;
+    try {
+      const { root } = await this.trie.commit(height + 1);
+      this.totals = this.pending.totals;
+      this.committedHeight = height;
+      this.committedRoot = root;
+      this.pending = null;
+      return { height, stateRoot: root };
+    } catch (e) {
+      this.failure = e;
+      throw e;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async checkTx(tx: Uint8Array): Promise<TxCheck> {
+    this.guard();
+    if (!(tx instanceof Uint8Array)) throw new LedgerError('BAD_ARGUMENT', 'tx must be bytes');
+    const v = await this.withState(undefined, (state) => this.judge(tx, state));
+    return v.ok ? { ok: true, txHash: v.txHash, tx: v.tx } : v;
+  }
+
+  stateRoot(): Uint8Array {
+    return this.committedRoot.slice();
+  }
+
+  async stateRootAt(height: number | null): Promise<Uint8Array> {
+    if (height !== null && (!Number.isSafeInteger(height) || height < 0)) {
+      throw new LedgerError('BAD_HEIGHT', 'height must be a safe integer >= 0 or null');
+    }
+    if (height !== null && (this.committedHeight === null || height > this.committedHeight)) {
+      throw new LedgerError('BAD_HEIGHT', `height ${height} is not committed`);
+    }
+    try {
+      return await this.trie.rootAt(height === null ? 0 : height + 1);
+    } catch (e) {
+      // A height between two committed blocks had no block: it has no root of its own.
+      if (e instanceof MerkleError && e.code === 'UNKNOWN_ROOT') {
+        throw new LedgerError('BAD_HEIGHT', `no block at height ${height}`, { cause: e });
+      }
+      throw e;
+    }
+  }
+
+  supply(): bigint {
+    return this.totals.unspent + this.totals.burned;
+  }
+
+  unspent(): bigint {
+    return this.totals.unspent;
+  }
+
+  burned(): bigint {
+    return this.totals.burned;
+  }
+
+  stakeOf(validatorId: Uint8Array): bigint {
+    if (!(validatorId instanceof Uint8Array) || validatorId.length !== 32) {
+      throw new LedgerError('BAD_ARGUMENT', 'validatorId must be 32 bytes');
+    }
+    return this.totals.stakes.get(bytesKey(validatorId)) ?? 0n;
+  }
+
+  stakes(): { validatorId: Uint8Array; stake: bigint }[] {
+    // bytesKey is one char per byte, so string order is byte order.
+    return [...this.totals.stakes.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, stake]) => ({ validatorId: bytesFromKey(k), stake }));
+  }
+
+  async getOutput(outpoint: Outpoint): Promise<Output | undefined> {
+    this.guard();
+    const id = this.checkedOutpointId(outpoint);
+    return this.withState(undefined, async (state) => {
+      const recBytes = await state.get(recordKey(id));
+      if (recBytes === undefined) return undefined;
+      const rec = decodeRecord(recBytes);
+      if (rec.spent) return undefined;
+      const bytes = await state.get(this.outputKeyOf(rec.owner, id));
+      if (bytes === undefined) throw new LedgerError('CORRUPT_STATE', 'missing output');
+      return this.decodeStoredOutput(bytes);
+    });
+  }
+
+  private checkedOutpointId(outpoint: Outpoint): Uint8Array {
+    try {
+      return outpointId(outpoint, this.hash);
+    } catch (e) {
+      throw new LedgerError('BAD_ARGUMENT', 'not a valid outpoint', { cause: e });
+    }
+  }
+
+  async getOutputs(owner: Uint8Array, query: OutputsQuery = {}): Promise<OwnedOutput[]> {
+    return (await this.proveOutputs(owner, query)).outputs;
+  }
+
+  async proveOutputs(owner: Uint8Array, query: OutputsQuery = {}): Promise<OutputsProof> {
+    this.guard();
+    if (!(owner instanceof Uint8Array) || owner.length !== 32) {
+      throw new LedgerError('BAD_ARGUMENT', 'owner must be 32 bytes');
+    }
+    const { height } = query;
+    if (height !== undefined && height !== null && (!Number.isSafeInteger(height) || height < 0)) {
+      throw new LedgerError('BAD_HEIGHT', 'height must be a safe integer >= 0 or null');
+    }
+    const at = height === undefined ? this.committedHeight : height;
+    const prefix = ownerPrefix(owner, this.hash);
+    return this.withState(height, async (reader) => {
+      const { entries, proof } = await reader.provePrefix(
+        prefix,
+        query.maxEntries === undefined ? {} : { maxEntries: query.maxEntries },
+      );
+      const outputs: OwnedOutput[] = [];
+      for (const e of entries) {
+        const recBytes = await reader.get(recordKey(e.key.subarray(32)));
+        const rec = recBytes === undefined ? undefined : decodeRecord(recBytes);
+        if (rec === undefined || rec.spent || !equalBytes(rec.owner, owner)) {
+          throw new LedgerError('CORRUPT_STATE', 'an output has no matching outpoint record');
+        }
+        outputs.push({ outpoint: rec.outpoint, output: this.decodeStoredOutput(e.value) });
+      }
+      return { height: at, stateRoot: reader.root(), prefix, entries, proof, outputs };
+    });
+  }
+}
