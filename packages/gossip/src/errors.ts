@@ -1,10 +1,14 @@
 /** Codes of {@link GossipError}; stable strings the node maps to its own errors at its edge. */
-export type GossipErrorCode = 'BAD_ARGUMENT';
+export type GossipErrorCode =
+  /** A caller bug, such as a non-integer clock reading or a field of the wrong size. */
+  | 'BAD_ARGUMENT'
+  /** A peer's bytes break the wire format: refuse them and score the peer. */
+  | 'BAD_ENCODING';
 
 /**
- * Typed error of this package, for caller bugs such as a non-integer clock
- * reading. A hostile peer never causes one: its input is refused or scored
- * (PROTOCOL.md section 9), not thrown about.
+ * Typed error of this package. `BAD_ARGUMENT` is a caller bug; `BAD_ENCODING`
+ * is a hostile or broken peer's input, which the sync layer refuses and
+ * scores (PROTOCOL.md section 9) rather than letting any other exception out.
  */
 export class GossipError extends Error {
   readonly code: GossipErrorCode;
