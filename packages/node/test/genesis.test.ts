@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { cat, fill, u16, u32, u64 } from '../../../scripts/testing/bytes.js';
 import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import {
   chainIdOf,
@@ -21,23 +22,6 @@ import {
 } from '../src/genesis.js';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
-const cat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-};
-const fill = (n: number, b: number) => new Uint8Array(n).fill(b);
-const u16 = (v: number) => Uint8Array.of(v >>> 8, v & 0xff);
-const u32 = (v: number) => Uint8Array.of(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
-const u64 = (v: bigint) => {
-  const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, v);
-  return out;
-};
 const str = (s: string) => cat(u16(utf8(s).length), utf8(s));
 
 function throwsCode(fn: () => unknown, code: string, match?: RegExp): void {
