@@ -28,6 +28,16 @@ export {
   verifyEd25519Sync,
 } from './crypto.js';
 export {
+  createValidatorIndex,
+  DagError,
+  type DagErrorCode,
+  ledgerTxHash,
+  type NodeEvent,
+  nodeConsensusOpts,
+  toConsensusEvent,
+  type ValidatorIndex,
+} from './dag.js';
+export {
   chainIdOf,
   createGenesis,
   decodeGenesis,
