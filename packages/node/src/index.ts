@@ -75,3 +75,12 @@ export {
   type TxCheck,
   type VerifyFn,
 } from './ledger.js';
+export {
+  createMempool,
+  defaultMempoolOpts,
+  type Mempool,
+  MempoolError,
+  type MempoolErrorCode,
+  type MempoolOpts,
+  type Submitted,
+} from './mempool.js';
