@@ -1,4 +1,14 @@
 export {
+  type AddSignatureResult,
+  CERTIFICATE_WINDOW,
+  type CertificateCollector,
+  type CertificateCollectorOptions,
+  createCertificateCollector,
+  MAX_PENDING_SIGNATURES_PER_HEIGHT,
+  type SignatureEvidence,
+  type SignatureRejection,
+} from './certificates.js';
+export {
   CONFIG_ENV,
   CONFIG_FLAGS,
   ConfigError,
