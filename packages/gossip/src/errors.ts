@@ -3,7 +3,17 @@ export type GossipErrorCode =
   /** A caller bug, such as a non-integer clock reading or a field of the wrong size. */
   | 'BAD_ARGUMENT'
   /** A peer's bytes break the wire format: refuse them and score the peer. */
-  | 'BAD_ENCODING';
+  | 'BAD_ENCODING'
+  /** A sync response event whose Ed25519 signature does not verify (sync.ts). */
+  | 'BAD_SIGNATURE'
+  /** A sync response event on another chain, or a response of the wrong shape (sync.ts). */
+  | 'BAD_RESPONSE'
+  /** A sync response event whose parent is neither known nor earlier in the page (sync.ts). */
+  | 'MISSING_PARENT'
+  /** A sync response over the puller's own size or count cap (sync.ts). */
+  | 'TOO_LARGE'
+  /** The peer answered a sync request with an HTTP error, or could not be reached (sync.ts). */
+  | 'PEER_REFUSED';
 
 /**
  * Typed error of this package. `BAD_ARGUMENT` is a caller bug; `BAD_ENCODING`

@@ -1,0 +1,578 @@
+// The sync protocol (PROTOCOL.md section 9) over real loopback HTTP: a full
+// pull in pages, parents first, forks delivered; every hostile request refused
+// with its status and the server still serving; every hostile response a
+// typed error with nothing handed to the caller.
+import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Packr } from 'msgpackr';
+import { request } from 'undici';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
+import {
+  createMemoryEventStore,
+  createPeerScores,
+  createRateLimiter,
+  createSyncClient,
+  type EventStore,
+  encodeSyncRequestBody,
+  GossipError,
+  type KnownEntry,
+  knownFromHeads,
+  MAX_EVENT_BYTES,
+  MAX_SYNC_REQUEST_BYTES,
+  type PeerScores,
+  registerSyncRoutes,
+  type SyncClientOpts,
+  type SyncRequest,
+  type SyncServerOpts,
+  signEvent,
+  syncRequestHash,
+  type VerifyFn,
+  type WireEvent,
+} from '../src/index.js';
+
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+interface Key {
+  pub: Uint8Array;
+  sign: (m: Uint8Array) => Uint8Array;
+}
+function newKey(): Key {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const pub = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(12));
+  return { pub, sign: (m) => new Uint8Array(sign(null, m, privateKey)) };
+}
+const nodeVerify: VerifyFn = (pk, msg, sig) => {
+  try {
+    const key = createPublicKey({
+      key: Buffer.concat([SPKI_PREFIX, pk]),
+      format: 'der',
+      type: 'spki',
+    });
+    return verify(null, msg, key, sig);
+  } catch {
+    return false;
+  }
+};
+
+const CHAIN = new Uint8Array(32).fill(0xc4);
+const OTHER_CHAIN = new Uint8Array(32).fill(0xc5);
+const keys = [newKey(), newKey(), newKey(), newKey()] as const;
+const [kA, kB] = keys;
+const outsider = newKey();
+const isValidator = (pk: Uint8Array) => keys.some((k) => hex(k.pub) === hex(pk));
+
+let clock = 1_700_000_000_000;
+function mk(k: Key, self: WireEvent | null, other: WireEvent | null, txByte = 1): WireEvent {
+  clock += 1;
+  return signEvent(
+    {
+      chainId: CHAIN,
+      creator: k.pub,
+      seq: self ? self.seq + 1 : 0,
+      selfParent: self ? self.hash : null,
+      otherParent: other ? { hash: other.hash, creator: other.creator, seq: other.seq } : null,
+      timestamp: clock,
+      transactions: [new Uint8Array(40).fill(txByte)],
+      payloads: [],
+    },
+    k.sign,
+    sha256,
+  );
+}
+
+/**
+ * B's DAG: 6 rounds of 4 creators, each event's other-parent the previous
+ * creator's latest, then a fork by creator 3 (two events on one self-parent),
+ * then one more round that builds on both branches.
+ */
+function buildDag(): WireEvent[] {
+  const out: WireEvent[] = [];
+  const last: (WireEvent | null)[] = [null, null, null, null];
+  const round = () => {
+    for (let i = 0; i < 4; i++) {
+      const ev = mk(keys[i]!, last[i]!, last[(i + 3) % 4]!);
+      last[i] = ev;
+      out.push(ev);
+    }
+  };
+  for (let r = 0; r < 6; r++) round();
+  const forkA = mk(keys[3], last[3]!, last[2]!, 0xa);
+  const forkB = mk(keys[3], last[3]!, last[2]!, 0xb);
+  out.push(forkA, forkB);
+  last[3] = forkA;
+  const x = mk(keys[0], last[0]!, forkB);
+  last[0] = x;
+  out.push(x);
+  round();
+  return out;
+}
+const DAG = buildDag();
+
+function storeWith(events: readonly WireEvent[]): EventStore {
+  const s = createMemoryEventStore();
+  for (const e of events) s.add(e);
+  return s;
+}
+
+async function all(store: EventStore): Promise<WireEvent[]> {
+  const out: WireEvent[] = [];
+  for await (const e of store.since([])) out.push(e);
+  return out;
+}
+
+async function startServer(
+  store: EventStore,
+  over: Partial<SyncServerOpts> = {},
+): Promise<{ app: FastifyInstance; url: string }> {
+  const app = Fastify({ logger: false });
+  registerSyncRoutes(app, {
+    chainId: CHAIN,
+    self: kB.pub,
+    store,
+    isPeer: isValidator,
+    verify: nodeVerify,
+    hash: sha256,
+    ...over,
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return { app, url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
+}
+
+function client(store: EventStore, over: Partial<SyncClientOpts> = {}) {
+  return createSyncClient({
+    chainId: CHAIN,
+    publicKey: kA.pub,
+    sign: kA.sign,
+    has: (h) => store.has(h),
+    verify: nodeVerify,
+    hash: sha256,
+    ...over,
+  });
+}
+
+/** Pulls until `more` is false, inserting each page; checks parents-first as it inserts. */
+async function syncAll(
+  c: ReturnType<typeof client>,
+  url: string,
+  store: EventStore,
+): Promise<{
+  pages: number[];
+  pageBytes: number[];
+  tip: { seq: number; hash: Uint8Array } | null;
+}> {
+  const pages: number[] = [];
+  const pageBytes: number[] = [];
+  for (;;) {
+    const r = await c.pull(url, knownFromHeads(store.heads()));
+    pages.push(r.events.length);
+    pageBytes.push(r.events.reduce((n, e) => n + e.bytes.length, 0));
+    for (const ev of r.events) {
+      if (ev.selfParent) assert.ok(store.has(ev.selfParent), 'self-parent inserted first');
+      if (ev.otherParent) assert.ok(store.has(ev.otherParent.hash), 'other-parent inserted first');
+      store.add(ev);
+    }
+    if (!r.more) return { pages, pageBytes, tip: r.tip };
+    if (pages.length > 200) throw new Error('no progress');
+  }
+}
+
+test('A pulls from B until more is false: exactly B events, parents first, B tip', async () => {
+  const b = storeWith(DAG);
+  const a = storeWith(DAG.slice(0, 6)); // A already has a prefix
+  const { app, url } = await startServer(b);
+  const c = client(a, { maxEvents: 5 });
+  try {
+    const { pages, tip } = await syncAll(c, url, a);
+    assert.ok(pages.length >= Math.ceil((DAG.length - 6) / 5), `pages ${pages}`);
+    assert.ok(
+      pages.every((n) => n <= 5),
+      `client cap 5 respected: ${pages}`,
+    );
+    const got = (await all(a)).map((e) => hex(e.hash)).sort();
+    assert.equal(got, DAG.map((e) => hex(e.hash)).sort());
+    const bTip = b.heads().get(`0x${hex(kB.pub)}`)![0]!;
+    assert.is(tip!.seq, bTip.seq);
+    assert.is(hex(tip!.hash), hex(bTip.hash));
+    // Both branches of the fork arrived: creator 3 had two tips at one point.
+    const forkSeq = DAG.filter((e) => hex(e.creator) === hex(keys[3].pub)).map((e) => e.seq);
+    assert.is(new Set(forkSeq).size, forkSeq.length - 1, 'the DAG has a fork');
+    // A second sync brings nothing.
+    const again = await c.pull(url, knownFromHeads(a.heads()));
+    assert.is(again.events.length, 0);
+    assert.is(again.more, false);
+  } finally {
+    await c.close();
+    await app.close();
+  }
+});
+
+test('server caps win: maxEvents and maxBytes per page', async () => {
+  const b = storeWith(DAG);
+  const evSize = DAG[0]!.bytes.length;
+  const one = await startServer(b, { maxEvents: 3 });
+  const two = await startServer(b, { maxBytes: evSize * 2 + 10 });
+  try {
+    const a1 = createMemoryEventStore();
+    const r1 = await syncAll(client(a1), one.url, a1);
+    assert.ok(
+      r1.pages.every((n) => n <= 3 && n > 0),
+      `${r1.pages}`,
+    );
+    assert.is(
+      r1.pages.reduce((x, y) => x + y, 0),
+      DAG.length,
+    );
+    const a2 = createMemoryEventStore();
+    const r2 = await syncAll(client(a2), two.url, a2);
+    assert.ok(
+      r2.pageBytes.every((n) => n <= evSize * 2 + 10),
+      `${r2.pageBytes}`,
+    );
+    assert.ok(r2.pages.length >= DAG.length / 2, `${r2.pages}`);
+    assert.is((await all(a2)).length, DAG.length);
+  } finally {
+    await one.app.close();
+    await two.app.close();
+  }
+});
+
+test('a fork branch below the puller known seq is delivered (ancestry, not seq)', async () => {
+  const k = keys[3];
+  const e0 = mk(k, null, null);
+  const e1 = mk(k, e0, null);
+  const e2a = mk(k, e1, null, 0xa);
+  const e3a = mk(k, e2a, null);
+  const e2b = mk(k, e1, null, 0xb);
+  const b = storeWith([e0, e1, e2a, e3a, e2b]);
+  const a = storeWith([e0, e1, e2a, e3a]);
+  const { app, url } = await startServer(b);
+  const c = client(a);
+  try {
+    const r = await c.pull(url, knownFromHeads(a.heads()));
+    assert.equal(
+      r.events.map((e) => hex(e.hash)),
+      [hex(e2b.hash)],
+    );
+    for (const e of r.events) a.add(e);
+    assert.is(a.heads().get(`0x${hex(k.pub)}`)!.length, 2, 'two tips after the fork');
+    assert.is(r.tip, null, 'B (creator 1) has no own event here');
+  } finally {
+    await c.close();
+    await app.close();
+  }
+});
+
+test('store: a forker keeps at most 4 tips, highest seq first; since by summary', () => {
+  const k = keys[2];
+  const root = mk(k, null, null);
+  const s = storeWith([root]);
+  const branches = [1, 2, 3, 4, 5, 6].map((i) => mk(k, root, null, i));
+  for (const e of branches) s.add(e);
+  const deep = mk(k, branches[5]!, null);
+  s.add(deep);
+  const tips = s.heads().get(`0x${hex(k.pub)}`)!;
+  assert.is(tips.length, 4);
+  assert.is(tips[0]!.seq, 2);
+  assert.is(hex(tips[0]!.hash), hex(deep.hash));
+  // A peer knowing only `deep` lacks the five other branches, and nothing else.
+  const lacking = [
+    ...(s.since([{ creator: k.pub, seq: 2, hash: deep.hash }]) as Iterable<WireEvent>),
+  ];
+  assert.equal(
+    lacking.map((e) => hex(e.hash)),
+    branches.slice(0, 5).map((e) => hex(e.hash)),
+  );
+  s.add(deep); // duplicate: no-op
+  assert.is([...(s.since([]) as Iterable<WireEvent>)].length, 8);
+});
+
+// ------------------------------------------------------------- hostile requests
+
+function signedBody(over: Partial<SyncRequest> = {}, key: Key = kA, tamper = false): Uint8Array {
+  const req: SyncRequest = {
+    chainId: CHAIN,
+    from: key.pub,
+    known: [],
+    maxEvents: 10,
+    maxBytes: MAX_EVENT_BYTES,
+    nonce: BigInt(Math.floor(Math.random() * 2 ** 52)) * 4096n + 7n,
+    timestampMs: Date.now(),
+    ...over,
+  };
+  const sig = key.sign(syncRequestHash(req, sha256));
+  if (tamper) sig[5]! ^= 1;
+  return encodeSyncRequestBody(req, sig);
+}
+
+async function post(
+  url: string,
+  body: Uint8Array,
+  type = 'application/msgpack',
+): Promise<{ status: number; error: string | undefined }> {
+  const res = await request(`${url}/sync/v1`, {
+    method: 'POST',
+    headers: { 'content-type': type },
+    body,
+  });
+  const text = await res.body.text();
+  let error: string | undefined;
+  if (res.statusCode !== 200) error = (JSON.parse(text) as { error: string }).error;
+  return { status: res.statusCode, error };
+}
+
+test('hostile requests: each refused with its status, the server keeps serving', async () => {
+  const b = storeWith(DAG);
+  const { app, url } = await startServer(b);
+  try {
+    const cases: [string, Uint8Array, number, string, string?][] = [
+      ['0xc1', Uint8Array.of(0xc1), 400, 'BAD_REQUEST'],
+      ['truncated msgpack', Uint8Array.of(0x92, 0x01), 400, 'BAD_REQUEST'],
+      ['empty', new Uint8Array(0), 400, 'BAD_REQUEST'],
+      ['an array', new Packr().pack([1, 2, 3]), 400, 'BAD_REQUEST'],
+      ['extra key', new Packr({ useRecords: false }).pack({ a: 1 }), 400, 'BAD_REQUEST'],
+      ['oversized', new Uint8Array(MAX_SYNC_REQUEST_BYTES + 1), 413, 'TOO_LARGE'],
+      ['wrong content type', signedBody(), 415, 'UNSUPPORTED_MEDIA_TYPE', 'text/plain'],
+      ['wrong chainId', signedBody({ chainId: OTHER_CHAIN }), 400, 'WRONG_CHAIN'],
+      ['unknown peer', signedBody({}, outsider), 403, 'NOT_A_PEER'],
+      ['bad signature', signedBody({}, kA, true), 401, 'BAD_SIGNATURE'],
+      ['stale', signedBody({ timestampMs: Date.now() - 6 * 60_000 }), 401, 'STALE_REQUEST'],
+      ['future', signedBody({ timestampMs: Date.now() + 6 * 60_000 }), 401, 'STALE_REQUEST'],
+      ['maxBytes under one event', signedBody({ maxBytes: 1000 }), 400, 'BAD_REQUEST'],
+      ['maxEvents 0', signedBody({ maxEvents: 0 }), 400, 'BAD_REQUEST'],
+    ];
+    // Five tips of one creator is one too many.
+    const five: KnownEntry[] = [0, 1, 2, 3, 4].map((i) => ({
+      creator: kB.pub,
+      seq: i,
+      hash: new Uint8Array(32).fill(i),
+    }));
+    cases.push(['5 tips of one creator', signedBody({ known: five }), 400, 'BAD_REQUEST']);
+    for (const [name, body, status, error, type] of cases) {
+      const r = await post(url, body, type);
+      assert.is(r.status, status, name);
+      assert.is(r.error, error, name);
+      const ok = await post(url, signedBody());
+      assert.is(ok.status, 200, `still serving after ${name}`);
+    }
+    // A skew inside the window is fine.
+    assert.is((await post(url, signedBody({ timestampMs: Date.now() - 4 * 60_000 }))).status, 200);
+    // A replay of a valid request is refused.
+    const once = signedBody();
+    assert.is((await post(url, once)).status, 200);
+    assert.equal(await post(url, once), { status: 401, error: 'REPLAYED' });
+  } finally {
+    await app.close();
+  }
+});
+
+test('read-only sync: a non-validator may pull when allowed', async () => {
+  const { app, url } = await startServer(storeWith(DAG), { allowReadOnly: true });
+  try {
+    assert.is((await post(url, signedBody({}, outsider))).status, 200);
+  } finally {
+    await app.close();
+  }
+});
+
+test('rate limit per peer: 429 past the burst, another peer unaffected, refill with time', async () => {
+  let now = Date.now();
+  const scores = createPeerScores({ nowMs: () => now });
+  const { app, url } = await startServer(storeWith(DAG), {
+    nowMs: () => now,
+    rateLimiter: createRateLimiter({ ratePerSec: 1, burst: 3, maxPeers: 16 }),
+    scores,
+  });
+  try {
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++)
+      statuses.push((await post(url, signedBody({ timestampMs: now }))).status);
+    assert.equal(statuses, [200, 200, 200, 429, 429]);
+    assert.equal(await post(url, signedBody({ timestampMs: now })), {
+      status: 429,
+      error: 'RATE_LIMITED',
+    });
+    const other = signedBody({ timestampMs: now }, keys[2]);
+    assert.is((await post(url, other)).status, 200, 'per peer');
+    assert.is(scores.score(`0x${hex(kA.pub)}`), -6, 'three refusals scored');
+    assert.is(scores.score(`0x${hex(keys[2].pub)}`), 0);
+    now += 1000;
+    assert.is((await post(url, signedBody({ timestampMs: now }))).status, 200, 'refilled');
+  } finally {
+    await app.close();
+  }
+});
+
+test('banned peers are refused; bans decay', async () => {
+  let now = Date.now();
+  const scores = createPeerScores({ nowMs: () => now, halfLifeMs: 60_000, banAt: 100 });
+  const { app, url } = await startServer(storeWith(DAG), { scores, nowMs: () => now });
+  try {
+    scores.penalize(`0x${hex(kA.pub)}`, 'BAD_SIGNATURE');
+    assert.is((await post(url, signedBody({ timestampMs: now }))).status, 200, 'not yet');
+    scores.penalize(`0x${hex(kA.pub)}`, 'BAD_ENCODING');
+    assert.equal(await post(url, signedBody({ timestampMs: now })), {
+      status: 403,
+      error: 'BANNED',
+    });
+    // Stale and replayed requests prove nothing about their sender: not scored.
+    const before = scores.score(`0x${hex(kB.pub)}`);
+    const once = signedBody({ timestampMs: now }, kB);
+    assert.is((await post(url, once)).status, 200);
+    assert.is((await post(url, once)).error, 'REPLAYED');
+    assert.is((await post(url, signedBody({ timestampMs: now - 600_000 }, kB))).status, 401);
+    assert.is(scores.score(`0x${hex(kB.pub)}`), before);
+    now += 60_000; // one half-life: -100 becomes -50
+    assert.is((await post(url, signedBody({ timestampMs: now }))).status, 200, 'decayed');
+  } finally {
+    await app.close();
+  }
+});
+
+test('peer scores: decay, weights, bounded table', () => {
+  let now = 0;
+  const s: PeerScores = createPeerScores({ nowMs: () => now, halfLifeMs: 1000, maxPeers: 2 });
+  assert.is(s.score('x'), 0);
+  assert.is(s.penalize('x', 'BAD_SIGNATURE'), -50);
+  assert.is(s.penalize('x', 'whatever'), -60);
+  now = 1000;
+  assert.is(s.score('x'), -30);
+  assert.not.ok(s.banned('x'));
+  s.penalize('x', 'BAD_SIGNATURE');
+  s.penalize('x', 'BAD_SIGNATURE');
+  assert.ok(s.banned('x'));
+  s.penalize('y', 'RATE_LIMITED');
+  s.penalize('z', 'RATE_LIMITED');
+  assert.is(s.size, 2);
+  assert.is(s.score('x'), 0, 'least recently penalized evicted');
+});
+
+// ------------------------------------------------------------- hostile responses
+
+const packr = new Packr({ useRecords: false });
+
+async function fakePeer(body: Uint8Array): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/msgpack' });
+      res.end(body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+async function expectRefused(
+  body: Uint8Array,
+  code: string,
+  over: Partial<SyncClientOpts> = {},
+  a: EventStore = createMemoryEventStore(),
+): Promise<void> {
+  const { server, url } = await fakePeer(body);
+  const faults: string[] = [];
+  const before = (await all(a)).length;
+  const c = client(a, { onFault: (_u, code) => faults.push(code), ...over });
+  try {
+    let got = 'none';
+    try {
+      const r = await c.pull(url, knownFromHeads(a.heads()));
+      for (const e of r.events) a.add(e); // what a caller would do: must not happen
+    } catch (e) {
+      got = e instanceof GossipError ? e.code : `other: ${e}`;
+    }
+    assert.is(got, code);
+    assert.equal(faults, [code], 'reported for scoring');
+    assert.is((await all(a)).length, before, 'nothing added');
+  } finally {
+    await c.close();
+    await new Promise((r) => server.close(r));
+  }
+}
+
+const page = (events: Uint8Array[], more = false) => packr.pack({ events, more, tip: null });
+
+test('client refuses a bad event signature, with the valid events before it', async () => {
+  const bad = DAG[1]!.bytes.slice();
+  bad[bad.length - 10]! ^= 1;
+  await expectRefused(page([DAG[0]!.bytes, bad]), 'BAD_SIGNATURE');
+});
+
+test('client refuses garbage event bytes', async () => {
+  await expectRefused(page([DAG[0]!.bytes, Uint8Array.of(1, 2, 3)]), 'BAD_ENCODING');
+  await expectRefused(page([DAG[0]!.bytes.subarray(0, 100)]), 'BAD_ENCODING');
+});
+
+test('client refuses an event whose parent is neither known nor earlier in the page', async () => {
+  // DAG[5] (creator 1, seq 1) needs DAG[1] and DAG[4]; give it DAG[0..3] only.
+  await expectRefused(page([DAG[5]!.bytes]), 'MISSING_PARENT', {}, storeWith(DAG.slice(0, 4)));
+  // Only the self-parent missing (DAG[4]: self DAG[0], other DAG[3]), then only the other.
+  await expectRefused(page([DAG[4]!.bytes]), 'MISSING_PARENT', {}, storeWith(DAG.slice(1, 4)));
+  await expectRefused(page([DAG[4]!.bytes]), 'MISSING_PARENT', {}, storeWith(DAG.slice(0, 1)));
+  // Reversed order: the child before its parent.
+  await expectRefused(page([DAG[4]!.bytes, DAG[0]!.bytes]), 'MISSING_PARENT');
+});
+
+test('client refuses responses over its caps and of the wrong shape', async () => {
+  const big = new Uint8Array(2 * MAX_EVENT_BYTES);
+  await expectRefused(packr.pack({ events: [big], more: false, tip: null }), 'TOO_LARGE', {
+    maxBytes: MAX_EVENT_BYTES,
+  });
+  await expectRefused(page(DAG.slice(0, 4).map((e) => e.bytes)), 'TOO_LARGE', { maxEvents: 3 });
+  // Under the body cap (which allows for msgpack framing) but over maxBytes of events.
+  const half = new Uint8Array(530_000);
+  await expectRefused(page([half, half]), 'TOO_LARGE', { maxBytes: MAX_EVENT_BYTES });
+  await expectRefused(Uint8Array.of(0xc1, 0xc1), 'BAD_RESPONSE');
+  await expectRefused(packr.pack({ events: 'x', more: false }), 'BAD_RESPONSE');
+  await expectRefused(packr.pack({ events: [], more: true, tip: null }), 'BAD_RESPONSE');
+  await expectRefused(
+    packr.pack({ events: [], more: false, tip: { hash: 1, seq: 0 } }),
+    'BAD_RESPONSE',
+  );
+});
+
+test('client: a valid page from a fake peer passes (the fake is not what fails above)', async () => {
+  const { server, url } = await fakePeer(
+    page(
+      DAG.slice(0, 8).map((e) => e.bytes),
+      true,
+    ),
+  );
+  const a = createMemoryEventStore();
+  const c = client(a);
+  try {
+    const r = await c.pull(url, []);
+    assert.is(r.events.length, 8);
+    assert.is(r.more, true);
+    // Duplicates are free: already-held events are dropped silently.
+    for (const e of r.events.slice(0, 4)) a.add(e);
+    assert.is((await c.pull(url, [])).events.length, 4);
+  } finally {
+    await c.close();
+    await new Promise((r) => server.close(r));
+  }
+});
+
+test('client: HTTP refusals are PEER_REFUSED, not scored', async () => {
+  const { app, url } = await startServer(storeWith(DAG), { isPeer: () => false });
+  const faults: string[] = [];
+  const c = client(createMemoryEventStore(), { onFault: (_u, code) => faults.push(code) });
+  try {
+    let code = 'none';
+    try {
+      await c.pull(url, []);
+    } catch (e) {
+      code = e instanceof GossipError ? `${e.code} ${e.message}` : String(e);
+    }
+    assert.match(code, /^PEER_REFUSED .*403.*NOT_A_PEER/);
+    assert.equal(faults, []);
+  } finally {
+    await c.close();
+    await app.close();
+  }
+});
+
+test.run();
