@@ -9,6 +9,16 @@ export {
   type SignatureRejection,
 } from './certificates.js';
 export {
+  type AppliedBlock,
+  type Chain,
+  type ChainBlock,
+  ChainError,
+  type ChainErrorCode,
+  type ChainOpts,
+  openChain,
+  type ReceiptProof,
+} from './chain.js';
+export {
   CONFIG_ENV,
   CONFIG_FLAGS,
   ConfigError,
@@ -47,6 +57,15 @@ export {
   toConsensusEvent,
   type ValidatorIndex,
 } from './dag.js';
+export {
+  type EventDb,
+  type EventDbOp,
+  EventStoreError,
+  type EventStoreErrorCode,
+  type LevelEventStore,
+  type LevelEventStoreOpts,
+  openLevelEventStore,
+} from './event-store.js';
 export {
   chainIdOf,
   createGenesis,

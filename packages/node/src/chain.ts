@@ -1,0 +1,444 @@
+/**
+ * The chain: decided blocks (docs/PROTOCOL.md section 5.6) applied to the
+ * ledger (PROTOCOL.md section 6), their receipts appended to the history log
+ * (docs/PROTOCOL.md section 4), and one header per block (PROTOCOL.md section
+ * 8; docs/PROTOCOL.md section 7) recorded with an index of receipts by
+ * transaction hash.
+ *
+ * **Heights are rounds.** A block's height is the round of its leader
+ * (`DecidedBlock.round`). Rounds that decide no block are skipped, so heights
+ * strictly increase but have gaps: `header(h)` is `undefined` for such an `h`,
+ * and `prevBlockHash` links to the previous block, not to height `h - 1`.
+ *
+ * **Records** in the chain's store (integers big-endian; the history log
+ * lives in the same store under its own tags `h` and `s`, which these do not
+ * meet):
+ *
+ * ```
+ * b (0x62) ‖ u64 height  → Header v1 (221 bytes, encodeBlockHeader)
+ * r (0x72) ‖ txHash (32) → u64 leafIndex ‖ Receipt (47 bytes, encodeReceipt; has height and index)
+ * l (0x6c)               → u64 height of the last fully recorded block
+ * ```
+ *
+ * A txHash can have several receipts (a transaction included again after it
+ * committed is rejected `INPUT_SPENT`; a rejected one can be included again):
+ * the `r` record keeps the committed receipt once there is one, and otherwise
+ * the latest.
+ *
+ * **Write order and recovery** (PROTOCOL.md section 11). The ledger's trie,
+ * the log and the block records commit in three separate atomic batches (a
+ * known gap: not one batch per block), always in this order:
+ *
+ * 1. the log append (one leaf per receipt, `encodeReceipt`, in block order);
+ * 2. the trie commit (`ledger.commit(height)`, trie version `height + 1`);
+ * 3. the block record (`b`, the `r` records and `l`) — **the commit point**.
+ *
+ * A crash can therefore leave the log, or the log and the trie, one block
+ * ahead of `l`, never behind it. {@link openChain} reads `l` and rolls both
+ * back to it: the trie to version `l + 1` (version 0, genesis, when there is
+ * no `l`) with the trie's `atVersion` (docs/PROTOCOL.md section 3.5), the log
+ * to the `historySize` of header `l` (0 without one) with the log's `atSize`
+ * (section 4). Both rollbacks are persisted before the ledger is opened, and
+ * re-applying the lost block then yields the same header and blockHash. A
+ * trie or log *behind* `l` cannot come from this order and is reported as
+ * `CORRUPT_STATE`.
+ */
+import type { DecidedBlock } from '@pos/consensus';
+import {
+  type BatchOp,
+  concatBytes,
+  createHistoryLog,
+  createStateTrie,
+  equalBytes,
+  type HashFn,
+  type HistoryLog,
+  type KVStore,
+  type LogInclusionProof,
+  sha256Noble,
+} from '@pos/merkle';
+import {
+  type BlockHeader,
+  blockHashOf,
+  decodeBlockHeader,
+  decodeReceipt,
+  encodeBlockHeader,
+  encodeReceipt,
+  Reader,
+  type Receipt,
+  type ValidatorSet,
+  validatorSetHash,
+  Writer,
+} from '@pos/wallet-client';
+import type { NodeEvent } from './dag.js';
+import { chainIdOf, type Genesis } from './genesis.js';
+import { createLedger, type Ledger, type LedgerOpts } from './ledger.js';
+
+/** Codes of {@link ChainError}. */
+export type ChainErrorCode =
+  | 'BAD_ARGUMENT'
+  | 'BAD_HEIGHT'
+  | 'BUSY'
+  | 'CHAIN_MISMATCH'
+  | 'CORRUPT_STATE'
+  | 'FAILED';
+
+/**
+ * Typed error of the chain: misuse (`BAD_ARGUMENT`, `BAD_HEIGHT`, `BUSY`), a
+ * store of another chain (`CHAIN_MISMATCH`), records that no crash of the
+ * documented write order can leave (`CORRUPT_STATE`), and a chain whose block
+ * failed half-way (`FAILED`: reopen it with {@link openChain}, which recovers).
+ */
+export class ChainError extends Error {
+  readonly code: ChainErrorCode;
+  constructor(code: ChainErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ChainError';
+    this.code = code;
+  }
+}
+
+/** Options of {@link openChain}. */
+export interface ChainOpts {
+  genesis: Genesis;
+  /**
+   * The ledger's options (its own `store`, required, and `verify`). The chain
+   * opens the ledger itself, after rolling its trie back to the last recorded
+   * block: an already opened ledger could be past it, and has no rollback.
+   */
+  ledger: Omit<LedgerOpts, 'genesis' | 'hash' | 'store'> & { store: KVStore };
+  /** Where the history log and the block records live (a store of its own, or a prefixed one). */
+  store: KVStore;
+  /** The validator set that signs `height` (section 5); the header of h commits to the set of h + 1. */
+  validatorSet: (height: number) => ValidatorSet;
+  /** SHA-256 (default @noble/hashes; the node injects node:crypto's). */
+  hash?: HashFn;
+}
+
+/** A recorded block: its header and `blockHash = sha256("pos/block" ‖ header)`. */
+export interface ChainBlock {
+  header: BlockHeader;
+  blockHash: Uint8Array;
+}
+
+/** What {@link Chain.applyDecided} recorded. */
+export interface AppliedBlock extends ChainBlock {
+  /** One receipt per transaction of the block, in block order. */
+  receipts: Receipt[];
+}
+
+/**
+ * A receipt with its proof of inclusion in the history log (docs/PROTOCOL.md
+ * section 4): `verifyLogInclusion(historyRoot, encodeReceipt(receipt),
+ * inclusionProof)` holds, and `inclusionProof.treeSize = historySize`. Root
+ * and size are those of the latest header (or of the receipt's own block,
+ * if it was recorded while the query ran).
+ */
+export interface ReceiptProof {
+  receipt: Receipt;
+  height: number;
+  leafIndex: number;
+  inclusionProof: LogInclusionProof;
+  historyRoot: Uint8Array;
+  historySize: number;
+}
+
+/** The chain of one genesis: decided blocks in, headers and proven receipts out. */
+export interface Chain {
+  readonly chainId: Uint8Array;
+  /** The ledger, at the state of the latest block. Apply blocks through the chain only. */
+  readonly ledger: Ledger;
+  /**
+   * Applies a decided block at height `block.round` and records it (write
+   * order in the module comment). Heights must strictly increase; skipped
+   * rounds leave gaps. A failure half-way leaves the chain `FAILED`: reopen.
+   */
+  applyDecided(block: DecidedBlock<NodeEvent>): Promise<AppliedBlock>;
+  /** The block recorded at `height`, or `undefined` (no block at that round, or not yet). */
+  header(height: number): Promise<ChainBlock | undefined>;
+  /** The last recorded block, or `null` before the first. */
+  latest(): ChainBlock | null;
+  /** The receipt recorded for `txHash` with its inclusion proof, or `undefined`. */
+  receipt(txHash: Uint8Array): Promise<ReceiptProof | undefined>;
+}
+
+// --- records ------------------------------------------------------------------------
+
+const TAG_BLOCK = 0x62; // 'b'
+const TAG_RECEIPT = 0x72; // 'r'
+const LAST_KEY = Uint8Array.of(0x6c); // 'l'
+const ZERO32 = new Uint8Array(32);
+const TRIE_KEY_BYTES = 64; // the ledger's trie (ledger.ts)
+
+const u64 = (n: number) => new Writer(8).u64safe(n).finish();
+const blockKey = (height: number) => concatBytes(Uint8Array.of(TAG_BLOCK), u64(height));
+const receiptKey = (txHash: Uint8Array) => concatBytes(Uint8Array.of(TAG_RECEIPT), txHash);
+
+function corrupt(what: string, cause?: unknown): never {
+  throw new ChainError('CORRUPT_STATE', what, cause === undefined ? undefined : { cause });
+}
+
+function decodeU64(bytes: Uint8Array, what: string): number {
+  try {
+    const r = new Reader(bytes);
+    const v = r.u64safe();
+    r.end();
+    return v;
+  } catch (e) {
+    return corrupt(`malformed ${what}`, e);
+  }
+}
+
+interface ReceiptRecord {
+  leafIndex: number;
+  receipt: Receipt;
+}
+
+function encodeReceiptRecord(leafIndex: number, receipt: Receipt): Uint8Array {
+  return concatBytes(u64(leafIndex), encodeReceipt(receipt));
+}
+
+function decodeReceiptRecord(bytes: Uint8Array): ReceiptRecord {
+  try {
+    return {
+      leafIndex: new Reader(bytes.subarray(0, 8)).u64safe(),
+      receipt: decodeReceipt(bytes.subarray(8)),
+    };
+  } catch (e) {
+    return corrupt('malformed receipt record', e);
+  }
+}
+
+async function readHeader(store: KVStore, height: number): Promise<BlockHeader | undefined> {
+  const bytes = await store.get(blockKey(height));
+  if (bytes === undefined) return undefined;
+  try {
+    return decodeBlockHeader(bytes);
+  } catch (e) {
+    return corrupt(`malformed header at height ${height}`, e);
+  }
+}
+
+/**
+ * Opens the chain of `opts.genesis` over its stores, recovering from a crash
+ * between the three batches of a block (module comment): reads `l`, rolls the
+ * ledger's trie back to version `l + 1` and the log to header `l`'s
+ * `historySize` if they went further, then opens the ledger and checks that
+ * its state root and the log's root are header `l`'s.
+ */
+export async function openChain(opts: ChainOpts): Promise<Chain> {
+  if (typeof opts?.validatorSet !== 'function') {
+    throw new ChainError('BAD_ARGUMENT', 'validatorSet must be a function');
+  }
+  if (typeof opts.ledger !== 'object' || opts.ledger === null || !opts.ledger.store) {
+    throw new ChainError('BAD_ARGUMENT', 'ledger options with a store are required');
+  }
+  const hash = opts.hash ?? sha256Noble;
+  const store = opts.store;
+  const chainId = chainIdOf(opts.genesis, hash);
+
+  // 1. The commit point: the last fully recorded block.
+  const lastBytes = await store.get(LAST_KEY);
+  const last = lastBytes === undefined ? null : decodeU64(lastBytes, 'last-height record');
+  let head: ChainBlock | null = null;
+  if (last !== null) {
+    const header = await readHeader(store, last);
+    if (header === undefined) corrupt(`no header at the last height ${last}`);
+    if (!equalBytes(header.chainId, chainId)) {
+      throw new ChainError('CHAIN_MISMATCH', 'the store holds another chain');
+    }
+    head = { header, blockHash: blockHashOf(header, hash) };
+  }
+  const trieVersion = last === null ? 0 : last + 1;
+  const logSize = head === null ? 0 : head.header.historySize;
+
+  // 2. Roll the trie back (persisted) if its commit landed but the record did not.
+  const trieOpts = {
+    keyBytes: TRIE_KEY_BYTES,
+    store: opts.ledger.store,
+    hash,
+    ...(opts.ledger.keepVersions === undefined ? {} : { keepVersions: opts.ledger.keepVersions }),
+  };
+  const probe = await createStateTrie(trieOpts);
+  const stored = probe.version;
+  if (stored === null ? last !== null : stored < trieVersion) {
+    corrupt(`the ledger's trie (version ${stored}) is behind the last block (${last})`);
+  }
+  if (stored !== null && stored > trieVersion) {
+    await createStateTrie({ ...trieOpts, atVersion: trieVersion });
+  }
+
+  // 3. Roll the log back (persisted) if its append landed but the record did not.
+  let log: HistoryLog = await createHistoryLog({ store, hash });
+  if (log.size < logSize) corrupt(`the log (${log.size}) is behind the last block (${logSize})`);
+  if (log.size > logSize) log = await createHistoryLog({ store, hash, atSize: logSize });
+
+  // 4. The ledger, now at the last block; check both roots against its header.
+  const ledger = await createLedger({ ...opts.ledger, genesis: opts.genesis, hash });
+  if (ledger.height !== last) corrupt(`ledger at height ${ledger.height}, chain at ${last}`);
+  if (head !== null) {
+    if (!equalBytes(ledger.stateRoot(), head.header.stateRoot)) {
+      corrupt(`state root differs from header ${last}'s`);
+    }
+    if (!equalBytes(await log.root(logSize), head.header.historyRoot)) {
+      corrupt(`history root differs from header ${last}'s`);
+    }
+  }
+  return new ChainImpl(chainId, ledger, log, store, opts.validatorSet, hash, head);
+}
+
+class ChainImpl implements Chain {
+  private busy = false;
+  private failure: unknown = null;
+
+  constructor(
+    readonly chainId: Uint8Array,
+    readonly ledger: Ledger,
+    private readonly log: HistoryLog,
+    private readonly store: KVStore,
+    private readonly validatorSet: (height: number) => ValidatorSet,
+    private readonly hash: HashFn,
+    private head: ChainBlock | null,
+  ) {}
+
+  async applyDecided(block: DecidedBlock<NodeEvent>): Promise<AppliedBlock> {
+    if (this.failure !== null) {
+      throw new ChainError('FAILED', 'a block failed half-way: reopen the chain', {
+        cause: this.failure,
+      });
+    }
+    if (this.busy) throw new ChainError('BUSY', 'another applyDecided is running');
+    if (typeof block !== 'object' || block === null) {
+      throw new ChainError('BAD_ARGUMENT', 'block must be a DecidedBlock');
+    }
+    const height = block.round;
+    if (!Number.isSafeInteger(height) || height < 0) {
+      throw new ChainError('BAD_HEIGHT', 'round must be a safe integer >= 0');
+    }
+    if (this.head !== null && height <= this.head.header.height) {
+      throw new ChainError('BAD_HEIGHT', `height ${height} <= ${this.head.header.height}`);
+    }
+    const leader = block.leader?.hash;
+    if (!(leader instanceof Uint8Array) || leader.length !== 32) {
+      throw new ChainError('BAD_ARGUMENT', 'leader.hash must be 32 bytes');
+    }
+    if (!Number.isSafeInteger(block.timestamp) || block.timestamp < 0) {
+      throw new ChainError('BAD_ARGUMENT', 'timestamp must be a safe integer >= 0');
+    }
+    if (!Array.isArray(block.transactions) || block.transactions.length > 0xffffffff) {
+      throw new ChainError('BAD_ARGUMENT', 'transactions must be an array of at most 2^32-1');
+    }
+    this.busy = true;
+    try {
+      // Everything that can refuse the block runs before the first write.
+      let setHash: Uint8Array;
+      try {
+        setHash = validatorSetHash(this.validatorSet(height + 1), this.hash);
+      } catch (e) {
+        throw new ChainError('BAD_ARGUMENT', `no valid validator set for ${height + 1}`, {
+          cause: e,
+        });
+      }
+      try {
+        return await this.record(height, leader, block, setHash);
+      } catch (e) {
+        // The ledger or the log may hold half a block: refuse until reopened.
+        this.failure = e;
+        throw e;
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async record(
+    height: number,
+    leader: Uint8Array,
+    block: DecidedBlock<NodeEvent>,
+    setHash: Uint8Array,
+  ): Promise<AppliedBlock> {
+    const { receipts, stateRoot } = await this.ledger.applyBlock(height, block.transactions);
+    const leaves = receipts.map(encodeReceipt);
+    const firstLeaf = this.log.size;
+    // Batch 1: the log.
+    const historySize = await this.log.appendMany(leaves);
+    const historyRoot = await this.log.root(historySize);
+    const header: BlockHeader = {
+      chainId: this.chainId,
+      height,
+      leader: leader.slice(),
+      prevBlockHash: this.head === null ? ZERO32.slice() : this.head.blockHash.slice(),
+      timestamp: block.timestamp,
+      txCount: receipts.length,
+      stateRoot,
+      historyRoot,
+      historySize,
+      validatorSetHash: setHash,
+    };
+    const headerBytes = encodeBlockHeader(header);
+    const blockHash = blockHashOf(header, this.hash);
+    // Batch 2: the trie.
+    const committed = await this.ledger.commit(height);
+    if (!equalBytes(committed.stateRoot, stateRoot)) corrupt('committed root differs');
+    // Batch 3: the block record, the commit point.
+    const ops: BatchOp[] = [{ type: 'put', key: blockKey(height), value: headerBytes }];
+    const planned = new Map<string, Receipt>();
+    for (let i = 0; i < receipts.length; i++) {
+      const rc = receipts[i]!;
+      const key = receiptKey(rc.txHash);
+      const k = key.join(',');
+      let prev = planned.get(k);
+      if (prev === undefined) {
+        const bytes = await this.store.get(key);
+        if (bytes !== undefined) prev = decodeReceiptRecord(bytes).receipt;
+      }
+      if (prev !== undefined && prev.status === 'committed') continue;
+      planned.set(k, rc);
+      ops.push({ type: 'put', key, value: encodeReceiptRecord(firstLeaf + i, rc) });
+    }
+    ops.push({ type: 'put', key: LAST_KEY, value: u64(height) });
+    await this.store.batch(ops);
+    this.head = { header, blockHash };
+    return { header, blockHash: blockHash.slice(), receipts };
+  }
+
+  async header(height: number): Promise<ChainBlock | undefined> {
+    if (!Number.isSafeInteger(height) || height < 0) {
+      throw new ChainError('BAD_HEIGHT', 'height must be a safe integer >= 0');
+    }
+    const header = await readHeader(this.store, height);
+    return header === undefined ? undefined : { header, blockHash: blockHashOf(header, this.hash) };
+  }
+
+  latest(): ChainBlock | null {
+    return this.head === null
+      ? null
+      : { header: { ...this.head.header }, blockHash: this.head.blockHash.slice() };
+  }
+
+  async receipt(txHash: Uint8Array): Promise<ReceiptProof | undefined> {
+    if (!(txHash instanceof Uint8Array) || txHash.length !== 32) {
+      throw new ChainError('BAD_ARGUMENT', 'txHash must be 32 bytes');
+    }
+    let head = this.head;
+    const bytes = await this.store.get(receiptKey(txHash));
+    if (bytes === undefined) return undefined;
+    const { leafIndex, receipt } = decodeReceiptRecord(bytes);
+    if (head === null || leafIndex >= head.header.historySize) {
+      // Recorded after the snapshot of the head was taken: prove against its own block.
+      const own = await readHeader(this.store, receipt.height);
+      if (own === undefined) corrupt('a receipt record without its block');
+      head = { header: own, blockHash: ZERO32 };
+    }
+    const { historySize, historyRoot } = head.header;
+    if (leafIndex >= historySize) corrupt('a receipt record beyond its block');
+    const inclusionProof = await this.log.inclusionProof(leafIndex, historySize);
+    return {
+      receipt,
+      height: receipt.height,
+      leafIndex,
+      inclusionProof,
+      historyRoot: historyRoot.slice(),
+      historySize,
+    };
+  }
+}

@@ -1,0 +1,515 @@
+// The chain (PROTOCOL.md sections 6, 8, 11; docs/PROTOCOL.md sections 4, 5.6,
+// 7): headers linked by prevBlockHash over rounds with gaps, roots equal to
+// the ledger's and to an independently built log, receipts proven against
+// the header's historyRoot/historySize, a double spend in one block, two
+// chains (memory/noble vs classic-level/node:crypto) agreeing byte for byte,
+// and crashes between the three batches of a block recovered on reopen.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import type { DecidedBlock } from '@pos/consensus';
+import {
+  type BatchOp,
+  createHistoryLog,
+  createLevelStore,
+  createMemoryStore,
+  createStateTrie,
+  type KVStore,
+  sha256Noble,
+  verifyLogInclusion,
+} from '@pos/merkle';
+import {
+  blockHashOf,
+  encodeReceipt,
+  encodeTx,
+  makeValidatorSet,
+  type Outpoint,
+  type Output,
+  type Receipt,
+  signTx,
+  type TxSigner,
+  txHashOf,
+  type ValidatorSet,
+  validatorSetHash,
+} from '@pos/wallet-client';
+import { ClassicLevel } from 'classic-level';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
+import { type Chain, ChainError, type ChainOpts, openChain } from '../src/chain.js';
+import type { NodeEvent } from '../src/dag.js';
+import { chainIdOf, createGenesis, type Genesis, validatorIdOf } from '../src/genesis.js';
+import type { LedgerOpts } from '../src/ledger.js';
+
+// --- fixture --------------------------------------------------------------------------
+
+const fill = (n: number, b: number) => new Uint8Array(n).fill(b);
+const signer: TxSigner = {
+  sign: (sk, msg) => ed25519.sign(msg, sk),
+  publicKey: (sk) => ed25519.getPublicKey(sk),
+};
+const verify: LedgerOpts['verify'] = (pk, msg, sig) =>
+  ed25519.verify(sig, msg, pk, { zip215: false });
+
+const sks = [1, 2, 3].map((i) => fill(32, i));
+const [pk0, pk1, pk2] = sks.map((sk) => ed25519.getPublicKey(sk)) as [
+  Uint8Array,
+  Uint8Array,
+  Uint8Array,
+];
+const [sk0, sk1] = sks as [Uint8Array, Uint8Array];
+const valA = fill(32, 0xa0);
+const valB = fill(32, 0xb0);
+const hA = validatorIdOf(valA);
+const MIN_FEE = 2n;
+
+function makeGenesis(name: string): Genesis {
+  return createGenesis({
+    chainName: name,
+    genesisTime: 1_700_000_000_000,
+    params: { minFee: MIN_FEE, lag: 4, epoch: 8 },
+    validators: [
+      { pubkey: valA, name: 'a', p2p: '127.0.0.1:1' },
+      { pubkey: valB, name: 'b', p2p: '127.0.0.1:2' },
+    ],
+    outputs: [
+      { amount: 1000n, owner: pk0, host: hA },
+      { amount: 500n, owner: pk1, host: hA },
+      { amount: 300n, owner: pk2, host: hA },
+    ],
+  });
+}
+const genesis = makeGenesis('chain-test');
+const chainId = chainIdOf(genesis);
+const g = (index: number): Outpoint => ({ txHash: chainId, index });
+const out = (amount: bigint, owner: Uint8Array): Output => ({ amount, owner, host: hA });
+
+function tx(inputs: Outpoint[], outputs: Output[], keys: Uint8Array[]) {
+  const body = { chainId, inputs, outputs, fee: MIN_FEE, memo: new Uint8Array(0) };
+  return { bytes: encodeTx(signTx(body, keys, signer)), hash: txHashOf(body) };
+}
+
+/** A set that changes with the height, so that header h must commit to the set of h + 1. */
+const validatorSet = (height: number): ValidatorSet =>
+  makeValidatorSet([
+    { publicKey: valA, stake: BigInt(height + 1) },
+    { publicKey: valB, stake: 7n },
+  ]);
+
+const decided = (round: number, txs: Uint8Array[]): DecidedBlock<NodeEvent> => ({
+  round,
+  leader: { hash: sha256(Uint8Array.of(0x4c, round)) } as unknown as NodeEvent,
+  events: [],
+  transactions: txs,
+  timestamp: 1_700_000_000_000 + 1000 * round,
+  seed: new Uint8Array(32),
+});
+
+// a spends g0; b double-spends g0 in the same block.
+const a = tx([g(0)], [out(600n, pk1), out(398n, pk0)], [sk0]);
+const b = tx([g(0)], [out(998n, pk2)], [sk0]);
+// c spends a's first output; a is replayed (INPUT_SPENT, same txHash as a committed one).
+const c = tx([{ txHash: a.hash, index: 0 }], [out(598n, pk2)], [sk1]);
+const d = tx([g(1)], [out(498n, pk0)], [sk1]);
+/** Rounds 2, 5, 6, 9: rounds 0, 1, 3, 4, 7, 8 decided no block. */
+const BLOCKS = [
+  decided(2, [a.bytes, b.bytes]),
+  decided(5, [c.bytes, a.bytes]),
+  decided(6, []),
+  decided(9, [d.bytes, b.bytes]),
+];
+const STATUS = [
+  ['committed', 'INPUT_SPENT'],
+  ['committed', 'INPUT_SPENT'],
+  [],
+  ['committed', 'INPUT_SPENT'],
+];
+
+const memOpts = (): ChainOpts => ({
+  genesis,
+  ledger: { store: createMemoryStore(), verify },
+  store: createMemoryStore(),
+  validatorSet,
+});
+
+const status = (r: Receipt) => (r.status === 'committed' ? 'committed' : r.reason!);
+
+async function throwsChain(fn: () => Promise<unknown>, code: string): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    assert.instance(e, ChainError, (e as Error).message);
+    assert.is((e as ChainError).code, code, (e as Error).message);
+    return;
+  }
+  assert.unreachable(`expected ChainError ${code}`);
+}
+
+async function withDb(fn: (openDb: () => ClassicLevel<Uint8Array, Uint8Array>) => Promise<void>) {
+  const dir = await mkdtemp(join(tmpdir(), 'pos-chain-'));
+  try {
+    await fn(
+      () =>
+        new ClassicLevel<Uint8Array, Uint8Array>(join(dir, 'db'), {
+          keyEncoding: 'view',
+          valueEncoding: 'view',
+        }),
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const levelOpts = (db: ClassicLevel<Uint8Array, Uint8Array>, wrap = (s: KVStore) => s) => ({
+  ledgerStore: wrap(createLevelStore(db, { prefix: Uint8Array.of(1) })),
+  chainStore: createLevelStore(db, { prefix: Uint8Array.of(2) }),
+});
+
+// --- headers, roots, receipts ---------------------------------------------------------
+
+test('headers: heights are rounds with gaps, linked by prevBlockHash, roots equal the ledger and an independent log', async () => {
+  const chain = await openChain(memOpts());
+  assert.is(chain.latest(), null);
+  const ref = await createHistoryLog({ hash: sha256Noble });
+  const applied = [];
+  for (const [i, blk] of BLOCKS.entries()) {
+    const r = await chain.applyDecided(blk);
+    applied.push(r);
+    assert.equal(r.receipts.map(status), STATUS[i]);
+    r.receipts.forEach((rc, j) => {
+      assert.is(rc.height, blk.round);
+      assert.is(rc.index, j);
+    });
+    const h = r.header;
+    assert.is(h.height, blk.round);
+    assert.is(hex(h.chainId), hex(chainId));
+    assert.is(hex(h.leader), hex(blk.leader.hash));
+    assert.is(h.timestamp, blk.timestamp);
+    assert.is(h.txCount, blk.transactions.length);
+    assert.is(hex(h.stateRoot), hex(chain.ledger.stateRoot()));
+    assert.is(hex(h.stateRoot), hex(await chain.ledger.stateRootAt(blk.round)));
+    await ref.appendMany(r.receipts.map(encodeReceipt));
+    assert.is(h.historySize, ref.size);
+    assert.is(hex(h.historyRoot), hex(await ref.root()));
+    assert.is(hex(h.validatorSetHash), hex(validatorSetHash(validatorSet(blk.round + 1))));
+    assert.is.not(hex(h.validatorSetHash), hex(validatorSetHash(validatorSet(blk.round))));
+    assert.is(hex(r.blockHash), hex(blockHashOf(h)));
+    const prev = applied[i - 1];
+    assert.is(
+      hex(h.prevBlockHash),
+      prev === undefined ? hex(new Uint8Array(32)) : hex(prev.blockHash),
+    );
+    assert.equal(chain.latest(), { header: h, blockHash: r.blockHash });
+    assert.is(chain.ledger.height, blk.round);
+  }
+  assert.is(ref.size, 6);
+  for (const r of applied) {
+    assert.equal(await chain.header(r.header.height), { header: r.header, blockHash: r.blockHash });
+  }
+  for (const skipped of [0, 1, 3, 4, 7, 8, 10]) assert.is(await chain.header(skipped), undefined);
+  assert.is(chain.ledger.supply(), 1800n);
+  assert.is(chain.ledger.burned(), 6n);
+});
+
+test('receipts: each verifies against the latest header; the double spend is rejected, the replay keeps the committed receipt', async () => {
+  const chain = await openChain(memOpts());
+  for (const blk of BLOCKS) await chain.applyDecided(blk);
+  const head = chain.latest()!;
+  const expect: [Uint8Array, string, number, number][] = [
+    // txHash, status, height, leafIndex
+    [a.hash, 'committed', 2, 0],
+    [c.hash, 'committed', 5, 2],
+    [d.hash, 'committed', 9, 4],
+    [b.hash, 'INPUT_SPENT', 9, 5], // rejected twice: the latest is kept
+  ];
+  for (const [hash, st, height, leafIndex] of expect) {
+    const p = await chain.receipt(hash);
+    assert.ok(p, hex(hash));
+    assert.is(status(p.receipt), st);
+    assert.is(p.height, height);
+    assert.is(p.receipt.height, height);
+    assert.is(p.leafIndex, leafIndex);
+    assert.is(hex(p.receipt.txHash), hex(hash));
+    assert.is(p.historySize, head.header.historySize);
+    assert.is(hex(p.historyRoot), hex(head.header.historyRoot));
+    assert.is(p.inclusionProof.treeSize, head.header.historySize);
+    assert.is(p.inclusionProof.leafIndex, leafIndex);
+    assert.ok(
+      verifyLogInclusion(head.header.historyRoot, encodeReceipt(p.receipt), p.inclusionProof),
+    );
+    // A receipt with another status or position does not verify.
+    const forged: Receipt =
+      p.receipt.status === 'committed'
+        ? { ...p.receipt, status: 'rejected', reason: 'INPUT_SPENT' }
+        : { txHash: p.receipt.txHash, status: 'committed', height, index: p.receipt.index };
+    assert.not.ok(
+      verifyLogInclusion(head.header.historyRoot, encodeReceipt(forged), p.inclusionProof),
+    );
+    assert.not.ok(
+      verifyLogInclusion(
+        (await chain.header(2))!.header.historyRoot,
+        encodeReceipt(p.receipt),
+        p.inclusionProof,
+      ),
+    );
+  }
+  assert.is(await chain.receipt(fill(32, 0x99)), undefined);
+  await throwsChain(() => chain.receipt(fill(31, 0)), 'BAD_ARGUMENT');
+});
+
+test('double spend in one block: the first spend commits, the second is rejected INPUT_SPENT', async () => {
+  const chain = await openChain(memOpts());
+  const { receipts } = await chain.applyDecided(decided(3, [b.bytes, a.bytes]));
+  assert.equal(receipts.map(status), ['committed', 'INPUT_SPENT']);
+  assert.is(hex(receipts[0]!.txHash), hex(b.hash));
+  assert.equal((await chain.ledger.getOutputs(pk2)).map((o) => o.output.amount).sort(), [
+    300n,
+    998n,
+  ]);
+  assert.is(status((await chain.receipt(a.hash))!.receipt), 'INPUT_SPENT');
+  assert.is(status((await chain.receipt(b.hash))!.receipt), 'committed');
+});
+
+// --- determinism -------------------------------------------------------------------------
+
+test('two chains fed the same blocks (memory + noble, classic-level + node:crypto) give identical headers', async () => {
+  await withDb(async (openDb) => {
+    const db = openDb();
+    const { ledgerStore, chainStore } = levelOpts(db);
+    const mem = await openChain(memOpts());
+    const disk = await openChain({
+      genesis,
+      ledger: { store: ledgerStore, verify, maxCachedDepth: 2 },
+      store: chainStore,
+      validatorSet,
+      hash: sha256,
+    });
+    for (const blk of BLOCKS) {
+      const x = await mem.applyDecided(blk);
+      const y = await disk.applyDecided(blk);
+      assert.equal(y.header, x.header);
+      assert.is(hex(y.blockHash), hex(x.blockHash));
+      assert.equal(y.receipts, x.receipts);
+    }
+    // Restart: the disk chain resumes with the same head and keeps going.
+    await db.close();
+    const db2 = openDb();
+    const again = levelOpts(db2);
+    const resumed = await openChain({
+      genesis,
+      ledger: { store: again.ledgerStore, verify },
+      store: again.chainStore,
+      validatorSet,
+      hash: sha256,
+    });
+    assert.equal(resumed.latest(), mem.latest());
+    assert.equal(await resumed.header(5), await mem.header(5));
+    const p = (await resumed.receipt(c.hash))!;
+    assert.ok(verifyLogInclusion(p.historyRoot, encodeReceipt(p.receipt), p.inclusionProof));
+    const next = decided(12, [tx([g(2)], [out(298n, pk0)], [sks[2]!]).bytes]);
+    const x = await mem.applyDecided(next);
+    const y = await resumed.applyDecided(next);
+    assert.is(hex(y.blockHash), hex(x.blockHash));
+    assert.is(hex(y.header.prevBlockHash), hex((await mem.header(9))!.blockHash));
+    // Another genesis over these stores is refused.
+    await throwsChain(
+      () =>
+        openChain({
+          genesis: makeGenesis('other'),
+          ledger: { store: again.ledgerStore, verify },
+          store: again.chainStore,
+          validatorSet,
+        }),
+      'CHAIN_MISMATCH',
+    );
+    await db2.close();
+  });
+});
+
+// --- crash recovery -----------------------------------------------------------------------
+
+/** A store whose batches throw while `crash(ops)` says so: the process "dies" there. */
+function crashing(store: KVStore, crash: (ops: readonly BatchOp[]) => boolean): KVStore {
+  return {
+    get: (k) => store.get(k),
+    entries: (r) => store.entries(r),
+    batch: async (ops) => {
+      if (crash(ops)) throw new Error('simulated crash');
+      await store.batch(ops);
+    },
+  };
+}
+
+/** The reference: every block applied without a crash. */
+async function reference() {
+  const chain = await openChain(memOpts());
+  const out = [];
+  for (const blk of BLOCKS) out.push(await chain.applyDecided(blk));
+  return { chain, applied: out };
+}
+
+for (const crashAfter of ['log', 'trie'] as const) {
+  for (const k of [0, 1, 3]) {
+    test(`crash after the ${crashAfter} batch of block #${k}: reopen rolls back to the previous block, re-applying gives the same blockHash`, async () => {
+      const ref = await reference();
+      await withDb(async (openDb) => {
+        const db = openDb();
+        let armed = false;
+        const isRecord = (ops: readonly BatchOp[]) =>
+          ops.some((o) => o.key.length === 1 && o.key[0] === 0x6c);
+        const stores = levelOpts(db, (s) => (crashAfter === 'log' ? crashing(s, () => armed) : s));
+        const chainStore =
+          crashAfter === 'trie'
+            ? crashing(stores.chainStore, (ops) => armed && isRecord(ops))
+            : stores.chainStore;
+        const chain = await openChain({
+          genesis,
+          ledger: { store: stores.ledgerStore, verify },
+          store: chainStore,
+          validatorSet,
+        });
+        for (const blk of BLOCKS.slice(0, k)) await chain.applyDecided(blk);
+        armed = true;
+        try {
+          await chain.applyDecided(BLOCKS[k]!);
+          assert.unreachable('the crash did not happen');
+        } catch (e) {
+          assert.is((e as Error).message, 'simulated crash');
+        }
+        await throwsChain(() => chain.applyDecided(BLOCKS[k]!), 'FAILED');
+        const prevHeight = k === 0 ? null : BLOCKS[k - 1]!.round;
+        const prevSize = k === 0 ? 0 : ref.applied[k - 1]!.header.historySize;
+        // The crash really left the log (and the trie) past the last record.
+        const raw = levelOpts(db);
+        const log = await createHistoryLog({ store: raw.chainStore });
+        assert.is(log.size, ref.applied[k]!.header.historySize);
+        assert.ok(log.size > prevSize || BLOCKS[k]!.transactions.length === 0);
+        const trie = await createStateTrie({ keyBytes: 64, store: raw.ledgerStore });
+        assert.is(
+          trie.version,
+          crashAfter === 'trie' ? BLOCKS[k]!.round + 1 : (prevHeight ?? -1) + 1,
+        );
+        await db.close();
+
+        // Restart and recover.
+        const db2 = openDb();
+        const s2 = levelOpts(db2);
+        const opts = {
+          genesis,
+          ledger: { store: s2.ledgerStore, verify },
+          store: s2.chainStore,
+          validatorSet,
+        };
+        const rec = await openChain(opts);
+        assert.is(rec.ledger.height, prevHeight);
+        if (k === 0) {
+          assert.is(rec.latest(), null);
+          assert.is(hex(rec.ledger.stateRoot()), hex(await ref.chain.ledger.stateRootAt(null)));
+        } else {
+          assert.equal(rec.latest(), {
+            header: ref.applied[k - 1]!.header,
+            blockHash: ref.applied[k - 1]!.blockHash,
+          });
+          assert.is(hex(rec.ledger.stateRoot()), hex(ref.applied[k - 1]!.header.stateRoot));
+        }
+        assert.is((await createHistoryLog({ store: s2.chainStore })).size, prevSize);
+        assert.is(await rec.header(BLOCKS[k]!.round), undefined);
+        // Re-applying the lost block and the rest gives the reference chain.
+        for (let i = k; i < BLOCKS.length; i++) {
+          const r = await rec.applyDecided(BLOCKS[i]!);
+          assert.equal(r.header, ref.applied[i]!.header);
+          assert.is(hex(r.blockHash), hex(ref.applied[i]!.blockHash));
+        }
+        const p = (await rec.receipt(d.hash))!;
+        assert.ok(verifyLogInclusion(p.historyRoot, encodeReceipt(p.receipt), p.inclusionProof));
+        await db2.close();
+        // And it reopens cleanly with nothing to roll back.
+        const db3 = openDb();
+        const s3 = levelOpts(db3);
+        const again = await openChain({
+          ...opts,
+          ledger: { store: s3.ledgerStore, verify },
+          store: s3.chainStore,
+        });
+        assert.equal(again.latest(), ref.chain.latest());
+        await db3.close();
+      });
+    });
+  }
+}
+
+test('crash, run step by step: log appended and trie committed, no block record; reopen equals the previous block', async () => {
+  const ref = await reference();
+  await withDb(async (openDb) => {
+    const db = openDb();
+    const s = levelOpts(db);
+    const opts = {
+      genesis,
+      ledger: { store: s.ledgerStore, verify },
+      store: s.chainStore,
+      validatorSet,
+    };
+    const chain: Chain = await openChain(opts);
+    await chain.applyDecided(BLOCKS[0]!);
+    // Block 1's steps by hand, stopping before the block record.
+    const blk = BLOCKS[1]!;
+    const { receipts } = await chain.ledger.applyBlock(blk.round, blk.transactions);
+    const log = await createHistoryLog({ store: s.chainStore });
+    await log.appendMany(receipts.map(encodeReceipt));
+    await chain.ledger.commit(blk.round);
+    assert.is(chain.ledger.height, blk.round);
+    await db.close();
+    const db2 = openDb();
+    const s2 = levelOpts(db2);
+    const rec = await openChain({
+      ...opts,
+      ledger: { store: s2.ledgerStore, verify },
+      store: s2.chainStore,
+    });
+    assert.is(rec.ledger.height, BLOCKS[0]!.round);
+    assert.is(hex(rec.ledger.stateRoot()), hex(ref.applied[0]!.header.stateRoot));
+    assert.is(await rec.receipt(c.hash), undefined);
+    const r = await rec.applyDecided(blk);
+    assert.is(hex(r.blockHash), hex(ref.applied[1]!.blockHash));
+    await db2.close();
+  });
+});
+
+// --- misuse -------------------------------------------------------------------------------
+
+test('misuse: non-increasing rounds, a bad leader, a failing validatorSet (no write, chain still usable)', async () => {
+  let fail = false;
+  const chain = await openChain({
+    ...memOpts(),
+    validatorSet: (h) => {
+      if (fail) throw new Error('no set');
+      return validatorSet(h);
+    },
+  });
+  await chain.applyDecided(BLOCKS[1]!);
+  await throwsChain(() => chain.applyDecided(BLOCKS[1]!), 'BAD_HEIGHT');
+  await throwsChain(() => chain.applyDecided(BLOCKS[0]!), 'BAD_HEIGHT');
+  await throwsChain(
+    () =>
+      chain.applyDecided({ ...BLOCKS[2]!, leader: { hash: fill(31, 1) } as unknown as NodeEvent }),
+    'BAD_ARGUMENT',
+  );
+  await throwsChain(() => chain.applyDecided({ ...BLOCKS[2]!, round: -1 }), 'BAD_HEIGHT');
+  fail = true;
+  const root = hex(chain.ledger.stateRoot());
+  await throwsChain(() => chain.applyDecided(BLOCKS[3]!), 'BAD_ARGUMENT');
+  assert.is(hex(chain.ledger.stateRoot()), root);
+  assert.is(chain.latest()!.header.height, 5);
+  fail = false;
+  const r = await chain.applyDecided(BLOCKS[3]!);
+  assert.is(hex(r.header.prevBlockHash), hex((await chain.header(5))!.blockHash));
+  await throwsChain(() => chain.header(-1), 'BAD_HEIGHT');
+  await throwsChain(
+    () =>
+      openChain({ ...memOpts(), validatorSet: undefined as unknown as ChainOpts['validatorSet'] }),
+    'BAD_ARGUMENT',
+  );
+});
+
+test.run();
