@@ -2,7 +2,7 @@
 // pull in pages, parents first, forks delivered; every hostile request refused
 // with its status and the server still serving; every hostile response a
 // typed error with nothing handed to the caller.
-import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { createPublicKey, verify } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -11,6 +11,7 @@ import { request } from 'undici';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
+import { eventMaker, type Key, newKey } from '../../../scripts/testing/signed-events.js';
 import {
   createMemoryEventStore,
   createPeerScores,
@@ -28,7 +29,6 @@ import {
   type SyncClientOpts,
   type SyncRequest,
   type SyncServerOpts,
-  signEvent,
   syncRequestHash,
   type VerifyFn,
   type WireEvent,
@@ -36,15 +36,6 @@ import {
 
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
-interface Key {
-  pub: Uint8Array;
-  sign: (m: Uint8Array) => Uint8Array;
-}
-function newKey(): Key {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const pub = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(12));
-  return { pub, sign: (m) => new Uint8Array(sign(null, m, privateKey)) };
-}
 const nodeVerify: VerifyFn = (pk, msg, sig) => {
   try {
     const key = createPublicKey({
@@ -65,24 +56,7 @@ const [kA, kB] = keys;
 const outsider = newKey();
 const isValidator = (pk: Uint8Array) => keys.some((k) => hex(k.pub) === hex(pk));
 
-let clock = 1_700_000_000_000;
-function mk(k: Key, self: WireEvent | null, other: WireEvent | null, txByte = 1): WireEvent {
-  clock += 1;
-  return signEvent(
-    {
-      chainId: CHAIN,
-      creator: k.pub,
-      seq: self ? self.seq + 1 : 0,
-      selfParent: self ? self.hash : null,
-      otherParent: other ? { hash: other.hash, creator: other.creator, seq: other.seq } : null,
-      timestamp: clock,
-      transactions: [new Uint8Array(40).fill(txByte)],
-      payloads: [],
-    },
-    k.sign,
-    sha256,
-  );
-}
+const mk = eventMaker(CHAIN);
 
 /**
  * B's DAG: 6 rounds of 4 creators, each event's other-parent the previous

@@ -1,9 +1,3 @@
-// The classic-level event store (PROTOCOL.md section 11) against the gossip
-// reference store (section 9): the same heads and the same `since` output, in
-// order, for a signed DAG with forks and several peer summaries; the same
-// after a restart; addOwn awaiting a synced batch; corruption as a typed
-// error; pruning bounding the disk.
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +6,6 @@ import {
   type EventStore,
   type KnownEntry,
   knownFromHeads,
-  signEvent,
   type Tip,
   type WireEvent,
 } from '@pos/gossip';
@@ -21,6 +14,7 @@ import { ClassicLevel } from 'classic-level';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
+import { eventMaker, newKey } from '../../../scripts/testing/signed-events.js';
 import {
   type EventDb,
   type EventDbOp,
@@ -29,37 +23,10 @@ import {
   openLevelEventStore,
 } from '../src/event-store.js';
 
-interface Key {
-  pub: Uint8Array;
-  sign: (m: Uint8Array) => Uint8Array;
-}
-function newKey(): Key {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const pub = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(12));
-  return { pub, sign: (m) => new Uint8Array(sign(null, m, privateKey)) };
-}
-
 const CHAIN = new Uint8Array(32).fill(0xc4);
 const keys = [newKey(), newKey(), newKey(), newKey(), newKey()] as const;
 
-let clock = 1_700_000_000_000;
-function mk(k: Key, self: WireEvent | null, other: WireEvent | null, txByte = 1): WireEvent {
-  clock += 1;
-  return signEvent(
-    {
-      chainId: CHAIN,
-      creator: k.pub,
-      seq: self ? self.seq + 1 : 0,
-      selfParent: self ? self.hash : null,
-      otherParent: other ? { hash: other.hash, creator: other.creator, seq: other.seq } : null,
-      timestamp: clock,
-      transactions: [new Uint8Array(40).fill(txByte)],
-      payloads: [],
-    },
-    k.sign,
-    sha256,
-  );
-}
+const mk = eventMaker(CHAIN);
 
 /**
  * 5 rounds of 4 creators; a fork by creator 3 (two events on one self-parent)
