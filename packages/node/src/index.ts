@@ -92,6 +92,15 @@ export {
   validatorIdOf,
 } from './genesis.js';
 export {
+  generateValidatorKey,
+  KeyFileError,
+  type KeyFileErrorCode,
+  keyFileText,
+  readKeyFile,
+  type ValidatorKey,
+  writeKeyFile,
+} from './keyfile.js';
+export {
   type BlockResult,
   createLedger,
   type Ledger,
