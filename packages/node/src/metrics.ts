@@ -1,0 +1,138 @@
+/**
+ * The node's Prometheus metrics (PROTOCOL.md section 10: `GET /metrics`; issue
+ * 4: blocks, rounds, events, tx/s, finality latency, peers, mempool size).
+ * Names follow `pos_<what>_<unit>`; each node owns its registry, so that two
+ * nodes in one process (tests, the simulator) never share a counter.
+ *
+ * Rates are Prometheus's job: committed tx/s is
+ * `rate(pos_transactions_committed_total[1m])`, not a gauge computed here.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Options of {@link createNodeMetrics}. */
+export interface NodeMetricsOpts {
+  /** A registry to use; a fresh one by default. */
+  readonly registry?: Registry;
+  /** Also export Node's process metrics (CPU, resident memory, event-loop lag) as `pos_process_*` and `pos_nodejs_*`. */
+  readonly processMetrics?: boolean;
+  /** Labels on every series, e.g. `{ node: 'v0' }`. */
+  readonly labels?: Record<string, string>;
+}
+
+/** Every metric the node updates. */
+export interface NodeMetrics {
+  readonly registry: Registry;
+  readonly blocksTotal: Counter;
+  readonly blockHeight: Gauge;
+  readonly decidedRound: Gauge;
+  readonly maxRound: Gauge;
+  readonly eventsInsertedTotal: Counter;
+  readonly eventsRefusedTotal: Counter<'reason'>;
+  readonly eventsLive: Gauge;
+  readonly transactionsCommittedTotal: Counter;
+  readonly transactionsRejectedTotal: Counter<'reason'>;
+  /** From acceptance into the mempool to the certificate of the block that holds it. */
+  readonly finalityLatencySeconds: Histogram;
+  readonly peers: Gauge;
+  readonly mempoolTransactions: Gauge;
+  readonly mempoolBytes: Gauge;
+  readonly syncPullsTotal: Counter<'result'>;
+  readonly rpcRequestsTotal: Counter<'method' | 'outcome'>;
+  /** The Prometheus text exposition of every metric. */
+  text(): Promise<string>;
+  /** The content type of {@link NodeMetrics.text}. */
+  readonly contentType: string;
+}
+
+/** Creates the node's metrics on their own registry. */
+export function createNodeMetrics(opts: NodeMetricsOpts = {}): NodeMetrics {
+  const registry = opts.registry ?? new Registry();
+  if (opts.labels) registry.setDefaultLabels(opts.labels);
+  if (opts.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'pos_' });
+  const registers = [registry];
+  return {
+    registry,
+    blocksTotal: new Counter({
+      name: 'pos_blocks_total',
+      help: 'Blocks applied (decided rounds with a leader).',
+      registers,
+    }),
+    blockHeight: new Gauge({
+      name: 'pos_block_height',
+      help: 'Height (round) of the last applied block.',
+      registers,
+    }),
+    decidedRound: new Gauge({
+      name: 'pos_decided_round',
+      help: 'Every round at or below this one is decided.',
+      registers,
+    }),
+    maxRound: new Gauge({
+      name: 'pos_max_round',
+      help: 'Highest round of any event in the DAG.',
+      registers,
+    }),
+    eventsInsertedTotal: new Counter({
+      name: 'pos_events_inserted_total',
+      help: 'Events inserted into the DAG.',
+      registers,
+    }),
+    eventsRefusedTotal: new Counter({
+      name: 'pos_events_refused_total',
+      help: 'Events refused, by reason code.',
+      labelNames: ['reason'],
+      registers,
+    }),
+    eventsLive: new Gauge({
+      name: 'pos_events_live',
+      help: 'Events held in full by the consensus engine (the memory bound).',
+      registers,
+    }),
+    transactionsCommittedTotal: new Counter({
+      name: 'pos_transactions_committed_total',
+      help: 'Transactions committed by applied blocks.',
+      registers,
+    }),
+    transactionsRejectedTotal: new Counter({
+      name: 'pos_transactions_rejected_total',
+      help: 'Transactions ordered but rejected, by receipt reason.',
+      labelNames: ['reason'],
+      registers,
+    }),
+    finalityLatencySeconds: new Histogram({
+      name: 'pos_finality_latency_seconds',
+      help: 'From acceptance into the mempool to the certificate of the block holding it.',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      registers,
+    }),
+    peers: new Gauge({
+      name: 'pos_peers',
+      help: 'Peers synced with successfully in the last minute.',
+      registers,
+    }),
+    mempoolTransactions: new Gauge({
+      name: 'pos_mempool_transactions',
+      help: 'Transactions waiting in the mempool.',
+      registers,
+    }),
+    mempoolBytes: new Gauge({
+      name: 'pos_mempool_bytes',
+      help: 'Bytes of the transactions waiting in the mempool.',
+      registers,
+    }),
+    syncPullsTotal: new Counter({
+      name: 'pos_sync_pulls_total',
+      help: 'Sync pulls from peers, by result (ok, or the fault code).',
+      labelNames: ['result'],
+      registers,
+    }),
+    rpcRequestsTotal: new Counter({
+      name: 'pos_rpc_requests_total',
+      help: 'JSON-RPC calls, by method and outcome (ok or the error code).',
+      labelNames: ['method', 'outcome'],
+      registers,
+    }),
+    text: () => registry.metrics(),
+    contentType: registry.contentType,
+  };
+}
