@@ -150,3 +150,17 @@ export {
   registerRpcRoute,
   rpcErrorResponse,
 } from './rpc.js';
+export {
+  createNodeEvents,
+  DEFAULT_MAX_QUEUED_BYTES,
+  MAX_WS_FRAME_BYTES,
+  type NewBlockEvent,
+  type NodeEventMap,
+  type NodeEvents,
+  type NodeEventsLogger,
+  type NodeEventTopic,
+  registerSubscriptions,
+  type SubscriptionOpts,
+  type SubscriptionStats,
+  type TxStatusEvent,
+} from './subscriptions.js';
