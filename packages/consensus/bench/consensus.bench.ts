@@ -20,7 +20,7 @@ import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { parseCount } from '../../../scripts/bench/args.js';
+import { forEachFlag, parseCount } from '../../../scripts/bench/args.js';
 import { createConsensus } from '../src/index.js';
 import { eventPreimage, generateDag, type SimEvent, SimRng, simConsensusOpts } from '../src/sim.js';
 
@@ -63,44 +63,33 @@ function parseArgs(argv: string[]): Opts {
     write: false,
     maxTx: 2,
   };
-  for (let k = 0; k < argv.length; k++) {
-    const a = argv[k]!;
-    const [flag, inline] = a.includes('=')
-      ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]
-      : [a, undefined];
-    const val = () => inline ?? argv[++k] ?? usage(`${flag} needs a value`);
+  forEachFlag(argv, usage, 'Consensus engine benchmark.', (flag, value) => {
     switch (flag) {
-      case '--': // pnpm run bench -- --quick passes the separator through
-        break;
       case '--quick':
         o.quick = true;
-        break;
+        return true;
       case '--sizes':
-        o.sizes = val()
+        o.sizes = value()
           .split(',')
           .filter(Boolean)
           .map((x) => parseCount(x, usage, 2));
-        break;
+        return true;
       case '--events':
-        o.events = parseCount(val(), usage, 100);
-        break;
+        o.events = parseCount(value(), usage, 100);
+        return true;
       case '--seed':
-        o.seed = parseCount(val(), usage, 0);
-        break;
+        o.seed = parseCount(value(), usage, 0);
+        return true;
       case '--max-tx':
-        o.maxTx = parseCount(val(), usage, 0);
-        break;
+        o.maxTx = parseCount(value(), usage, 0);
+        return true;
       case '--write':
         o.write = true;
-        break;
-      case '--help':
-      case '-h':
-        usage('Consensus engine benchmark.');
-        break;
+        return true;
       default:
-        usage(`unknown argument ${a}`);
+        return false;
     }
-  }
+  });
   if (o.sizes.length === 0) usage('no sizes');
   return o;
 }

@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseCount } from '../../../scripts/bench/args.js';
+import { forEachFlag, parseCount } from '../../../scripts/bench/args.js';
 import {
   EXIT_BAD_PROOF,
   IMPL_LABEL,
@@ -58,54 +58,45 @@ function parseArgs(argv: string[]): Opts {
     seed: 1,
     batch: 10_000,
   };
-  for (let k = 0; k < argv.length; k++) {
-    const a = argv[k]!;
-    const [flag, inline] = a.includes('=')
-      ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]
-      : [a, undefined];
-    const val = () => inline ?? argv[++k] ?? usage(`${flag} needs a value`);
+  forEachFlag(argv, usage, 'State trie benchmark: pos/trie vs @ethereumjs/mpt.', (flag, value) => {
     switch (flag) {
       case '--quick':
         o.sizes = [10_000, 100_000];
-        break;
+        return true;
       case '--sizes':
-        o.sizes = val()
+        o.sizes = value()
           .split(',')
           .filter(Boolean)
           .map((x) => parseCount(x, usage));
-        break;
+        return true;
       case '--write':
         o.write = true;
-        break;
+        return true;
       case '--sample':
-        o.sample = parseCount(val(), usage);
-        break;
+        o.sample = parseCount(value(), usage);
+        return true;
       case '--rounds':
-        o.rounds = parseCount(val(), usage);
-        break;
+        o.rounds = parseCount(value(), usage);
+        return true;
       case '--warmup':
-        o.warmup = parseCount(val(), usage, 0);
-        break;
+        o.warmup = parseCount(value(), usage, 0);
+        return true;
       case '--seed':
-        o.seed = parseCount(val(), usage, 0);
-        break;
+        o.seed = parseCount(value(), usage, 0);
+        return true;
       case '--batch':
-        o.batch = parseCount(val(), usage);
-        break;
+        o.batch = parseCount(value(), usage);
+        return true;
       case '--impls':
-        o.impls = val()
+        o.impls = value()
           .split(',')
           .filter(Boolean)
           .map((x) => (IMPLS.includes(x as ImplId) ? (x as ImplId) : usage(`unknown impl ${x}`)));
-        break;
-      case '--help':
-      case '-h':
-        usage('State trie benchmark: pos/trie vs @ethereumjs/mpt.');
-        break;
+        return true;
       default:
-        usage(`unknown argument ${a}`);
+        return false;
     }
-  }
+  });
   if (o.sizes.length === 0) usage('no sizes');
   return o;
 }

@@ -26,7 +26,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { checkEd25519Encoding, verifyEd25519 } from '@pos/wallet-client';
-import { parseCount } from '../../../scripts/bench/args.js';
+import { forEachFlag, parseCount } from '../../../scripts/bench/args.js';
 import {
   createVerifyPool,
   type Ed25519VerifyItem,
@@ -54,39 +54,28 @@ function usage(msg: string): never {
 function parseArgs(argv: string[]): Opts {
   const o: Opts = { count: 20_000, nobleCount: 2_000, runs: 3, quick: false, write: false };
   let countSet = false;
-  for (let k = 0; k < argv.length; k++) {
-    const a = argv[k]!;
-    const [flag, inline] = a.includes('=')
-      ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]
-      : [a, undefined];
-    const val = () => inline ?? argv[++k] ?? usage(`${flag} needs a value`);
+  forEachFlag(argv, usage, 'Ed25519 verification benchmark.', (flag, value) => {
     switch (flag) {
-      case '--': // pnpm run bench -- --quick passes the separator through
-        break;
       case '--quick':
         o.quick = true;
-        break;
+        return true;
       case '--count':
-        o.count = parseCount(val(), usage, 100);
+        o.count = parseCount(value(), usage, 100);
         countSet = true;
-        break;
+        return true;
       case '--noble-count':
-        o.nobleCount = parseCount(val(), usage, 10);
-        break;
+        o.nobleCount = parseCount(value(), usage, 10);
+        return true;
       case '--runs':
-        o.runs = parseCount(val(), usage, 1);
-        break;
+        o.runs = parseCount(value(), usage, 1);
+        return true;
       case '--write':
         o.write = true;
-        break;
-      case '--help':
-      case '-h':
-        usage('Ed25519 verification benchmark.');
-        break;
+        return true;
       default:
-        usage(`unknown argument ${a}`);
+        return false;
     }
-  }
+  });
   if (o.quick) {
     if (!countSet) o.count = 4_000;
     o.nobleCount = Math.min(o.nobleCount, 300);
