@@ -123,6 +123,7 @@ export {
   type Submitted,
 } from './mempool.js';
 export { createNodeMetrics, type NodeMetrics, type NodeMetricsOpts } from './metrics.js';
+export { type OpsRoutesOpts, type Readiness, registerOpsRoutes } from './ops.js';
 export {
   type AnyRpcMethod,
   createRpcDispatcher,
