@@ -42,3 +42,36 @@ export function eventMaker(chainId: Uint8Array, startMs = 1_700_000_000_000) {
     );
   };
 }
+
+/**
+ * A small DAG of four creators for sync and store tests: `rounds` rounds in
+ * which each creator's event takes the previous creator's latest as
+ * other-parent, then a fork by creator 3 (`forkA`, `forkB` on one
+ * self-parent) and an event of creator 0 on `forkB`. `round()` appends one
+ * more round (building on `forkA`); `events` is the creation (topological)
+ * order, which callers may extend.
+ */
+export function forkedRounds(
+  mk: ReturnType<typeof eventMaker>,
+  keys: readonly Key[],
+  rounds: number,
+) {
+  const events: WireEvent[] = [];
+  const last: (WireEvent | null)[] = [null, null, null, null];
+  const round = () => {
+    for (let i = 0; i < 4; i++) {
+      const ev = mk(keys[i]!, last[i]!, last[(i + 3) % 4]!);
+      last[i] = ev;
+      events.push(ev);
+    }
+  };
+  for (let r = 0; r < rounds; r++) round();
+  const forkA = mk(keys[3]!, last[3]!, last[2]!, 0xa);
+  const forkB = mk(keys[3]!, last[3]!, last[2]!, 0xb);
+  events.push(forkA, forkB);
+  last[3] = forkA;
+  const x = mk(keys[0]!, last[0]!, forkB);
+  last[0] = x;
+  events.push(x);
+  return { events, last, round, forkA, forkB };
+}

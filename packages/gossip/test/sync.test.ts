@@ -11,7 +11,12 @@ import { request } from 'undici';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
-import { eventMaker, type Key, newKey } from '../../../scripts/testing/signed-events.js';
+import {
+  eventMaker,
+  forkedRounds,
+  type Key,
+  newKey,
+} from '../../../scripts/testing/signed-events.js';
 import {
   createMemoryEventStore,
   createPeerScores,
@@ -64,25 +69,9 @@ const mk = eventMaker(CHAIN);
  * then one more round that builds on both branches.
  */
 function buildDag(): WireEvent[] {
-  const out: WireEvent[] = [];
-  const last: (WireEvent | null)[] = [null, null, null, null];
-  const round = () => {
-    for (let i = 0; i < 4; i++) {
-      const ev = mk(keys[i]!, last[i]!, last[(i + 3) % 4]!);
-      last[i] = ev;
-      out.push(ev);
-    }
-  };
-  for (let r = 0; r < 6; r++) round();
-  const forkA = mk(keys[3], last[3]!, last[2]!, 0xa);
-  const forkB = mk(keys[3], last[3]!, last[2]!, 0xb);
-  out.push(forkA, forkB);
-  last[3] = forkA;
-  const x = mk(keys[0], last[0]!, forkB);
-  last[0] = x;
-  out.push(x);
-  round();
-  return out;
+  const dag = forkedRounds(mk, keys, 6);
+  dag.round();
+  return dag.events;
 }
 const DAG = buildDag();
 

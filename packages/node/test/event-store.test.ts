@@ -14,7 +14,7 @@ import { ClassicLevel } from 'classic-level';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
-import { eventMaker, newKey } from '../../../scripts/testing/signed-events.js';
+import { eventMaker, forkedRounds, newKey } from '../../../scripts/testing/signed-events.js';
 import {
   type EventDb,
   type EventDbOp,
@@ -34,23 +34,7 @@ const mk = eventMaker(CHAIN);
  * branches than tips kept) and extends the last branch; then 2 more rounds.
  */
 function buildDag() {
-  const out: WireEvent[] = [];
-  const last: (WireEvent | null)[] = [null, null, null, null];
-  const round = () => {
-    for (let i = 0; i < 4; i++) {
-      const ev = mk(keys[i]!, last[i]!, last[(i + 3) % 4]!);
-      last[i] = ev;
-      out.push(ev);
-    }
-  };
-  for (let r = 0; r < 5; r++) round();
-  const forkA = mk(keys[3], last[3]!, last[2]!, 0xa);
-  const forkB = mk(keys[3], last[3]!, last[2]!, 0xb);
-  out.push(forkA, forkB);
-  last[3] = forkA;
-  const x = mk(keys[0], last[0]!, forkB);
-  last[0] = x;
-  out.push(x);
+  const { events: out, last, round, forkA, forkB } = forkedRounds(mk, keys, 5);
   const root = mk(keys[4], null, last[1]!);
   out.push(root);
   const branches = [1, 2, 3, 4, 5, 6].map((i) => mk(keys[4], root, null, i));
