@@ -519,6 +519,38 @@ test('client: a valid page from a fake peer passes (the fake is not what fails a
   }
 });
 
+test('client with verifyBatch: one batch of the new events only; a bad one refuses the page', async () => {
+  const batches: number[] = [];
+  const verifyBatch = async (
+    items: readonly { publicKey: Uint8Array; message: Uint8Array; signature: Uint8Array }[],
+  ) => {
+    batches.push(items.length);
+    return items.map((it) => nodeVerify(it.publicKey, it.message, it.signature));
+  };
+  const never: VerifyFn = () => {
+    throw new Error('per-event verify must not run when verifyBatch is given');
+  };
+  const { server, url } = await fakePeer(page(DAG.slice(0, 8).map((e) => e.bytes)));
+  const a = storeWith(DAG.slice(0, 3));
+  const c = client(a, { verifyBatch, verify: never });
+  try {
+    const r = await c.pull(url, []);
+    assert.is(r.events.length, 5, 'the 3 held events are dropped before verifying');
+    assert.equal(batches, [5], 'one batch, duplicates not verified');
+  } finally {
+    await c.close();
+    await new Promise((r) => server.close(r));
+  }
+  const bad = DAG[1]!.bytes.slice();
+  bad[bad.length - 10]! ^= 1;
+  await expectRefused(page([DAG[0]!.bytes, bad]), 'BAD_SIGNATURE', { verifyBatch, verify: never });
+  // A batch verifier answering the wrong number of verdicts fails closed.
+  await expectRefused(page([DAG[0]!.bytes]), 'BAD_SIGNATURE', {
+    verifyBatch: async () => [],
+    verify: never,
+  });
+});
+
 test('client: HTTP refusals are PEER_REFUSED, not scored', async () => {
   const { app, url } = await startServer(storeWith(DAG), { isPeer: () => false });
   const faults: string[] = [];

@@ -17,6 +17,7 @@
  * ```
  * b (0x62) ‖ u64 height  → Header v1 (221 bytes, encodeBlockHeader)
  * r (0x72) ‖ txHash (32) → u64 leafIndex ‖ Receipt (47 bytes, encodeReceipt; has height and index)
+ * t (0x74) ‖ u64 height  → the block's txHashes, 32 bytes each, in block order
  * l (0x6c)               → u64 height of the last fully recorded block
  * ```
  *
@@ -53,6 +54,7 @@ import {
   type HashFn,
   type HistoryLog,
   type KVStore,
+  type LogConsistencyProof,
   type LogInclusionProof,
   sha256Noble,
 } from '@pos/merkle';
@@ -159,12 +161,21 @@ export interface Chain {
   latest(): ChainBlock | null;
   /** The receipt recorded for `txHash` with its inclusion proof, or `undefined`. */
   receipt(txHash: Uint8Array): Promise<ReceiptProof | undefined>;
+  /** The transaction hashes of the block at `height` in block order, or `undefined`. */
+  blockTxHashes(height: number): Promise<Uint8Array[] | undefined>;
+  /**
+   * RFC 9162 consistency proof of the history log from `fromSize` to `toSize`
+   * (docs/PROTOCOL.md section 4); both must be in `1..` the latest header's
+   * historySize, `fromSize <= toSize` (`BAD_ARGUMENT` otherwise).
+   */
+  consistencyProof(fromSize: number, toSize: number): Promise<LogConsistencyProof>;
 }
 
 // --- records ------------------------------------------------------------------------
 
 const TAG_BLOCK = 0x62; // 'b'
 const TAG_RECEIPT = 0x72; // 'r'
+const TAG_TXS = 0x74; // 't'
 const LAST_KEY = Uint8Array.of(0x6c); // 'l'
 const ZERO32 = new Uint8Array(32);
 const TRIE_KEY_BYTES = 64; // the ledger's trie (ledger.ts)
@@ -172,9 +183,16 @@ const TRIE_KEY_BYTES = 64; // the ledger's trie (ledger.ts)
 const u64 = (n: number) => new Writer(8).u64safe(n).finish();
 const blockKey = (height: number) => concatBytes(Uint8Array.of(TAG_BLOCK), u64(height));
 const receiptKey = (txHash: Uint8Array) => concatBytes(Uint8Array.of(TAG_RECEIPT), txHash);
+const txsKey = (height: number) => concatBytes(Uint8Array.of(TAG_TXS), u64(height));
 
 function corrupt(what: string, cause?: unknown): never {
   throw new ChainError('CORRUPT_STATE', what, cause === undefined ? undefined : { cause });
+}
+
+function txHashList(receipts: readonly Receipt[]): Uint8Array {
+  const out = new Uint8Array(receipts.length * 32);
+  for (let i = 0; i < receipts.length; i++) out.set(receipts[i]!.txHash, i * 32);
+  return out;
 }
 
 function decodeU64(bytes: Uint8Array, what: string): number {
@@ -380,7 +398,10 @@ class ChainImpl implements Chain {
     const committed = await this.ledger.commit(height);
     if (!equalBytes(committed.stateRoot, stateRoot)) corrupt('committed root differs');
     // Batch 3: the block record, the commit point.
-    const ops: BatchOp[] = [{ type: 'put', key: blockKey(height), value: headerBytes }];
+    const ops: BatchOp[] = [
+      { type: 'put', key: blockKey(height), value: headerBytes },
+      { type: 'put', key: txsKey(height), value: txHashList(receipts) },
+    ];
     const planned = new Map<string, Receipt>();
     for (let i = 0; i < receipts.length; i++) {
       const rc = receipts[i]!;
@@ -407,6 +428,30 @@ class ChainImpl implements Chain {
     }
     const header = await readHeader(this.store, height);
     return header === undefined ? undefined : { header, blockHash: blockHashOf(header, this.hash) };
+  }
+
+  async blockTxHashes(height: number): Promise<Uint8Array[] | undefined> {
+    if (!Number.isSafeInteger(height) || height < 0) {
+      throw new ChainError('BAD_HEIGHT', 'height must be a safe integer >= 0');
+    }
+    const bytes = await this.store.get(txsKey(height));
+    if (bytes === undefined) return undefined;
+    if (bytes.length % 32 !== 0) corrupt(`malformed tx list at height ${height}`);
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < bytes.length; i += 32) out.push(bytes.slice(i, i + 32));
+    return out;
+  }
+
+  async consistencyProof(fromSize: number, toSize: number): Promise<LogConsistencyProof> {
+    const size = this.head?.header.historySize ?? 0;
+    const ok = (n: number) => Number.isSafeInteger(n) && n >= 1 && n <= size;
+    if (!ok(fromSize) || !ok(toSize) || fromSize > toSize) {
+      throw new ChainError(
+        'BAD_ARGUMENT',
+        `need 1 <= fromSize <= toSize <= ${size} (the latest historySize)`,
+      );
+    }
+    return this.log.consistencyProof(fromSize, toSize);
   }
 
   latest(): ChainBlock | null {

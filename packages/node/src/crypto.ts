@@ -19,12 +19,20 @@
  * and {@link verifyEd25519Batch} for many at once, on a shared pool (the
  * choice is argued there, with bench/results.md).
  */
-import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  sign as cryptoSign,
+  verify as cryptoVerify,
+  type KeyObject,
+} from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { HashFn } from '@pos/merkle';
 import { checkEd25519Encoding } from '@pos/wallet-client';
 
 /**
@@ -486,4 +494,30 @@ export async function verifyEd25519Batch(items: readonly Ed25519VerifyItem[]): P
     }
     return verifyEd25519BatchOnLibuv(items);
   }
+}
+
+/** SHA-256 through `node:crypto` (the node's hash: several times @noble/hashes' speed here). */
+export const sha256Node: HashFn = (data) => {
+  const d = createHash('sha256').update(data).digest();
+  return new Uint8Array(d.buffer, d.byteOffset, d.length);
+};
+
+/**
+ * An Ed25519 signer over a 32-byte seed through `node:crypto` (RFC 8032
+ * signatures are deterministic, so re-signing after a restart gives the same
+ * bytes). The key object is built once.
+ */
+export function createEd25519Signer(
+  secretKey: Uint8Array,
+  publicKey: Uint8Array,
+): (message: Uint8Array) => Uint8Array {
+  const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64url');
+  const key = createPrivateKey({
+    key: { kty: 'OKP', crv: 'Ed25519', d: b64(secretKey), x: b64(publicKey) },
+    format: 'jwk',
+  });
+  return (message) => {
+    const s = cryptoSign(null, message, key);
+    return new Uint8Array(s.buffer, s.byteOffset, s.length);
+  };
 }

@@ -106,6 +106,12 @@ export interface LevelEventStoreOpts {
   hash?: HashFn;
   /** Size of the recent-hash cache that spares `has` a disk read. Default 65 536. */
   recentHashes?: number;
+  /**
+   * Decoded events kept in memory (most recently stored or read), so that
+   * serving a sync page does not re-read and re-hash the DAG's tip from disk
+   * on every pull. Default 8192.
+   */
+  cachedEvents?: number;
 }
 
 /** The node's disk-backed {@link EventStore}. */
@@ -223,18 +229,43 @@ export async function openLevelEventStore(opts: LevelEventStoreOpts): Promise<Le
     return ev;
   };
 
-  const readSync = (h: Uint8Array): WireEvent | undefined => {
-    const p = pending.get(toHex(h));
+  /** Decoded events by hex hash, least recently used first (events never change). */
+  const cache = new Map<string, WireEvent>();
+  const cacheMax = opts.cachedEvents ?? 8192;
+  const cachePut = (hex: string, ev: WireEvent) => {
+    if (cacheMax <= 0) return;
+    cache.delete(hex);
+    cache.set(hex, ev);
+    if (cache.size > cacheMax) cache.delete(cache.keys().next().value!);
+  };
+  const fromMemory = (hex: string): WireEvent | undefined => {
+    const p = pending.get(hex);
     if (p !== undefined) return p;
+    const c = cache.get(hex);
+    if (c !== undefined) cachePut(hex, c);
+    return c;
+  };
+
+  const readSync = (h: Uint8Array): WireEvent | undefined => {
+    const hex = toHex(h);
+    const m = fromMemory(hex);
+    if (m !== undefined) return m;
     const v = db.getSync(eKey(h));
-    return v === undefined ? undefined : decodeStored(h, v);
+    if (v === undefined) return undefined;
+    const ev = decodeStored(h, v);
+    cachePut(hex, ev);
+    return ev;
   };
 
   const readAsync = async (h: Uint8Array): Promise<WireEvent | undefined> => {
-    const p = pending.get(toHex(h));
-    if (p !== undefined) return p;
+    const hex = toHex(h);
+    const m = fromMemory(hex);
+    if (m !== undefined) return m;
     const v = await db.get(eKey(h));
-    return v === undefined ? undefined : decodeStored(h, v);
+    if (v === undefined) return undefined;
+    const ev = decodeStored(h, v);
+    cachePut(hex, ev);
+    return ev;
   };
 
   const metaValue = () => concatBytes(u64be(nextIndex), u64be(pruneFloor));
@@ -269,7 +300,9 @@ export async function openLevelEventStore(opts: LevelEventStoreOpts): Promise<Le
         continue;
       }
       for (const h of hashes) {
+        const ev = pending.get(h);
         pending.delete(h);
+        if (ev !== undefined) cachePut(h, ev);
         remember(h);
       }
       for (const w of waiters) w.resolve();
@@ -577,6 +610,7 @@ export async function openLevelEventStore(opts: LevelEventStoreOpts): Promise<Le
           for await (const [k, h] of it) {
             const ev = await readAsync(h);
             ops.push({ type: 'del', key: k });
+            cache.delete(toHex(h));
             if (ev === undefined) continue;
             ops.push({ type: 'del', key: eKey(h) });
             ops.push({ type: 'del', key: cKey(ev.creator, ev.seq, h) });

@@ -32,11 +32,13 @@ export {
   resolveConfig,
 } from './config.js';
 export {
+  createEd25519Signer,
   createVerifyPool,
   ED25519_BATCH_IN_FLIGHT,
   ED25519_KEY_CACHE_MAX,
   type Ed25519VerifyItem,
   ed25519KeyCacheSize,
+  sha256Node,
   startVerifyWorker,
   type VerifyPool,
   type VerifyPoolOptions,
@@ -151,6 +153,22 @@ export {
   registerRpcRoute,
   rpcErrorResponse,
 } from './rpc.js';
+export {
+  createNodeRpcMethods,
+  MAX_DAG_EVENTS,
+  MAX_DAG_ROUNDS,
+  MAX_OUTPUTS,
+  mapNodeError,
+} from './rpc-methods.js';
+export {
+  defaultRuntimeOpts,
+  type NodeOpts,
+  type NodeStatus,
+  type NodeView,
+  type PosNode,
+  type RuntimeOpts,
+  startNode,
+} from './runtime.js';
 export {
   createNodeEvents,
   DEFAULT_MAX_QUEUED_BYTES,

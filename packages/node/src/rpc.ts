@@ -133,6 +133,12 @@ export interface RpcDispatcherOpts {
    * to an {@link RpcError}; `undefined` falls back to -32603 "Internal error".
    */
   readonly mapError?: (e: unknown) => RpcError | undefined;
+  /**
+   * Told of every call of a known method, with `ok` or the error code (for
+   * `pos_rpc_requests_total{method,outcome}`; unknown names are not passed,
+   * which keeps the label set bounded).
+   */
+  readonly onCall?: (method: string, outcome: string) => void;
 }
 
 export interface RpcDispatcher {
@@ -268,6 +274,22 @@ export function createRpcDispatcher(opts: RpcDispatcherOpts): RpcDispatcher {
       method.startsWith('rpc.') || !Object.hasOwn(methods, method) ? undefined : methods[method];
     if (m === undefined) return answer(rpcErrorResponse(RPC_METHOD_NOT_FOUND, id ?? null));
 
+    const r = await invoke(m, method, params, id ?? null);
+    try {
+      opts.onCall?.(method, 'error' in r ? String(r.error.code) : 'ok');
+    } catch {
+      // metrics must not break the response
+    }
+    return answer(r);
+  };
+
+  /** Runs a known method; always a full Response (the caller drops it for a notification). */
+  const invoke = async (
+    m: AnyRpcMethod,
+    method: string,
+    params: unknown,
+    id: RpcId,
+  ): Promise<RpcResponse> => {
     let p: unknown = params;
     if (m.params !== undefined) {
       try {
@@ -277,16 +299,15 @@ export function createRpcDispatcher(opts: RpcDispatcherOpts): RpcDispatcher {
           e instanceof RpcError
             ? fromThrown(e)
             : { code: RPC_INVALID_PARAMS, message: 'Invalid params' };
-        return answer({ jsonrpc: '2.0', error, id: id ?? null });
+        return { jsonrpc: '2.0', error, id };
       }
     }
     let result: unknown;
     try {
       result = await m.handler(p);
     } catch (e) {
-      return answer({ jsonrpc: '2.0', error: fromThrown(e), id: id ?? null });
+      return { jsonrpc: '2.0', error: fromThrown(e), id };
     }
-    if (id === undefined) return undefined;
     if (result === undefined) result = null;
     if (!isJsonSafe(result)) {
       logError(new Error(`rpc result of ${method} is not JSON`), 'rpc handler returned non-JSON');

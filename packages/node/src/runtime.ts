@@ -1,0 +1,917 @@
+/**
+ * The validator process (issue 4; PROTOCOL.md sections 3, 8, 9, 11): one
+ * classic-level database, the consensus engine fed from the event store, the
+ * gossip loop, blocks applied to the chain, block signatures carried in the
+ * node's own events, certificates collected and stored, and the servers
+ * (JSON-RPC, operator endpoints, WebSocket subscriptions, peer sync).
+ *
+ * One writer. Everything that changes state runs in the gossip loop, one step
+ * at a time: pull a page from a peer, insert its events, apply the blocks they
+ * decide, create the node's own event. The servers only read (and the mempool
+ * takes submissions). This keeps the order of inserts, and so the blocks, a
+ * function of the DAG alone (section 4).
+ *
+ * Database layout (one key prefix byte per store):
+ *
+ * ```
+ * 0x01  the ledger's state trie (@pos/merkle)
+ * 0x02  the chain: history log, headers, receipts (chain.ts)
+ * 0x03  the event store (event-store.ts)
+ * 0x04  certificates: u64 height → encodeCertificate
+ * ```
+ *
+ * Restart (section 11): the event store is replayed into a fresh engine in
+ * its insertion order (a topological order), which decides the same blocks
+ * again; those at or below the chain's last recorded height are skipped, the
+ * rest applied. Stored events were verified before they were stored, so the
+ * replay does not verify signatures again; a stored record that does not
+ * decode to its key is `CORRUPT_STORE`, not a silent skip.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  type Consensus,
+  type ConsensusError,
+  createConsensus,
+  type DecidedBlock,
+} from '@pos/consensus';
+import {
+  createPeerScores,
+  createRateLimiter,
+  createSyncClient,
+  type EventStore,
+  GossipError,
+  knownFromHeads,
+  MAX_PAYLOADS,
+  type Payload,
+  PayloadKind,
+  registerSyncRoutes,
+  signEvent,
+  type Tip,
+  type UnsignedEvent,
+  type WireEvent,
+} from '@pos/gossip';
+import { createLevelStore, type KVStore, toHex, u64be } from '@pos/merkle';
+import {
+  decodeBlockSignature,
+  decodeCertificate,
+  encodeBlockSignature,
+  encodeCertificate,
+  type FinalityCertificate,
+  makeValidatorSet,
+  type ValidatorSet,
+} from '@pos/wallet-client';
+import { ClassicLevel } from 'classic-level';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { type Logger, pino } from 'pino';
+import { type CertificateCollector, createCertificateCollector } from './certificates.js';
+import { type Chain, openChain } from './chain.js';
+import type { NodeConfig } from './config.js';
+import {
+  createEd25519Signer,
+  sha256Node,
+  verifyEd25519Batch,
+  verifyEd25519Sync,
+} from './crypto.js';
+import {
+  createValidatorIndex,
+  DagError,
+  type NodeEvent,
+  nodeConsensusOpts,
+  toConsensusEvent,
+  type ValidatorIndex,
+} from './dag.js';
+import { type LevelEventStore, openLevelEventStore } from './event-store.js';
+import { chainIdOf, type Genesis, genesisStakes } from './genesis.js';
+import type { ValidatorKey } from './keyfile.js';
+import { createMempool, type Mempool } from './mempool.js';
+import { createNodeMetrics, type NodeMetrics } from './metrics.js';
+import { registerOpsRoutes } from './ops.js';
+import { createRpcDispatcher, registerRpcRoute } from './rpc.js';
+import { createNodeRpcMethods, mapNodeError } from './rpc-methods.js';
+import { createNodeEvents, type NodeEvents, registerSubscriptions } from './subscriptions.js';
+
+/** Tuning of the gossip loop; every field has a default in {@link defaultRuntimeOpts}. */
+export interface RuntimeOpts {
+  /** Pause between syncs while there is work (transactions or signatures to order). */
+  busyIntervalMs: number;
+  /** Pause between syncs on an idle network (a pull only: cheap, and it notices new work). */
+  idlePollMs: number;
+  /** On an idle network the node creates an event this often: the heartbeat (section 9). */
+  idleIntervalMs: number;
+  /** Longest wait before retrying a peer that failed (doubles from `busyIntervalMs`). */
+  maxBackoffMs: number;
+  /** Most transactions the node puts in one event. */
+  maxTxsPerEvent: number;
+  /** Most transaction bytes the node puts in one event. */
+  maxTxBytesPerEvent: number;
+  /** A peer counts toward `peers` and readiness this long after its last good sync. */
+  peerFreshMs: number;
+}
+
+export const defaultRuntimeOpts: Readonly<RuntimeOpts> = Object.freeze({
+  busyIntervalMs: 10,
+  idlePollMs: 1000,
+  idleIntervalMs: 1000,
+  maxBackoffMs: 5000,
+  maxTxsPerEvent: 2000,
+  maxTxBytesPerEvent: 512 * 1024,
+  peerFreshMs: 30_000,
+});
+
+/** Options of {@link startNode}. */
+export interface NodeOpts {
+  readonly config: NodeConfig;
+  readonly genesis: Genesis;
+  readonly key: ValidatorKey;
+  /** Default: a pino logger at `config.logLevel` writing JSON lines to stdout. */
+  readonly logger?: Logger;
+  readonly runtime?: Partial<RuntimeOpts>;
+}
+
+/** The node's status, as `pos_status` and `GET /status` report it (JSON-safe). */
+export interface NodeStatus {
+  chainId: string;
+  nodeId: string;
+  publicKey: string;
+  /** Height of the last applied block; null before the first. */
+  height: number | null;
+  blockHash: string | null;
+  /** Highest round of any event in the DAG. */
+  round: number;
+  decidedRound: number;
+  lastCertifiedHeight: number | null;
+  peers: number;
+  peersKnown: number;
+  syncing: boolean;
+  /** Timestamp (ms) of the last applied block; null before the first. */
+  lastBlockTime: number | null;
+  mempool: { transactions: number; bytes: number };
+  events: { live: number; stored: number };
+}
+
+/** A running validator. */
+export interface PosNode {
+  readonly rpcUrl: string;
+  readonly p2pUrl: string;
+  readonly chainId: Uint8Array;
+  readonly validatorId: Uint8Array;
+  status(): NodeStatus;
+  /** Stops the loop and the servers, flushes and closes the database. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** What the RPC methods read; built by the runtime (see rpc-methods.ts). */
+export interface NodeView {
+  readonly chainId: Uint8Array;
+  readonly genesis: Genesis;
+  readonly chain: Chain;
+  readonly mempool: Mempool;
+  readonly store: LevelEventStore;
+  readonly index: ValidatorIndex;
+  readonly validatorSet: ValidatorSet;
+  readonly engine: Consensus<NodeEvent>;
+  readonly collector: CertificateCollector;
+  status(): NodeStatus;
+  certificate(height: number): Promise<FinalityCertificate | undefined>;
+  /** Events of a round still known to the engine (insertion order). */
+  eventsOfRound(round: number): Uint8Array[];
+  /** The ledger's transaction id of raw bytes (its `MALFORMED` id if undecodable). */
+  txHash(tx: Uint8Array): Uint8Array;
+  /** Submits a transaction and records its submit time (finality latency). */
+  submit(tx: Uint8Array): Promise<{ txHash: Uint8Array; added: boolean }>;
+}
+
+const PREFIX_TRIE = Uint8Array.of(1);
+const PREFIX_CHAIN = Uint8Array.of(2);
+const PREFIX_EVENTS = Uint8Array.of(3);
+const PREFIX_CERTS = Uint8Array.of(4);
+
+const hexKey = toHex;
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+function peerUrl(p: string): string {
+  return /^https?:\/\//.test(p) ? p.replace(/\/+$/, '') : `http://${p}`;
+}
+
+interface Peer {
+  readonly url: string;
+  /** Validator public key when the genesis names this endpoint. */
+  readonly publicKey: Uint8Array | null;
+  lastOkMs: number;
+  failures: number;
+  retryAtMs: number;
+}
+
+/**
+ * Opens the data dir's database, replays it, starts the servers and the
+ * gossip loop. Resolves once both servers listen.
+ */
+export async function startNode(opts: NodeOpts): Promise<PosNode> {
+  const { config, genesis, key } = opts;
+  const rt: RuntimeOpts = { ...defaultRuntimeOpts, ...opts.runtime };
+  const log = opts.logger ?? pino({ level: config.logLevel });
+  const hash = sha256Node;
+  const chainId = chainIdOf(genesis, hash);
+  const stakes = genesisStakes(genesis, hash);
+  const index = createValidatorIndex(
+    chainId,
+    stakes.map((s) => ({ publicKey: s.pubkey, validatorId: s.validatorId })),
+  );
+  const selfIndex = index.indexOf(key.publicKey);
+  const selfHex = hexKey(key.publicKey);
+  const stakeTable = stakes.map((s) => s.stake);
+  const totalStake = stakeTable.reduce((a, b) => a + b, 0n);
+  const validatorSet = makeValidatorSet(
+    stakes.map((s) => ({ publicKey: s.pubkey, stake: s.stake })),
+    hash,
+  );
+  const sign = createEd25519Signer(key.secretKey, key.publicKey);
+  const metrics: NodeMetrics = createNodeMetrics({ processMetrics: true });
+  const events: NodeEvents = createNodeEvents({ logger: log });
+
+  await mkdir(config.dataDir, { recursive: true });
+  const db = new ClassicLevel<Uint8Array, Uint8Array>(join(config.dataDir, 'db'), {
+    keyEncoding: 'view',
+    valueEncoding: 'view',
+  });
+  await db.open();
+  const closers: (() => Promise<void>)[] = [() => db.close()];
+  const closeAll = async () => {
+    for (const c of closers.reverse()) await c().catch(() => {});
+  };
+
+  let store: LevelEventStore;
+  let chain: Chain;
+  try {
+    store = await openLevelEventStore({ db, prefix: PREFIX_EVENTS, hash });
+    chain = await openChain({
+      genesis,
+      hash,
+      ledger: { store: createLevelStore(db, { prefix: PREFIX_TRIE }), verify: verifyEd25519Sync },
+      store: createLevelStore(db, { prefix: PREFIX_CHAIN }),
+      validatorSet: () => validatorSet,
+    });
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+  const certStore: KVStore = createLevelStore(db, { prefix: PREFIX_CERTS });
+  const mempool = createMempool({ checkTx: (tx) => chain.ledger.checkTx(tx) });
+  const collector = createCertificateCollector({
+    validatorSet: () => validatorSet,
+    verify: verifyEd25519Sync,
+  });
+
+  // Events checked by a batch (worker threads) skip the engine's own check.
+  const preverified = new WeakSet<WireEvent>();
+  const base = nodeConsensusOpts(index, verifyEd25519Sync, hash);
+  const engine = createConsensus<NodeEvent>({
+    ...base,
+    coinFrequency: genesis.params.coinFrequency,
+    stakeTable: () => stakeTable,
+    verify: (e) => preverified.has(e.wire) || base.verify!(e),
+  });
+  const expire = 26; // the engine's default expireRounds (docs/PROTOCOL.md 5.7)
+
+  // --- bookkeeping ---------------------------------------------------------------
+  /** Events holding transactions, not yet ordered: the "work" that keeps gossip busy. */
+  const txEvents = new Map<string, { round: number; txHashes: Uint8Array[] | null; n: number }>();
+  let undecidedTxs = 0;
+  const submittedAtMs = new Map<string, number>();
+  const MAX_SUBMITTED = 200_000;
+  /** Applied heights not yet certified → their committed tx hashes (for latency). */
+  const uncertified = new Map<number, { txHashes: Uint8Array[]; nonEmpty: boolean }>();
+  let lastCertified: number | null = null;
+  const pendingPayloads: Payload[] = [];
+  /** A signature over a block with transactions waits: send it now, not at the heartbeat. */
+  let urgentPayloads = false;
+  const byRound = new Map<number, Uint8Array[]>();
+  let replaying = true;
+  let lastMore = false;
+  /** The node's own latest event that is on disk (what peers may build on). */
+  let durableOwn: Tip | null = store.heads().get(selfHex)?.[0] ?? null;
+
+  function noteRound(ev: NodeEvent): number {
+    const round = engine.info(ev.hash)?.round ?? -1;
+    if (round >= 0) {
+      let list = byRound.get(round);
+      if (list === undefined) byRound.set(round, (list = []));
+      list.push(ev.hash);
+    }
+    return round;
+  }
+
+  function trackTxs(ev: NodeEvent, round: number, own: Uint8Array[] | null): void {
+    const n = ev.wire.transactions.length;
+    if (n === 0) return;
+    txEvents.set(hexKey(ev.hash), { round, txHashes: own, n });
+    undecidedTxs += n;
+  }
+
+  function processPayloads(ev: WireEvent): void {
+    const validatorId = index.ids[index.indexOf(ev.creator) ?? -1];
+    if (validatorId === undefined) return;
+    for (const p of ev.payloads) {
+      if (p.kind !== PayloadKind.BLOCK_SIGNATURE) continue;
+      let s: ReturnType<typeof decodeBlockSignature>;
+      try {
+        s = decodeBlockSignature(p.data);
+      } catch {
+        continue; // a malformed payload in a signed event: ignored, the event stands
+      }
+      const r = collector.addSignature(s.height, s.blockHash, validatorId, s.signature);
+      if (r.status === 'counted') void checkCertificate(s.height);
+    }
+  }
+
+  async function checkCertificate(height: number): Promise<void> {
+    const pending = uncertified.get(height);
+    if (pending === undefined) return;
+    const cert = collector.certificate(height);
+    if (cert === undefined) return;
+    uncertified.delete(height);
+    await certStore.batch([{ type: 'put', key: u64be(height), value: encodeCertificate(cert) }]);
+    if (lastCertified === null || height > lastCertified) lastCertified = height;
+    const now = Date.now();
+    for (const h of pending.txHashes) {
+      const k = hexKey(h);
+      const at = submittedAtMs.get(k);
+      if (at !== undefined) {
+        metrics.finalityLatencySeconds.observe((now - at) / 1000);
+        submittedAtMs.delete(k);
+      }
+    }
+    const head = await chain.header(height);
+    if (head !== undefined) {
+      events.emit('newBlock', {
+        height,
+        blockHash: hexKey(head.blockHash),
+        timestamp: head.header.timestamp,
+        txCount: head.header.txCount,
+        certified: true,
+      });
+    }
+    if (!replaying) {
+      log.debug({ height, signers: cert.signatures.length }, 'block certified');
+    }
+  }
+
+  async function applyBlock(b: DecidedBlock<NodeEvent>): Promise<void> {
+    for (const ev of b.events) {
+      const k = hexKey(ev.hash);
+      const t = txEvents.get(k);
+      if (t !== undefined) {
+        undecidedTxs -= t.n;
+        txEvents.delete(k);
+      }
+    }
+    const last = chain.latest();
+    if (last !== null && b.round <= last.header.height) {
+      // Replayed after a restart: recorded already. Recent ones still collect signatures.
+      if (b.round > last.header.height - 64) {
+        const h = await chain.header(b.round);
+        if (h !== undefined) {
+          collector.setBlock(b.round, h.blockHash);
+          if ((await certStore.get(u64be(b.round))) === undefined) {
+            uncertified.set(b.round, { txHashes: [], nonEmpty: h.header.txCount > 0 });
+            queueSignature(b.round, h.blockHash);
+          }
+        }
+      }
+      return;
+    }
+    const applied = await chain.applyDecided(b);
+    const height = applied.header.height;
+    metrics.blocksTotal.inc();
+    metrics.blockHeight.set(height);
+    const committed: Uint8Array[] = [];
+    for (const rc of applied.receipts) {
+      const txHash = hexKey(rc.txHash);
+      if (rc.status === 'committed') {
+        committed.push(rc.txHash);
+        metrics.transactionsCommittedTotal.inc();
+        events.emit('txStatus', { txHash, status: 'committed', height });
+      } else {
+        metrics.transactionsRejectedTotal.inc({ reason: rc.reason ?? 'UNKNOWN' });
+        events.emit('txStatus', {
+          txHash,
+          status: 'rejected',
+          height,
+          ...(rc.reason === undefined ? {} : { reason: rc.reason }),
+        });
+        submittedAtMs.delete(txHash);
+      }
+    }
+    mempool.remove(applied.receipts.map((r) => r.txHash));
+    collector.setBlock(height, applied.blockHash);
+    uncertified.set(height, { txHashes: committed, nonEmpty: applied.receipts.length > 0 });
+    for (const h of uncertified.keys()) if (h <= height - 64) uncertified.delete(h);
+    events.emit('newBlock', {
+      height,
+      blockHash: hexKey(applied.blockHash),
+      timestamp: applied.header.timestamp,
+      txCount: applied.header.txCount,
+      certified: false,
+    });
+    queueSignature(height, applied.blockHash);
+    if (applied.receipts.length > 0) urgentPayloads = true;
+    if (!replaying) {
+      log.info(
+        {
+          height,
+          txs: applied.receipts.length,
+          committed: committed.length,
+          events: b.events.length,
+          blockHash: hexKey(applied.blockHash),
+        },
+        'block applied',
+      );
+    }
+  }
+
+  function queueSignature(height: number, blockHash: Uint8Array): void {
+    if (selfIndex === undefined) return; // not a validator: nothing to sign
+    const signature = sign(blockHash);
+    pendingPayloads.push({
+      kind: PayloadKind.BLOCK_SIGNATURE,
+      data: encodeBlockSignature({ height, blockHash, signature }),
+    });
+    collector.addSignature(height, blockHash, index.ids[selfIndex]!, signature);
+    void checkCertificate(height);
+  }
+
+  /** Forgets events that went stale (never ordered) and gives their transactions back. */
+  function expireStale(): void {
+    const horizon = engine.lastDecidedRound - expire - 1;
+    for (const [k, t] of txEvents) {
+      if (t.round >= horizon) continue;
+      txEvents.delete(k);
+      undecidedTxs -= t.n;
+      if (t.txHashes !== null) mempool.untake(t.txHashes);
+    }
+    for (const r of byRound.keys()) if (r < horizon - expire) byRound.delete(r);
+  }
+
+  async function handleBlocks(blocks: readonly DecidedBlock<NodeEvent>[]): Promise<void> {
+    for (const b of blocks) await applyBlock(b);
+    if (blocks.length > 0) {
+      expireStale();
+      if (mempool.size > 0) await mempool.revalidate();
+    }
+  }
+
+  function refresh(): void {
+    const st = engine.stats();
+    metrics.decidedRound.set(st.lastDecidedRound);
+    metrics.maxRound.set(st.maxRound);
+    metrics.eventsLive.set(st.liveEvents);
+    metrics.mempoolTransactions.set(mempool.size);
+    metrics.mempoolBytes.set(mempool.bytes);
+  }
+
+  // --- replay (section 11) ---------------------------------------------------------
+  {
+    const started = Date.now();
+    let n = 0;
+    let lastLog = started;
+    for await (const wire of store.since([])) {
+      const ne = toConsensusEvent(wire, index);
+      preverified.add(wire);
+      const r = engine.insert(ne);
+      const round = noteRound(ne);
+      trackTxs(ne, round, null);
+      processPayloads(wire);
+      await handleBlocks(r.blocks);
+      n++;
+      if (Date.now() - lastLog > 2000) {
+        lastLog = Date.now();
+        log.info({ events: n, decidedRound: engine.lastDecidedRound }, 'replaying stored events');
+      }
+    }
+    if (n > 0) {
+      log.info(
+        { events: n, ms: Date.now() - started, height: chain.latest()?.header.height ?? null },
+        'replayed stored events',
+      );
+    }
+    replaying = false;
+    refresh();
+  }
+
+  // --- peers -----------------------------------------------------------------------
+  const peers: Peer[] = [];
+  {
+    const seen = new Set<string>();
+    const add = (url: string, publicKey: Uint8Array | null) => {
+      if (seen.has(url)) return;
+      seen.add(url);
+      peers.push({ url, publicKey, lastOkMs: 0, failures: 0, retryAtMs: 0 });
+    };
+    const selfUrls = new Set([peerUrl(`${config.p2pHost}:${config.p2pPort}`)]);
+    for (const v of genesis.validators) {
+      if (hexKey(v.pubkey) === selfHex) {
+        selfUrls.add(peerUrl(v.p2p));
+        continue;
+      }
+      add(peerUrl(v.p2p), v.pubkey);
+    }
+    for (const p of config.peers) if (!selfUrls.has(peerUrl(p))) add(peerUrl(p), null);
+  }
+  const freshPeers = (now: number) => peers.filter((p) => now - p.lastOkMs <= rt.peerFreshMs);
+
+  // --- own events ------------------------------------------------------------------
+  async function createOwnEvent(otherTip: Tip | null, txs: Uint8Array[]): Promise<void> {
+    if (selfIndex === undefined) return;
+    const prev = durableOwn === null ? undefined : store.get(durableOwn.hash);
+    let other: UnsignedEvent['otherParent'] = null;
+    const candidate = otherTip !== null ? store.get(otherTip.hash) : undefined;
+    if (candidate !== undefined && hexKey(candidate.creator) !== selfHex) {
+      other = { hash: candidate.hash, creator: candidate.creator, seq: candidate.seq };
+    }
+    const payloads = pendingPayloads.splice(0, MAX_PAYLOADS);
+    if (pendingPayloads.length === 0) urgentPayloads = false;
+    const now = Date.now();
+    const unsigned: UnsignedEvent = {
+      chainId,
+      creator: key.publicKey,
+      seq: prev === undefined ? 0 : prev.seq + 1,
+      selfParent: prev === undefined ? null : prev.hash,
+      otherParent: other,
+      timestamp: prev === undefined ? now : Math.max(now, prev.timestamp + 1),
+      transactions: txs,
+      payloads,
+    };
+    const wire = signEvent(unsigned, sign, hash);
+    // Section 11: on disk before anyone can see it, so a crash cannot make the
+    // node sign a second event on the same self-parent.
+    await store.addOwn(wire);
+    durableOwn = { hash: wire.hash, seq: wire.seq };
+    preverified.add(wire);
+    const ne = toConsensusEvent(wire, index);
+    const r = engine.insert(ne);
+    metrics.eventsInsertedTotal.inc();
+    const round = noteRound(ne);
+    trackTxs(ne, round, txs.length > 0 ? txs.map((t) => chainTxHash(t)) : null);
+    processPayloads(wire);
+    await handleBlocks(r.blocks);
+  }
+  const chainTxHash = base.txHash!;
+
+  // --- ingest ----------------------------------------------------------------------
+  async function ingest(page: readonly WireEvent[], from: Peer): Promise<number> {
+    let inserted = 0;
+    const blocks: DecidedBlock<NodeEvent>[] = [];
+    try {
+      for (const wire of page) {
+        if (engine.has(wire.hash)) continue;
+        let ne: NodeEvent;
+        try {
+          ne = toConsensusEvent(wire, index);
+        } catch (e) {
+          const code = e instanceof DagError ? e.code : 'BAD_EVENT';
+          metrics.eventsRefusedTotal.inc({ reason: code });
+          scores.penalize(from.url, 'BAD_RESPONSE');
+          log.warn({ peer: from.url, code }, 'refused an event from a peer');
+          break;
+        }
+        preverified.add(wire);
+        let r: ReturnType<typeof engine.insert>;
+        try {
+          r = engine.insert(ne);
+        } catch (e) {
+          const code = (e as ConsensusError).code ?? 'BAD_EVENT';
+          metrics.eventsRefusedTotal.inc({ reason: String(code) });
+          scores.penalize(from.url, code === 'BAD_SIGNATURE' ? 'BAD_SIGNATURE' : 'BAD_RESPONSE');
+          log.warn(
+            { peer: from.url, code, message: (e as Error).message },
+            'refused an event from a peer',
+          );
+          break; // its descendants in this page cannot be placed either
+        }
+        if (!r.inserted) continue;
+        store.add(wire);
+        inserted++;
+        metrics.eventsInsertedTotal.inc();
+        const round = noteRound(ne);
+        trackTxs(ne, round, null);
+        processPayloads(wire);
+        for (const ev of r.evidence) {
+          log.warn(
+            {
+              creator: hexKey(index.publicKeys[ev.creator]!),
+              a: hexKey(ev.a.hash),
+              b: hexKey(ev.b.hash),
+            },
+            'fork evidence: a validator equivocated',
+          );
+        }
+        blocks.push(...r.blocks);
+      }
+    } finally {
+      await handleBlocks(blocks);
+    }
+    return inserted;
+  }
+
+  // --- gossip loop -----------------------------------------------------------------
+  const scores = createPeerScores();
+  const client = createSyncClient({
+    chainId,
+    publicKey: key.publicKey,
+    sign,
+    hash,
+    has: (h) => store.has(h),
+    verifyBatch: verifyEd25519Batch,
+    onFault: (url, code) => {
+      scores.penalize(url, code);
+      metrics.syncPullsTotal.inc({ result: code });
+    },
+  });
+  closers.push(() => client.close());
+  const abort = new AbortController();
+  let lastOwnMs = 0;
+
+  function pickPeer(now: number): Peer | undefined {
+    const ready = peers.filter((p) => p.retryAtMs <= now && !scores.banned(p.url));
+    if (ready.length === 0) return undefined;
+    return ready[Math.floor(Math.random() * ready.length)];
+  }
+
+  /** Transactions somewhere between the mempool and a certificate: gossip at full pace. */
+  const hasWork = () => undecidedTxs > 0 || mempool.size > 0 || urgentPayloads || lastMore;
+
+  /**
+   * One sync and maybe one event. An event is created when the pull brought
+   * something new while there is work, when the node has transactions or an
+   * urgent signature to send, or at the heartbeat; never just because a peer
+   * made an event (two idle nodes would otherwise wake each other forever).
+   */
+  async function step(): Promise<boolean> {
+    const peer = pickPeer(Date.now());
+    let tip: Tip | null = null;
+    let gotNew = 0;
+    if (peer !== undefined) {
+      try {
+        for (let pages = 0; pages < 64; pages++) {
+          const res = await client.pull(peer.url, knownFromHeads(store.heads()));
+          const n = await ingest(res.events, peer);
+          gotNew += n;
+          tip = res.tip;
+          lastMore = res.more && n > 0;
+          if (!lastMore) break;
+        }
+        metrics.syncPullsTotal.inc({ result: 'ok' });
+        peer.lastOkMs = Date.now();
+        peer.failures = 0;
+      } catch (e) {
+        if (!(e instanceof GossipError)) throw e;
+        peer.failures++;
+        peer.retryAtMs =
+          Date.now() + Math.min(rt.maxBackoffMs, rt.busyIntervalMs * 2 ** peer.failures);
+        if (e.code === 'PEER_REFUSED') {
+          metrics.syncPullsTotal.inc({ result: 'PEER_REFUSED' });
+          if (peer.failures === 1 || peer.failures % 50 === 0) {
+            log.debug({ peer: peer.url, err: e.message }, 'peer unreachable');
+          }
+        } else {
+          log.warn({ peer: peer.url, code: e.code, err: e.message }, 'refused a page from a peer');
+        }
+      }
+    }
+    if (selfIndex !== undefined) {
+      const txs = mempool.take(rt.maxTxsPerEvent, rt.maxTxBytesPerEvent);
+      const heartbeat = Date.now() - lastOwnMs >= rt.idleIntervalMs;
+      if (txs.length > 0 || urgentPayloads || heartbeat || (gotNew > 0 && hasWork())) {
+        await createOwnEvent(tip, txs);
+        lastOwnMs = Date.now();
+      }
+    }
+    refresh();
+    metrics.peers.set(freshPeers(Date.now()).length);
+    return hasWork();
+  }
+
+  let wake: (() => void) | null = null;
+  let nodeRef: PosNode | null = null;
+  const loop = (async () => {
+    while (!abort.signal.aborted) {
+      let busy = false;
+      try {
+        busy = await step();
+      } catch (e) {
+        log.error({ err: e }, 'gossip step failed');
+        if (isFatal(e)) {
+          log.fatal('stopping: the node cannot continue safely (a restart recovers from disk)');
+          process.exitCode = 1;
+          void (nodeRef as PosNode | null)?.close();
+          return;
+        }
+      }
+      const nap = new AbortController();
+      const onAbort = () => nap.abort();
+      abort.signal.addEventListener('abort', onAbort, { once: true });
+      wake = () => nap.abort();
+      await sleep(busy ? rt.busyIntervalMs : rt.idlePollMs, nap.signal);
+      wake = null;
+      abort.signal.removeEventListener('abort', onAbort);
+    }
+  })();
+
+  // --- servers ---------------------------------------------------------------------
+  function status(): NodeStatus {
+    const st = engine.stats();
+    const head = chain.latest();
+    return {
+      chainId: hexKey(chainId),
+      nodeId: hexKey(key.validatorId),
+      publicKey: selfHex,
+      height: head?.header.height ?? null,
+      blockHash: head === null ? null : hexKey(head.blockHash),
+      round: st.maxRound,
+      decidedRound: st.lastDecidedRound,
+      lastCertifiedHeight: lastCertified,
+      peers: freshPeers(Date.now()).length,
+      peersKnown: peers.length,
+      syncing: replaying || lastMore,
+      lastBlockTime: head?.header.timestamp ?? null,
+      mempool: { transactions: mempool.size, bytes: mempool.bytes },
+      events: { live: st.liveEvents, stored: store.nextIndex - store.pruneFloor },
+    };
+  }
+
+  function readiness(): { ready: boolean; reason?: string } {
+    if (replaying) return { ready: false, reason: 'replaying stored events' };
+    if (lastMore) return { ready: false, reason: 'catching up with peers' };
+    // Caught up with a quorum: self and the peers synced recently hold > 2/3 of the stake.
+    const now = Date.now();
+    let stake = selfIndex === undefined ? 0n : stakeTable[selfIndex]!;
+    for (const p of freshPeers(now)) {
+      const i = p.publicKey === null ? undefined : index.indexOf(p.publicKey);
+      if (i !== undefined) stake += stakeTable[i]!;
+    }
+    if (3n * stake > 2n * totalStake) return { ready: true };
+    return {
+      ready: false,
+      reason: `synced recently with validators holding ${stake} of ${totalStake} stake (need > 2/3)`,
+    };
+  }
+
+  const view: NodeView = {
+    chainId,
+    genesis,
+    chain,
+    mempool,
+    store,
+    index,
+    validatorSet,
+    engine,
+    collector,
+    status,
+    async certificate(height) {
+      const bytes = await certStore.get(u64be(height));
+      return bytes === undefined ? undefined : decodeCertificate(bytes);
+    },
+    eventsOfRound: (r) => [...(byRound.get(r) ?? [])],
+    txHash: (tx) => chainTxHash(tx),
+    async submit(tx) {
+      const r = await mempool.submit(tx);
+      if (r.added) {
+        if (submittedAtMs.size >= MAX_SUBMITTED) {
+          submittedAtMs.delete(submittedAtMs.keys().next().value!);
+        }
+        submittedAtMs.set(hexKey(r.txHash), Date.now());
+        events.emit('txStatus', { txHash: hexKey(r.txHash), status: 'pending' });
+        refresh();
+        wake?.();
+      }
+      return r;
+    },
+  };
+
+  // pino's Logger is fastify's logger; the cast only widens its generic type.
+  const rpcApp = Fastify({
+    loggerInstance: log.child({ server: 'rpc' }) as FastifyBaseLogger,
+  }) as unknown as FastifyInstance;
+  const p2pApp = Fastify({
+    loggerInstance: log.child({ server: 'p2p' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+  }) as unknown as FastifyInstance;
+  const dispatcher = createRpcDispatcher({
+    methods: createNodeRpcMethods(view),
+    logger: log,
+    mapError: mapNodeError,
+    onCall: (method, outcome) => metrics.rpcRequestsTotal.inc({ method, outcome }),
+  });
+  registerRpcRoute(rpcApp, dispatcher);
+  registerSubscriptions(rpcApp, { events });
+  registerOpsRoutes(rpcApp, { metrics, ready: readiness, status });
+  // The sync server sees the node's own latest event only once it is durable.
+  const servedStore: Pick<EventStore, 'since' | 'heads'> = {
+    since: (known) => store.since(known),
+    heads: () => {
+      const h = new Map(store.heads());
+      if (durableOwn === null) h.delete(selfHex);
+      else h.set(selfHex, [durableOwn]);
+      return h;
+    },
+  };
+  registerSyncRoutes(p2pApp, {
+    chainId,
+    self: key.publicKey,
+    store: servedStore,
+    isPeer: (pk) => index.indexOf(pk) !== undefined,
+    allowReadOnly: true,
+    verify: verifyEd25519Sync,
+    hash,
+    // Validators pull each other every few ms while busy: well above the
+    // default public-peer rate, still bounded.
+    rateLimiter: createRateLimiter({ ratePerSec: 400, burst: 800, maxPeers: 4096 }),
+    // A peer that reports a newer event than we hold has something for us:
+    // pull now instead of at the next idle poll (how a lone transaction
+    // reaches every node without a push message or a fast idle poll).
+    onRequest: (req) => {
+      if (wake === null) return;
+      const heads = store.heads();
+      for (const k of req.known) {
+        const mine = heads.get(hexKey(k.creator))?.[0];
+        if (mine === undefined || k.seq > mine.seq) {
+          wake();
+          return;
+        }
+      }
+    },
+  });
+
+  let rpcUrl = '';
+  let p2pUrl = '';
+  try {
+    rpcUrl = await rpcApp.listen({ host: config.rpcHost, port: config.rpcPort });
+    p2pUrl = await p2pApp.listen({ host: config.p2pHost, port: config.p2pPort });
+  } catch (e) {
+    abort.abort();
+    await loop;
+    await rpcApp.close();
+    await p2pApp.close();
+    await store.close().catch(() => {});
+    await closeAll();
+    throw e;
+  }
+  log.info(
+    {
+      chainId: hexKey(chainId),
+      validatorId: hexKey(key.validatorId),
+      validator: selfIndex !== undefined,
+      rpc: rpcUrl,
+      p2p: p2pUrl,
+      peers: peers.map((p) => p.url),
+      height: chain.latest()?.header.height ?? null,
+    },
+    'node started',
+  );
+
+  let closing: Promise<void> | null = null;
+  const node: PosNode = {
+    rpcUrl,
+    p2pUrl,
+    chainId,
+    validatorId: key.validatorId,
+    status,
+    close() {
+      closing ??= (async () => {
+        abort.abort();
+        await loop.catch(() => {});
+        await rpcApp.close().catch(() => {});
+        await p2pApp.close().catch(() => {});
+        await store.close().catch(() => {});
+        await closeAll();
+        log.info('node stopped');
+      })();
+      return closing;
+    },
+  };
+  nodeRef = node;
+  return node;
+}
+
+/** Errors after which the in-memory state may be ahead of the disk: stop, restart recovers. */
+function isFatal(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return (
+    code === 'FAILED' ||
+    code === 'CORRUPT_STATE' ||
+    code === 'CORRUPT_STORE' ||
+    code === 'WRITE_FAILED' ||
+    code === 'CLOSED'
+  );
+}
