@@ -238,9 +238,10 @@ async function genesisCmd(args: string[]): Promise<void> {
     if (parts.length < 2 || parts.length > 3)
       throw new UsageError(`--fund ${spec}: OWNER,AMOUNT[,HOST]`);
     const owner = await pubkeyOf(parts[0]!);
-    const hostIx = parts[2] === undefined ? 0 : Number(parts[2]);
+    const hostText = parts[2] ?? '0';
+    const hostIx = /^[0-9]{1,4}$/.test(hostText) ? Number(hostText) : -1;
     const host = hosts[hostIx];
-    if (!Number.isInteger(hostIx) || host === undefined) {
+    if (host === undefined) {
       throw new UsageError(`--fund ${spec}: HOST is a --validator index 0..${hosts.length - 1}`);
     }
     outputs.push({ amount: amountOf(parts[1]!, spec), owner, host });
@@ -293,8 +294,15 @@ async function init(args: string[]): Promise<void> {
     'init',
   );
   const flags = configFlags(values);
+  // config.json holds exactly the flags given (validated); the environment
+  // still applies at start, where its precedence is documented.
   const config = resolveConfig({ env: process.env, flags });
+  resolveConfig({ flags });
   const dir = resolve(config.dataDir);
+  const joined =
+    typeof values.genesis === 'string'
+      ? genesisFromJSON(await readJson(values.genesis, 'genesis'))
+      : undefined;
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const configPath = join(dir, CONFIG_FILE);
   if (!values.force && (await exists(configPath))) {
@@ -312,8 +320,8 @@ async function init(args: string[]): Promise<void> {
   }
   // The genesis: joined, or a new development chain of this one validator.
   let genesis: Genesis;
-  if (typeof values.genesis === 'string') {
-    genesis = genesisFromJSON(await readJson(values.genesis, 'genesis'));
+  if (joined !== undefined) {
+    genesis = joined;
   } else {
     genesis = createGenesis({
       chainName: 'posd-dev',
@@ -330,9 +338,15 @@ async function init(args: string[]): Promise<void> {
     });
   }
   await writeFile(join(dir, GENESIS_FILE), `${JSON.stringify(genesisToJSON(genesis), null, 2)}\n`);
-  // config.json: every resolved key but the data dir itself (the file lives in it).
-  const { dataDir: _, ...rest } = config;
-  await writeFile(configPath, `${JSON.stringify(rest, null, 2)}\n`);
+  // config.json: the config flags given, but the data dir itself (the file lives in it).
+  const keyOfFlag = new Map(Object.entries(CONFIG_FLAGS).map(([k, f]) => [f, k]));
+  const resolvedFlags = resolveConfig({ flags }) as unknown as Record<string, unknown>;
+  const file: Record<string, unknown> = {};
+  for (const f of Object.keys(flags)) {
+    const k = keyOfFlag.get(f);
+    if (k !== undefined && k !== 'dataDir') file[k] = resolvedFlags[k];
+  }
+  await writeFile(configPath, `${JSON.stringify(file, null, 2)}\n`);
   const member = genesis.validators.some((x) => toHex(x.pubkey) === toHex(key.publicKey));
   process.stdout.write(
     [
@@ -374,8 +388,19 @@ async function start(args: string[]): Promise<void> {
   );
   const { config, genesis, key } = await loadNodeSetup(values);
   const { startNode } = await import('./runtime.js');
-  const node = await startNode({ config, genesis, key });
   let signals = 0;
+  let node: Awaited<ReturnType<typeof startNode>> | null = null;
+  let stopping = false;
+  const shutdown = () => {
+    if (node === null || stopping) return;
+    stopping = true;
+    node.close().then(
+      () => process.exit(process.exitCode ?? 0),
+      (e) => fail(1, `shutdown failed: ${(e as Error).message}`),
+    );
+  };
+  // Installed before the node starts, so a signal during startup (a long
+  // replay) still shuts down cleanly once the node is up.
   const stop = (sig: string) => {
     signals++;
     if (signals > 1) {
@@ -383,13 +408,12 @@ async function start(args: string[]): Promise<void> {
       process.exit(130);
     }
     process.stderr.write(`posd: ${sig}: shutting down (again to force)\n`);
-    node.close().then(
-      () => process.exit(process.exitCode ?? 0),
-      (e) => fail(1, `shutdown failed: ${(e as Error).message}`),
-    );
+    shutdown();
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  node = await startNode({ config, genesis, key });
+  if (signals > 0) shutdown();
 }
 
 // --- status -----------------------------------------------------------------------

@@ -72,6 +72,12 @@ export interface Mempool {
   remove(txHashes: readonly Uint8Array[]): void;
   /** Re-checks every pending transaction against the new state; drops the ones now invalid. */
   revalidate(): Promise<number>;
+  /**
+   * Drops the pending transactions that spend any of `outpoints` (a block
+   * just spent them: they can only be rejected now). Cheap, unlike
+   * `revalidate`: no signature is checked again. Returns how many.
+   */
+  dropSpent(outpoints: readonly { txHash: Uint8Array; index: number }[]): number;
   readonly size: number;
   readonly bytes: number;
 }
@@ -159,6 +165,17 @@ export function createMempool(opts: MempoolOpts): Mempool {
     },
     remove(hashes) {
       for (const h of hashes) drop(keyOf(h));
+    },
+    dropSpent(outpoints) {
+      let dropped = 0;
+      for (const o of outpoints) {
+        const k = spentBy.get(outpointKey(o.txHash, o.index));
+        if (k !== undefined) {
+          drop(k);
+          dropped++;
+        }
+      }
+      return dropped;
     },
     async revalidate() {
       let dropped = 0;

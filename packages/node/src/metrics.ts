@@ -38,6 +38,8 @@ export interface NodeMetrics {
   readonly mempoolBytes: Gauge;
   readonly syncPullsTotal: Counter<'result'>;
   readonly rpcRequestsTotal: Counter<'method' | 'outcome'>;
+  /** Duration of one gossip step, by phase (pull, ingest, event, total). */
+  readonly gossipStepSeconds: Histogram<'phase'>;
   /** The Prometheus text exposition of every metric. */
   text(): Promise<string>;
   /** The content type of {@link NodeMetrics.text}. */
@@ -130,6 +132,13 @@ export function createNodeMetrics(opts: NodeMetricsOpts = {}): NodeMetrics {
       name: 'pos_rpc_requests_total',
       help: 'JSON-RPC calls, by method and outcome (ok or the error code).',
       labelNames: ['method', 'outcome'],
+      registers,
+    }),
+    gossipStepSeconds: new Histogram({
+      name: 'pos_gossip_step_seconds',
+      help: 'Duration of one gossip step, by phase: pull (network and verify), ingest (insert and apply blocks), event (create the own event), total.',
+      labelNames: ['phase'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),
     text: () => registry.metrics(),

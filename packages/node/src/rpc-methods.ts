@@ -82,7 +82,7 @@ function hexParam(v: unknown, bytes: number, name: string): Uint8Array {
     throw invalid(`${name} must be 0x-prefixed hex of ${bytes} bytes`);
   }
   try {
-    return fromHex(v.toLowerCase(), bytes);
+    return fromHex(v, bytes);
   } catch {
     throw invalid(`${name} must be 0x-prefixed hex of ${bytes} bytes`);
   }
@@ -165,7 +165,7 @@ export function createNodeRpcMethods(view: NodeView): Record<string, AnyRpcMetho
           throw invalid('tx must be 0x-prefixed hex of 1..65536 bytes');
         }
         try {
-          return fromHex(tx.toLowerCase());
+          return fromHex(tx);
         } catch {
           throw invalid('tx must be 0x-prefixed hex of 1..65536 bytes');
         }

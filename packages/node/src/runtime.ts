@@ -55,6 +55,7 @@ import { createLevelStore, type KVStore, toHex, u64be } from '@pos/merkle';
 import {
   decodeBlockSignature,
   decodeCertificate,
+  decodeTx,
   encodeBlockSignature,
   encodeCertificate,
   type FinalityCertificate,
@@ -383,7 +384,9 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
         const h = await chain.header(b.round);
         if (h !== undefined) {
           collector.setBlock(b.round, h.blockHash);
-          if ((await certStore.get(u64be(b.round))) === undefined) {
+          if ((await certStore.get(u64be(b.round))) !== undefined) {
+            if (lastCertified === null || b.round > lastCertified) lastCertified = b.round;
+          } else {
             uncertified.set(b.round, { txHashes: [], nonEmpty: h.header.txCount > 0 });
             queueSignature(b.round, h.blockHash);
           }
@@ -414,6 +417,18 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
       }
     }
     mempool.remove(applied.receipts.map((r) => r.txHash));
+    // What the block spent, no pending transaction can spend any more (the
+    // first spend wins, section 6): drop those without re-checking the rest.
+    const spent = [];
+    for (let i = 0; i < b.transactions.length; i++) {
+      if (applied.receipts[i]?.status !== 'committed') continue;
+      try {
+        spent.push(...decodeTx(b.transactions[i]!).body.inputs);
+      } catch {
+        // a committed transaction decodes; nothing to drop otherwise
+      }
+    }
+    if (spent.length > 0) mempool.dropSpent(spent);
     collector.setBlock(height, applied.blockHash);
     uncertified.set(height, { txHashes: committed, nonEmpty: applied.receipts.length > 0 });
     for (const h of uncertified.keys()) if (h <= height - 64) uncertified.delete(h);
@@ -465,10 +480,7 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
 
   async function handleBlocks(blocks: readonly DecidedBlock<NodeEvent>[]): Promise<void> {
     for (const b of blocks) await applyBlock(b);
-    if (blocks.length > 0) {
-      expireStale();
-      if (mempool.size > 0) await mempool.revalidate();
-    }
+    if (blocks.length > 0) expireStale();
   }
 
   function refresh(): void {
@@ -658,14 +670,19 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
    * made an event (two idle nodes would otherwise wake each other forever).
    */
   async function step(): Promise<boolean> {
+    const stepStart = performance.now();
     const peer = pickPeer(Date.now());
     let tip: Tip | null = null;
     let gotNew = 0;
     if (peer !== undefined) {
       try {
         for (let pages = 0; pages < 64; pages++) {
+          const t0 = performance.now();
           const res = await client.pull(peer.url, knownFromHeads(store.heads()));
+          const t1 = performance.now();
           const n = await ingest(res.events, peer);
+          metrics.gossipStepSeconds.observe({ phase: 'pull' }, (t1 - t0) / 1000);
+          metrics.gossipStepSeconds.observe({ phase: 'ingest' }, (performance.now() - t1) / 1000);
           gotNew += n;
           tip = res.tip;
           lastMore = res.more && n > 0;
@@ -691,14 +708,20 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     }
     if (selfIndex !== undefined) {
       const txs = mempool.take(rt.maxTxsPerEvent, rt.maxTxBytesPerEvent);
-      const heartbeat = Date.now() - lastOwnMs >= rt.idleIntervalMs;
+      // No heartbeat while cut off from every peer: events nobody can see
+      // only fill the disk (a lone validator, with no peers, still runs).
+      const connected = peers.length === 0 || freshPeers(Date.now()).length > 0;
+      const heartbeat = connected && Date.now() - lastOwnMs >= rt.idleIntervalMs;
       if (txs.length > 0 || urgentPayloads || heartbeat || (gotNew > 0 && hasWork())) {
+        const t = performance.now();
         await createOwnEvent(tip, txs);
+        metrics.gossipStepSeconds.observe({ phase: 'event' }, (performance.now() - t) / 1000);
         lastOwnMs = Date.now();
       }
     }
     refresh();
     metrics.peers.set(freshPeers(Date.now()).length);
+    metrics.gossipStepSeconds.observe({ phase: 'total' }, (performance.now() - stepStart) / 1000);
     return hasWork();
   }
 
@@ -800,12 +823,14 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
   };
 
   // pino's Logger is fastify's logger; the cast only widens its generic type.
+  // Per-request lines (hundreds a second under load) only at debug and trace.
+  const serverLevel =
+    config.logLevel === 'debug' || config.logLevel === 'trace' ? config.logLevel : 'warn';
   const rpcApp = Fastify({
-    loggerInstance: log.child({ server: 'rpc' }) as FastifyBaseLogger,
+    loggerInstance: log.child({ server: 'rpc' }, { level: serverLevel }) as FastifyBaseLogger,
   }) as unknown as FastifyInstance;
   const p2pApp = Fastify({
-    loggerInstance: log.child({ server: 'p2p' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    loggerInstance: log.child({ server: 'p2p' }, { level: serverLevel }) as FastifyBaseLogger,
   }) as unknown as FastifyInstance;
   const dispatcher = createRpcDispatcher({
     methods: createNodeRpcMethods(view),

@@ -8,7 +8,10 @@ import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fromHex, toHex } from '@pos/merkle';
 import {
+  blockHashOf,
+  blockHeaderFromJSON,
   certificateFromJSON,
   ed25519PublicKey,
   encodeTx,
@@ -17,15 +20,14 @@ import {
   signEd25519,
   signTx,
   verifyCertificate,
-  blockHeaderFromJSON,
-  blockHashOf,
 } from '@pos/wallet-client';
-import { fromHex, toHex } from '@pos/merkle';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chainIdOf, createGenesis, genesisOutpoint, genesisToJSON } from '../src/genesis.js';
 import { generateValidatorKey, writeKeyFile } from '../src/keyfile.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: the node's JSON answers, read loosely by this harness.
+type Json = any;
 const root = join(import.meta.dirname, '../../..');
 const cli = join(root, 'packages/node/dist/cli.js');
 const env = { ...process.env };
@@ -87,24 +89,40 @@ function startProc(n: NodeProc): void {
   });
 }
 
-async function rpc(n: NodeProc, method: string, params?: unknown): Promise<any> {
+async function rpc(n: NodeProc, method: string, params?: unknown): Promise<Json> {
   const res = await fetch(`${n.rpc}/rpc`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, ...(params === undefined ? {} : { params }) }),
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method,
+      ...(params === undefined ? {} : { params }),
+    }),
   });
-  const body = (await res.json()) as { result?: unknown; error?: { code: number; message: string } };
+  const body = (await res.json()) as {
+    result?: unknown;
+    error?: { code: number; message: string };
+  };
   if (body.error) throw Object.assign(new Error(body.error.message), { rpc: body.error });
   return body.result;
 }
 
 const signer = { sign: signEd25519, publicKey: ed25519PublicKey };
 
-function transfer(from: number, inputs: Outpoint[], amountIn: bigint, to: Uint8Array, amount: bigint, memo = '') {
+function transfer(
+  from: number,
+  inputs: Outpoint[],
+  amountIn: bigint,
+  to: Uint8Array,
+  amount: bigint,
+  memo = '',
+) {
   const fee = 1n;
   const outputs = [{ amount, owner: to, host: keys[3]!.validatorId }];
   const change = amountIn - amount - fee;
-  if (change > 0n) outputs.push({ amount: change, owner: walletPub[from]!, host: keys[3]!.validatorId });
+  if (change > 0n)
+    outputs.push({ amount: change, owner: walletPub[from]!, host: keys[3]!.validatorId });
   const tx = signTx(
     { chainId, inputs, outputs, fee, memo: new TextEncoder().encode(memo) },
     [wallets[from]!],
@@ -148,8 +166,20 @@ test.before(async () => {
     await writeKeyFile(join(n.dataDir, 'validator.key'), keys[i]!);
     const r = spawnSync(
       process.execPath,
-      [cli, 'init', '--data-dir', n.dataDir, '--genesis', gFile, '--rpc-port', String(n.rpcPort),
-        '--p2p-port', String(n.p2pPort), '--p2p-host', '127.0.0.1'],
+      [
+        cli,
+        'init',
+        '--data-dir',
+        n.dataDir,
+        '--genesis',
+        gFile,
+        '--rpc-port',
+        String(n.rpcPort),
+        '--p2p-port',
+        String(n.p2pPort),
+        '--p2p-host',
+        '127.0.0.1',
+      ],
       { env, encoding: 'utf8' },
     );
     assert.is(r.status, 0, r.stderr);
@@ -157,7 +187,9 @@ test.before(async () => {
   for (const n of nodes) startProc(n);
   await Promise.all(
     nodes.map((n) =>
-      until('ready', async () => ((await fetch(`${n.rpc}/ready`)).status === 200 ? true : undefined)),
+      until('ready', async () =>
+        (await fetch(`${n.rpc}/ready`)).status === 200 ? true : undefined,
+      ),
     ),
   );
 });
@@ -188,7 +220,8 @@ async function sameChain(on: NodeProc[], upTo: number) {
     const blocks = await Promise.all(
       on.map((n) => rpc(n, 'pos_getBlock', [h]).catch((e) => ({ missing: e.rpc?.code }))),
     );
-    const key = (b: any) => JSON.stringify(b.missing ?? [b.blockHash, b.header.stateRoot, b.txHashes]);
+    const key = (b: Json) =>
+      JSON.stringify(b.missing ?? [b.blockHash, b.header.stateRoot, b.txHashes]);
     for (let i = 1; i < blocks.length; i++) {
       assert.is(key(blocks[i]), key(blocks[0]), `height ${h}: ${on[i]!.rpc} vs ${ref.rpc}`);
     }
@@ -198,7 +231,14 @@ async function sameChain(on: NodeProc[], upTo: number) {
 test('transfers over JSON-RPC commit with the same receipts, blocks and roots on every node', async () => {
   const txs: string[] = [];
   for (let w = 0; w < 3; w++) {
-    const tx = transfer(w, [genesisOutpoint(chainId, 4 + w)], FUND, walletPub[(w + 1) % 4]!, 10n, `t${w}`);
+    const tx = transfer(
+      w,
+      [genesisOutpoint(chainId, 4 + w)],
+      FUND,
+      walletPub[(w + 1) % 4]!,
+      10n,
+      `t${w}`,
+    );
     const r = await rpc(nodes[w]!, 'pos_sendTransaction', [tx]);
     // Idempotent by hash: sending it again answers the same hash.
     const again = await rpc(nodes[w]!, 'pos_sendTransaction', { tx });
@@ -214,12 +254,19 @@ test('transfers over JSON-RPC commit with the same receipts, blocks and roots on
       assert.is(a.height, answers[0].height);
     }
   }
-  const height = Math.min(...(await Promise.all(nodes.map(async (n) => (await rpc(n, 'pos_status')).height))));
+  const height = Math.min(
+    ...(await Promise.all(nodes.map(async (n) => (await rpc(n, 'pos_status')).height))),
+  );
   await sameChain(nodes, height);
 });
 
 test('a block certificate verifies against the genesis set (> 2/3 of the stake signed)', async () => {
-  const set = makeValidatorSet(keys.map((k, i) => ({ publicKey: k.publicKey, stake: STAKES[i]! + (i === 3 ? 4n * FUND : 0n) })));
+  const set = makeValidatorSet(
+    keys.map((k, i) => ({
+      publicKey: k.publicKey,
+      stake: STAKES[i]! + (i === 3 ? 4n * FUND : 0n),
+    })),
+  );
   const h = await until('a certified block', async () => {
     const st = await rpc(nodes[2]!, 'pos_status');
     return st.lastCertifiedHeight ?? undefined;
@@ -229,7 +276,10 @@ test('a block certificate verifies against the genesis set (> 2/3 of the stake s
   const cert = certificateFromJSON(c.certificate);
   assert.equal(toHex(blockHashOf(header)), toHex(cert.blockHash));
   const verdict = verifyCertificate(header, cert, set);
-  assert.ok(verdict.ok, JSON.stringify(verdict, (_k, v) => (typeof v === "bigint" ? String(v) : v)));
+  assert.ok(
+    verdict.ok,
+    JSON.stringify(verdict, (_k, v) => (typeof v === 'bigint' ? String(v) : v)),
+  );
 });
 
 test('a double spend sent to two nodes: exactly one commits, the other is rejected, everywhere', async () => {
@@ -248,7 +298,9 @@ test('a double spend sent to two nodes: exactly one commits, the other is reject
   for (const s of [sa, sb]) for (const x of s) assert.equal(x.receipt, s[0].receipt);
   // A third attempt at the same node is refused at the door: -32003 with the reason.
   try {
-    await rpc(nodes[1]!, 'pos_sendTransaction', [transfer(3, [input], FUND, walletPub[2]!, 7n, 'spend-c')]);
+    await rpc(nodes[1]!, 'pos_sendTransaction', [
+      transfer(3, [input], FUND, walletPub[2]!, 7n, 'spend-c'),
+    ]);
     assert.unreachable('a spent input must be refused');
   } catch (e) {
     const err = (e as { rpc?: { code: number; data?: { reason?: string } } }).rpc;
@@ -265,14 +317,36 @@ test('malformed JSON-RPC gets the right codes and the node keeps serving', async
     ['bad JSON', '{"jsonrpc": "2.0", "method": ', 200, -32700],
     ['not a request', '{"foo": 1}', 200, -32600],
     ['unknown method', '{"jsonrpc":"2.0","id":1,"method":"pos_nope"}', 200, -32601],
-    ['wrong param type', '{"jsonrpc":"2.0","id":1,"method":"pos_getBlock","params":[-1]}', 200, -32602],
-    ['bad hex', '{"jsonrpc":"2.0","id":1,"method":"pos_getTransaction","params":["0x12"]}', 200, -32602],
-    ['bad tx bytes', '{"jsonrpc":"2.0","id":1,"method":"pos_sendTransaction","params":["0x0102"]}', 200, -32003],
-    ['unknown block', '{"jsonrpc":"2.0","id":1,"method":"pos_getBlock","params":[999999999]}', 200, -32001],
+    [
+      'wrong param type',
+      '{"jsonrpc":"2.0","id":1,"method":"pos_getBlock","params":[-1]}',
+      200,
+      -32602,
+    ],
+    [
+      'bad hex',
+      '{"jsonrpc":"2.0","id":1,"method":"pos_getTransaction","params":["0x12"]}',
+      200,
+      -32602,
+    ],
+    [
+      'bad tx bytes',
+      '{"jsonrpc":"2.0","id":1,"method":"pos_sendTransaction","params":["0x0102"]}',
+      200,
+      -32003,
+    ],
+    [
+      'unknown block',
+      '{"jsonrpc":"2.0","id":1,"method":"pos_getBlock","params":[999999999]}',
+      200,
+      -32001,
+    ],
     ['oversized body', `{"x":"${'a'.repeat(2 << 20)}"}`, 413, -32005],
     [
       'huge batch',
-      JSON.stringify(Array.from({ length: 1000 }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'pos_status' }))),
+      JSON.stringify(
+        Array.from({ length: 1000 }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'pos_status' })),
+      ),
       200,
       -32005,
     ],
@@ -287,9 +361,14 @@ test('malformed JSON-RPC gets the right codes and the node keeps serving', async
   // A notification is never answered; a batch answers in order.
   assert.is((await post('{"jsonrpc":"2.0","method":"pos_status"}')).status, 204);
   const batch = (await (
-    await post('[{"jsonrpc":"2.0","id":"a","method":"pos_status"},{"jsonrpc":"2.0","id":"b","method":"nope"}]')
+    await post(
+      '[{"jsonrpc":"2.0","id":"a","method":"pos_status"},{"jsonrpc":"2.0","id":"b","method":"nope"}]',
+    )
   ).json()) as { id: string }[];
-  assert.equal(batch.map((r) => r.id), ['a', 'b']);
+  assert.equal(
+    batch.map((r) => r.id),
+    ['a', 'b'],
+  );
   assert.ok((await rpc(n, 'pos_status')).chainId, 'still serving');
 });
 
@@ -326,7 +405,9 @@ test('killing a validator below 1/3 of the stake: the rest keep committing; on r
 async function ownOutput(n: NodeProc, w: number): Promise<{ outpoint: Outpoint; amount: bigint }> {
   const r = await rpc(n, 'pos_getOutputs', [toHex(walletPub[w]!)]);
   assert.ok(r.outputs.length > 0, 'wallet has outputs');
-  const o = [...r.outputs].sort((a: any, b: any) => Number(BigInt(b.amount) - BigInt(a.amount)))[0];
+  const o = [...r.outputs].sort((a: Json, b: Json) =>
+    Number(BigInt(b.amount) - BigInt(a.amount)),
+  )[0];
   return {
     outpoint: { txHash: fromHex(o.outpoint.txHash, 32), index: o.outpoint.index },
     amount: BigInt(o.amount),
