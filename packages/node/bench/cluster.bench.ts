@@ -16,7 +16,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -25,6 +24,7 @@ import { toHex } from '@pos/merkle';
 import { encodeTx, type Output, signTx } from '@pos/wallet-client';
 import { WebSocket } from 'undici';
 import { forEachFlag, parseCount } from '../../../scripts/bench/args.js';
+import { freePorts } from '../../../scripts/testing/ports.js';
 import { createEd25519Signer, verifyEd25519Batch } from '../src/crypto.js';
 import { chainIdOf, createGenesis, genesisOutpoint, genesisToJSON } from '../src/genesis.js';
 import { generateValidatorKey, writeKeyFile } from '../src/keyfile.js';
@@ -53,16 +53,6 @@ const env = { ...process.env };
 delete env.FORCE_COLOR;
 const say = (m: string) => process.stderr.write(`${m}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 // --- the machine's limit: Ed25519 verifications per second on all cores -------------
 
@@ -103,8 +93,8 @@ async function main(): Promise<void> {
   say(`measuring Ed25519 verify on ${os.availableParallelism()} cores...`);
   const verifyPerSec = await verifyLimit();
 
-  const ports: { rpc: number; p2p: number }[] = [];
-  for (let i = 0; i < nodeCount; i++) ports.push({ rpc: await freePort(), p2p: await freePort() });
+  const free = await freePorts(2 * nodeCount);
+  const ports = keys.map((_, i) => ({ rpc: free[2 * i]!, p2p: free[2 * i + 1]! }));
   const outputs: Output[] = keys.map((k, i) => ({
     amount: stakes[i]!,
     owner: k.publicKey,

@@ -12,11 +12,11 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { freePorts } from '../../../scripts/testing/ports.js';
 import { chainIdOf, genesisFromJSON, genesisStakes } from '../src/genesis.js';
 import { generateValidatorKey, readKeyFile, writeKeyFile } from '../src/keyfile.js';
 
@@ -101,24 +101,6 @@ const posdBin = (args: string[], extra: Record<string, string> = {}) =>
 
 const hex = (b: Uint8Array) => `0x${Buffer.from(b).toString('hex')}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** `n` distinct ports the OS calls free now (listen on 0, note, close). */
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((res, rej) => {
-          const s = createServer();
-          s.once('error', rej);
-          s.listen(0, '127.0.0.1', () => res(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
 
 /** HTTP status of a GET, or null when nothing answers. */
 async function httpStatus(url: string): Promise<number | null> {

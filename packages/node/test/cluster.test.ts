@@ -5,7 +5,6 @@
 // JSON-RPC answered with the right codes, and a graceful SIGTERM.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromHex, toHex } from '@pos/merkle';
@@ -23,6 +22,7 @@ import {
 } from '@pos/wallet-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { freePorts } from '../../../scripts/testing/ports.js';
 import { chainIdOf, createGenesis, genesisOutpoint, genesisToJSON } from '../src/genesis.js';
 import { generateValidatorKey, writeKeyFile } from '../src/keyfile.js';
 
@@ -33,17 +33,6 @@ const cli = join(root, 'packages/node/dist/cli.js');
 const env = { ...process.env };
 delete env.FORCE_COLOR;
 const dir = mkdtempSync(join(tmpdir(), 'posd-cluster-'));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -133,7 +122,7 @@ function transfer(
 
 test.before(async () => {
   for (let i = 0; i < 4; i++) {
-    const [rpcPort, p2pPort] = [await freePort(), await freePort()];
+    const [rpcPort, p2pPort] = (await freePorts(2)) as [number, number];
     nodes.push({
       rpc: `http://127.0.0.1:${rpcPort}`,
       rpcPort,
