@@ -268,7 +268,9 @@ class Log implements HistoryLog {
     const f = this.frontier[level];
     // The frontier subtree of this level starts where the bits of n above `level` say.
     if (f !== undefined && Math.floor(this.n / 2 ** (level + 1)) * 2 === index) return f;
-    const h = await this.store.get(nodeKey(level, index));
+    const k = nodeKey(level, index);
+    // A proof reads ~log2(n) dependent nodes: the sync read saves a thread hop each.
+    const h = this.store.getSync !== undefined ? this.store.getSync(k) : await this.store.get(k);
     if (h === undefined) {
       throw new MerkleError('MISSING_NODE', `log subtree ${level}/${index} missing`);
     }

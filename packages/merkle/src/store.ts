@@ -25,6 +25,15 @@ export interface KeyRange {
  */
 export interface KVStore {
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  /**
+   * The same read without a round trip through the event loop, where the
+   * backend has one. A trie read follows a path of dependent lookups, and
+   * each awaited LevelDB get costs about 100 µs of thread hand-offs here
+   * against about 7 µs for classic-level's `getSync` (a page-cached read).
+   */
+  getSync?(key: Uint8Array): Uint8Array | undefined;
+  /** Many reads in one round trip (LevelDB's `getMany`), where the backend has it. */
+  getMany?(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
   batch(ops: readonly BatchOp[]): Promise<void>;
   /** Entries in `range`, ascending by key. */
   entries(range: KeyRange): AsyncIterable<[Uint8Array, Uint8Array]>;
@@ -43,6 +52,12 @@ export function createMemoryStore(): KVStore & { readonly size: number } {
     },
     async get(key) {
       return maps.get(key[0] ?? -1)?.get(bytesKey(key));
+    },
+    getSync(key) {
+      return maps.get(key[0] ?? -1)?.get(bytesKey(key));
+    },
+    async getMany(keys) {
+      return keys.map((key) => maps.get(key[0] ?? -1)?.get(bytesKey(key)));
     },
     async batch(ops) {
       for (const op of ops) {
@@ -82,6 +97,9 @@ export function createMemoryStore(): KVStore & { readonly size: number } {
  */
 export interface LevelLike {
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  /** classic-level 3 (abstract-level 3.1) has it; used when present. */
+  getSync?(key: Uint8Array): Uint8Array | undefined;
+  getMany?(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
   batch(
     ops: Array<
       { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array }
@@ -106,10 +124,11 @@ export const defaultLevelStoreOpts: LevelStoreOpts = { prefix: new Uint8Array(0)
 export function createLevelStore(db: LevelLike, opts: Partial<LevelStoreOpts> = {}): KVStore {
   const prefix = opts.prefix ?? defaultLevelStoreOpts.prefix;
   const withPrefix = (k: Uint8Array) => (prefix.length === 0 ? k : concatBytes(prefix, k));
-  return {
+  const view = (v: Uint8Array | undefined) =>
+    v === undefined ? undefined : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  const store: KVStore = {
     async get(key) {
-      const v = await db.get(withPrefix(key));
-      return v === undefined ? undefined : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+      return view(await db.get(withPrefix(key)));
     },
     async batch(ops) {
       if (ops.length === 0) return;
@@ -130,4 +149,13 @@ export function createLevelStore(db: LevelLike, opts: Partial<LevelStoreOpts> = 
       }
     },
   };
+  if (typeof db.getSync === 'function') {
+    const getSync = db.getSync.bind(db);
+    store.getSync = (key) => view(getSync(withPrefix(key)));
+  }
+  if (typeof db.getMany === 'function') {
+    const getMany = db.getMany.bind(db);
+    store.getMany = async (keys) => (await getMany(keys.map(withPrefix))).map(view);
+  }
+  return store;
 }

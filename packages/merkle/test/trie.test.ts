@@ -426,6 +426,49 @@ test('node:crypto and @noble/hashes give identical roots and proofs', async () =
   assert.ok(verifyTrieInclusion(a.root(), k, key(5 * 31 + 1), await b.prove(k)));
 });
 
+test('reads at a committed root reuse decoded nodes, within readCacheNodes', async () => {
+  const base = createMemoryStore();
+  let gets = 0;
+  const store = {
+    ...base,
+    get: (k: Uint8Array) => {
+      gets++;
+      return base.get(k);
+    },
+    getSync: (k: Uint8Array) => {
+      gets++;
+      return base.getSync!(k);
+    },
+  };
+  for (const [cache, second] of [
+    [65_536, 'none'],
+    [0, 'all'],
+  ] as const) {
+    const t = await createStateTrie({ keyBytes: 32, store, readCacheNodes: cache });
+    await fill(t, 200, 0);
+    const { root } = await t.commit();
+    const k0 = nodeSha(key(0));
+    gets = 0;
+    assert.equal(await t.at(root).get(k0), key(0));
+    const first = gets;
+    assert.ok(first > 0);
+    gets = 0;
+    const view = t.at(root);
+    assert.equal(await view.get(k0), key(0));
+    assert.ok(verifyTrieInclusion(root, k0, key(0), await view.prove(k0)));
+    if (second === 'none') assert.is(gets, 0);
+    else assert.ok(gets >= 2 * first);
+  }
+  for (const bad of [-1, 1.5, Number.NaN]) {
+    try {
+      await createStateTrie({ keyBytes: 32, readCacheNodes: bad });
+      assert.unreachable();
+    } catch (e) {
+      assert.is((e as MerkleError).code, 'BAD_ARGUMENT');
+    }
+  }
+});
+
 test('old roots stay readable for keepVersions commits, then are pruned', async () => {
   const store = createMemoryStore();
   const t = await createStateTrie({ keyBytes: 32, store, keepVersions: 3 });

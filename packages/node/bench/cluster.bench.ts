@@ -172,7 +172,7 @@ async function main(): Promise<void> {
     if (r.status !== 0) throw new Error(r.stderr);
     const out = openSync(join(dir, `v${i}.log`), 'a');
     procs.push(
-      spawn(process.execPath, [cli, 'start', '--data-dir', d], {
+      spawn(process.execPath, [...profArgs(i), cli, 'start', '--data-dir', d], {
         env: { ...env, POS_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn' },
         stdio: ['ignore', out, out],
       }),
@@ -266,17 +266,12 @@ async function main(): Promise<void> {
   await sleep(1500); // let the last certificates arrive
   const endStatus = await call(rpcUrls[0]!, 'pos_status');
   if (process.env.BENCH_METRICS) {
-    const text = await (await fetch(`${rpcUrls[0]}/metrics`)).text();
-    say(
-      text
-        .split('\n')
-        .filter(
-          (l) =>
-            l.startsWith('pos_gossip_step_seconds_sum') ||
-            l.startsWith('pos_gossip_step_seconds_count'),
-        )
-        .join('\n'),
-    );
+    // Every node's /metrics at the end, one file each (BENCH_METRICS is the path prefix).
+    for (let i = 0; i < rpcUrls.length; i++) {
+      const text = await (await fetch(`${rpcUrls[i]}/metrics`)).text();
+      writeFileSync(`${process.env.BENCH_METRICS}v${i}.prom`, text);
+    }
+    say(`metrics written to ${process.env.BENCH_METRICS}v*.prom`);
   }
   const lat: number[] = [];
   let lastCert = 0;
@@ -331,6 +326,12 @@ async function call(url: string, method: string, params?: unknown): Promise<Json
   return r.result;
 }
 
+/** `BENCH_CPU_PROF=dir` writes a V8 CPU profile per node there (read it in Chrome DevTools). */
+function profArgs(i: number): string[] {
+  const d = process.env.BENCH_CPU_PROF;
+  return d === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${d}/v${i}`];
+}
+
 async function batch(url: string, calls: [string, unknown][]): Promise<Json[]> {
   const res = await fetch(`${url}/rpc`, {
     method: 'POST',
@@ -348,8 +349,11 @@ main()
     process.exitCode = 1;
   })
   .finally(async () => {
+    const exited = procs.map(
+      (p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r))),
+    );
     for (const p of procs) p.kill('SIGTERM');
-    await sleep(1000);
+    await Promise.race([Promise.all(exited), sleep(10_000)]);
     for (const p of procs) p.kill('SIGKILL');
     if (process.env.KEEP_BENCH_DIR === undefined) rmSync(dir, { recursive: true, force: true });
     else say(`kept ${dir}`);

@@ -20,9 +20,9 @@
  * choice is argued there, with bench/results.md).
  */
 import {
-  createHash,
   createPrivateKey,
   createPublicKey,
+  hash as cryptoHash,
   sign as cryptoSign,
   verify as cryptoVerify,
   type KeyObject,
@@ -498,7 +498,9 @@ export async function verifyEd25519Batch(items: readonly Ed25519VerifyItem[]): P
 
 /** SHA-256 through `node:crypto` (the node's hash: several times @noble/hashes' speed here). */
 export const sha256Node: HashFn = (data) => {
-  const d = createHash('sha256').update(data).digest();
+  // The one-shot form: about 2.1 µs for a 65-byte trie node here, against
+  // 3.1 µs through createHash (an object per call).
+  const d = cryptoHash('sha256', data, 'buffer');
   return new Uint8Array(d.buffer, d.byteOffset, d.length);
 };
 

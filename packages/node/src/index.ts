@@ -170,6 +170,12 @@ export {
   startNode,
 } from './runtime.js';
 export {
+  createSignatureCache,
+  defaultSignatureCacheOpts,
+  type SignatureCache,
+  type SignatureCacheOpts,
+} from './sig-cache.js';
+export {
   createNodeEvents,
   DEFAULT_MAX_QUEUED_BYTES,
   MAX_WS_FRAME_BYTES,

@@ -60,6 +60,7 @@ import {
   encodeCertificate,
   type FinalityCertificate,
   makeValidatorSet,
+  txHashOf,
   type ValidatorSet,
 } from '@pos/wallet-client';
 import { ClassicLevel } from 'classic-level';
@@ -70,6 +71,7 @@ import { type Chain, openChain } from './chain.js';
 import type { NodeConfig } from './config.js';
 import {
   createEd25519Signer,
+  type Ed25519VerifyItem,
   sha256Node,
   verifyEd25519Batch,
   verifyEd25519Sync,
@@ -90,6 +92,7 @@ import { createNodeMetrics, type NodeMetrics } from './metrics.js';
 import { registerOpsRoutes } from './ops.js';
 import { createRpcDispatcher, registerRpcRoute } from './rpc.js';
 import { createNodeRpcMethods, mapNodeError } from './rpc-methods.js';
+import { createSignatureCache } from './sig-cache.js';
 import { createNodeEvents, type NodeEvents, registerSubscriptions } from './subscriptions.js';
 
 /** Tuning of the gossip loop; every field has a default in {@link defaultRuntimeOpts}. */
@@ -252,6 +255,12 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     for (const c of closers.reverse()) await c().catch(() => {});
   };
 
+  // Transaction signatures: checked once (at submission, or in one worker
+  // batch per block), not again by every block and query that reads them.
+  const sigCache = createSignatureCache({
+    verify: verifyEd25519Sync,
+    verifyBatch: verifyEd25519Batch,
+  });
   let store: LevelEventStore;
   let chain: Chain;
   try {
@@ -259,7 +268,10 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     chain = await openChain({
       genesis,
       hash,
-      ledger: { store: createLevelStore(db, { prefix: PREFIX_TRIE }), verify: verifyEd25519Sync },
+      ledger: {
+        store: createLevelStore(db, { prefix: PREFIX_TRIE }),
+        verify: (pk, m, sig) => sigCache.verify(pk, m, sig),
+      },
       store: createLevelStore(db, { prefix: PREFIX_CHAIN }),
       validatorSet: () => validatorSet,
     });
@@ -268,7 +280,13 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     throw e;
   }
   const certStore: KVStore = createLevelStore(db, { prefix: PREFIX_CERTS });
-  const mempool = createMempool({ checkTx: (tx) => chain.ledger.checkTx(tx) });
+  const mempool = createMempool({
+    // The signatures go to the worker pool first; the check then hits the cache.
+    checkTx: async (tx) => {
+      await sigCache.prefetch(signatureItems([tx]));
+      return chain.ledger.checkTx(tx);
+    },
+  });
   const collector = createCertificateCollector({
     validatorSet: () => validatorSet,
     verify: verifyEd25519Sync,
@@ -394,6 +412,7 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
       }
       return;
     }
+    await sigCache.prefetch(signatureItems(b.transactions));
     const applied = await chain.applyDecided(b);
     const height = applied.header.height;
     metrics.blocksTotal.inc();
@@ -939,4 +958,22 @@ function isFatal(e: unknown): boolean {
     code === 'WRITE_FAILED' ||
     code === 'CLOSED'
   );
+}
+
+/** The signatures of well-formed transactions, for one batch check (malformed ones the ledger rejects). */
+function signatureItems(txs: readonly Uint8Array[]): Ed25519VerifyItem[] {
+  const items: Ed25519VerifyItem[] = [];
+  for (const bytes of txs) {
+    let tx: ReturnType<typeof decodeTx>;
+    try {
+      tx = decodeTx(bytes);
+    } catch {
+      continue;
+    }
+    const message = txHashOf(tx.body, sha256Node);
+    for (const s of tx.signatures) {
+      items.push({ publicKey: s.publicKey, message, signature: s.signature });
+    }
+  }
+  return items;
 }

@@ -1,0 +1,105 @@
+// The signature cache (src/sig-cache.ts): it remembers only valid
+// signatures, so it can never accept what the verifier refuses; a batch
+// prefetch verifies each distinct miss once; the bound holds.
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createSignatureCache, verifyEd25519Batch, verifyEd25519Sync } from '../src/index.js';
+
+function keyPair() {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const raw = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(12));
+  return { raw, sign: (m: Uint8Array) => new Uint8Array(sign(null, m, privateKey)) };
+}
+
+function counting() {
+  const calls = { one: 0, batch: 0, items: 0 };
+  const cache = (max?: number) =>
+    createSignatureCache({
+      ...(max === undefined ? {} : { maxEntries: max }),
+      verify: (p, m, s) => {
+        calls.one++;
+        return verifyEd25519Sync(p, m, s);
+      },
+      verifyBatch: (items) => {
+        calls.batch++;
+        calls.items += items.length;
+        return verifyEd25519Batch(items);
+      },
+    });
+  return { calls, cache };
+}
+
+const k = keyPair();
+const msg = (i: number) => new TextEncoder().encode(`tx ${i}`);
+const good = (i: number) => ({ publicKey: k.raw, message: msg(i), signature: k.sign(msg(i)) });
+
+test('a valid signature is verified once, then answered from the cache', () => {
+  const { calls, cache } = counting();
+  const c = cache();
+  const g = good(1);
+  assert.ok(c.verify(g.publicKey, g.message, g.signature));
+  assert.ok(c.verify(g.publicKey, g.message, g.signature));
+  assert.is(calls.one, 1);
+  assert.is(c.hits, 1);
+  assert.is(c.misses, 1);
+});
+
+test('an invalid signature is never cached and never accepted', () => {
+  const { calls, cache } = counting();
+  const c = cache();
+  const g = good(2);
+  const bad = g.signature.slice();
+  bad[5]! ^= 1;
+  const table: [string, Uint8Array, Uint8Array, Uint8Array][] = [
+    ['flipped signature bit', g.publicKey, g.message, bad],
+    ['other message', g.publicKey, msg(3), g.signature],
+    ['short signature', g.publicKey, g.message, g.signature.subarray(1)],
+    ['short key', g.publicKey.subarray(1), g.message, g.signature],
+  ];
+  for (const [name, p, m, s] of table) {
+    assert.is(c.verify(p, m, s), false, name);
+    assert.is(c.verify(p, m, s), false, name);
+  }
+  assert.is(c.size, 0);
+  assert.is(calls.one, 2 * table.length);
+});
+
+test('prefetch verifies each distinct miss once, in one batch, and caches only the valid', async () => {
+  const { calls, cache } = counting();
+  const c = cache();
+  const items = [good(10), good(11), good(10), good(12)];
+  const bad = { ...good(13), message: msg(14) };
+  await c.prefetch([...items, bad]);
+  assert.is(calls.batch, 1);
+  assert.is(calls.items, 4); // 10, 11, 12 and the bad one; the repeat of 10 is not sent
+  assert.is(c.size, 3);
+  for (const g of items) assert.ok(c.verify(g.publicKey, g.message, g.signature));
+  assert.is(calls.one, 0);
+  assert.is(c.verify(bad.publicKey, bad.message, bad.signature), false);
+  assert.is(calls.one, 1);
+  await c.prefetch(items); // all cached: no batch at all
+  assert.is(calls.batch, 1);
+});
+
+test('the cache holds at most maxEntries, dropping the least recently used', () => {
+  const { calls, cache } = counting();
+  const c = cache(2);
+  const [a, b, d] = [good(20), good(21), good(22)];
+  c.verify(a.publicKey, a.message, a.signature);
+  c.verify(b.publicKey, b.message, b.signature);
+  c.verify(a.publicKey, a.message, a.signature); // a is now the most recent
+  c.verify(d.publicKey, d.message, d.signature); // evicts b
+  assert.is(c.size, 2);
+  assert.is(calls.one, 3);
+  c.verify(a.publicKey, a.message, a.signature);
+  assert.is(calls.one, 3);
+  c.verify(b.publicKey, b.message, b.signature);
+  assert.is(calls.one, 4);
+  const none = cache(0);
+  none.verify(a.publicKey, a.message, a.signature);
+  assert.is(none.size, 0);
+  assert.throws(() => cache(-1));
+});
+
+test.run();
