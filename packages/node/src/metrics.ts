@@ -40,6 +40,8 @@ export interface NodeMetrics {
   readonly rpcRequestsTotal: Counter<'method' | 'outcome'>;
   /** Duration of one gossip step, by phase (pull, ingest, event, total). */
   readonly gossipStepSeconds: Histogram<'phase'>;
+  /** Applying one decided block, by stage: verify (signatures not cached), apply (ledger, trie, chain). */
+  readonly blockApplySeconds: Histogram<'stage'>;
   /** The Prometheus text exposition of every metric. */
   text(): Promise<string>;
   /** The content type of {@link NodeMetrics.text}. */
@@ -138,6 +140,13 @@ export function createNodeMetrics(opts: NodeMetricsOpts = {}): NodeMetrics {
       name: 'pos_gossip_step_seconds',
       help: 'Duration of one gossip step, by phase: pull (network and verify), ingest (insert and apply blocks), event (create the own event), total.',
       labelNames: ['phase'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    blockApplySeconds: new Histogram({
+      name: 'pos_block_apply_seconds',
+      help: 'Applying one decided block, by stage: verify (transaction signatures not cached), apply (ledger, trie commit, chain records).',
+      labelNames: ['stage'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),

@@ -111,6 +111,8 @@ export interface RuntimeOpts {
   maxTxBytesPerEvent: number;
   /** A peer counts toward `peers` and readiness this long after its last good sync. */
   peerFreshMs: number;
+  /** Decided blocks waiting to be applied before the gossip loop waits for them. */
+  maxQueuedBlocks: number;
 }
 
 export const defaultRuntimeOpts: Readonly<RuntimeOpts> = Object.freeze({
@@ -121,6 +123,7 @@ export const defaultRuntimeOpts: Readonly<RuntimeOpts> = Object.freeze({
   maxTxsPerEvent: 2000,
   maxTxBytesPerEvent: 512 * 1024,
   peerFreshMs: 30_000,
+  maxQueuedBlocks: 16,
 });
 
 /** Options of {@link startNode}. */
@@ -317,6 +320,9 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
   let urgentPayloads = false;
   const byRound = new Map<number, Uint8Array[]>();
   let replaying = true;
+  /** Ends the gossip loop's nap early (set while it sleeps). */
+  let wake: (() => void) | null = null;
+  let nodeRef: PosNode | null = null;
   let lastMore = false;
   /** The node's own latest event that is on disk (what peers may build on). */
   let durableOwn: Tip | null = store.heads().get(selfHex)?.[0] ?? null;
@@ -386,7 +392,8 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     }
   }
 
-  async function applyBlock(b: DecidedBlock<NodeEvent>): Promise<void> {
+  /** The ordered events' transactions are no longer "undecided" (sync, at decision time). */
+  function noteDecided(b: DecidedBlock<NodeEvent>): void {
     for (const ev of b.events) {
       const k = hexKey(ev.hash);
       const t = txEvents.get(k);
@@ -395,6 +402,9 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
         txEvents.delete(k);
       }
     }
+  }
+
+  async function applyBlock(b: DecidedBlock<NodeEvent>): Promise<void> {
     const last = chain.latest();
     if (last !== null && b.round <= last.header.height) {
       // Replayed after a restart: recorded already. Recent ones still collect signatures.
@@ -412,8 +422,12 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
       }
       return;
     }
+    const t0 = performance.now();
     await sigCache.prefetch(signatureItems(b.transactions));
+    const t1 = performance.now();
     const applied = await chain.applyDecided(b);
+    metrics.blockApplySeconds.observe({ stage: 'verify' }, (t1 - t0) / 1000);
+    metrics.blockApplySeconds.observe({ stage: 'apply' }, (performance.now() - t1) / 1000);
     const height = applied.header.height;
     metrics.blocksTotal.inc();
     metrics.blockHeight.set(height);
@@ -497,9 +511,40 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     for (const r of byRound.keys()) if (r < horizon - expire) byRound.delete(r);
   }
 
-  async function handleBlocks(blocks: readonly DecidedBlock<NodeEvent>[]): Promise<void> {
-    for (const b of blocks) await applyBlock(b);
-    if (blocks.length > 0) expireStale();
+  // Decided blocks are applied by one serial queue, apart from the gossip
+  // loop: ordering goes on while the ledger and the trie commit a block (its
+  // LevelDB work runs off this thread), and a block's signature is queued
+  // the moment it lands. The order of application is the decision order.
+  let applying: Promise<void> = Promise.resolve();
+  let applyError: unknown = null;
+  /** Decided, not yet applied. A node catching up waits when this passes maxQueuedBlocks. */
+  let queuedBlocks = 0;
+  function handleBlocks(blocks: readonly DecidedBlock<NodeEvent>[]): Promise<void> {
+    if (blocks.length === 0) return applying;
+    for (const b of blocks) noteDecided(b);
+    expireStale();
+    queuedBlocks += blocks.length;
+    applying = applying.then(async () => {
+      if (applyError !== null) return;
+      try {
+        for (const b of blocks) {
+          await applyBlock(b);
+          queuedBlocks--;
+        }
+      } catch (e) {
+        // A block half-applied in memory cannot be skipped: stop, and let a
+        // restart redo it from disk (section 11).
+        applyError = e;
+        log.error({ err: e }, 'applying a decided block failed');
+        if (replaying) return;
+        log.fatal('stopping: the node cannot continue safely (a restart recovers from disk)');
+        process.exitCode = 1;
+        void (nodeRef as PosNode | null)?.close();
+        return;
+      }
+      if (urgentPayloads) wake?.();
+    });
+    return applying;
   }
 
   function refresh(): void {
@@ -524,6 +569,7 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
       trackTxs(ne, round, null);
       processPayloads(wire);
       await handleBlocks(r.blocks);
+      if (applyError !== null) throw applyError;
       n++;
       if (Date.now() - lastLog > 2000) {
         lastLog = Date.now();
@@ -595,7 +641,7 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     const round = noteRound(ne);
     trackTxs(ne, round, txs.length > 0 ? txs.map((t) => chainTxHash(t)) : null);
     processPayloads(wire);
-    await handleBlocks(r.blocks);
+    void handleBlocks(r.blocks);
   }
   const chainTxHash = base.txHash!;
 
@@ -650,7 +696,7 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
         blocks.push(...r.blocks);
       }
     } finally {
-      await handleBlocks(blocks);
+      void handleBlocks(blocks);
     }
     return inserted;
   }
@@ -690,6 +736,7 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
    */
   async function step(): Promise<boolean> {
     const stepStart = performance.now();
+    if (queuedBlocks > rt.maxQueuedBlocks) await applying; // memory stays bounded
     const peer = pickPeer(Date.now());
     let tip: Tip | null = null;
     let gotNew = 0;
@@ -744,8 +791,6 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     return hasWork();
   }
 
-  let wake: (() => void) | null = null;
-  let nodeRef: PosNode | null = null;
   const loop = (async () => {
     while (!abort.signal.aborted) {
       let busy = false;
@@ -905,6 +950,7 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
   } catch (e) {
     abort.abort();
     await loop;
+    await applying;
     await rpcApp.close();
     await p2pApp.close();
     await store.close().catch(() => {});
@@ -935,6 +981,7 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
       closing ??= (async () => {
         abort.abort();
         await loop.catch(() => {});
+        await applying;
         await rpcApp.close().catch(() => {});
         await p2pApp.close().catch(() => {});
         await store.close().catch(() => {});

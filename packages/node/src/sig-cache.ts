@@ -22,10 +22,16 @@ export interface SignatureCacheOpts {
   verify: (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean;
   /** Many checks at once (worker threads); one answer per item, in order. */
   verifyBatch: (items: readonly Ed25519VerifyItem[]) => Promise<boolean[]>;
+  /**
+   * Fewer misses than this are verified on the calling thread: a pool round
+   * trip costs about what it saves below ~16 items here (1 item: 0.43 ms
+   * through the pool against 0.21 ms inline; 64 items: 6.7 against 11.5 ms).
+   */
+  minBatch: number;
 }
 
 /** Defaults of {@link SignatureCacheOpts} (the verify functions have none). */
-export const defaultSignatureCacheOpts = { maxEntries: 65_536 } as const;
+export const defaultSignatureCacheOpts = { maxEntries: 65_536, minBatch: 16 } as const;
 
 /** A bounded set of (public key, message, signature) triples known valid. */
 export interface SignatureCache {
@@ -56,6 +62,7 @@ export function createSignatureCache(
   opts: Partial<SignatureCacheOpts> & Pick<SignatureCacheOpts, 'verify' | 'verifyBatch'>,
 ): SignatureCache {
   const max = opts.maxEntries ?? defaultSignatureCacheOpts.maxEntries;
+  const minBatch = opts.minBatch ?? defaultSignatureCacheOpts.minBatch;
   if (!Number.isSafeInteger(max) || max < 0) {
     throw new RangeError('maxEntries must be a non-negative integer');
   }
@@ -94,7 +101,10 @@ export function createSignatureCache(
         keys.push(k);
       }
       if (todo.length === 0) return;
-      const ok = await opts.verifyBatch(todo);
+      const ok =
+        todo.length < minBatch
+          ? todo.map((it) => opts.verify(it.publicKey, it.message, it.signature) === true)
+          : await opts.verifyBatch(todo);
       for (let i = 0; i < keys.length; i++) if (ok[i] === true) remember(keys[i]!);
     },
     get size() {

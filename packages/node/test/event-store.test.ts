@@ -113,6 +113,9 @@ async function countKeys(db: ClassicLevel<Uint8Array, Uint8Array>): Promise<numb
   return n;
 }
 
+/** The default recent index; one so small that since falls back to disk; none at all. */
+const RECENT_INDEX = [16_384, 3, 0];
+
 async function sameAsMemory(mem: EventStore, lvl: LevelEventStore, label: string) {
   assert.equal(headsHex(lvl.heads()), headsHex(mem.heads()), `${label}: heads`);
   for (const [name, known] of summaries()) {
@@ -140,24 +143,54 @@ test('the DAG and summaries exercise forks and differ from one another', async (
   );
 });
 
-test('same heads and since as the memory store, after every add and with a prefix', async () => {
-  const { db } = await openDb(undefined);
-  const mem = createMemoryEventStore();
-  const lvl = await openLevelEventStore({ db, hash: sha256 });
-  try {
-    for (const [i, e] of DAG.entries()) {
-      mem.add(e);
-      lvl.add(e);
-      assert.ok(lvl.has(e.hash), 'visible at once');
-      assert.is(hex(lvl.get(e.hash)!.bytes), hex(e.bytes));
-      assert.equal(headsHex(lvl.heads()), headsHex(mem.heads()), `heads after ${i}`);
-      if (i === 12 || i === 25) await sameAsMemory(mem, lvl, `after ${i}`);
+for (const recentIndex of RECENT_INDEX) {
+  test(`same heads and since as the memory store, after every add and with a prefix (recentIndex ${recentIndex})`, async () => {
+    const { db } = await openDb(undefined);
+    const mem = createMemoryEventStore();
+    const lvl = await openLevelEventStore({ db, hash: sha256, recentIndex });
+    try {
+      for (const [i, e] of DAG.entries()) {
+        mem.add(e);
+        lvl.add(e);
+        assert.ok(lvl.has(e.hash), 'visible at once');
+        assert.is(hex(lvl.get(e.hash)!.bytes), hex(e.bytes));
+        assert.equal(headsHex(lvl.heads()), headsHex(mem.heads()), `heads after ${i}`);
+        if (i === 12 || i === 25) await sameAsMemory(mem, lvl, `after ${i}`);
+      }
+      lvl.add(DAG[3]!); // duplicate: no-op
+      assert.is(lvl.nextIndex, DAG.length);
+      await sameAsMemory(mem, lvl, 'full');
+      assert.not.ok(lvl.has(new Uint8Array(32).fill(1)));
+      assert.is(lvl.get(new Uint8Array(32).fill(1)), undefined);
+    } finally {
+      await lvl.close();
+      await db.close();
     }
-    lvl.add(DAG[3]!); // duplicate: no-op
-    assert.is(lvl.nextIndex, DAG.length);
-    await sameAsMemory(mem, lvl, 'full');
-    assert.not.ok(lvl.has(new Uint8Array(32).fill(1)));
-    assert.is(lvl.get(new Uint8Array(32).fill(1)), undefined);
+  });
+}
+
+test('near the tip, since is answered from memory: no LevelDB iterator', async () => {
+  const { db } = await openDb(undefined);
+  let iterators = 0;
+  const counted = new Proxy(db, {
+    get(t, k) {
+      if (k === 'iterator') {
+        return (o: object) => {
+          iterators++;
+          return t.iterator(o);
+        };
+      }
+      const v = Reflect.get(t, k);
+      return typeof v === 'function' ? v.bind(t) : v;
+    },
+  });
+  const mem = memWith(DAG);
+  const lvl = await openLevelEventStore({ db: counted, hash: sha256 });
+  try {
+    for (const e of DAG) lvl.add(e);
+    iterators = 0;
+    await sameAsMemory(mem, lvl, 'memory path');
+    assert.is(iterators, 0);
   } finally {
     await lvl.close();
     await db.close();
@@ -183,38 +216,40 @@ test('a prefix (sublevel-like namespace) keeps two stores apart in one database'
   }
 });
 
-test('restart: close and reopen gives the same heads, since and has', async () => {
-  const first = await openDb(undefined);
-  const mem = memWith(DAG.slice(0, 30));
-  let lvl = await openLevelEventStore({ db: first.db, hash: sha256 });
-  for (const e of DAG.slice(0, 30)) lvl.add(e);
-  await lvl.close();
-  await first.db.close();
+for (const recentIndex of RECENT_INDEX) {
+  test(`restart: close and reopen gives the same heads, since and has (recentIndex ${recentIndex})`, async () => {
+    const first = await openDb(undefined);
+    const mem = memWith(DAG.slice(0, 30));
+    let lvl = await openLevelEventStore({ db: first.db, hash: sha256, recentIndex });
+    for (const e of DAG.slice(0, 30)) lvl.add(e);
+    await lvl.close();
+    await first.db.close();
 
-  let again = await openDb(first.dir);
-  lvl = await openLevelEventStore({ db: again.db, hash: sha256 });
-  try {
-    assert.is(lvl.nextIndex, 30);
-    for (const e of DAG.slice(0, 30)) assert.ok(lvl.has(e.hash), 'has after restart');
-    assert.not.ok(lvl.has(DAG[30]!.hash));
-    await sameAsMemory(mem, lvl, 'reopened');
-    // Continue after the restart, then restart once more.
-    for (const e of DAG.slice(30)) {
-      mem.add(e);
-      lvl.add(e);
+    let again = await openDb(first.dir);
+    lvl = await openLevelEventStore({ db: again.db, hash: sha256, recentIndex });
+    try {
+      assert.is(lvl.nextIndex, 30);
+      for (const e of DAG.slice(0, 30)) assert.ok(lvl.has(e.hash), 'has after restart');
+      assert.not.ok(lvl.has(DAG[30]!.hash));
+      await sameAsMemory(mem, lvl, 'reopened');
+      // Continue after the restart, then restart once more.
+      for (const e of DAG.slice(30)) {
+        mem.add(e);
+        lvl.add(e);
+      }
+      await sameAsMemory(mem, lvl, 'continued');
+      await lvl.close();
+      await again.db.close();
+      again = await openDb(first.dir);
+      lvl = await openLevelEventStore({ db: again.db, hash: sha256, recentIndex });
+      await sameAsMemory(mem, lvl, 'reopened twice');
+      assert.is(lvl.nextIndex, DAG.length);
+    } finally {
+      await lvl.close();
+      await again.db.close();
     }
-    await sameAsMemory(mem, lvl, 'continued');
-    await lvl.close();
-    await again.db.close();
-    again = await openDb(first.dir);
-    lvl = await openLevelEventStore({ db: again.db, hash: sha256 });
-    await sameAsMemory(mem, lvl, 'reopened twice');
-    assert.is(lvl.nextIndex, DAG.length);
-  } finally {
-    await lvl.close();
-    await again.db.close();
-  }
-});
+  });
+}
 
 /** The real database behind a gate: batches wait for `release`, and are recorded. */
 function gated(db: ClassicLevel<Uint8Array, Uint8Array>) {
@@ -346,72 +381,76 @@ test('a corrupted event record is CORRUPT_STORE, never a wrong event', async () 
   }
 });
 
-test('pruneBelow bounds the disk and forgets exactly the old events', async () => {
-  const { dir, db } = await openDb(undefined);
-  let lvl = await openLevelEventStore({ db, hash: sha256 });
-  let db2: ClassicLevel<Uint8Array, Uint8Array> | undefined;
-  try {
-    for (const e of DAG) lvl.add(e);
-    await lvl.flush();
-    const before = await countKeys(db);
-    // 3 records per event, one meta and one fork floor per forker (creators 3 and 4).
-    assert.is(before, 3 * DAG.length + 1 + 2);
-    const all = await collect(lvl.since([]));
-    assert.is(await lvl.pruneBelow(20), 20);
-    assert.is(await countKeys(db), before - 60);
-    assert.is(lvl.pruneFloor, 20);
-    for (const e of DAG.slice(0, 20)) {
-      assert.not.ok(lvl.has(e.hash), 'pruned');
-      assert.is(lvl.get(e.hash), undefined);
+for (const recentIndex of RECENT_INDEX) {
+  test(`pruneBelow bounds the disk and forgets exactly the old events (recentIndex ${recentIndex})`, async () => {
+    const { dir, db } = await openDb(undefined);
+    let lvl = await openLevelEventStore({ db, hash: sha256, recentIndex });
+    let db2: ClassicLevel<Uint8Array, Uint8Array> | undefined;
+    try {
+      for (const e of DAG) lvl.add(e);
+      await lvl.flush();
+      const before = await countKeys(db);
+      // 3 records per event, one meta and one fork floor per forker (creators 3 and 4).
+      assert.is(before, 3 * DAG.length + 1 + 2);
+      const all = await collect(lvl.since([]));
+      assert.is(await lvl.pruneBelow(20), 20);
+      assert.is(await countKeys(db), before - 60);
+      assert.is(lvl.pruneFloor, 20);
+      for (const e of DAG.slice(0, 20)) {
+        assert.not.ok(lvl.has(e.hash), 'pruned');
+        assert.is(lvl.get(e.hash), undefined);
+      }
+      for (const e of DAG.slice(20)) assert.ok(lvl.has(e.hash), 'kept');
+      assert.equal(await collect(lvl.since([])), all.slice(20));
+      assert.is(await lvl.pruneBelow(10), 0, 'already pruned');
+      // Heads keep only stored events.
+      for (const tips of lvl.heads().values()) {
+        for (const t of tips) assert.ok(lvl.has(t.hash));
+      }
+      await lvl.close();
+      await db.close();
+      db2 = (await openDb(dir)).db;
+      lvl = await openLevelEventStore({ db: db2, hash: sha256, recentIndex });
+      assert.is(lvl.pruneFloor, 20);
+      assert.equal(await collect(lvl.since([])), all.slice(20));
+      assert.is(await lvl.pruneBelow(DAG.length + 5), DAG.length - 20);
+      assert.is(await countKeys(db2), 1 + 2);
+      assert.equal(await collect(lvl.since([])), []);
+    } finally {
+      await lvl.close();
+      if (db2) await db2.close();
+      else if (db.status === 'open') await db.close();
     }
-    for (const e of DAG.slice(20)) assert.ok(lvl.has(e.hash), 'kept');
-    assert.equal(await collect(lvl.since([])), all.slice(20));
-    assert.is(await lvl.pruneBelow(10), 0, 'already pruned');
-    // Heads keep only stored events.
-    for (const tips of lvl.heads().values()) {
-      for (const t of tips) assert.ok(lvl.has(t.hash));
-    }
-    await lvl.close();
-    await db.close();
-    db2 = (await openDb(dir)).db;
-    lvl = await openLevelEventStore({ db: db2, hash: sha256 });
-    assert.is(lvl.pruneFloor, 20);
-    assert.equal(await collect(lvl.since([])), all.slice(20));
-    assert.is(await lvl.pruneBelow(DAG.length + 5), DAG.length - 20);
-    assert.is(await countKeys(db2), 1 + 2);
-    assert.equal(await collect(lvl.since([])), []);
-  } finally {
-    await lvl.close();
-    if (db2) await db2.close();
-    else if (db.status === 'open') await db.close();
-  }
-});
+  });
+}
 
-test('after a prune, since still finds an event whose self-parent was pruned', async () => {
-  const { db } = await openDb(undefined);
-  const lvl = await openLevelEventStore({ db, hash: sha256 });
-  try {
-    const k = keys[2];
-    const e0 = mk(k, null, null);
-    const a = mk(k, e0, null, 0xa);
-    const b = mk(k, a, null);
-    const c = mk(k, e0, null, 0xc); // fork at seq 1, inserted after b
-    const d = mk(k, c, null);
-    for (const e of [e0, a, b, c, d]) lvl.add(e);
-    assert.is(await lvl.pruneBelow(2), 2); // e0 and a: b (seq 2) now has the lowest index
-    const want = [b, c, d].map((e) => hex(e.hash));
-    assert.equal(await collect(lvl.since([])), want);
-    assert.equal(await collect(lvl.since([{ creator: k.pub, seq: 0, hash: e0.hash }])), want);
-    assert.equal(
-      await collect(lvl.since([{ creator: k.pub, seq: 2, hash: d.hash }])),
-      [hex(b.hash)],
-      'knowing d, only the other branch',
-    );
-  } finally {
-    await lvl.close();
-    await db.close();
-  }
-});
+for (const recentIndex of RECENT_INDEX) {
+  test(`after a prune, since still finds an event whose self-parent was pruned (recentIndex ${recentIndex})`, async () => {
+    const { db } = await openDb(undefined);
+    const lvl = await openLevelEventStore({ db, hash: sha256, recentIndex });
+    try {
+      const k = keys[2];
+      const e0 = mk(k, null, null);
+      const a = mk(k, e0, null, 0xa);
+      const b = mk(k, a, null);
+      const c = mk(k, e0, null, 0xc); // fork at seq 1, inserted after b
+      const d = mk(k, c, null);
+      for (const e of [e0, a, b, c, d]) lvl.add(e);
+      assert.is(await lvl.pruneBelow(2), 2); // e0 and a: b (seq 2) now has the lowest index
+      const want = [b, c, d].map((e) => hex(e.hash));
+      assert.equal(await collect(lvl.since([])), want);
+      assert.equal(await collect(lvl.since([{ creator: k.pub, seq: 0, hash: e0.hash }])), want);
+      assert.equal(
+        await collect(lvl.since([{ creator: k.pub, seq: 2, hash: d.hash }])),
+        [hex(b.hash)],
+        'knowing d, only the other branch',
+      );
+    } finally {
+      await lvl.close();
+      await db.close();
+    }
+  });
+}
 
 test.after(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });

@@ -14,8 +14,9 @@ function keyPair() {
 
 function counting() {
   const calls = { one: 0, batch: 0, items: 0 };
-  const cache = (max?: number) =>
+  const cache = (max?: number, minBatch = 1) =>
     createSignatureCache({
+      minBatch,
       ...(max === undefined ? {} : { maxEntries: max }),
       verify: (p, m, s) => {
         calls.one++;
@@ -80,6 +81,18 @@ test('prefetch verifies each distinct miss once, in one batch, and caches only t
   assert.is(calls.one, 1);
   await c.prefetch(items); // all cached: no batch at all
   assert.is(calls.batch, 1);
+});
+
+test('prefetch of fewer than minBatch misses verifies them inline', async () => {
+  const { calls, cache } = counting();
+  const c = cache(undefined, 3);
+  await c.prefetch([good(30), good(31)]);
+  assert.is(calls.batch, 0);
+  assert.is(calls.one, 2);
+  assert.is(c.size, 2);
+  await c.prefetch([good(32), good(33), { ...good(34), message: msg(0) }]);
+  assert.is(calls.batch, 1);
+  assert.is(c.size, 4);
 });
 
 test('the cache holds at most maxEntries, dropping the least recently used', () => {

@@ -1,0 +1,203 @@
+/**
+ * Block execution benchmark: what one validator spends applying and
+ * committing blocks of signed transfers (PROTOCOL.md sections 6 and 7), on
+ * classic-level on disk, beside the storage floor measured in the same run.
+ *
+ *   tsx bench/ledger.bench.ts [--outputs 4k] [--block 100] [--blocks 40] [--keep 128]
+ *
+ * Genesis holds `--outputs` outputs of distinct owners; each block spends
+ * `--block` of them (one input, one output to a fresh owner, fee 1).
+ * Signatures are checked once beforehand (the node's signature cache does
+ * the same), so the rows time the ledger and the trie, not Ed25519.
+ * Rows: `applyBlock` (judging, trie writes in memory), `commit` (hashing,
+ * one LevelDB batch, pruning once past `--keep` versions), and the floor: one
+ * LevelDB batch putting as many fresh 64-byte keys as the block touches
+ * (4 per transfer), with no trie. Reports the mean per block, per
+ * transaction, and the main thread's share (event-loop utilization).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createLevelStore } from '@pos/merkle';
+import {
+  decodeTx,
+  encodeTx,
+  type Output,
+  type SignedTx,
+  signTx,
+  type TxBody,
+  txHashOf,
+} from '@pos/wallet-client';
+import { ClassicLevel } from 'classic-level';
+import { forEachFlag, parseCount } from '../../../scripts/bench/args.js';
+import {
+  createEd25519Signer,
+  sha256Node,
+  verifyEd25519Batch,
+  verifyEd25519Sync,
+} from '../src/crypto.js';
+import { chainIdOf, createGenesis, genesisOutpoint, validatorIdOf } from '../src/genesis.js';
+import { generateValidatorKey } from '../src/keyfile.js';
+import { createLedger } from '../src/ledger.js';
+import { createSignatureCache } from '../src/sig-cache.js';
+
+interface Opts {
+  outputs: number;
+  block: number;
+  blocks: number;
+  keep: number;
+}
+
+function usage(msg: string): never {
+  process.stderr.write(
+    `${msg}\nusage: tsx bench/ledger.bench.ts [--outputs 4k] [--block 100] [--blocks 40] [--keep 128]\n`,
+  );
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): Opts {
+  const o: Opts = { outputs: 4_000, block: 100, blocks: 40, keep: 128 };
+  forEachFlag(argv, usage, 'Ledger block execution benchmark.', (flag, value) => {
+    if (flag === '--outputs') o.outputs = parseCount(value(), usage);
+    else if (flag === '--block') o.block = parseCount(value(), usage);
+    else if (flag === '--blocks') o.blocks = parseCount(value(), usage);
+    else if (flag === '--keep') o.keep = parseCount(value(), usage, 2);
+    else return false;
+    return true;
+  });
+  if (o.block * o.blocks > o.outputs) usage('--block × --blocks must not exceed --outputs');
+  if (o.outputs > 65_535) usage('--outputs must be below 65,536 (genesis outputs)');
+  return o;
+}
+
+const say = (s: string) => process.stderr.write(`${s}\n`);
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const dir = mkdtempSync(join(os.tmpdir(), 'pos-ledger-bench-'));
+  try {
+    say(`generating ${o.outputs} owners...`);
+    const validator = generateValidatorKey();
+    const owners = Array.from({ length: o.outputs }, () => generateValidatorKey());
+    const host = validatorIdOf(validator.publicKey);
+    const outputs: Output[] = owners.map((k) => ({ amount: 100n, owner: k.publicKey, host }));
+    const genesis = createGenesis({
+      chainName: 'ledger-bench',
+      genesisTime: 0,
+      params: { minFee: 1n },
+      validators: [{ pubkey: validator.publicKey, name: 'v0', p2p: '127.0.0.1:1' }],
+      outputs,
+    });
+    const chainId = chainIdOf(genesis);
+    say(`signing ${o.block * o.blocks} transfers...`);
+    const blocks: Uint8Array[][] = [];
+    for (let b = 0; b < o.blocks; b++) {
+      const txs: Uint8Array[] = [];
+      for (let i = 0; i < o.block; i++) {
+        const n = b * o.block + i;
+        const k = owners[n]!;
+        const body: TxBody = {
+          chainId,
+          inputs: [genesisOutpoint(chainId, n)],
+          outputs: [{ amount: 99n, owner: owners[(n + 1) % o.outputs]!.publicKey, host }],
+          fee: 1n,
+          memo: new Uint8Array(0),
+        };
+        const sign = createEd25519Signer(k.secretKey, k.publicKey);
+        const tx: SignedTx = signTx(body, [k.secretKey], {
+          sign: (_sk, m) => sign(m),
+          publicKey: () => k.publicKey,
+        });
+        txs.push(encodeTx(tx));
+      }
+      blocks.push(txs);
+    }
+
+    const db = new ClassicLevel<Uint8Array, Uint8Array>(join(dir, 'db'), {
+      keyEncoding: 'view',
+      valueEncoding: 'view',
+    });
+    await db.open();
+    // Verified beforehand, as the node's cache does: the rows time execution.
+    const sigs = createSignatureCache({
+      maxEntries: o.block * o.blocks,
+      verify: verifyEd25519Sync,
+      verifyBatch: verifyEd25519Batch,
+    });
+    for (const txs of blocks) {
+      for (const bytes of txs) {
+        const tx = decodeTx(bytes);
+        const message = txHashOf(tx.body, sha256Node);
+        await sigs.prefetch(
+          tx.signatures.map((s) => ({ publicKey: s.publicKey, message, signature: s.signature })),
+        );
+      }
+    }
+    const ledger = await createLedger({
+      genesis,
+      hash: sha256Node,
+      keepVersions: o.keep,
+      store: createLevelStore(db, { prefix: new Uint8Array([1]) }),
+      verify: (pk, m, s) => sigs.verify(pk, m, s),
+    });
+    say(`applying ${o.blocks} blocks of ${o.block}...`);
+    let applyMs = 0;
+    let commitMs = 0;
+    let committed = 0;
+    const elu0 = performance.eventLoopUtilization();
+    const t0 = performance.now();
+    for (let b = 0; b < o.blocks; b++) {
+      const a = performance.now();
+      const r = await ledger.applyBlock(b, blocks[b]!);
+      const c = performance.now();
+      await ledger.commit(b);
+      commitMs += performance.now() - c;
+      applyMs += c - a;
+      committed += r.receipts.filter((x) => x.status === 'committed').length;
+    }
+    const wall = performance.now() - t0;
+    const elu = performance.eventLoopUtilization(elu0);
+    if (committed !== o.block * o.blocks) throw new Error(`only ${committed} committed`);
+
+    // The floor: as many fresh keys per block straight into LevelDB.
+    const keysPerBlock = 4 * o.block;
+    let floorMs = 0;
+    const floorElu0 = performance.eventLoopUtilization();
+    for (let b = 0; b < o.blocks; b++) {
+      const ops = Array.from({ length: keysPerBlock }, () => ({
+        type: 'put' as const,
+        key: crypto.getRandomValues(new Uint8Array(65)),
+        value: crypto.getRandomValues(new Uint8Array(80)),
+      }));
+      const t = performance.now();
+      await db.batch(ops);
+      floorMs += performance.now() - t;
+    }
+    const floorElu = performance.eventLoopUtilization(floorElu0);
+    await db.close();
+    if (sigs.misses > 0) throw new Error('a signature was verified while timing');
+
+    const per = (ms: number) => (ms / o.blocks).toFixed(1);
+    const perTx = (ms: number) => ((1000 * ms) / (o.blocks * o.block)).toFixed(0);
+    process.stdout.write(
+      [
+        `| ${o.outputs} genesis outputs, ${o.blocks} blocks × ${o.block} transfers, keep ${o.keep} | ms / block | µs / tx |`,
+        '|---|---|---|',
+        `| ledger applyBlock | ${per(applyMs)} | ${perTx(applyMs)} |`,
+        `| ledger commit (trie hash + batch + prune) | ${per(commitMs)} | ${perTx(commitMs)} |`,
+        `| total (main thread busy ${(100 * elu.utilization).toFixed(0)}%) | ${per(wall)} | ${perTx(wall)} |`,
+        `| executed tx/s | ${((1000 * o.blocks * o.block) / wall).toFixed(0)} | |`,
+        `| floor: one LevelDB batch of ${keysPerBlock} fresh keys (busy ${(100 * floorElu.utilization).toFixed(0)}%) | ${per(floorMs)} | ${perTx(floorMs)} |`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`${(e as Error).stack}\n`);
+  process.exitCode = 1;
+});
