@@ -22,9 +22,16 @@ export type GossipErrorCode =
  */
 export class GossipError extends Error {
   readonly code: GossipErrorCode;
-  constructor(code: GossipErrorCode, message: string) {
+  /**
+   * For `MISSING_PARENT`: the creator of the missing parent. A puller leaves
+   * it out of its next summary, which makes the server send that creator's
+   * events whole (a fork the server had not seen; see `EventStore.since`).
+   */
+  readonly creator: Uint8Array | undefined;
+  constructor(code: GossipErrorCode, message: string, creator?: Uint8Array) {
     super(message);
     this.name = 'GossipError';
     this.code = code;
+    this.creator = creator;
   }
 }

@@ -49,10 +49,18 @@ export interface EventStore {
   /**
    * Every stored event the peer lacks given its summary `known`, in insertion
    * order (so parents first): for each creator, the events with seq above the
-   * peer's highest seq for it, plus those that are not self-ancestors of any
-   * tip hash the peer reported (fork branches it has not seen). A creator the
-   * peer does not mention contributes all its events. Lazy, so a page can stop
-   * early. May be an async iterable for a disk-backed store.
+   * peer's highest seq for it; and, for a creator that forked in this store,
+   * also those that are not self-ancestors of any tip hash the peer reported
+   * (fork branches it has not seen). A creator that never forked here has one
+   * chain, so a peer at seq M holds all of it up to M, even when its tip is
+   * not here yet (the usual case: a puller's own newest event). A creator the
+   * peer does not mention contributes all its events. Lazy, so a page can
+   * stop early. May be an async iterable for a disk-backed store.
+   *
+   * The one-chain assumption fails only for a fork this store has not seen:
+   * then a page may hold an event whose parent the puller lacks, which the
+   * puller reports as `MISSING_PARENT` and answers by leaving that creator
+   * out of its next summary (docs/PROTOCOL.md section 9).
    */
   since(known: readonly KnownEntry[]): Iterable<WireEvent> | AsyncIterable<WireEvent>;
 }
@@ -80,7 +88,7 @@ interface CreatorState {
 /**
  * An in-memory {@link EventStore} for tests and tools. `since` scans the whole
  * insertion log (O(events) per page) and walks self-parent chains only for
- * creators that forked or whose reported tip it does not hold; a disk store
+ * creators that forked; a disk store
  * should index by (creator, seq) instead.
  */
 export function createMemoryEventStore(): EventStore {
@@ -139,8 +147,7 @@ export function createMemoryEventStore(): EventStore {
       const has = new Map<string, Set<string> | null>(); // null: seq > maxSeq decides alone
       for (const [c, e] of peer) {
         const st = creators.get(c);
-        const allKnown = e.hashes.every((h) => byHash.has(h));
-        if (st !== undefined && !st.forked && allKnown) {
+        if (st === undefined || !st.forked) {
           has.set(c, null);
         } else {
           const set = new Set<string>();

@@ -260,7 +260,9 @@ export interface PeerScores {
 export const DEFAULT_PENALTIES: Readonly<Record<string, number>> = Object.freeze({
   BAD_SIGNATURE: 50,
   BAD_ENCODING: 50,
-  MISSING_PARENT: 25,
+  // Low: an honest server sends one when a creator forked in a way it has not
+  // seen (EventStore.since); the puller then asks for that creator whole.
+  MISSING_PARENT: 5,
   BAD_RESPONSE: 25,
   TOO_LARGE: 25,
   RATE_LIMITED: 2,
@@ -550,9 +552,9 @@ export function createSyncClient(opts: SyncClientOpts): SyncClient {
   const bodyCap = maxBytes + maxEvents * PER_EVENT_OVERHEAD + RESPONSE_OVERHEAD;
 
   async function pull(peerUrl: string, known: readonly KnownEntry[]): Promise<PullResult> {
-    const fault = (code: GossipErrorCode, message: string): never => {
+    const fault = (code: GossipErrorCode, message: string, creator?: Uint8Array): never => {
       opts.onFault?.(peerUrl, code, message);
-      throw new GossipError(code, message);
+      throw new GossipError(code, message, creator);
     };
     const nonceBytes = crypto.getRandomValues(new Uint8Array(8));
     const nonce = new DataView(nonceBytes.buffer).getBigUint64(0);
@@ -653,7 +655,7 @@ export function createSyncClient(opts: SyncClientOpts): SyncClient {
       if (ev.selfParent) {
         const sp = inPage.get(toHex(ev.selfParent));
         if (sp === undefined && !(await opts.has(ev.selfParent))) {
-          fault('MISSING_PARENT', `event ${i}: self-parent missing`);
+          fault('MISSING_PARENT', `event ${i}: self-parent missing`, ev.creator);
         }
         if (sp !== undefined && (!equalBytes(sp.creator, ev.creator) || sp.seq + 1 !== ev.seq)) {
           fault('BAD_RESPONSE', `event ${i}: self-parent of another creator or seq`);
@@ -662,7 +664,7 @@ export function createSyncClient(opts: SyncClientOpts): SyncClient {
       if (ev.otherParent) {
         const op = ev.otherParent.hash;
         if (!inPage.has(toHex(op)) && !(await opts.has(op))) {
-          fault('MISSING_PARENT', `event ${i}: other-parent missing`);
+          fault('MISSING_PARENT', `event ${i}: other-parent missing`, ev.otherParent.creator);
         }
       }
       inPage.set(key, ev);

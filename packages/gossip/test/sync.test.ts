@@ -253,6 +253,24 @@ test('store: a forker keeps at most 4 tips, highest seq first; since by summary'
   assert.is([...(s.since([]) as Iterable<WireEvent>)].length, 8);
 });
 
+test('store: a peer ahead on a creator that never forked here gets none of its old events', () => {
+  const k = keys[1];
+  const chain = [mk(k, null, null)];
+  for (let i = 0; i < 5; i++) chain.push(mk(k, chain.at(-1)!, null));
+  const s = storeWith(chain.slice(0, 4)); // seqs 0..3
+  const since = (known: { creator: Uint8Array; seq: number; hash: Uint8Array }[]) =>
+    [...(s.since(known) as Iterable<WireEvent>)].map((e) => e.seq);
+  // The usual pull: the puller's own newest event (seq 5) is not here yet.
+  assert.equal(since([{ creator: k.pub, seq: 5, hash: chain[5]!.hash }]), []);
+  assert.equal(since([{ creator: k.pub, seq: 1, hash: chain[1]!.hash }]), [2, 3]);
+  assert.equal(since([]), [0, 1, 2, 3], 'a creator not mentioned: all of it');
+  // Once this store holds a fork of the creator, an unknown tip says nothing
+  // about which branch the peer has: everything not provably its is sent.
+  const fork = mk(k, chain[1]!, null, 0xf);
+  s.add(fork);
+  assert.equal(since([{ creator: k.pub, seq: 5, hash: chain[5]!.hash }]), [0, 1, 2, 3, 2]);
+});
+
 // ------------------------------------------------------------- hostile requests
 
 function signedBody(over: Partial<SyncRequest> = {}, key: Key = kA, tamper = false): Uint8Array {

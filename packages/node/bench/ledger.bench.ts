@@ -3,10 +3,14 @@
  * committing blocks of signed transfers (PROTOCOL.md sections 6 and 7), on
  * classic-level on disk, beside the storage floor measured in the same run.
  *
- *   tsx bench/ledger.bench.ts [--outputs 4k] [--block 100] [--blocks 40] [--keep 128]
+ *   tsx bench/ledger.bench.ts [--outputs 4k] [--owners N] [--block 100] [--blocks 40] [--keep 128]
  *
- * Genesis holds `--outputs` outputs of distinct owners; each block spends
- * `--block` of them (one input, one output to a fresh owner, fee 1).
+ * Genesis holds `--outputs` outputs spread over `--owners` owners (default:
+ * one each); each block spends `--block` of them (one input, one output to
+ * the next owner, fee 1). Few owners means many outputs per owner: their
+ * keys share the 256-bit prefix sha256(owner), and the trie (single-leaf
+ * collapse only, docs/PROTOCOL.md) holds a chain of ~256 one-child nodes
+ * above each such owner's outputs, rehashed and rewritten on every change.
  * Signatures are checked once beforehand (the node's signature cache does
  * the same), so the rows time the ledger and the trie, not Ed25519.
  * Rows: `applyBlock` (judging, trie writes in memory), `commit` (hashing,
@@ -44,6 +48,7 @@ import { createSignatureCache } from '../src/sig-cache.js';
 
 interface Opts {
   outputs: number;
+  owners: number;
   block: number;
   blocks: number;
   keep: number;
@@ -51,15 +56,16 @@ interface Opts {
 
 function usage(msg: string): never {
   process.stderr.write(
-    `${msg}\nusage: tsx bench/ledger.bench.ts [--outputs 4k] [--block 100] [--blocks 40] [--keep 128]\n`,
+    `${msg}\nusage: tsx bench/ledger.bench.ts [--outputs 4k] [--owners N] [--block 100] [--blocks 40] [--keep 128]\n`,
   );
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Opts {
-  const o: Opts = { outputs: 4_000, block: 100, blocks: 40, keep: 128 };
+  const o: Opts = { outputs: 4_000, owners: 0, block: 100, blocks: 40, keep: 128 };
   forEachFlag(argv, usage, 'Ledger block execution benchmark.', (flag, value) => {
     if (flag === '--outputs') o.outputs = parseCount(value(), usage);
+    else if (flag === '--owners') o.owners = parseCount(value(), usage);
     else if (flag === '--block') o.block = parseCount(value(), usage);
     else if (flag === '--blocks') o.blocks = parseCount(value(), usage);
     else if (flag === '--keep') o.keep = parseCount(value(), usage, 2);
@@ -68,6 +74,7 @@ function parseArgs(argv: string[]): Opts {
   });
   if (o.block * o.blocks > o.outputs) usage('--block × --blocks must not exceed --outputs');
   if (o.outputs > 65_535) usage('--outputs must be below 65,536 (genesis outputs)');
+  if (o.owners === 0 || o.owners > o.outputs) o.owners = o.outputs;
   return o;
 }
 
@@ -77,11 +84,15 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const dir = mkdtempSync(join(os.tmpdir(), 'pos-ledger-bench-'));
   try {
-    say(`generating ${o.outputs} owners...`);
+    say(`generating ${o.owners} owners...`);
     const validator = generateValidatorKey();
-    const owners = Array.from({ length: o.outputs }, () => generateValidatorKey());
+    const owners = Array.from({ length: o.owners }, () => generateValidatorKey());
     const host = validatorIdOf(validator.publicKey);
-    const outputs: Output[] = owners.map((k) => ({ amount: 100n, owner: k.publicKey, host }));
+    const outputs: Output[] = Array.from({ length: o.outputs }, (_, n) => ({
+      amount: 100n,
+      owner: owners[n % o.owners]!.publicKey,
+      host,
+    }));
     const genesis = createGenesis({
       chainName: 'ledger-bench',
       genesisTime: 0,
@@ -96,11 +107,11 @@ async function main(): Promise<void> {
       const txs: Uint8Array[] = [];
       for (let i = 0; i < o.block; i++) {
         const n = b * o.block + i;
-        const k = owners[n]!;
+        const k = owners[n % o.owners]!;
         const body: TxBody = {
           chainId,
           inputs: [genesisOutpoint(chainId, n)],
-          outputs: [{ amount: 99n, owner: owners[(n + 1) % o.outputs]!.publicKey, host }],
+          outputs: [{ amount: 99n, owner: owners[(n + 1) % o.owners]!.publicKey, host }],
           fee: 1n,
           memo: new Uint8Array(0),
         };
@@ -182,7 +193,7 @@ async function main(): Promise<void> {
     const perTx = (ms: number) => ((1000 * ms) / (o.blocks * o.block)).toFixed(0);
     process.stdout.write(
       [
-        `| ${o.outputs} genesis outputs, ${o.blocks} blocks × ${o.block} transfers, keep ${o.keep} | ms / block | µs / tx |`,
+        `| ${o.outputs} genesis outputs of ${o.owners} owners, ${o.blocks} blocks × ${o.block} transfers, keep ${o.keep} | ms / block | µs / tx |`,
         '|---|---|---|',
         `| ledger applyBlock | ${per(applyMs)} | ${perTx(applyMs)} |`,
         `| ledger commit (trie hash + batch + prune) | ${per(commitMs)} | ${perTx(commitMs)} |`,

@@ -564,7 +564,12 @@ export async function openLevelEventStore(opts: LevelEventStoreOpts): Promise<Le
         floor: st.forkFloor,
         ancestors: new Set(),
       };
-      for (const h of p.hashes) {
+      if (st.forkFloor === Number.POSITIVE_INFINITY) {
+        // One chain here: the peer at maxSeq holds all of it up to there
+        // (the memory store's rule; see EventStore.since).
+        rule.heldSeq = p.maxSeq;
+      }
+      for (const h of st.forkFloor === Number.POSITIVE_INFINITY ? [] : p.hashes) {
         let cur = await readAsync(h);
         if (cur === undefined || !equalBytes(cur.creator, p.creator)) continue;
         rule.heldSeq = Math.max(rule.heldSeq, cur.seq);

@@ -719,6 +719,18 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
   const abort = new AbortController();
   let lastOwnMs = 0;
 
+  // Creators whose events we ask for whole (left out of the summary) for a
+  // while: a page had an event whose parent by that creator we lack, i.e. a
+  // fork the server had not seen (EventStore.since, docs/PROTOCOL.md 9).
+  const WHOLE_CREATOR_MS = 10_000;
+  const wholeCreators = new Map<string, number>();
+  function summary(now: number) {
+    const known = knownFromHeads(store.heads());
+    if (wholeCreators.size === 0) return known;
+    for (const [c, until] of wholeCreators) if (until <= now) wholeCreators.delete(c);
+    return known.filter((k) => !wholeCreators.has(hexKey(k.creator)));
+  }
+
   function pickPeer(now: number): Peer | undefined {
     const ready = peers.filter((p) => p.retryAtMs <= now && !scores.banned(p.url));
     if (ready.length === 0) return undefined;
@@ -744,7 +756,7 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
       try {
         for (let pages = 0; pages < 64; pages++) {
           const t0 = performance.now();
-          const res = await client.pull(peer.url, knownFromHeads(store.heads()));
+          const res = await client.pull(peer.url, summary(Date.now()));
           const t1 = performance.now();
           const n = await ingest(res.events, peer);
           metrics.gossipStepSeconds.observe({ phase: 'pull' }, (t1 - t0) / 1000);
@@ -759,6 +771,9 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
         peer.failures = 0;
       } catch (e) {
         if (!(e instanceof GossipError)) throw e;
+        if (e.code === 'MISSING_PARENT' && e.creator !== undefined) {
+          wholeCreators.set(hexKey(e.creator), Date.now() + WHOLE_CREATOR_MS);
+        }
         peer.failures++;
         peer.retryAtMs =
           Date.now() + Math.min(rt.maxBackoffMs, rt.busyIntervalMs * 2 ** peer.failures);
