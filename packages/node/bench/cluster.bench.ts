@@ -9,13 +9,16 @@
  * verifications per second on all cores divided by N (every node verifies
  * every transaction).
  *
- *   pnpm bench:cluster [--rate 200] [--seconds 20] [--nodes 4]
+ *   pnpm bench:cluster [--rate 200] [--seconds 20] [--nodes 4] [--idle 10]
  *
+ * `--idle S` first leaves the network idle for S seconds and reports the
+ * nodes' CPU (all threads, from /proc/<pid>/stat) and block rate while idle;
+ * the load phase reports the nodes' CPU too. CPU is a percentage of one core.
  * Needs the build (`dist/cli.js`). Progress goes to stderr, the table to stdout.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -31,7 +34,7 @@ import { generateValidatorKey, writeKeyFile } from '../src/keyfile.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: the node's JSON answers, read loosely by this harness.
 type Json = any;
-const HELP = 'usage: tsx bench/cluster.bench.ts [--rate TX/S] [--seconds S] [--nodes N]';
+const HELP = 'usage: tsx bench/cluster.bench.ts [--rate TX/S] [--seconds S] [--nodes N] [--idle S]';
 const fail = (m: string): never => {
   process.stderr.write(`${m}\n${HELP}\n`);
   process.exit(2);
@@ -39,7 +42,12 @@ const fail = (m: string): never => {
 let rate = 200;
 let seconds = 20;
 let nodeCount = 4;
+let idleSeconds = 0;
 forEachFlag(process.argv.slice(2), fail, HELP, (flag, value) => {
+  if (flag === '--idle') {
+    idleSeconds = parseCount(value(), fail, 0);
+    return true;
+  }
   if (flag === '--rate') rate = parseCount(value(), fail);
   else if (flag === '--seconds') seconds = parseCount(value(), fail);
   else if (flag === '--nodes') nodeCount = parseCount(value(), fail, 1);
@@ -207,7 +215,24 @@ async function main(): Promise<void> {
     return ws;
   });
   await sleep(500);
+  const idleRows: string[][] = [];
+  if (idleSeconds > 0) {
+    say(`idle for ${idleSeconds} s...`);
+    const h0 = (await call(rpcUrls[0]!, 'pos_status')).height ?? 0;
+    const c0 = cpuTimes();
+    const w0 = performance.now();
+    await sleep(idleSeconds * 1000);
+    const pct = cpuPercents(c0, performance.now() - w0);
+    const h1 = (await call(rpcUrls[0]!, 'pos_status')).height ?? 0;
+    idleRows.push(
+      ['idle: CPU per node, % of one core (all threads)', pct.map((x) => x.toFixed(1)).join(' / ')],
+      ['idle: blocks/s', ((h1 - h0) / idleSeconds).toFixed(2)],
+    );
+  }
   const startHeight = (await call(rpcUrls[0]!, 'pos_status')).height ?? 0;
+  const loadCpu0 = cpuTimes();
+  const rssAtLoad = rssMb();
+  const loadWall0 = performance.now();
 
   say(`submitting ${total} transfers at ${rate}/s for ${seconds} s...`);
   const sent: { txHash: string; node: number; atMs: number }[] = [];
@@ -288,7 +313,9 @@ async function main(): Promise<void> {
     lat.length === 0 ? Number.NaN : lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!;
   const committed = [...heightOf.values()].filter((h) => h >= 0).length;
   const span = (lastCert - t0) / 1000;
+  const loadPct = cpuPercents(loadCpu0, performance.now() - loadWall0);
   const rows = [
+    ...idleRows,
     ['nodes', String(nodeCount)],
     ['offered load', `${rate} tx/s for ${seconds} s (${total} tx)`],
     ['accepted / refused at submit', `${sent.length} / ${refused.length}`],
@@ -299,6 +326,11 @@ async function main(): Promise<void> {
     [
       'submit → certificate p50 / p99 / max (ms)',
       `${q(0.5).toFixed(0)} / ${q(0.99).toFixed(0)} / ${(lat.at(-1) ?? Number.NaN).toFixed(0)}`,
+    ],
+    ['load: CPU per node, % of one core', loadPct.map((x) => x.toFixed(0)).join(' / ')],
+    [
+      'resident memory per node at start of load → end (MB)',
+      rssAtLoad.map((r, i) => `${r.toFixed(0)} → ${rssMb()[i]!.toFixed(0)}`).join(' / '),
     ],
     [
       'machine limit: Ed25519 verify/s all cores ÷ nodes',
@@ -324,6 +356,37 @@ async function call(url: string, method: string, params?: unknown): Promise<Json
   const r = await rpcRaw(url, method, params);
   if (r.error) throw new Error(`${method}: ${r.error.message}`);
   return r.result;
+}
+
+/** CPU seconds (user + system, all threads) of each node process, from /proc. */
+function cpuTimes(): number[] {
+  const tick = 100; // USER_HZ on Linux
+  return procs.map((p) => {
+    try {
+      const f = readFileSync(`/proc/${p.pid}/stat`, 'utf8');
+      const after = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      return (Number(after[11]) + Number(after[12])) / tick; // utime, stime
+    } catch {
+      return Number.NaN;
+    }
+  });
+}
+
+/** Resident set size of each node process in MB (VmRSS). */
+function rssMb(): number[] {
+  return procs.map((p) => {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p.pid}/status`, 'utf8'));
+      return m === null ? Number.NaN : Number(m[1]) / 1024;
+    } catch {
+      return Number.NaN;
+    }
+  });
+}
+
+function cpuPercents(before: number[], wallMs: number): number[] {
+  const now = cpuTimes();
+  return now.map((c, i) => (100 * (c - before[i]!)) / (wallMs / 1000));
 }
 
 /** `BENCH_CPU_PROF=dir` writes a V8 CPU profile per node there (read it in Chrome DevTools). */
