@@ -452,6 +452,7 @@ async function expectRefused(
   code: string,
   over: Partial<SyncClientOpts> = {},
   a: EventStore = createMemoryEventStore(),
+  creator?: Uint8Array,
 ): Promise<void> {
   const { server, url } = await fakePeer(body);
   const faults: string[] = [];
@@ -464,6 +465,9 @@ async function expectRefused(
       for (const e of r.events) a.add(e); // what a caller would do: must not happen
     } catch (e) {
       got = e instanceof GossipError ? e.code : `other: ${e}`;
+      if (creator !== undefined) {
+        assert.is(hex((e as GossipError).creator!), hex(creator), 'the missing parent creator');
+      }
     }
     assert.is(got, code);
     assert.equal(faults, [code], 'reported for scoring');
@@ -490,9 +494,24 @@ test('client refuses garbage event bytes', async () => {
 test('client refuses an event whose parent is neither known nor earlier in the page', async () => {
   // DAG[5] (creator 1, seq 1) needs DAG[1] and DAG[4]; give it DAG[0..3] only.
   await expectRefused(page([DAG[5]!.bytes]), 'MISSING_PARENT', {}, storeWith(DAG.slice(0, 4)));
-  // Only the self-parent missing (DAG[4]: self DAG[0], other DAG[3]), then only the other.
-  await expectRefused(page([DAG[4]!.bytes]), 'MISSING_PARENT', {}, storeWith(DAG.slice(1, 4)));
-  await expectRefused(page([DAG[4]!.bytes]), 'MISSING_PARENT', {}, storeWith(DAG.slice(0, 1)));
+  // Only the self-parent missing (DAG[4]: self DAG[0], other DAG[3]), then only
+  // the other; the error names the missing parent's creator (the puller asks
+  // for that creator whole next time, docs/PROTOCOL.md section 8).
+  const [d0, d3] = [DAG[0]!, DAG[3]!];
+  await expectRefused(
+    page([DAG[4]!.bytes]),
+    'MISSING_PARENT',
+    {},
+    storeWith(DAG.slice(1, 4)),
+    d0.creator,
+  );
+  await expectRefused(
+    page([DAG[4]!.bytes]),
+    'MISSING_PARENT',
+    {},
+    storeWith(DAG.slice(0, 1)),
+    d3.creator,
+  );
   // Reversed order: the child before its parent.
   await expectRefused(page([DAG[4]!.bytes, DAG[0]!.bytes]), 'MISSING_PARENT');
 });
