@@ -389,10 +389,15 @@ function cpuPercents(before: number[], wallMs: number): number[] {
   return now.map((c, i) => (100 * (c - before[i]!)) / (wallMs / 1000));
 }
 
-/** `BENCH_CPU_PROF=dir` writes a V8 CPU profile per node there (read it in Chrome DevTools). */
+/**
+ * `BENCH_CPU_PROF=dir` writes a V8 CPU profile per node there (read it in
+ * Chrome DevTools); `BENCH_NODE_ARGS` adds node flags to every node process
+ * (e.g. `--heapsnapshot-signal=SIGUSR2`).
+ */
 function profArgs(i: number): string[] {
   const d = process.env.BENCH_CPU_PROF;
-  return d === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${d}/v${i}`];
+  const extra = process.env.BENCH_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [];
+  return d === undefined ? extra : [...extra, '--cpu-prof', `--cpu-prof-dir=${d}/v${i}`];
 }
 
 async function batch(url: string, calls: [string, unknown][]): Promise<Json[]> {
