@@ -1,42 +1,61 @@
 /**
- * Proofs about the binary Merkle-Patricia state trie: inclusion, exclusion and
- * prefix completeness, their canonical binary and JSON forms, and verifiers.
+ * Proofs about the binary Merkle-PATRICIA (crit-bit) state trie: inclusion,
+ * exclusion and prefix completeness, their canonical binary and JSON forms,
+ * and verifiers.
  *
  * Hashing (docs/PROTOCOL.md "State trie"): leaf `H(0x00 ‖ key ‖ H(value))`,
- * internal node `H(0x01 ‖ left ‖ right)`, empty subtree = 32 zero bytes, and a
- * subtree holding exactly one leaf is represented by that leaf's hash. Every
- * proof is a path from the root down to a *terminal* position, with the hash
- * of the sibling at each level (absent when the sibling is empty).
+ * internal node `H(0x01 ‖ u16be(bit) ‖ left ‖ right)` where `bit` is the node's
+ * split bit, empty trie = 32 zero bytes. Every internal node has two non-empty
+ * children, so a proof is a path from the root down to a *terminal* position
+ * with, at each level, the split bit and the hash of the sibling.
  *
  * Nothing here imports the trie: the wallet verifies with this module alone.
  */
-import { bitAt, compareBytes, equalBytes, fromHex, samePrefixBits, toHex } from './bytes.js';
+import {
+  bitAt,
+  compareBytes,
+  equalBytes,
+  firstDiffBit,
+  fromHex,
+  samePrefixBits,
+  toHex,
+} from './bytes.js';
 import { MerkleError } from './errors.js';
 import { type HashFn, type HashOpts, sha256Noble, ZERO_HASH } from './hash.js';
 
-/** Version byte of every proof encoding this module writes. */
-export const TRIE_PROOF_VERSION = 1;
+/** Version byte of every trie proof encoding this module writes (2: crit-bit levels). */
+export const TRIE_PROOF_VERSION = 2;
 /** Type byte of a trie path proof (the log's proofs use 0x02 and 0x03). */
 export const TRIE_PROOF_TYPE = 0x01;
 
 /**
  * Where the proven path ends:
- * - `empty`: an empty subtree (the key, or every key under the prefix, is absent);
+ * - `empty`: the trie is empty (zero levels, root `ZERO`);
  * - `leaf`: the leaf the verifier supplies (the key itself, or the one entry under the prefix);
- * - `other`: a leaf with another key that shares the path so far (so the key is absent);
- * - `subtree`: the node exactly at the prefix depth, rebuilt from the entries (prefix proofs only).
+ * - `other`: a leaf with another key where the crit-bit search ends (so the key, or
+ *   every key under the prefix, is absent);
+ * - `subtree`: the node holding everything under the prefix, rebuilt from the entries
+ *   (prefix proofs only).
  */
 export type TrieTerminal = 'empty' | 'leaf' | 'other' | 'subtree';
 
 const TERMINALS: readonly TrieTerminal[] = ['empty', 'leaf', 'other', 'subtree'];
+
+/** One internal node on a proof's path: its split bit and the hash of the child not taken. */
+export interface TrieProofLevel {
+  /** Split bit of the node (0 ≤ bit < 8·keyBytes); strictly increasing down the path. */
+  bit: number;
+  /** Hash of the sibling subtree (never empty). */
+  sibling: Uint8Array;
+}
 
 /** A trie path proof, decoded. */
 export interface TrieProof {
   terminal: TrieTerminal;
   /** Key length of the trie in bytes. */
   keyBytes: number;
-  /** Sibling hashes from the root down; `null` for an empty sibling. Its length is the depth. */
-  siblings: (Uint8Array | null)[];
+  /** The internal nodes on the path, root first. */
+  levels: TrieProofLevel[];
   /** For `other`: the key of the leaf found on the path. */
   otherKey?: Uint8Array;
   /** For `other`: the hash of that leaf's value. */
@@ -67,58 +86,77 @@ export function trieLeafHashFromValueHash(
   return hash(buf);
 }
 
-/** `H(0x01 ‖ left ‖ right)`; empty children are {@link ZERO_HASH}. */
-export function trieNodeHash(left: Uint8Array, right: Uint8Array, hash: HashFn = sha256Noble) {
-  const buf = new Uint8Array(65);
+/** `H(0x01 ‖ u16be(bit) ‖ left ‖ right)`: an internal node splitting on `bit`. */
+export function trieNodeHash(
+  bit: number,
+  left: Uint8Array,
+  right: Uint8Array,
+  hash: HashFn = sha256Noble,
+): Uint8Array {
+  const buf = new Uint8Array(67);
   buf[0] = 0x01;
-  buf.set(left, 1);
-  buf.set(right, 33);
+  buf[1] = bit >>> 8;
+  buf[2] = bit & 0xff;
+  buf.set(left, 3);
+  buf.set(right, 35);
   return hash(buf);
 }
 
 /**
- * Hash of the subtree at `depth` that holds exactly `entries` (sorted by key,
- * distinct, all sharing the path to `depth`). Throws on inconsistent input.
+ * Crit-bit hash of the trie holding exactly `entries` (sorted by key,
+ * distinct, all of one key length): `ZERO` for none, the leaf hash for one,
+ * otherwise a node splitting at the first bit where the first and last keys
+ * differ, over the two halves. This is also the hash of the subtree of a
+ * larger trie that holds exactly these entries. Throws `BAD_PROOF` on
+ * unsorted, duplicate or mixed-length input.
  */
 export function trieSubtreeHash(
   entries: readonly TrieEntry[],
-  depth: number,
   hash: HashFn = sha256Noble,
 ): Uint8Array {
-  const rec = (lo: number, hi: number, d: number): Uint8Array => {
+  for (let i = 1; i < entries.length; i++) {
+    const a = entries[i - 1]!.key;
+    const b = entries[i]!.key;
+    if (a.length !== b.length) throw new MerkleError('BAD_PROOF', 'mixed key lengths');
+    if (compareBytes(a, b) >= 0) throw new MerkleError('BAD_PROOF', 'entries not sorted');
+  }
+  const rec = (lo: number, hi: number): Uint8Array => {
     if (hi === lo) return ZERO_HASH;
     if (hi - lo === 1) return trieLeafHash(entries[lo]!.key, entries[lo]!.value, hash);
-    if (d >= entries[lo]!.key.length * 8) throw new MerkleError('BAD_PROOF', 'duplicate keys');
-    let mid = lo;
-    while (mid < hi && bitAt(entries[mid]!.key, d) === 0) mid++;
-    for (let i = mid; i < hi; i++) {
-      if (bitAt(entries[i]!.key, d) === 0) throw new MerkleError('BAD_PROOF', 'entries not sorted');
-    }
-    return trieNodeHash(rec(lo, mid, d + 1), rec(mid, hi, d + 1), hash);
+    // Sorted and distinct: the keys share bits [0, d) and bit d runs 0…0 1…1.
+    const d = firstDiffBit(entries[lo]!.key, entries[hi - 1]!.key);
+    let mid = lo + 1;
+    while (bitAt(entries[mid]!.key, d) === 0) mid++;
+    return trieNodeHash(d, rec(lo, mid), rec(mid, hi), hash);
   };
-  return rec(0, entries.length, depth);
+  return rec(0, entries.length);
 }
 
-/** Folds `bottom` (the hash at depth `siblings.length` on `path`'s path) up to the root. */
+/**
+ * Folds `bottom` up through `levels` to the root; at each level the path went
+ * right iff `dir(bit)` is 1.
+ */
 function foldUp(
   bottom: Uint8Array,
-  path: Uint8Array,
-  siblings: readonly (Uint8Array | null)[],
+  levels: readonly TrieProofLevel[],
+  dir: (bit: number) => 0 | 1,
   hash: HashFn,
 ): Uint8Array {
   // One scratch preimage for the whole walk: verification is hash-bound, and
   // an allocation per level costs about as much as the hash call itself.
-  const buf = new Uint8Array(65);
+  const buf = new Uint8Array(67);
   buf[0] = 0x01;
   let h = bottom;
-  for (let d = siblings.length - 1; d >= 0; d--) {
-    const s = siblings[d] ?? ZERO_HASH;
-    if (bitAt(path, d) === 0) {
-      buf.set(h, 1);
-      buf.set(s, 33);
+  for (let i = levels.length - 1; i >= 0; i--) {
+    const { bit, sibling } = levels[i]!;
+    buf[1] = bit >>> 8;
+    buf[2] = bit & 0xff;
+    if (dir(bit) === 0) {
+      buf.set(h, 3);
+      buf.set(sibling, 35);
     } else {
-      buf.set(s, 1);
-      buf.set(h, 33);
+      buf.set(sibling, 3);
+      buf.set(h, 35);
     }
     h = hash(buf);
   }
@@ -126,31 +164,27 @@ function foldUp(
 }
 
 // ---------------------------------------------------------------------------
-// Binary form: [version][type][keyBytes][depth u16be][bitmap][siblings…][other?]
+// Binary form: [version][type][keyBytes][count u16be]([bit u16be][sibling])*[other?]
 // ---------------------------------------------------------------------------
 
 /** Canonical binary encoding of a trie proof. Throws on a malformed proof object. */
 export function encodeTrieProof(proof: TrieProof): Uint8Array {
   checkShape(proof);
-  const depth = proof.siblings.length;
-  const bitmapLen = (depth + 7) >>> 3;
-  const present = proof.siblings.filter((s) => s !== null) as Uint8Array[];
+  const count = proof.levels.length;
   const otherLen = proof.terminal === 'other' ? proof.keyBytes + 32 : 0;
-  const out = new Uint8Array(5 + bitmapLen + 32 * present.length + otherLen);
+  const out = new Uint8Array(5 + 34 * count + otherLen);
   out[0] = TRIE_PROOF_VERSION;
   // Low nibble: proof type; high nibble: terminal kind.
   out[1] = TRIE_PROOF_TYPE | (TERMINALS.indexOf(proof.terminal) << 4);
   out[2] = proof.keyBytes;
-  out[3] = depth >>> 8;
-  out[4] = depth & 0xff;
-  let off = 5 + bitmapLen;
-  for (let d = 0; d < depth; d++) {
-    const s = proof.siblings[d];
-    if (s) {
-      out[5 + (d >>> 3)]! |= 0x80 >>> (d & 7);
-      out.set(s, off);
-      off += 32;
-    }
+  out[3] = count >>> 8;
+  out[4] = count & 0xff;
+  let off = 5;
+  for (const { bit, sibling } of proof.levels) {
+    out[off] = bit >>> 8;
+    out[off + 1] = bit & 0xff;
+    out.set(sibling, off + 2);
+    off += 34;
   }
   if (proof.terminal === 'other') {
     out.set(proof.otherKey!, off);
@@ -161,8 +195,9 @@ export function encodeTrieProof(proof: TrieProof): Uint8Array {
 
 /**
  * Decodes the canonical binary form; throws `MerkleError('BAD_ENCODING')` on
- * anything else (wrong version or type, trailing bits, a zero sibling encoded
- * as present, a depth beyond the key length, short or long input).
+ * anything else (wrong version or type, split bits not strictly increasing or
+ * beyond the key, a zero sibling, levels on an `empty` terminal, short or long
+ * input).
  */
 export function decodeTrieProof(bytes: Uint8Array): TrieProof {
   const fail = (why: string): never => {
@@ -177,43 +212,39 @@ export function decodeTrieProof(bytes: Uint8Array): TrieProof {
   const terminal = TERMINALS[t]!;
   const keyBytes = bytes[2]!;
   if (keyBytes === 0) fail('zero key length');
-  const depth = (bytes[3]! << 8) | bytes[4]!;
-  if (depth > keyBytes * 8) fail('depth beyond key length');
-  const bitmapLen = (depth + 7) >>> 3;
-  if (bytes.length < 5 + bitmapLen) fail('truncated bitmap');
-  if ((depth & 7) !== 0 && (bytes[5 + bitmapLen - 1]! & (0xff >>> (depth & 7))) !== 0) {
-    fail('non-zero padding bits');
+  const count = (bytes[3]! << 8) | bytes[4]!;
+  if (count > keyBytes * 8) fail('more levels than key bits');
+  if (terminal === 'empty' && count !== 0) fail('levels above an empty terminal');
+  const otherLen = terminal === 'other' ? keyBytes + 32 : 0;
+  if (bytes.length < 5 + 34 * count + otherLen) fail('truncated');
+  if (bytes.length > 5 + 34 * count + otherLen) fail('trailing bytes');
+  const levels: TrieProofLevel[] = new Array(count);
+  let off = 5;
+  let prev = -1;
+  for (let i = 0; i < count; i++) {
+    const bit = (bytes[off]! << 8) | bytes[off + 1]!;
+    if (bit <= prev) fail('split bits not strictly increasing');
+    if (bit >= keyBytes * 8) fail('split bit beyond the key');
+    const sibling = bytes.slice(off + 2, off + 34);
+    if (equalBytes(sibling, ZERO_HASH)) fail('empty sibling');
+    levels[i] = { bit, sibling };
+    prev = bit;
+    off += 34;
   }
-  let off = 5 + bitmapLen;
-  const siblings: (Uint8Array | null)[] = new Array(depth);
-  for (let d = 0; d < depth; d++) {
-    if ((bytes[5 + (d >>> 3)]! & (0x80 >>> (d & 7))) === 0) {
-      siblings[d] = null;
-      continue;
-    }
-    if (off + 32 > bytes.length) fail('truncated siblings');
-    const s = bytes.slice(off, off + 32);
-    if (equalBytes(s, ZERO_HASH)) fail('empty sibling encoded as present');
-    siblings[d] = s;
-    off += 32;
-  }
-  const proof: TrieProof = { terminal, keyBytes, siblings };
+  const proof: TrieProof = { terminal, keyBytes, levels };
   if (terminal === 'other') {
-    if (off + keyBytes + 32 > bytes.length) fail('truncated leaf');
     proof.otherKey = bytes.slice(off, off + keyBytes);
     proof.otherValueHash = bytes.slice(off + keyBytes, off + keyBytes + 32);
-    off += keyBytes + 32;
   }
-  if (off !== bytes.length) fail('trailing bytes');
   return proof;
 }
 
 /** JSON form of a trie proof (hex at the edge, PROTOCOL.md section 2). */
 export interface TrieProofJSON {
-  version: 1;
+  version: 2;
   terminal: TrieTerminal;
   keyBytes: number;
-  siblings: (string | null)[];
+  levels: { bit: number; sibling: string }[];
   otherKey?: string;
   otherValueHash?: string;
 }
@@ -222,10 +253,10 @@ export interface TrieProofJSON {
 export function trieProofToJSON(proof: TrieProof): TrieProofJSON {
   checkShape(proof);
   const json: TrieProofJSON = {
-    version: 1,
+    version: TRIE_PROOF_VERSION,
     terminal: proof.terminal,
     keyBytes: proof.keyBytes,
-    siblings: proof.siblings.map((s) => (s ? toHex(s) : null)),
+    levels: proof.levels.map((l) => ({ bit: l.bit, sibling: toHex(l.sibling) })),
   };
   if (proof.terminal === 'other') {
     json.otherKey = toHex(proof.otherKey!);
@@ -239,23 +270,31 @@ export function trieProofFromJSON(json: unknown): TrieProof {
   const fail = (why: string): never => {
     throw new MerkleError('BAD_ENCODING', `trie proof JSON: ${why}`);
   };
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('not an object');
-  const o = json as Record<string, unknown>;
+  const isObject = (x: unknown): x is Record<string, unknown> =>
+    typeof x === 'object' && x !== null && !Array.isArray(x);
+  if (!isObject(json)) return fail('not an object');
+  const o = json;
   const isOther = o.terminal === 'other';
   const allowed = isOther
-    ? ['version', 'terminal', 'keyBytes', 'siblings', 'otherKey', 'otherValueHash']
-    : ['version', 'terminal', 'keyBytes', 'siblings'];
+    ? ['version', 'terminal', 'keyBytes', 'levels', 'otherKey', 'otherValueHash']
+    : ['version', 'terminal', 'keyBytes', 'levels'];
   for (const k of Object.keys(o)) if (!allowed.includes(k)) fail(`unexpected key ${k}`);
-  if (o.version !== 1) fail('unknown version');
+  if (o.version !== TRIE_PROOF_VERSION) fail('unknown version');
   if (typeof o.terminal !== 'string' || !TERMINALS.includes(o.terminal as TrieTerminal)) {
     fail('bad terminal');
   }
   if (!Number.isInteger(o.keyBytes)) fail('bad keyBytes');
-  if (!Array.isArray(o.siblings)) fail('bad siblings');
+  if (!Array.isArray(o.levels)) fail('bad levels');
+  const levels = (o.levels as unknown[]).map((l): TrieProofLevel => {
+    if (!isObject(l)) return fail('bad level');
+    for (const k of Object.keys(l)) if (k !== 'bit' && k !== 'sibling') fail(`unexpected key ${k}`);
+    if (!Number.isInteger(l.bit)) fail('bad bit');
+    return { bit: l.bit as number, sibling: fromHex(l.sibling, 32) };
+  });
   const proof: TrieProof = {
     terminal: o.terminal as TrieTerminal,
     keyBytes: o.keyBytes as number,
-    siblings: (o.siblings as unknown[]).map((s) => (s === null ? null : fromHex(s, 32))),
+    levels,
   };
   if (isOther) {
     proof.otherKey = fromHex(o.otherKey, proof.keyBytes);
@@ -269,13 +308,19 @@ function checkShape(p: TrieProof): void {
   const fail = (why: string): never => {
     throw new MerkleError('BAD_PROOF', `trie proof: ${why}`);
   };
+  if (typeof p !== 'object' || p === null) fail('not an object');
   if (!TERMINALS.includes(p.terminal)) fail('bad terminal');
   if (!Number.isInteger(p.keyBytes) || p.keyBytes < 1 || p.keyBytes > 255) fail('bad keyBytes');
-  if (!Array.isArray(p.siblings) || p.siblings.length > p.keyBytes * 8) fail('bad depth');
-  for (const s of p.siblings) {
-    if (s === null) continue;
-    if (!(s instanceof Uint8Array) || s.length !== 32) fail('bad sibling');
-    if (equalBytes(s, ZERO_HASH)) fail('empty sibling must be null');
+  const maxBit = p.keyBytes * 8;
+  if (!Array.isArray(p.levels) || p.levels.length > maxBit) fail('bad levels');
+  if (p.terminal === 'empty' && p.levels.length !== 0) fail('levels above an empty terminal');
+  let prev = -1;
+  for (const l of p.levels) {
+    if (typeof l !== 'object' || l === null) fail('bad level');
+    if (!Number.isInteger(l.bit) || l.bit <= prev || l.bit >= maxBit) fail('bad split bit');
+    if (!(l.sibling instanceof Uint8Array) || l.sibling.length !== 32) fail('bad sibling');
+    if (equalBytes(l.sibling, ZERO_HASH)) fail('empty sibling');
+    prev = l.bit;
   }
   if (p.terminal === 'other') {
     if (!(p.otherKey instanceof Uint8Array) || p.otherKey.length !== p.keyBytes)
@@ -319,7 +364,11 @@ export function verifyTrieInclusion(
     if (!isBytes(root, 32) || !isBytes(key) || !isBytes(value)) return false;
     const p = asProof(proof);
     if (p.terminal !== 'leaf' || p.keyBytes !== key.length) return false;
-    return equalBytes(foldUp(trieLeafHash(key, value, hash), key, p.siblings, hash), root);
+    const bottom = trieLeafHash(key, value, hash);
+    return equalBytes(
+      foldUp(bottom, p.levels, (b) => bitAt(key, b), hash),
+      root,
+    );
   } catch {
     return false;
   }
@@ -327,7 +376,9 @@ export function verifyTrieInclusion(
 
 /**
  * Whether `proof` shows that `key` is absent from the trie with `root`: the
- * path ends at an empty subtree, or at a leaf with another key. Never throws.
+ * trie is empty, or the crit-bit search for `key` ends at a leaf with another
+ * key. Sound for a root of an honestly built trie (a certified state root),
+ * where a present key is always where its search ends. Never throws.
  */
 export function verifyTrieExclusion(
   root: Uint8Array,
@@ -340,18 +391,23 @@ export function verifyTrieExclusion(
     if (!isBytes(root, 32) || !isBytes(key)) return false;
     const p = asProof(proof);
     if (p.keyBytes !== key.length) return false;
-    const depth = p.siblings.length;
     let bottom: Uint8Array;
     if (p.terminal === 'empty') {
+      if (p.levels.length !== 0) return false;
       bottom = ZERO_HASH;
     } else if (p.terminal === 'other') {
       const other = p.otherKey!;
-      if (equalBytes(other, key) || !samePrefixBits(other, key, depth)) return false;
+      if (equalBytes(other, key)) return false;
+      // The search for `key` went where `otherKey`'s bits go at every split.
+      for (const l of p.levels) if (bitAt(other, l.bit) !== bitAt(key, l.bit)) return false;
       bottom = trieLeafHashFromValueHash(other, p.otherValueHash!, hash);
     } else {
       return false;
     }
-    return equalBytes(foldUp(bottom, key, p.siblings, hash), root);
+    return equalBytes(
+      foldUp(bottom, p.levels, (b) => bitAt(key, b), hash),
+      root,
+    );
   } catch {
     return false;
   }
@@ -361,7 +417,8 @@ export function verifyTrieExclusion(
  * Whether `entries` are exactly the entries of the trie with `root` whose keys
  * start with `prefix`: none missing, none added, none altered (the wallet's
  * "these are all my outputs"). `entries` must be sorted by key with no
- * duplicates, as {@link StateTrie.provePrefix} returns them. Never throws.
+ * duplicates, as {@link StateTrie.provePrefix} returns them. Like exclusion,
+ * sound for the root of an honestly built trie. Never throws.
  */
 export function verifyTrieCompleteness(
   root: Uint8Array,
@@ -382,36 +439,36 @@ export function verifyTrieCompleteness(
       if (!samePrefixBits(e.key, prefix, prefixBits)) return false;
       if (i > 0 && compareBytes(entries[i - 1]!.key, e.key) >= 0) return false;
     }
-    // The path is walked along the prefix, padded with zero bits past its end
-    // (a terminal deeper than the prefix is only valid for `subtree`, at exactly its depth).
-    const path = new Uint8Array(p.keyBytes);
-    path.set(prefix);
-    const depth = p.siblings.length;
+    const levels = p.levels;
+    // Levels above the prefix's own bits follow the prefix.
+    const allAbove = () => levels.every((l) => l.bit < prefixBits);
     let bottom: Uint8Array;
+    let dir = (b: number) => bitAt(prefix, b);
     switch (p.terminal) {
       case 'empty':
-        if (entries.length !== 0 || depth > prefixBits) return false;
+        if (entries.length !== 0 || levels.length !== 0) return false;
         bottom = ZERO_HASH;
         break;
       case 'other': {
+        // The search for the prefix leaves the splits < p at a node whose
+        // keys all share bits [0, p) with the witness, which lacks the prefix.
         const other = p.otherKey!;
-        if (entries.length !== 0 || depth > prefixBits) return false;
-        if (!samePrefixBits(other, path, depth) || samePrefixBits(other, path, prefixBits)) {
-          return false;
-        }
+        if (entries.length !== 0 || samePrefixBits(other, prefix, prefixBits)) return false;
+        dir = (b) => (b < prefixBits ? bitAt(prefix, b) : bitAt(other, b));
+        for (const l of levels) if (bitAt(other, l.bit) !== dir(l.bit)) return false;
         bottom = trieLeafHashFromValueHash(other, p.otherValueHash!, hash);
         break;
       }
       case 'leaf':
-        if (entries.length !== 1 || depth > prefixBits) return false;
+        if (entries.length !== 1 || !allAbove()) return false;
         bottom = trieLeafHash(entries[0]!.key, entries[0]!.value, hash);
         break;
       case 'subtree':
-        if (entries.length < 2 || depth !== prefixBits) return false;
-        bottom = trieSubtreeHash(entries, depth, hash);
+        if (entries.length < 2 || !allAbove()) return false;
+        bottom = trieSubtreeHash(entries, hash);
         break;
     }
-    return equalBytes(foldUp(bottom, path, p.siblings, hash), root);
+    return equalBytes(foldUp(bottom, levels, dir, hash), root);
   } catch {
     return false;
   }

@@ -1,10 +1,13 @@
 /**
- * Binary Merkle-Patricia state trie (PROTOCOL.md section 7; hashing and
- * storage layout in docs/PROTOCOL.md "State trie").
+ * Binary Merkle-PATRICIA state trie (PROTOCOL.md section 7, refined; hashing
+ * and storage layout in docs/PROTOCOL.md "State trie").
  *
- * Sparse and path-compressed: a subtree holding one leaf *is* that leaf, so a
- * leaf sits just below the first bit where its key parts from every other key,
- * about log2(N) levels down for hashed keys. The working tree lives in memory
+ * Fully path-compressed (a crit-bit tree): every internal node has two
+ * non-empty children and names its split bit, the first bit where the keys
+ * below it part. There are no one-child chain nodes, so keys sharing a long
+ * prefix (the ledger's `sha256(owner) ‖ outpoint`) cost about log2(N) levels,
+ * not one level per shared bit. The tree is a function of the set of entries
+ * alone. The working tree lives in memory
  * as mutable nodes with cached hashes; `commit(version)` writes the nodes that
  * changed to a {@link KVStore} in one atomic batch, content-addressed by hash,
  * and records which nodes the new version made stale, so that versions older
@@ -23,7 +26,7 @@ import {
 import { MerkleError } from './errors.js';
 import { type HashFn, sha256Noble, ZERO_HASH } from './hash.js';
 import { type BatchOp, createMemoryStore, type KVStore } from './store.js';
-import type { TrieEntry, TrieProof } from './trie-proof.js';
+import type { TrieEntry, TrieProof, TrieProofLevel } from './trie-proof.js';
 
 /** Options of {@link createStateTrie}. */
 export interface StateTrieOpts {
@@ -127,7 +130,9 @@ interface Leaf {
 }
 interface Branch {
   t: 1;
-  c: [Node | null, Node | null];
+  /** Split bit: the keys below agree on bits [0, bit); c[0] has bit = 0, c[1] bit = 1. */
+  bit: number;
+  c: [Node, Node];
   hash: Uint8Array | null;
   stored: boolean;
 }
@@ -206,19 +211,18 @@ function encodeStored(
     out.set(n.value, 9 + n.key.length);
     return out;
   }
-  const [l, r] = n.c;
-  const out = alloc(10 + (l ? 32 : 0) + (r ? 32 : 0));
+  const out = alloc(BRANCH_RECORD);
   out.set(version, 0);
   out[8] = 0x01;
-  out[9] = (l ? 1 : 0) | (r ? 2 : 0);
-  let off = 10;
-  if (l) {
-    out.set(nodeHashOf(l), off);
-    off += 32;
-  }
-  if (r) out.set(nodeHashOf(r), off);
+  out[9] = n.bit >>> 8;
+  out[10] = n.bit & 0xff;
+  out.set(nodeHashOf(n.c[0]), 11);
+  out.set(nodeHashOf(n.c[1]), 43);
   return out;
 }
+
+/** u64be(version) ‖ 0x01 ‖ u16be(bit) ‖ left ‖ right. */
+const BRANCH_RECORD = 8 + 1 + 2 + 64;
 
 function nodeHashOf(n: Node): Uint8Array {
   if (n.hash === null) throw new MerkleError('BAD_ARGUMENT', 'hash not computed');
@@ -238,19 +242,12 @@ function decodeStored(bytes: Uint8Array, hash: Uint8Array, keyBytes: number): Lo
       stored: true,
     };
   }
-  if (bytes[8] !== 0x01 || bytes.length < 10) throw bad();
-  const flags = bytes[9]!;
-  const want = 10 + (flags & 1 ? 32 : 0) + (flags & 2 ? 32 : 0);
-  if (flags === 0 || flags > 3 || bytes.length !== want) throw bad();
-  let off = 10;
-  let l: Ref | null = null;
-  let r: Ref | null = null;
-  if (flags & 1) {
-    l = { t: 2, hash: bytes.slice(off, off + 32) };
-    off += 32;
-  }
-  if (flags & 2) r = { t: 2, hash: bytes.slice(off, off + 32) };
-  return { t: 1, c: [l, r], hash, stored: true };
+  if (bytes[8] !== 0x01 || bytes.length !== BRANCH_RECORD) throw bad();
+  const bit = (bytes[9]! << 8) | bytes[10]!;
+  if (bit >= keyBytes * 8) throw bad();
+  const l: Ref = { t: 2, hash: bytes.slice(11, 43) };
+  const r: Ref = { t: 2, hash: bytes.slice(43, 75) };
+  return { t: 1, bit, c: [l, r], hash, stored: true };
 }
 
 // --- the trie --------------------------------------------------------------
@@ -398,10 +395,28 @@ class Trie implements StateTrie {
     n.hash = null;
   }
 
+  /**
+   * A node that moves to another parent keeps its hash but is rewritten at
+   * the next commit (with that commit's version, so that pruning sees it as
+   * live again), as a split or collapsed leaf always was. Its old record is
+   * listed like a changed node's; the rewrite takes it off the stale list,
+   * and a later change in the same commit no longer loses track of it.
+   */
+  private move(n: Leaf | Branch): void {
+    if (n.stored) {
+      this.removed.push(n.hash!);
+      n.stored = false;
+    }
+  }
+
   // --- mutation: each try* either completes synchronously or names the one
   // unloaded node it needs; the async wrapper loads it and tries again.
 
-  /** Walks `key`'s path through the resident tree: the branches passed and where it stopped. */
+  /**
+   * Walks `key`'s crit-bit search path through the resident tree: the
+   * branches passed and where it stopped (a leaf, a stub to load, or null
+   * for the empty trie).
+   */
   private descend(key: Uint8Array): { path: Branch[]; slot: Slot; n: Leaf | Ref | null } {
     const path: Branch[] = [];
     let parent: Branch | null = null;
@@ -410,7 +425,7 @@ class Trie implements StateTrie {
     while (n !== null && n.t === 1) {
       path.push(n);
       parent = n;
-      side = bitAt(key, path.length - 1);
+      side = bitAt(key, n.bit);
       n = n.c[side];
     }
     return { path, slot: { parent, side }, n: n as Leaf | Ref | null };
@@ -419,48 +434,38 @@ class Trie implements StateTrie {
   private tryPut(key: Uint8Array, value: Uint8Array): Slot | null {
     const { path, slot, n } = this.descend(key);
     if (n !== null && n.t === 2) return slot;
-    const { parent, side } = slot;
-    const depth = path.length;
-    let replacement: Node;
     if (n === null) {
-      replacement = {
-        t: 0,
-        key: key,
-        value: value,
-        hash: null,
-        stored: false,
-      };
-    } else if (equalBytes(n.key, key)) {
+      this.rootNode = { t: 0, key, value, hash: null, stored: false };
+      return null;
+    }
+    if (equalBytes(n.key, key)) {
       if (equalBytes(n.value, value)) return null;
       this.dirty(n);
       n.value = value;
-      replacement = n;
-    } else {
-      // Split: the old leaf moves down to where the two keys part. It is
-      // rewritten at the next commit so that pruning sees it as live again.
-      const diff = firstDiffBit(n.key, key);
-      const fresh: Leaf = {
-        t: 0,
-        key: key,
-        value: value,
-        hash: null,
-        stored: false,
-      };
-      n.stored = false;
-      const fork: Branch = { t: 1, c: [null, null], hash: null, stored: false };
-      fork.c[bitAt(key, diff)] = fresh;
-      fork.c[bitAt(n.key, diff)] = n;
-      let top: Branch = fork;
-      for (let d = diff - 1; d >= depth; d--) {
-        const b: Branch = { t: 1, c: [null, null], hash: null, stored: false };
-        b.c[bitAt(key, d)] = top;
-        top = b;
-      }
-      replacement = top;
+      for (const b of path) this.dirty(b);
+      return null;
     }
-    for (const b of path) this.dirty(b);
-    if (parent) parent.c[side] = replacement;
-    else this.rootNode = replacement;
+    // The search ended at the leaf closest to `key`: the new key parts from
+    // every key of the trie first at `d`. Its new branch goes above the first
+    // node on the path that splits below `d` (no node splits at `d` itself:
+    // the leaf reached would then agree with `key` on bit d).
+    const d = firstDiffBit(n.key, key);
+    let i = 0;
+    while (i < path.length && path[i]!.bit < d) i++;
+    const moved: Loaded = i < path.length ? path[i]! : n;
+    this.move(moved);
+    const fresh: Leaf = { t: 0, key, value, hash: null, stored: false };
+    const side = bitAt(key, d);
+    const fork: Branch = {
+      t: 1,
+      bit: d,
+      c: side === 0 ? [fresh, moved] : [moved, fresh],
+      hash: null,
+      stored: false,
+    };
+    for (let j = 0; j < i; j++) this.dirty(path[j]!);
+    if (i === 0) this.rootNode = fork;
+    else path[i - 1]!.c[bitAt(key, path[i - 1]!.bit)] = fork;
     return null;
   }
 
@@ -468,43 +473,24 @@ class Trie implements StateTrie {
     const { path, slot, n } = this.descend(key);
     if (n !== null && n.t === 2) return slot;
     if (n === null || !equalBytes(n.key, key)) return false;
-    // Plan the collapse bottom-up before changing anything: a branch left with
-    // one leaf and an empty side is replaced by that leaf (PROTOCOL.md section 7).
-    let replacement: Leaf | null = null;
-    let keep = path.length; // path[0..keep) survive as branches
-    for (let i = path.length - 1; i >= 0; i--) {
-      const b = path[i]!;
-      const sibSide = flip(bitAt(key, i));
-      const sib = b.c[sibSide];
-      if (replacement === null) {
-        if (sib === null) {
-          keep = i;
-          continue;
-        }
-        if (sib.t === 2) return { parent: b, side: sibSide };
-        if (sib.t === 0) {
-          replacement = sib;
-          keep = i;
-          continue;
-        }
-        break;
-      }
-      if (sib === null) {
-        keep = i;
-        continue;
-      }
-      break;
+    const parent = path[path.length - 1];
+    if (parent === undefined) {
+      this.dirty(n);
+      this.rootNode = null; // the one entry is gone
+      return true;
     }
+    // The parent branch is replaced by the leaf's sibling, which moves up.
+    const sibSide = flip(bitAt(key, parent.bit));
+    const sib = parent.c[sibSide];
+    if (sib.t === 2) return { parent, side: sibSide };
     this.dirty(n);
-    for (let i = path.length - 1; i >= keep; i--) {
-      const b = path[i]!;
-      if (b.stored) this.removed.push(b.hash!);
-      b.stored = false;
-    }
-    if (replacement) replacement.stored = false;
-    for (let i = 0; i < keep; i++) this.dirty(path[i]!);
-    if (keep === 0) this.rootNode = replacement;
-    else path[keep - 1]!.c[bitAt(key, keep - 1)] = replacement;
+    if (parent.stored) this.removed.push(parent.hash!);
+    parent.stored = false;
+    this.move(sib);
+    const k = path.length - 1;
+    for (let j = 0; j < k; j++) this.dirty(path[j]!);
+    if (k === 0) this.rootNode = sib;
+    else path[k - 1]!.c[bitAt(key, path[k - 1]!.bit)] = sib;
     return true;
   }
 
@@ -568,7 +554,7 @@ class Trie implements StateTrie {
   // Scratch preimages: hashing a tree allocates only the digests. (A HashFn
   // must not keep its input, which neither @noble/hashes nor node:crypto do.)
   private readonly leafBuf: Uint8Array;
-  private readonly nodeBuf = new Uint8Array(65);
+  private readonly nodeBuf = new Uint8Array(67);
 
   private hashOf(n: Node | null): Uint8Array {
     if (n === null) return ZERO_HASH;
@@ -585,8 +571,10 @@ class Trie implements StateTrie {
     const r = this.hashOf(n.c[1]);
     const buf = this.nodeBuf;
     buf[0] = 0x01;
-    buf.set(l, 1);
-    buf.set(r, 33);
+    buf[1] = n.bit >>> 8;
+    buf[2] = n.bit & 0xff;
+    buf.set(l, 3);
+    buf.set(r, 35);
     return (n.hash = this.hash(buf));
   }
 
@@ -704,7 +692,7 @@ class Trie implements StateTrie {
     const visit = (b: Branch, depth: number) => {
       for (const s of [0, 1] as const) {
         const c = b.c[s];
-        if (c === null || c.t === 2) continue;
+        if (c.t === 2) continue;
         if (depth + 1 >= max && c.stored) b.c[s] = { t: 2, hash: c.hash! };
         else if (c.t === 1) visit(c, depth + 1);
       }
@@ -833,27 +821,25 @@ interface Reader {
 
 async function readGet(r: Reader, key: Uint8Array): Promise<Uint8Array | undefined> {
   let n = await r.rootNode();
-  let depth = 0;
-  while (n !== null && n.t === 1) n = await r.child(n, bitAt(key, depth++));
+  while (n !== null && n.t === 1) n = await r.child(n, bitAt(key, n.bit));
   return n !== null && equalBytes(n.key, key) ? copyBytes(n.value) : undefined;
 }
 
 async function readProve(r: Reader, key: Uint8Array): Promise<TrieProof> {
-  const siblings: (Uint8Array | null)[] = [];
+  const levels: TrieProofLevel[] = [];
   let n = await r.rootNode();
-  let depth = 0;
   while (n !== null && n.t === 1) {
-    const side = bitAt(key, depth++);
-    const sib = n.c[flip(side)];
-    siblings.push(sib === null ? null : r.hashOf(sib));
+    const side = bitAt(key, n.bit);
+    levels.push({ bit: n.bit, sibling: r.hashOf(n.c[flip(side)]) });
     n = await r.child(n, side);
   }
-  if (n === null) return { terminal: 'empty', keyBytes: r.keyBytes, siblings };
-  if (equalBytes(n.key, key)) return { terminal: 'leaf', keyBytes: r.keyBytes, siblings };
+  const keyBytes = r.keyBytes;
+  if (n === null) return { terminal: 'empty', keyBytes, levels };
+  if (equalBytes(n.key, key)) return { terminal: 'leaf', keyBytes, levels };
   return {
     terminal: 'other',
-    keyBytes: r.keyBytes,
-    siblings,
+    keyBytes,
+    levels,
     otherKey: copyBytes(n.key),
     otherValueHash: r.hash(n.value),
   };
@@ -866,39 +852,48 @@ async function readPrefix(
 ): Promise<PrefixProof> {
   const max = opts.maxEntries ?? Number.POSITIVE_INFINITY;
   const bits = prefix.length * 8;
-  const siblings: (Uint8Array | null)[] = [];
+  const keyBytes = r.keyBytes;
+  const levels: TrieProofLevel[] = [];
+  // Follow the prefix through the splits above its end.
   let n = await r.rootNode();
-  let depth = 0;
-  while (n !== null && n.t === 1 && depth < bits) {
-    const side = bitAt(prefix, depth++);
-    const sib = n.c[flip(side)];
-    siblings.push(sib === null ? null : r.hashOf(sib));
+  while (n !== null && n.t === 1 && n.bit < bits) {
+    const side = bitAt(prefix, n.bit);
+    levels.push({ bit: n.bit, sibling: r.hashOf(n.c[flip(side)]) });
     n = await r.child(n, side);
   }
-  const keyBytes = r.keyBytes;
-  if (n === null) return { entries: [], proof: { terminal: 'empty', keyBytes, siblings } };
+  if (n === null) return { entries: [], proof: { terminal: 'empty', keyBytes, levels } };
+  const other = async (leaf: Leaf): Promise<PrefixProof> => ({
+    entries: [],
+    proof: {
+      terminal: 'other',
+      keyBytes,
+      levels,
+      otherKey: copyBytes(leaf.key),
+      otherValueHash: r.hash(leaf.value),
+    },
+  });
+  const hasPrefix = (k: Uint8Array) => compareBytes(k.subarray(0, prefix.length), prefix) === 0;
   if (n.t === 0) {
-    if (compareBytes(n.key.subarray(0, prefix.length), prefix) === 0) {
-      return {
-        entries: [{ key: copyBytes(n.key), value: copyBytes(n.value) }],
-        proof: { terminal: 'leaf', keyBytes, siblings },
-      };
-    }
+    if (!hasPrefix(n.key)) return other(n);
     return {
-      entries: [],
-      proof: {
-        terminal: 'other',
-        keyBytes,
-        siblings,
-        otherKey: copyBytes(n.key),
-        otherValueHash: r.hash(n.value),
-      },
+      entries: [{ key: copyBytes(n.key), value: copyBytes(n.value) }],
+      proof: { terminal: 'leaf', keyBytes, levels },
     };
   }
-  // A branch exactly at the prefix depth: every leaf below it, in key order.
+  // A branch splitting at or below the prefix's end: its keys all share the
+  // first `bits` bits, so either all of them start with the prefix or none.
+  // Its leftmost leaf decides, and is the witness when none does.
+  const top = n;
+  const above = levels.length;
+  let probe: Loaded = n;
+  while (probe.t === 1) {
+    levels.push({ bit: probe.bit, sibling: r.hashOf(probe.c[1]) });
+    probe = (await r.child(probe, 0))!;
+  }
+  if (!hasPrefix(probe.key)) return other(probe);
+  levels.length = above;
   const entries: TrieEntry[] = [];
-  const collect = async (b: Loaded | null): Promise<void> => {
-    if (b === null) return;
+  const collect = async (b: Loaded): Promise<void> => {
     if (b.t === 0) {
       if (entries.length >= max) {
         throw new MerkleError('OUT_OF_RANGE', `more than ${max} entries under the prefix`);
@@ -906,9 +901,9 @@ async function readPrefix(
       entries.push({ key: copyBytes(b.key), value: copyBytes(b.value) });
       return;
     }
-    await collect(await r.child(b, 0));
-    await collect(await r.child(b, 1));
+    await collect((await r.child(b, 0))!);
+    await collect((await r.child(b, 1))!);
   };
-  await collect(n);
-  return { entries, proof: { terminal: 'subtree', keyBytes, siblings } };
+  await collect(top);
+  return { entries, proof: { terminal: 'subtree', keyBytes, levels } };
 }

@@ -16,7 +16,10 @@ import {
   encodeTrieProof,
   MerkleError,
   type StateTrie,
+  TRIE_PROOF_VERSION,
   type TrieEntry,
+  type TrieProof,
+  trieNodeHash,
   trieProofFromJSON,
   trieProofToJSON,
   trieSubtreeHash,
@@ -32,10 +35,42 @@ const nodeSha = (d: Uint8Array) => {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 };
 
-/** Reference root: the definition applied to the whole sorted entry set at once. */
+const sha = (...parts: Uint8Array[]) => {
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    all.set(p, off);
+    off += p.length;
+  }
+  return nodeSha(all);
+};
+const bitOf = (k: Uint8Array, i: number) => (k[i >> 3]! >> (7 - (i & 7))) & 1;
+
+/**
+ * From-scratch crit-bit root (PROTOCOL.md 3.1), independent of the library:
+ * split a set at the smallest bit on which any two of its keys differ.
+ */
+function scratchRoot(entries: readonly TrieEntry[]): Uint8Array {
+  if (entries.length === 0) return new Uint8Array(32);
+  if (entries.length === 1) {
+    return sha(new Uint8Array([0]), entries[0]!.key, sha(entries[0]!.value));
+  }
+  const bits = entries[0]!.key.length * 8;
+  for (let b = 0; b < bits; b++) {
+    const zero = entries.filter((e) => bitOf(e.key, b) === 0);
+    const one = entries.filter((e) => bitOf(e.key, b) === 1);
+    if (zero.length === 0 || one.length === 0) continue;
+    return sha(new Uint8Array([1, b >> 8, b & 0xff]), scratchRoot(zero), scratchRoot(one));
+  }
+  throw new Error('duplicate keys');
+}
+
+/** Reference root: the definition applied to the whole entry set at once (two ways). */
 function referenceRoot(model: Map<string, TrieEntry>): Uint8Array {
   const entries = [...model.values()].sort((a, b) => compareBytes(a.key, b.key));
-  return trieSubtreeHash(entries, 0);
+  const root = trieSubtreeHash(entries);
+  assert.equal(root, scratchRoot(entries));
+  return root;
 }
 
 const key = (n: number, bytes = 4) => {
@@ -47,13 +82,14 @@ const key = (n: number, bytes = 4) => {
   return k;
 };
 const val = (s: string) => new TextEncoder().encode(s);
+const toHexStr = (b: Uint8Array) => `0x${Buffer.from(b).toString('hex')}`;
 
 test('empty trie: zero root, exclusion proof with empty terminal', async () => {
   const t = await createStateTrie({ keyBytes: 4 });
   assert.equal(t.root(), ZERO_HASH);
   const p = await t.prove(key(7));
   assert.is(p.terminal, 'empty');
-  assert.is(p.siblings.length, 0);
+  assert.is(p.levels.length, 0);
   assert.ok(verifyTrieExclusion(t.root(), key(7), p));
   assert.not.ok(verifyTrieInclusion(t.root(), key(7), val('x'), p));
 });
@@ -61,9 +97,9 @@ test('empty trie: zero root, exclusion proof with empty terminal', async () => {
 test('single leaf: the root is the leaf hash (a one-leaf subtree is its leaf)', async () => {
   const t = await createStateTrie({ keyBytes: 4 });
   await t.put(key(1), val('a'));
-  assert.equal(t.root(), trieSubtreeHash([{ key: key(1), value: val('a') }], 0));
+  assert.equal(t.root(), trieSubtreeHash([{ key: key(1), value: val('a') }]));
   const p = await t.prove(key(1));
-  assert.is(p.siblings.length, 0);
+  assert.is(p.levels.length, 0);
   assert.ok(verifyTrieInclusion(t.root(), key(1), val('a'), p));
   const q = await t.prove(key(2));
   assert.is(q.terminal, 'other');
@@ -75,7 +111,7 @@ test('get/put/del/apply agree with a reference model, root equals the definition
   const model = new Map<string, TrieEntry>();
   const cases: Array<[string, number, string?]> = [
     ['put', 0x80000000, 'a'],
-    ['put', 0x80000001, 'b'], // long shared prefix: a chain of one-sided branches
+    ['put', 0x80000001, 'b'], // long shared prefix: one branch at bit 31, no chain
     ['put', 0x00000001, 'c'],
     ['put', 0x80000001, 'b2'], // overwrite
     ['del', 0x80000000],
@@ -223,27 +259,92 @@ test('property: any tampering with an encoded proof fails verification and never
         }),
         fc.record({ kind: fc.constant('swap' as const), a: fc.nat(), b: fc.nat() }),
         fc.record({ kind: fc.constant('otherRoot' as const), bit: fc.nat(255) }),
+        fc.record({ kind: fc.constant('splitBit' as const), at: fc.nat(), bit: fc.nat(31) }),
+        fc.record({ kind: fc.constant('dropLevel' as const), at: fc.nat() }),
+        fc.record({
+          kind: fc.constant('addLevel' as const),
+          at: fc.nat(),
+          bit: fc.nat(31),
+          sibling: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        }),
+        fc.record({ kind: fc.constant('terminal' as const), t: fc.nat(3) }),
       ),
       (i, m) => {
         const good = encodeTrieProof(proofs[i]!);
-        let bytes = good.slice();
+        let bytes: Uint8Array | TrieProof = good.slice();
         let r = root;
-        if (m.kind === 'flip') bytes[m.at % bytes.length]! ^= 1 << m.bit;
-        else if (m.kind === 'truncate') bytes = bytes.slice(0, m.at % bytes.length);
-        else if (m.kind === 'extend') bytes = new Uint8Array([...bytes, ...m.extra]);
+        const edit = (f: (p: TrieProof) => boolean) => {
+          const p = decodeTrieProof(good);
+          if (!f(p)) return false;
+          // Hand the verifier the object when it has no canonical encoding.
+          try {
+            bytes = encodeTrieProof(p);
+          } catch {
+            bytes = p;
+          }
+          return true;
+        };
+        if (m.kind === 'flip') (bytes as Uint8Array)[m.at % good.length]! ^= 1 << m.bit;
+        else if (m.kind === 'truncate') bytes = good.slice(0, m.at % good.length);
+        else if (m.kind === 'extend') bytes = new Uint8Array([...good, ...m.extra]);
         else if (m.kind === 'otherRoot') {
           r = root.slice();
           r[m.bit >> 3]! ^= 1 << (m.bit & 7);
+        } else if (m.kind === 'swap') {
+          // Reorder two sibling hashes (they never coincide: leaves are distinct).
+          if (
+            !edit((p) => {
+              if (p.levels.length < 2) return false;
+              const a = m.a % p.levels.length;
+              const b = m.b % p.levels.length;
+              if (a === b) return false;
+              const s = p.levels[a]!.sibling;
+              p.levels[a]!.sibling = p.levels[b]!.sibling;
+              p.levels[b]!.sibling = s;
+              return true;
+            })
+          )
+            return;
+        } else if (m.kind === 'splitBit') {
+          // Claim another split bit at one level (the bit is committed in the hash).
+          if (
+            !edit((p) => {
+              if (p.levels.length === 0) return false;
+              const l = p.levels[m.at % p.levels.length]!;
+              if (l.bit === m.bit) return false;
+              l.bit = m.bit;
+              return true;
+            })
+          )
+            return;
+        } else if (m.kind === 'dropLevel') {
+          if (
+            !edit((p) => {
+              if (p.levels.length === 0) return false;
+              p.levels.splice(m.at % p.levels.length, 1);
+              return true;
+            })
+          )
+            return;
+        } else if (m.kind === 'addLevel') {
+          edit((p) => {
+            p.levels.splice(m.at % (p.levels.length + 1), 0, {
+              bit: m.bit,
+              sibling: m.sibling,
+            });
+            return true;
+          });
         } else {
-          // Reorder two sibling hashes (a no-op when they coincide: skip then).
-          const p = decodeTrieProof(good);
-          const present = p.siblings.map((s, d) => (s ? d : -1)).filter((d) => d >= 0);
-          if (present.length < 2) return;
-          const a = present[m.a % present.length]!;
-          const b = present[m.b % present.length]!;
-          if (a === b) return;
-          [p.siblings[a], p.siblings[b]] = [p.siblings[b]!, p.siblings[a]!];
-          bytes = encodeTrieProof(p);
+          const t = (['empty', 'leaf', 'other', 'subtree'] as const)[m.t]!;
+          if (t === 'leaf') return;
+          edit((p) => {
+            p.terminal = t;
+            if (t === 'other') {
+              p.otherKey = keys[(i + 1) % keys.length]!;
+              p.otherValueHash = nodeSha(key((i + 1) % keys.length, 3));
+            }
+            return true;
+          });
         }
         assert.not.ok(verifyTrieInclusion(r, keys[i]!, key(i, 3), bytes));
         assert.not.ok(verifyTrieExclusion(r, keys[i]!, bytes));
@@ -264,12 +365,22 @@ test('hostile inputs to verifiers: garbage, wrong types, foreign shapes → fals
     42,
     'proof',
     {},
-    { terminal: 'leaf', keyBytes: 4, siblings: 'x' },
-    { terminal: 'leaf', keyBytes: 4, siblings: [new Uint8Array(31)] },
-    { terminal: 'leaf', keyBytes: 4, siblings: new Array(33).fill(null) },
-    { terminal: 'nope', keyBytes: 4, siblings: [] },
+    { terminal: 'leaf', keyBytes: 4, levels: 'x' },
+    { terminal: 'leaf', keyBytes: 4, levels: [null] },
+    { terminal: 'leaf', keyBytes: 4, levels: [{ bit: 1, sibling: new Uint8Array(31) }] },
+    { terminal: 'leaf', keyBytes: 4, levels: [{ bit: 32, sibling: new Uint8Array(32).fill(1) }] },
+    { terminal: 'leaf', keyBytes: 4, levels: [{ bit: -1, sibling: new Uint8Array(32).fill(1) }] },
+    { terminal: 'leaf', keyBytes: 4, levels: [{ bit: '1', sibling: new Uint8Array(32).fill(1) }] },
+    {
+      terminal: 'leaf',
+      keyBytes: 4,
+      levels: Array.from({ length: 33 }, (_, bit) => ({ bit, sibling: new Uint8Array(32) })),
+    },
+    { terminal: 'leaf', keyBytes: 4, siblings: [] },
+    { terminal: 'nope', keyBytes: 4, levels: [] },
     new Uint8Array(0),
-    new Uint8Array([1, 1, 4, 0xff, 0xff]),
+    new Uint8Array([2, 1, 4, 0xff, 0xff]),
+    new Uint8Array([1, 0x11, 4, 0, 0]),
   ];
   for (const j of junk) {
     assert.not.ok(verifyTrieInclusion(root, key(1), val('a'), j as never));
@@ -292,40 +403,136 @@ test('hostile inputs to verifiers: garbage, wrong types, foreign shapes → fals
 });
 
 test('decoder rejects non-canonical encodings', () => {
-  const sib = new Uint8Array(32).fill(7);
-  const good = encodeTrieProof({ terminal: 'leaf', keyBytes: 4, siblings: [sib, null, null] });
-  assert.equal(decodeTrieProof(good).siblings.length, 3);
-  const padded = good.slice();
-  padded[5]! |= 0x01; // a bitmap bit beyond the depth
-  const zeroSib = encodeTrieProof({ terminal: 'leaf', keyBytes: 4, siblings: [null] });
-  const withZero = new Uint8Array([...zeroSib.slice(0, 5), 0x80, ...new Uint8Array(32)]);
-  const deep = good.slice();
-  deep[3] = 0;
-  deep[4] = 33; // deeper than a 4-byte key allows
-  const version = good.slice();
-  version[0] = 2;
-  for (const bad of [
-    padded,
-    withZero,
-    deep,
-    version,
+  const sib = (n: number) => new Uint8Array(32).fill(n);
+  const good = encodeTrieProof({
+    terminal: 'leaf',
+    keyBytes: 4,
+    levels: [
+      { bit: 3, sibling: sib(7) },
+      { bit: 9, sibling: sib(8) },
+    ],
+  });
+  assert.is(good.length, 5 + 2 * 34);
+  assert.equal([...good.slice(0, 7)], [TRIE_PROOF_VERSION, 0x11, 4, 0, 2, 0, 3]);
+  assert.equal(decodeTrieProof(good).levels.length, 2);
+  const at = (f: (b: Uint8Array) => void) => {
+    const b = good.slice();
+    f(b);
+    return b;
+  };
+  const bad = [
+    at((b) => {
+      b[0] = 1; // version 1 (the pre-crit-bit format) is refused
+    }),
+    at((b) => {
+      b[0] = 3;
+    }),
+    at((b) => {
+      b[1] = 0x12; // not a trie proof type
+    }),
+    at((b) => {
+      b[1] = 0x41; // terminal 4
+    }),
+    at((b) => {
+      b[2] = 0; // zero key length
+    }),
+    at((b) => {
+      b[3] = 0;
+      b[4] = 33; // more levels than a 4-byte key has bits
+    }),
+    at((b) => {
+      b[4] = 3; // count says 3, two present
+    }),
+    at((b) => {
+      b[4] = 1; // count says 1: trailing bytes
+    }),
+    at((b) => {
+      b[40] = 3; // second bit equal to the first: not strictly increasing
+    }),
+    at((b) => {
+      b[40] = 2; // decreasing
+    }),
+    at((b) => {
+      b[39] = 1; // second bit 0x0109 ≥ 32
+    }),
+    at((b) => {
+      b[5] = 0;
+      b[6] = 32; // first bit = 32 beyond the key (and ≥ the next)
+    }),
+    at((b) => {
+      b.fill(0, 7, 39); // a ZERO sibling
+    }),
+    at((b) => {
+      b[1] = 0x01; // terminal empty with levels
+    }),
+    at((b) => {
+      b[1] = 0x21; // terminal other without the leaf
+    }),
     good.slice(0, -1),
     new Uint8Array([...good, 0]),
-  ]) {
+    good.slice(0, 4),
+  ];
+  for (const b of bad) {
     assert.throws(
-      () => decodeTrieProof(bad),
+      () => decodeTrieProof(b),
       (e: unknown) => (e as MerkleError).code === 'BAD_ENCODING',
+      `should refuse ${Buffer.from(b).toString('hex')}`,
     );
   }
-  assert.throws(() => trieProofFromJSON({ ...trieProofToJSON(decodeTrieProof(good)), extra: 1 }));
+  // A version-1 proof as the old format wrote it (no levels, one zero bitmap byte).
+  assert.throws(() => decodeTrieProof(new Uint8Array([1, 0x11, 4, 0, 1, 0])));
+  // Encoding refuses proof objects that have no canonical form.
+  for (const levels of [
+    [
+      { bit: 4, sibling: sib(1) },
+      { bit: 4, sibling: sib(2) },
+    ],
+    [{ bit: 32, sibling: sib(1) }],
+    [{ bit: 1, sibling: new Uint8Array(32) }],
+  ]) {
+    assert.throws(() => encodeTrieProof({ terminal: 'leaf', keyBytes: 4, levels }));
+  }
   assert.throws(() =>
-    trieProofFromJSON({
-      version: 1,
-      terminal: 'leaf',
-      keyBytes: 4,
-      siblings: [`0x${'AB'.repeat(32)}`],
-    }),
+    encodeTrieProof({ terminal: 'empty', keyBytes: 4, levels: [{ bit: 1, sibling: sib(1) }] }),
   );
+
+  // JSON: strict like the binary form.
+  const json = trieProofToJSON(decodeTrieProof(good));
+  assert.equal(json, {
+    version: 2,
+    terminal: 'leaf',
+    keyBytes: 4,
+    levels: [
+      { bit: 3, sibling: `0x${'07'.repeat(32)}` },
+      { bit: 9, sibling: `0x${'08'.repeat(32)}` },
+    ],
+  });
+  assert.equal(encodeTrieProof(trieProofFromJSON(JSON.parse(JSON.stringify(json)))), good);
+  const lv = (bit: unknown, sibling: unknown, extra = {}) => ({
+    ...json,
+    levels: [{ bit, sibling, ...extra }],
+  });
+  for (const badJson of [
+    { ...json, extra: 1 },
+    { ...json, version: 1 },
+    { ...json, otherKey: '0x00000000' },
+    { ...json, terminal: 'empty' },
+    { ...json, keyBytes: 0 },
+    { ...json, levels: [json.levels[1], json.levels[0]] },
+    { ...json, siblings: [] },
+    lv(1, `0x${'AB'.repeat(32)}`),
+    lv(1, `0x${'ab'.repeat(31)}`),
+    lv(1, `0x${'00'.repeat(32)}`),
+    lv(1, 'ab'.repeat(32)),
+    lv(32, `0x${'ab'.repeat(32)}`),
+    lv(1.5, `0x${'ab'.repeat(32)}`),
+    lv('1', `0x${'ab'.repeat(32)}`),
+    lv(1, `0x${'ab'.repeat(32)}`, { extra: 0 }),
+    { ...json, levels: [null] },
+    { ...json, levels: {} },
+  ]) {
+    assert.throws(() => trieProofFromJSON(badJson), undefined, JSON.stringify(badJson));
+  }
 });
 
 // --- completeness proofs -----------------------------------------------------
@@ -378,9 +585,184 @@ test('property: completeness proofs verify, and reject a dropped, added or alter
       if (theirs.entries.length > 0 || entries.length > 0) {
         assert.not.ok(verifyTrieCompleteness(root, prefix, theirs.entries, theirs.proof));
       }
+      // Tampered proofs: every level, every split bit, the terminal.
+      const tampered: TrieProof[] = [];
+      const clone = (): TrieProof => decodeTrieProof(encodeTrieProof(proof));
+      for (let j = 0; j < proof.levels.length; j++) {
+        const dropped = clone();
+        dropped.levels.splice(j, 1);
+        tampered.push(dropped);
+        const moved = clone();
+        moved.levels[j]!.bit ^= 1;
+        tampered.push(moved);
+        const altered = clone();
+        altered.levels[j]!.sibling[0]! ^= 1;
+        tampered.push(altered);
+      }
+      const added = clone();
+      added.levels.push({ bit: 31, sibling: new Uint8Array(32).fill(9) });
+      tampered.push(added);
+      for (const terminal of ['empty', 'leaf', 'other', 'subtree'] as const) {
+        if (terminal === proof.terminal) continue;
+        const p = clone();
+        p.terminal = terminal;
+        delete p.otherKey;
+        delete p.otherValueHash;
+        if (terminal === 'other') {
+          p.otherKey = ownerKey((owner + 1) & 7, 0);
+          p.otherValueHash = new Uint8Array(32).fill(3);
+        }
+        tampered.push(p);
+      }
+      if (proof.terminal === 'other') {
+        const p = clone();
+        p.otherKey![3]! ^= 1;
+        tampered.push(p);
+      }
+      for (const p of tampered) {
+        assert.not.ok(verifyTrieCompleteness(root, prefix, entries, p), 'tampered');
+      }
     }),
     { numRuns: 200 },
   );
+});
+
+test('completeness: a missing prefix below a deeper split has a witness reached past the prefix', async () => {
+  const t = await createStateTrie({ keyBytes: 4 });
+  // Only owner 0's outputs: the root splits below bit 16, past every owner prefix.
+  await t.apply(
+    [1, 2, 3, 0x8000].map((i) => ({ type: 'put', key: ownerKey(0, i), value: key(i) })),
+  );
+  const root = t.root();
+  const prefix = ownerPrefix(3);
+  const { entries, proof } = await t.provePrefix(prefix);
+  assert.is(entries.length, 0);
+  assert.is(proof.terminal, 'other');
+  assert.ok(proof.levels.length >= 1 && proof.levels.every((l) => l.bit >= 16));
+  assert.ok(verifyTrieCompleteness(root, prefix, entries, proof));
+  // The witness must lie off the prefix, and agree with the directions taken.
+  const onPrefix = decodeTrieProof(encodeTrieProof(proof));
+  onPrefix.otherKey = ownerKey(3, 1);
+  assert.not.ok(verifyTrieCompleteness(root, prefix, [], onPrefix));
+  // The owner's real outputs: the subtree node at the root, no levels.
+  const mine = await t.provePrefix(ownerPrefix(0));
+  assert.is(mine.entries.length, 4);
+  assert.is(mine.proof.terminal, 'subtree');
+  assert.is(mine.proof.levels.length, 0);
+  assert.ok(verifyTrieCompleteness(root, ownerPrefix(0), mine.entries, mine.proof));
+  // A one-entry trie answers a missing prefix with the entry as witness, no levels.
+  const one = await createStateTrie({ keyBytes: 4 });
+  await one.put(ownerKey(1, 5), val('x'));
+  const none = await one.provePrefix(ownerPrefix(2));
+  assert.is(none.proof.terminal, 'other');
+  assert.ok(verifyTrieCompleteness(one.root(), ownerPrefix(2), [], none.proof));
+  const single = await one.provePrefix(ownerPrefix(1));
+  assert.is(single.proof.terminal, 'leaf');
+  assert.ok(verifyTrieCompleteness(one.root(), ownerPrefix(1), single.entries, single.proof));
+  // The empty trie: terminal empty, and only with zero levels.
+  const empty = await createStateTrie({ keyBytes: 4 });
+  const e = await empty.provePrefix(ownerPrefix(1));
+  assert.is(e.proof.terminal, 'empty');
+  assert.ok(verifyTrieCompleteness(ZERO_HASH, ownerPrefix(1), [], e.proof));
+  assert.not.ok(verifyTrieCompleteness(root, ownerPrefix(1), [], e.proof));
+});
+
+test('keys sharing a long prefix: about log2(N) levels per proof, not one per shared bit', async () => {
+  // The ledger's layout: sha256(owner) ‖ 32-byte outpoint id, 16 owners × 64 outputs.
+  const t = await createStateTrie({ keyBytes: 64 });
+  const owners = Array.from({ length: 16 }, (_, o) => nodeSha(key(o)));
+  const entries: TrieEntry[] = [];
+  for (const [o, owner] of owners.entries()) {
+    for (let i = 0; i < 64; i++) {
+      entries.push({
+        key: new Uint8Array([...owner, ...nodeSha(key(o * 1000 + i))]),
+        value: key(i),
+      });
+    }
+  }
+  await t.apply(entries.map((e) => ({ type: 'put' as const, ...e })));
+  const root = t.root();
+  const n = entries.length; // 1024: log2 = 10
+  let total = 0;
+  let worst = 0;
+  for (const e of entries.slice(0, 200)) {
+    const p = await t.prove(e.key);
+    assert.ok(verifyTrieInclusion(root, e.key, e.value, p));
+    total += p.levels.length;
+    worst = Math.max(worst, p.levels.length);
+  }
+  const mean = total / 200;
+  assert.ok(mean < Math.log2(n) + 4, `mean ${mean} levels`);
+  assert.ok(worst <= 24, `worst ${worst} levels`);
+  assert.ok(encodeTrieProof(await t.prove(entries[0]!.key)).length < 1000);
+  // An owner's completeness proof: ~log2(16) levels above its subtree.
+  const { entries: mine, proof } = await t.provePrefix(owners[5]!);
+  assert.is(mine.length, 64);
+  assert.ok(proof.levels.length <= 10, `${proof.levels.length} levels`);
+  assert.ok(verifyTrieCompleteness(root, owners[5]!, mine, proof));
+  // Absent keys under a present owner prefix: exclusion proofs stay short too.
+  const absent = new Uint8Array([...owners[5]!, ...new Uint8Array(32).fill(0xee)]);
+  const x = await t.prove(absent);
+  assert.is(x.terminal, 'other');
+  assert.ok(x.levels.length < 24);
+  assert.ok(verifyTrieExclusion(root, absent, x));
+  // Deleting an owner's outputs down to one leaves no chain either.
+  await t.apply(mine.slice(1).map((e) => ({ type: 'del' as const, key: e.key })));
+  const last = await t.prove(mine[0]!.key);
+  assert.ok(last.levels.length <= 8);
+  assert.ok(verifyTrieInclusion(t.root(), mine[0]!.key, mine[0]!.value, last));
+});
+
+test('fixed vector: a three-entry trie, its root, proof and stored branch record', async () => {
+  // Computed from the hash rules alone (PROTOCOL.md 3.1, 3.3), by hand:
+  //   keys 0x1000 ↦ "a", 0x1800 ↦ "b", 0x8000 ↦ "c" (keyBytes 2)
+  //   0x1000 and 0x8000 part at bit 0; 0x1000 and 0x1800 at bit 4.
+  //   L(k, v) = sha256(0x00 ‖ k ‖ sha256(v)); N(b, l, r) = sha256(0x01 ‖ u16be(b) ‖ l ‖ r)
+  //   root = N(0, N(4, L(0x1000,a), L(0x1800,b)), L(0x8000,c))
+  const L = (k: number[], v: string) => sha(new Uint8Array([0]), new Uint8Array(k), sha(val(v)));
+  const N = (b: number, l: Uint8Array, r: Uint8Array) =>
+    sha(new Uint8Array([1, b >> 8, b & 0xff]), l, r);
+  const l1 = L([0x10, 0], 'a');
+  const l2 = L([0x18, 0], 'b');
+  const l3 = L([0x80, 0], 'c');
+  const mid = N(4, l1, l2);
+  const scratch = N(0, mid, l3);
+  const ROOT = '0x215f8444c3a77349182e9d5e7ec01808f9628ea602927a3eed5fb16fa571355d';
+  // Inclusion of 0x1800 ↦ "b": version 2, type 1 | terminal leaf (1) << 4, keyBytes 2,
+  // two levels: (bit 0, sibling L(0x8000,c)), (bit 4, sibling L(0x1000,a)).
+  const PROOF =
+    '0x0211020002' +
+    '0000a3b827551bd8b2b378a07b4c5e7297c38e4c541437e8a5cfa51b346a2da1118c' +
+    '00044788015e7ec7538ba2c8c5b5b486216d6d801d06445702251dd3371e4c32c1c5';
+  assert.is(toHexStr(scratch), ROOT);
+  assert.is(toHexStr(new Uint8Array([2, 0x11, 2, 0, 2, 0, 0, ...l3, 0, 4, ...l1])), PROOF);
+
+  const store = createMemoryStore();
+  const t = await createStateTrie({ keyBytes: 2, store });
+  await t.apply([
+    { type: 'put', key: new Uint8Array([0x80, 0]), value: val('c') },
+    { type: 'put', key: new Uint8Array([0x18, 0]), value: val('b') },
+    { type: 'put', key: new Uint8Array([0x10, 0]), value: val('a') },
+  ]);
+  assert.is(toHexStr(t.root()), ROOT);
+  assert.equal(trieNodeHash(0, trieNodeHash(4, l1, l2), l3), scratch);
+  const proof = await t.prove(new Uint8Array([0x18, 0]));
+  assert.is(toHexStr(encodeTrieProof(proof)), PROOF);
+  assert.ok(verifyTrieInclusion(scratch, new Uint8Array([0x18, 0]), val('b'), proof));
+  // Exclusion of 0x1c00: the search goes left at bit 0, right at bit 4, ends at 0x1800.
+  const x = await t.prove(new Uint8Array([0x1c, 0]));
+  assert.is(
+    toHexStr(encodeTrieProof(x)),
+    `0x0221020002${'0000'}${toHexStr(l3).slice(2)}${'0004'}${toHexStr(l1).slice(2)}1800${toHexStr(sha(val('b'))).slice(2)}`,
+  );
+  assert.ok(verifyTrieExclusion(scratch, new Uint8Array([0x1c, 0]), x));
+
+  // Stored branch record: 'n' ‖ hash → u64be(version) ‖ 0x01 ‖ u16be(bit) ‖ left ‖ right.
+  await t.commit(7);
+  const rec = await store.get(new Uint8Array([0x6e, ...scratch]));
+  assert.equal(rec, new Uint8Array([0, 0, 0, 0, 0, 0, 0, 7, 1, 0, 0, ...mid, ...l3]));
+  const inner = await store.get(new Uint8Array([0x6e, ...mid]));
+  assert.equal(inner, new Uint8Array([0, 0, 0, 0, 0, 0, 0, 7, 1, 0, 4, ...l1, ...l2]));
 });
 
 test('provePrefix: empty prefix covers everything; maxEntries bounds the answer', async () => {
@@ -532,6 +914,45 @@ test('property: pruning never removes a node that a kept version needs', async (
             assert.equal(await view.get(e.key), e.value);
             assert.ok(verifyTrieInclusion(root, e.key, e.value, await view.prove(e.key)));
           }
+        }
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
+
+test('property: with keepVersions 1 the store holds exactly the live nodes (no leak)', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(arbOps, { minLength: 1, maxLength: 6 }),
+      fc.boolean(),
+      async (rounds, evict) => {
+        const store = createMemoryStore();
+        const t = await createStateTrie({
+          keyBytes: 4,
+          store,
+          keepVersions: 1,
+          maxCachedDepth: evict ? 1 : Number.POSITIVE_INFINITY,
+        });
+        const model = new Map<string, TrieEntry>();
+        for (const ops of rounds) {
+          await t.apply(ops);
+          for (const op of ops) {
+            if (op.type === 'put') model.set(bytesKey(op.key), { key: op.key, value: op.value });
+            else model.delete(bytesKey(op.key));
+          }
+          const { root } = await t.commit();
+          assert.equal(root, referenceRoot(model));
+          let nodes = 0;
+          for await (const [k] of store.entries({
+            gte: new Uint8Array([0x6e]),
+            lt: new Uint8Array([0x6f]),
+          })) {
+            assert.is(k.length, 33);
+            nodes++;
+          }
+          // A crit-bit tree of N leaves has N - 1 branches.
+          assert.is(nodes, model.size === 0 ? 0 : 2 * model.size - 1);
         }
       },
     ),
