@@ -391,12 +391,17 @@ function cpuPercents(before: number[], wallMs: number): number[] {
 
 /**
  * `BENCH_CPU_PROF=dir` writes a V8 CPU profile per node there (read it in
- * Chrome DevTools); `BENCH_NODE_ARGS` adds node flags to every node process
- * (e.g. `--heapsnapshot-signal=SIGUSR2`).
+ * Chrome DevTools); `BENCH_NODE_ARGS` replaces the node flags of every node
+ * process (default `--max-old-space-size=512`; e.g. add
+ * `--heapsnapshot-signal=SIGUSR2`).
  */
 function profArgs(i: number): string[] {
   const d = process.env.BENCH_CPU_PROF;
-  const extra = process.env.BENCH_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [];
+  // V8 grows its heap lazily up to its limit (4 GiB here by default): with a
+  // cap, resident memory follows the live heap (docs/PROTOCOL.md 10.4).
+  const extra = (process.env.BENCH_NODE_ARGS ?? '--max-old-space-size=512')
+    .split(' ')
+    .filter((a) => a !== '');
   return d === undefined ? extra : [...extra, '--cpu-prof', `--cpu-prof-dir=${d}/v${i}`];
 }
 
