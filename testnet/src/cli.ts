@@ -1,23 +1,258 @@
 /**
- * Entry of `npm run testnet` (the root package runs `node testnet/dist/cli.js`
- * after installing and building).
+ * `pnpm testnet` (the README's first command): starts a local network of
+ * `posd` validators (network.ts), prints who is where, writes
+ * `.testnet/testnet.json`, then shows a live status line every 2 s until
+ * Ctrl-C (or `--duration`), which stops every validator cleanly.
  *
- * The local testnet starts several posd validators and drives them with a
- * wallet, so it needs `packages/node` and `packages/wallet-client`, which
- * hold only their first modules today. Until it lands (issue 5) this entry
- * says so and fails: a command that exited 0 without a network would make a
- * script or a reader believe one is running.
+ *   pnpm testnet [--nodes 4] [--stakes 40,30,20,10] [--duration S]
+ *                [--reset] [--dir .testnet] [--base-port 8680]
+ *
+ * Live status, from each node's JSON-RPC and /metrics: height and decided
+ * round (the lowest over the nodes, and the spread), committed tx/s over the
+ * last interval, mean finality latency of the transactions certified in it,
+ * peers per node. Exit codes: 0 stopped cleanly, 1 a validator failed, 2 a
+ * usage error.
  */
+import { resolve } from 'node:path';
+import { startTestnet, type Testnet, type TestnetLayout } from './network.js';
+import { TestnetError } from './stakes.js';
 
-const message = `proof-of-share local testnet: NOT BUILT YET.
+interface CliOpts {
+  nodes: number;
+  stakes: string | undefined;
+  durationS: number;
+  reset: boolean;
+  dir: string;
+  basePort: number;
+}
 
-It lands with issue 5. It runs several posd validators (packages/node) and
-drives them with packages/wallet-client; both must exist first, and today they
-hold only their first modules (configuration resolution and JSON codecs).
-Already here: the genesis stake split (parseStakes in testnet/src/stakes.ts).
+const USAGE = `usage: pnpm testnet [--nodes N] [--stakes 40,30,20,10] [--duration S] [--reset]
+                    [--dir DIR] [--base-port PORT]
 
-Nothing was started.
+Starts N posd validators on loopback (default 4, stakes 40/30/20/10), with
+funded demo wallets; prints the nodes and wallets, writes DIR/testnet.json
+(default .testnet), and shows a live status until Ctrl-C or --duration.
+An existing network in DIR is restarted as it was; --reset starts afresh.
+--base-port 0 takes any free ports.
 `;
 
-process.stderr.write(message);
-process.exitCode = 1;
+function usage(msg: string): never {
+  process.stderr.write(`${msg}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function intArg(flag: string, v: string | undefined, min: number, max: number): number {
+  if (v === undefined || !/^[0-9]+$/.test(v)) usage(`${flag} needs an integer`);
+  const n = Number(v);
+  if (n < min || n > max) usage(`${flag} must be in ${min}..${max}`);
+  return n;
+}
+
+function parse(argv: string[]): CliOpts {
+  const o: CliOpts = {
+    nodes: 4,
+    stakes: undefined,
+    durationS: 0,
+    reset: false,
+    dir: '.testnet',
+    basePort: 8680,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const eq = a.indexOf('=');
+    const flag = eq >= 0 ? a.slice(0, eq) : a;
+    const value = () => (eq >= 0 ? a.slice(eq + 1) : argv[++i]);
+    if (flag === '--') continue;
+    if (flag === '--help' || flag === '-h') {
+      process.stdout.write(USAGE);
+      process.exit(0);
+    }
+    if (flag === '--nodes') o.nodes = intArg(flag, value(), 1, 64);
+    else if (flag === '--stakes') o.stakes = value() ?? usage('--stakes needs a value');
+    else if (flag === '--duration') o.durationS = intArg(flag, value(), 1, 10_000_000);
+    else if (flag === '--reset') o.reset = true;
+    else if (flag === '--dir') o.dir = value() ?? usage('--dir needs a value');
+    else if (flag === '--base-port') o.basePort = intArg(flag, value(), 0, 65_000);
+    else usage(`unknown argument ${a}`);
+  }
+  return o;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => cell.padEnd(widths[c]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function printLayout(l: TestnetLayout, file: string): void {
+  const total = l.nodes.reduce((s, n) => s + BigInt(n.stake), 0n);
+  const pct = (s: string) => `${((Number(BigInt(s)) * 100) / Number(total)).toFixed(1)}%`;
+  const out = [
+    `chain ${l.chainName}  chainId ${l.chainId}`,
+    '',
+    table([
+      ['node', 'validatorId', 'RPC', 'P2P', 'metrics', 'stake'],
+      ...l.nodes.map((n) => [
+        n.name,
+        `${n.validatorId.slice(0, 18)}…`,
+        n.rpcUrl,
+        n.p2p,
+        n.metricsUrl,
+        `${n.stake} (${pct(n.stake)})`,
+      ]),
+    ]),
+    '',
+    table([
+      ['wallet', 'public key', 'balance', 'key file'],
+      ...l.wallets.map((w) => [w.name, w.publicKey, w.balance, w.keyFile]),
+    ]),
+    '',
+    `layout: ${file}`,
+    '',
+  ];
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+interface Sample {
+  atMs: number;
+  height: number[];
+  round: number[];
+  committed: number[];
+  latSum: number[];
+  latCount: number[];
+  peers: number[];
+}
+
+function metric(text: string, name: string): number {
+  const m = new RegExp(`^${name} ([0-9.eE+-]+)$`, 'm').exec(text);
+  return m === null ? Number.NaN : Number(m[1]);
+}
+
+async function sample(l: TestnetLayout): Promise<Sample> {
+  const s: Sample = {
+    atMs: Date.now(),
+    height: [],
+    round: [],
+    committed: [],
+    latSum: [],
+    latCount: [],
+    peers: [],
+  };
+  await Promise.all(
+    l.nodes.map(async (n, i) => {
+      try {
+        const text = await (await fetch(n.metricsUrl)).text();
+        s.height[i] = metric(text, 'pos_block_height');
+        s.round[i] = metric(text, 'pos_decided_round');
+        s.committed[i] = metric(text, 'pos_transactions_committed_total');
+        s.latSum[i] = metric(text, 'pos_finality_latency_seconds_sum');
+        s.latCount[i] = metric(text, 'pos_finality_latency_seconds_count');
+        s.peers[i] = metric(text, 'pos_peers');
+      } catch {
+        for (const k of ['height', 'round', 'committed', 'latSum', 'latCount', 'peers'] as const) {
+          s[k][i] = Number.NaN;
+        }
+      }
+    }),
+  );
+  return s;
+}
+
+function statusLine(a: Sample, b: Sample): string {
+  const ok = (xs: number[]) => xs.filter((x) => Number.isFinite(x));
+  const heights = ok(b.height);
+  const rounds = ok(b.round);
+  const dt = (b.atMs - a.atMs) / 1000;
+  // Every node commits every transaction: the rate is node 0's (or the first that answers).
+  const i = b.committed.findIndex((x, k) => Number.isFinite(x) && Number.isFinite(a.committed[k]!));
+  const tps = i < 0 ? Number.NaN : (b.committed[i]! - a.committed[i]!) / dt;
+  let sum = 0;
+  let count = 0;
+  for (let k = 0; k < b.latSum.length; k++) {
+    const dc = b.latCount[k]! - a.latCount[k]!;
+    if (Number.isFinite(dc) && dc > 0) {
+      sum += b.latSum[k]! - a.latSum[k]!;
+      count += dc;
+    }
+  }
+  const lat = count > 0 ? `${((1000 * sum) / count).toFixed(0)} ms` : '-';
+  const down = b.height.filter((x) => !Number.isFinite(x)).length;
+  const time = new Date(b.atMs).toISOString().slice(11, 19);
+  return [
+    time,
+    `height ${heights.length ? Math.min(...heights) : '-'} (+${heights.length ? Math.max(...heights) - Math.min(...heights) : 0})`,
+    `round ${rounds.length ? Math.min(...rounds) : '-'}`,
+    `committed ${Number.isFinite(tps) ? tps.toFixed(1) : '-'} tx/s`,
+    `finality ${lat}`,
+    `peers ${b.peers.map((p) => (Number.isFinite(p) ? String(p) : 'x')).join('/')}`,
+    ...(down > 0 ? [`${down} node(s) not answering`] : []),
+  ].join('  ');
+}
+
+async function main(): Promise<void> {
+  const o = parse(process.argv.slice(2));
+  const dir = resolve(o.dir);
+  let net: Testnet;
+  try {
+    net = await startTestnet({
+      dir,
+      nodes: o.nodes,
+      ...(o.stakes === undefined ? {} : { stakes: o.stakes }),
+      reset: o.reset,
+      basePort: o.basePort,
+      say: (line) => process.stderr.write(`${line}\n`),
+    });
+  } catch (e) {
+    if (e instanceof TestnetError) {
+      process.stderr.write(`testnet: ${e.message}\n`);
+      process.exit(e.message.includes('exited') || e.message.includes('ready') ? 1 : 2);
+    }
+    throw e;
+  }
+  printLayout(net.layout, net.file);
+  process.stdout.write('all validators ready; live status every 2 s (Ctrl-C stops the network)\n');
+
+  let stopping = false;
+  let failed = false;
+  const finish = async (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${why}: stopping the validators...\n`);
+    await net.stop();
+    process.stdout.write('stopped.\n');
+    process.exit(failed ? 1 : 0);
+  };
+  process.on('SIGINT', () => void finish('interrupted'));
+  process.on('SIGTERM', () => void finish('terminated'));
+  for (const [i, p] of net.processes.entries()) {
+    p.once('exit', (code, signal) => {
+      if (stopping) return;
+      failed = true;
+      process.stderr.write(
+        `${net.layout.nodes[i]!.name} exited (${code ?? signal}); see ${net.layout.nodes[i]!.log}\n`,
+      );
+      void finish('a validator failed');
+    });
+  }
+  const endAt = o.durationS > 0 ? Date.now() + o.durationS * 1000 : Number.POSITIVE_INFINITY;
+  let prev = await sample(net.layout);
+  while (!stopping) {
+    await new Promise((r) => setTimeout(r, 2000));
+    if (stopping) break;
+    const cur = await sample(net.layout);
+    process.stdout.write(`${statusLine(prev, cur)}\n`);
+    prev = cur;
+    if (Date.now() >= endAt) await finish(`--duration ${o.durationS} s reached`);
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`testnet: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});

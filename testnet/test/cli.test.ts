@@ -1,24 +1,92 @@
-import { spawnSync } from 'node:child_process';
+// `pnpm testnet` for real: the built CLI starts 4 posd processes on free
+// loopback ports, prints the nodes and wallets, writes testnet.json, shows
+// live status, and stops every validator at --duration (exit 0). A second
+// start in the same dir restarts the same chain from disk; --reset makes a
+// new one. Usage errors exit 2 before anything starts.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import type { TestnetLayout } from '../src/network.js';
 
-const testnetDir = fileURLToPath(new URL('..', import.meta.url));
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const env = { ...process.env, NODE_OPTIONS: '' };
+delete env.FORCE_COLOR;
+const dir = mkdtempSync(join(tmpdir(), 'pos-testnet-'));
 
-test('the testnet entry says it is not built yet and exits with status 1', () => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts'], {
-    cwd: testnetDir,
-    encoding: 'utf8',
-    env: { ...process.env, NODE_OPTIONS: '' },
-    timeout: 60_000,
+function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [cli, ...args], { env });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('exit', (code) => resolve({ code, out, err }));
   });
-  assert.is(r.error, undefined);
-  assert.is(r.status, 1, r.stderr);
-  assert.is(r.stdout, '');
-  assert.match(r.stderr, /NOT BUILT YET/);
-  assert.match(r.stderr, /issue 5/);
-  assert.match(r.stderr, /packages\/node/);
-  assert.match(r.stderr, /packages\/wallet-client/);
+}
+
+const layoutOf = (): TestnetLayout => JSON.parse(readFileSync(join(dir, 'testnet.json'), 'utf8'));
+
+test('starts 4 validators 40/30/20/10, prints them, shows status, stops cleanly', async () => {
+  const r = await run(['--dir', dir, '--base-port', '0', '--duration', '8']);
+  assert.is(r.code, 0, r.err);
+  const l = layoutOf();
+  assert.is(l.nodes.length, 4);
+  assert.equal(
+    l.nodes.map((n) => n.stake),
+    ['400000000', '300000000', '200000000', '100000000'],
+  );
+  assert.is(l.wallets.length, 3);
+  for (const n of l.nodes) {
+    assert.ok(r.out.includes(n.rpcUrl), `table lists ${n.rpcUrl}`);
+    assert.ok(existsSync(n.log));
+  }
+  for (const w of l.wallets) assert.ok(r.out.includes(w.publicKey));
+  assert.match(r.out, /all validators ready/);
+  const status = r.out.split('\n').filter((line) => /^\d\d:\d\d:\d\d {2}height/.test(line));
+  assert.ok(status.length >= 2, r.out);
+  assert.match(status.at(-1)!, /peers 3\/3\/3\/3/);
+  assert.match(r.out, /stopped\./);
+  // Every validator exited (their logs end with a clean stop).
+  for (const n of l.nodes) assert.match(readFileSync(n.log, 'utf8'), /node stopped/);
 });
+
+test('a second start restarts the same chain; --reset makes a new one', async () => {
+  const before = layoutOf();
+  const again = await run(['--dir', dir, '--base-port', '0', '--duration', '4']);
+  assert.is(again.code, 0, again.err);
+  assert.is(layoutOf().chainId, before.chainId);
+  assert.ok(again.out.includes(before.chainId));
+  const fresh = await run(['--dir', dir, '--base-port', '0', '--duration', '3', '--reset']);
+  assert.is(fresh.code, 0, fresh.err);
+  assert.is.not(layoutOf().chainId, before.chainId);
+});
+
+test('usage errors exit 2 and start nothing', () => {
+  const table: [string[], RegExp][] = [
+    [['--nodes', '0'], /--nodes must be in 1\.\.64/],
+    [['--nodes', 'x'], /--nodes needs an integer/],
+    [['--stakes', '1,2', '--nodes', '3'], /2 weights for 3 nodes/],
+    [['--stakes', '1,,2'], /not a positive integer/],
+    [['--bogus'], /unknown argument --bogus/],
+  ];
+  for (const [args, message] of table) {
+    const d = mkdtempSync(join(tmpdir(), 'pos-testnet-bad-'));
+    const r = spawnSync(process.execPath, [cli, '--dir', d, '--base-port', '0', ...args], {
+      env,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.not.ok(existsSync(join(d, 'testnet.json')), 'nothing written');
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test.run();

@@ -1,0 +1,322 @@
+/**
+ * A local network of `posd` validators on loopback (issue 5, testnet 1):
+ * keys and a genesis with unequal stakes plus funded demo wallets, one data
+ * dir per validator, the processes started and watched, and the layout
+ * written to `testnet.json` so that other tools (the wallet, `testnet check`)
+ * find the nodes.
+ *
+ * Stake is the value of the outputs a validator hosts at genesis (PROTOCOL.md
+ * section 5): each validator gets one output owned and hosted by itself,
+ * worth its share of the validators' supply (`parseStakes`), and each demo
+ * wallet gets outputs hosted by validator 0.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { toHex } from '@pos/merkle';
+import {
+  chainIdOf,
+  createGenesis,
+  type Genesis,
+  generateValidatorKey,
+  genesisFromJSON,
+  genesisToJSON,
+  readKeyFile,
+  type ValidatorKey,
+  writeKeyFile,
+} from '@pos/node';
+import { parseStakes, TestnetError } from './stakes.js';
+
+/** Options of {@link startTestnet}. */
+export interface TestnetOpts {
+  /** Where the network lives (data dirs, keys, logs, testnet.json). */
+  dir: string;
+  /** Number of validators. */
+  nodes: number;
+  /** Stake weights, comma-separated (`40,30,20,10`); default: 40/30/20/10 for 4, else equal. */
+  stakes?: string;
+  /** Total stake split between the validators. */
+  validatorSupply: bigint;
+  /** Demo wallets and what each holds (in outputs of `walletOutputAmount`). */
+  wallets: number;
+  walletOutputs: number;
+  walletOutputAmount: bigint;
+  /** First port: validator i gets RPC basePort + 2i, P2P basePort + 2i + 1. 0: any free ports. */
+  basePort: number;
+  /** Wipe `dir` first (else an existing network there is restarted as it was). */
+  reset: boolean;
+  /** Flags for each posd process's node (default: a 1 GiB V8 heap cap). */
+  nodeArgs: string[];
+  /** Called with progress lines. */
+  say?: (line: string) => void;
+}
+
+/** Defaults of {@link TestnetOpts} (`dir` has none). */
+export const defaultTestnetOpts: Omit<TestnetOpts, 'dir'> = {
+  nodes: 4,
+  validatorSupply: 1_000_000_000n,
+  wallets: 3,
+  walletOutputs: 4,
+  walletOutputAmount: 1_000_000n,
+  basePort: 8680,
+  reset: false,
+  nodeArgs: ['--max-old-space-size=1024'],
+};
+
+/** One validator of the running network, as written to testnet.json. */
+export interface TestnetNode {
+  name: string;
+  index: number;
+  publicKey: string;
+  validatorId: string;
+  stake: string;
+  rpcUrl: string;
+  p2p: string;
+  metricsUrl: string;
+  dataDir: string;
+  log: string;
+}
+
+/** A demo wallet: its key file (plain, testnet only) and public key. */
+export interface TestnetWallet {
+  name: string;
+  publicKey: string;
+  keyFile: string;
+  balance: string;
+}
+
+/** The content of `testnet.json`. */
+export interface TestnetLayout {
+  version: 1;
+  chainId: string;
+  chainName: string;
+  genesis: string;
+  nodes: TestnetNode[];
+  wallets: TestnetWallet[];
+}
+
+/** A started network. */
+export interface Testnet {
+  readonly layout: TestnetLayout;
+  /** Path of testnet.json. */
+  readonly file: string;
+  /** Each validator's process (null once it exited). */
+  readonly processes: readonly ChildProcess[];
+  /** SIGTERM to every validator, SIGKILL after `graceMs`; resolves once all exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const STAKES_4 = '40,30,20,10';
+
+/** The posd entry of the workspace's @pos/node build. */
+function posdPath(): string {
+  const pkg = createRequire(import.meta.url).resolve('@pos/node/package.json');
+  const cli = join(dirname(pkg), 'dist', 'cli.js');
+  if (!existsSync(cli)) throw new TestnetError(`posd is not built (${cli}): run pnpm build`);
+  return cli;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a !== null ? resolve(a.port) : reject(new Error())));
+    });
+  });
+}
+
+async function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/** Creates the network's files (keys, genesis, configs) unless they exist. */
+async function prepare(o: TestnetOpts): Promise<TestnetLayout> {
+  const file = join(o.dir, 'testnet.json');
+  if (existsSync(file)) {
+    const layout = JSON.parse(readFileSync(file, 'utf8')) as TestnetLayout;
+    if (layout.version !== 1 || !Array.isArray(layout.nodes)) {
+      throw new TestnetError(`${file} is not a testnet layout; use --reset`);
+    }
+    return layout;
+  }
+  const spec = o.stakes ?? (o.nodes === 4 ? STAKES_4 : Array(o.nodes).fill('1').join(','));
+  const stakes = parseStakes(spec, o.validatorSupply);
+  if (stakes.length !== o.nodes) {
+    throw new TestnetError(`--stakes gives ${stakes.length} weights for ${o.nodes} nodes`);
+  }
+  const ports: { rpc: number; p2p: number }[] = [];
+  for (let i = 0; i < o.nodes; i++) {
+    if (o.basePort === 0) {
+      ports.push({ rpc: await freePort(), p2p: await freePort() });
+    } else {
+      const p = { rpc: o.basePort + 2 * i, p2p: o.basePort + 2 * i + 1 };
+      for (const port of [p.rpc, p.p2p]) {
+        if (!(await portFree(port))) {
+          throw new TestnetError(`port ${port} is in use: stop what holds it or pass --base-port`);
+        }
+      }
+      ports.push(p);
+    }
+  }
+  mkdirSync(o.dir, { recursive: true, mode: 0o700 });
+  const keys: ValidatorKey[] = stakes.map(() => generateValidatorKey());
+  const walletKeys = Array.from({ length: o.wallets }, () => generateValidatorKey());
+  const host = keys[0]!.validatorId;
+  const genesis: Genesis = createGenesis({
+    chainName: 'pos-testnet',
+    genesisTime: Date.now(),
+    params: { minFee: 1n },
+    validators: keys.map((k, i) => ({
+      pubkey: k.publicKey,
+      name: `v${i}`,
+      p2p: `127.0.0.1:${ports[i]!.p2p}`,
+    })),
+    outputs: [
+      ...keys.map((k, i) => ({ amount: stakes[i]!, owner: k.publicKey, host: k.validatorId })),
+      ...walletKeys.flatMap((w) =>
+        Array.from({ length: o.walletOutputs }, () => ({
+          amount: o.walletOutputAmount,
+          owner: w.publicKey,
+          host,
+        })),
+      ),
+    ],
+  });
+  const genesisFile = join(o.dir, 'genesis.json');
+  writeFileSync(genesisFile, `${JSON.stringify(genesisToJSON(genesis), null, 2)}\n`);
+  const nodes: TestnetNode[] = [];
+  for (let i = 0; i < o.nodes; i++) {
+    const d = join(o.dir, `v${i}`);
+    mkdirSync(d, { recursive: true, mode: 0o700 });
+    await writeKeyFile(join(d, 'validator.key'), keys[i]!);
+    writeFileSync(join(d, 'genesis.json'), readFileSync(genesisFile));
+    const config = {
+      rpcHost: '127.0.0.1',
+      rpcPort: ports[i]!.rpc,
+      p2pHost: '127.0.0.1',
+      p2pPort: ports[i]!.p2p,
+      logLevel: 'info',
+    };
+    writeFileSync(join(d, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+    nodes.push({
+      name: `v${i}`,
+      index: i,
+      publicKey: toHex(keys[i]!.publicKey),
+      validatorId: toHex(keys[i]!.validatorId),
+      stake: stakes[i]!.toString(),
+      rpcUrl: `http://127.0.0.1:${ports[i]!.rpc}`,
+      p2p: `127.0.0.1:${ports[i]!.p2p}`,
+      metricsUrl: `http://127.0.0.1:${ports[i]!.rpc}/metrics`,
+      dataDir: d,
+      log: join(d, 'posd.log'),
+    });
+  }
+  mkdirSync(join(o.dir, 'wallets'), { recursive: true, mode: 0o700 });
+  const wallets: TestnetWallet[] = [];
+  for (const [i, w] of walletKeys.entries()) {
+    const keyFile = join(o.dir, 'wallets', `demo${i}.key`);
+    await writeKeyFile(keyFile, w);
+    wallets.push({
+      name: `demo${i}`,
+      publicKey: toHex(w.publicKey),
+      keyFile,
+      balance: (o.walletOutputAmount * BigInt(o.walletOutputs)).toString(),
+    });
+  }
+  const layout: TestnetLayout = {
+    version: 1,
+    chainId: toHex(chainIdOf(genesis)),
+    chainName: genesis.chainName,
+    genesis: genesisFile,
+    nodes,
+    wallets,
+  };
+  writeFileSync(file, `${JSON.stringify(layout, null, 2)}\n`);
+  return layout;
+}
+
+/**
+ * Starts (or restarts) the network in `opts.dir` and resolves once every
+ * validator answers `GET /ready` with 200. Throws {@link TestnetError} when
+ * a process exits early, with the tail of its log.
+ */
+export async function startTestnet(
+  opts: Partial<TestnetOpts> & Pick<TestnetOpts, 'dir'>,
+): Promise<Testnet> {
+  const o: TestnetOpts = { ...defaultTestnetOpts, ...opts };
+  if (!Number.isSafeInteger(o.nodes) || o.nodes < 1 || o.nodes > 64) {
+    throw new TestnetError('--nodes must be an integer in 1..64');
+  }
+  if (o.reset) rmSync(o.dir, { recursive: true, force: true });
+  const say = o.say ?? (() => {});
+  const layout = await prepare(o);
+  // A restarted network must still be ours: the files name its genesis.
+  genesisFromJSON(JSON.parse(readFileSync(layout.genesis, 'utf8')));
+  for (const w of layout.wallets) await readKeyFile(w.keyFile);
+  const cli = posdPath();
+  const env = { ...process.env };
+  delete env.FORCE_COLOR;
+  const procs: ChildProcess[] = [];
+  const exits: Promise<number | null>[] = [];
+  let stopping = false;
+  const stop = async (graceMs = 10_000) => {
+    stopping = true;
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGTERM');
+    const timer = setTimeout(() => {
+      for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    }, graceMs);
+    await Promise.all(exits);
+    clearTimeout(timer);
+  };
+  try {
+    for (const n of layout.nodes) {
+      const out = openSync(n.log, 'a');
+      const p = spawn(process.execPath, [...o.nodeArgs, cli, 'start', '--data-dir', n.dataDir], {
+        env,
+        stdio: ['ignore', out, out],
+      });
+      procs.push(p);
+      exits.push(
+        new Promise((resolve) => {
+          if (p.exitCode !== null) resolve(p.exitCode);
+          else p.once('exit', (code) => resolve(code));
+        }),
+      );
+    }
+    say(`${layout.nodes.length} validators starting (logs: ${o.dir}/v*/posd.log)...`);
+    const deadline = Date.now() + 60_000;
+    for (const [i, n] of layout.nodes.entries()) {
+      for (;;) {
+        const p = procs[i]!;
+        if (p.exitCode !== null || p.signalCode !== null) {
+          const tail = readFileSync(n.log, 'utf8').split('\n').slice(-8).join('\n');
+          throw new TestnetError(`${n.name} exited (${p.exitCode ?? p.signalCode}):\n${tail}`);
+        }
+        try {
+          if ((await fetch(`${n.rpcUrl}/ready`)).status === 200) break;
+        } catch {
+          // not listening yet
+        }
+        if (Date.now() > deadline) throw new TestnetError(`${n.name} not ready within 60 s`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  } catch (e) {
+    await stop(2_000);
+    throw e;
+  }
+  return {
+    layout,
+    file: join(o.dir, 'testnet.json'),
+    processes: procs,
+    stop: (graceMs) => (stopping ? Promise.all(exits).then(() => {}) : stop(graceMs)),
+  };
+}
