@@ -14,10 +14,14 @@
  * usage error.
  */
 import { resolve } from 'node:path';
+import { fromHex } from '@pos/merkle';
+import { readKeyFile } from '@pos/node';
+import { fetchCoins, type LoadReport, startLoad } from './load.js';
 import { startTestnet, type Testnet, type TestnetLayout } from './network.js';
 import { TestnetError } from './stakes.js';
 
 interface CliOpts {
+  loadTps: number;
   nodes: number;
   stakes: string | undefined;
   durationS: number;
@@ -27,12 +31,14 @@ interface CliOpts {
 }
 
 const USAGE = `usage: pnpm testnet [--nodes N] [--stakes 40,30,20,10] [--duration S] [--reset]
-                    [--dir DIR] [--base-port PORT]
+                    [--load TPS] [--dir DIR] [--base-port PORT]
 
 Starts N posd validators on loopback (default 4, stakes 40/30/20/10), with
 funded demo wallets; prints the nodes and wallets, writes DIR/testnet.json
 (default .testnet), and shows a live status until Ctrl-C or --duration.
 An existing network in DIR is restarted as it was; --reset starts afresh.
+--load TPS sends real signed transfers between the demo wallets at TPS and
+reports committed tx/s and submit-to-certificate latency p50/p99.
 --base-port 0 takes any free ports.
 `;
 
@@ -50,6 +56,7 @@ function intArg(flag: string, v: string | undefined, min: number, max: number): 
 
 function parse(argv: string[]): CliOpts {
   const o: CliOpts = {
+    loadTps: 0,
     nodes: 4,
     stakes: undefined,
     durationS: 0,
@@ -71,6 +78,7 @@ function parse(argv: string[]): CliOpts {
     else if (flag === '--stakes') o.stakes = value() ?? usage('--stakes needs a value');
     else if (flag === '--duration') o.durationS = intArg(flag, value(), 1, 10_000_000);
     else if (flag === '--reset') o.reset = true;
+    else if (flag === '--load') o.loadTps = intArg(flag, value(), 1, 100_000);
     else if (flag === '--dir') o.dir = value() ?? usage('--dir needs a value');
     else if (flag === '--base-port') o.basePort = intArg(flag, value(), 0, 65_000);
     else usage(`unknown argument ${a}`);
@@ -195,6 +203,12 @@ function statusLine(a: Sample, b: Sample): string {
   ].join('  ');
 }
 
+function loadLine(r: LoadReport, final: boolean): string {
+  const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : '-');
+  const head = final ? 'load (final):' : 'load:';
+  return `${head} submitted ${r.submitted}, refused ${r.refused}, committed ${r.committed}, certified ${r.certified} (${r.certifiedPerSec.toFixed(1)} tx/s), latency p50 ${ms(r.p50Ms)} p99 ${ms(r.p99Ms)}`;
+}
+
 async function main(): Promise<void> {
   const o = parse(process.argv.slice(2));
   const dir = resolve(o.dir);
@@ -217,6 +231,19 @@ async function main(): Promise<void> {
   }
   printLayout(net.layout, net.file);
   process.stdout.write('all validators ready; live status every 2 s (Ctrl-C stops the network)\n');
+  let load: ReturnType<typeof startLoad> | null = null;
+  if (o.loadTps > 0) {
+    const wallets = await Promise.all(net.layout.wallets.map((w) => readKeyFile(w.keyFile)));
+    load = startLoad({
+      layout: net.layout,
+      wallets,
+      coins: await fetchCoins(net.layout),
+      host: fromHex(net.layout.nodes[0]!.validatorId, 32),
+      ratePerSec: o.loadTps,
+      fee: 1n,
+    });
+    process.stdout.write(`load: ${o.loadTps} transfers/s between the demo wallets\n`);
+  }
 
   let stopping = false;
   let failed = false;
@@ -224,6 +251,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`\n${why}: stopping the validators...\n`);
+    if (load !== null) process.stdout.write(`${loadLine(await load.stop(), true)}\n`);
     await net.stop();
     process.stdout.write('stopped.\n');
     process.exit(failed ? 1 : 0);
@@ -246,7 +274,8 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 2000));
     if (stopping) break;
     const cur = await sample(net.layout);
-    process.stdout.write(`${statusLine(prev, cur)}\n`);
+    const extra = load === null ? '' : `  ${loadLine(load.report(), false)}`;
+    process.stdout.write(`${statusLine(prev, cur)}${extra}\n`);
     prev = cur;
     if (Date.now() >= endAt) await finish(`--duration ${o.durationS} s reached`);
   }

@@ -43,6 +43,9 @@ export interface TestnetOpts {
   wallets: number;
   walletOutputs: number;
   walletOutputAmount: bigint;
+  /** Small outputs per demo wallet for the load generator (`--load`). */
+  loadOutputs: number;
+  loadOutputAmount: bigint;
   /** First port: validator i gets RPC basePort + 2i, P2P basePort + 2i + 1. 0: any free ports. */
   basePort: number;
   /** Wipe `dir` first (else an existing network there is restarted as it was). */
@@ -60,6 +63,8 @@ export const defaultTestnetOpts: Omit<TestnetOpts, 'dir'> = {
   wallets: 3,
   walletOutputs: 4,
   walletOutputAmount: 1_000_000n,
+  loadOutputs: 1000,
+  loadOutputAmount: 1000n,
   basePort: 8680,
   reset: false,
   nodeArgs: ['--max-old-space-size=1024'],
@@ -181,13 +186,18 @@ async function prepare(o: TestnetOpts): Promise<TestnetLayout> {
     })),
     outputs: [
       ...keys.map((k, i) => ({ amount: stakes[i]!, owner: k.publicKey, host: k.validatorId })),
-      ...walletKeys.flatMap((w) =>
-        Array.from({ length: o.walletOutputs }, () => ({
+      ...walletKeys.flatMap((w) => [
+        ...Array.from({ length: o.walletOutputs }, () => ({
           amount: o.walletOutputAmount,
           owner: w.publicKey,
           host,
         })),
-      ),
+        ...Array.from({ length: o.loadOutputs }, () => ({
+          amount: o.loadOutputAmount,
+          owner: w.publicKey,
+          host,
+        })),
+      ]),
     ],
   });
   const genesisFile = join(o.dir, 'genesis.json');
@@ -228,7 +238,10 @@ async function prepare(o: TestnetOpts): Promise<TestnetLayout> {
       name: `demo${i}`,
       publicKey: toHex(w.publicKey),
       keyFile,
-      balance: (o.walletOutputAmount * BigInt(o.walletOutputs)).toString(),
+      balance: (
+        o.walletOutputAmount * BigInt(o.walletOutputs) +
+        o.loadOutputAmount * BigInt(o.loadOutputs)
+      ).toString(),
     });
   }
   const layout: TestnetLayout = {

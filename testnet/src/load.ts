@@ -1,0 +1,262 @@
+/**
+ * The testnet's load generator (`--load TPS`, issue 5 testnet point 2): real
+ * signed transfers between the demo wallets at a fixed rate, spread over the
+ * validators' JSON-RPC, with committed tx/s and submit-to-certificate
+ * latency measured by the client.
+ *
+ * Each demo wallet holds many small genesis outputs for this. A transfer
+ * spends one of them to another demo wallet (fee 1); the new output becomes
+ * spendable once the block holding the transfer is applied (the mempool
+ * checks inputs against the latest state). Blocks are followed on node 0's
+ * `newBlocks` subscription: an applied block's `txHashes` (pos_getBlock) say
+ * which transfers it holds, and its `certified` notification ends their
+ * latency.
+ */
+import { fromHex, toHex } from '@pos/merkle';
+import { createEd25519Signer, type ValidatorKey } from '@pos/node';
+import { encodeTx, type Outpoint, signTx, type TxBody, txHashOf } from '@pos/wallet-client';
+import { WebSocket } from 'undici';
+import type { TestnetLayout } from './network.js';
+
+/** What the generator has done so far. */
+export interface LoadReport {
+  submitted: number;
+  refused: number;
+  committed: number;
+  certified: number;
+  /** Submit → certificate, over the certified transfers, in ms. */
+  p50Ms: number;
+  p99Ms: number;
+  /** Certified transfers per second since the first submit. */
+  certifiedPerSec: number;
+}
+
+/** Options of {@link startLoad}. */
+export interface LoadOpts {
+  layout: TestnetLayout;
+  /** The demo wallets' keys, in layout order. */
+  wallets: ValidatorKey[];
+  /** Each wallet's spendable outputs (from {@link fetchCoins}), in wallet order. */
+  coins: Coin[][];
+  /** validatorId that hosts the new outputs. */
+  host: Uint8Array;
+  ratePerSec: number;
+  fee: bigint;
+}
+
+/** A spendable output of a demo wallet. */
+export interface Coin {
+  outpoint: Outpoint;
+  amount: bigint;
+}
+
+/**
+ * The wallets' unspent outputs, as node 0 reports them (`pos_getOutputs`).
+ * The generator trusts its own testnet here; verifying answers is the
+ * wallet client's job.
+ */
+export async function fetchCoins(layout: TestnetLayout): Promise<Coin[][]> {
+  const url = `${layout.nodes[0]!.rpcUrl}/rpc`;
+  return Promise.all(
+    layout.wallets.map(async (w) => {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'pos_getOutputs',
+          params: [w.publicKey],
+        }),
+      });
+      const r = (await res.json()) as {
+        result?: { outputs: { outpoint: { txHash: string; index: number }; amount: string }[] };
+        error?: { message: string };
+      };
+      if (r.result === undefined) throw new Error(`pos_getOutputs: ${r.error?.message}`);
+      return r.result.outputs.map((o) => ({
+        outpoint: { txHash: fromHex(o.outpoint.txHash, 32), index: o.outpoint.index },
+        amount: BigInt(o.amount),
+      }));
+    }),
+  );
+}
+
+interface Pending {
+  wallet: number;
+  coin: Coin;
+  to: number;
+  atMs: number;
+  height?: number;
+}
+
+/** Starts submitting; `stop()` ends it and resolves with the final report. */
+export function startLoad(o: LoadOpts): {
+  report(): LoadReport;
+  stop(): Promise<LoadReport>;
+} {
+  const chainId = fromHex(o.layout.chainId, 32);
+  const signers = o.wallets.map((k) => createEd25519Signer(k.secretKey, k.publicKey));
+  const coins: Coin[][] = o.coins.map((c) => c.filter((x) => x.amount > 2n * o.fee));
+  const pending = new Map<string, Pending>();
+  const byHeight = new Map<number, string[]>();
+  /** Heights certified before their pos_getBlock answer came back. */
+  const certAt = new Map<number, number>();
+  const fetching = new Set<number>();
+  const latencies: number[] = [];
+  let submitted = 0;
+  let refused = 0;
+  let committed = 0;
+  let firstMs = 0;
+  let lastCertMs = 0;
+  let next = 0;
+  let stopped = false;
+  const rpc = o.layout.nodes.map((n) => `${n.rpcUrl}/rpc`);
+
+  const call = async (url: string, method: string, params: unknown[]) => {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+    });
+    return (await res.json()) as { result?: unknown; error?: { message: string } };
+  };
+
+  const sendOne = async () => {
+    const w = next++ % o.wallets.length;
+    const coin = coins[w]!.shift();
+    if (coin === undefined) return; // this wallet waits for its change
+    const to = (w + 1) % o.wallets.length;
+    const body: TxBody = {
+      chainId,
+      inputs: [coin.outpoint],
+      outputs: [{ amount: coin.amount - o.fee, owner: o.wallets[to]!.publicKey, host: o.host }],
+      fee: o.fee,
+      memo: new Uint8Array(0),
+    };
+    const k = o.wallets[w]!;
+    const tx = signTx(body, [k.secretKey], {
+      sign: (_sk, m) => signers[w]!(m),
+      publicKey: () => k.publicKey,
+    });
+    const txHash = toHex(txHashOf(body));
+    const atMs = performance.now();
+    if (firstMs === 0) firstMs = atMs;
+    pending.set(txHash, { wallet: w, coin, to, atMs });
+    submitted++;
+    try {
+      const r = await call(rpc[submitted % rpc.length]!, 'pos_sendTransaction', [
+        toHex(encodeTx(tx)),
+      ]);
+      if (r.error !== undefined) throw new Error(r.error.message);
+    } catch {
+      refused++;
+      pending.delete(txHash);
+    }
+  };
+
+  const certify = (hashes: string[], atMs: number) => {
+    for (const t of hashes) {
+      const p = pending.get(t);
+      if (p === undefined) continue;
+      latencies.push(atMs - p.atMs);
+      lastCertMs = Math.max(lastCertMs, atMs);
+      pending.delete(t);
+    }
+  };
+
+  // Follow blocks on node 0.
+  const ws = new WebSocket(`${o.layout.nodes[0]!.rpcUrl.replace('http', 'ws')}/ws`);
+  ws.addEventListener('open', () =>
+    ws.send(
+      JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'pos_subscribe', params: ['newBlocks'] }),
+    ),
+  );
+  ws.addEventListener('message', (ev) => {
+    let b: { height?: number; certified?: boolean; txCount?: number } | undefined;
+    try {
+      b = JSON.parse(String(ev.data)).params?.result;
+    } catch {
+      return;
+    }
+    if (b === undefined || typeof b.height !== 'number') return;
+    const h = b.height;
+    if (b.certified === true) {
+      const now = performance.now();
+      if (fetching.has(h)) certAt.set(h, now);
+      certify(byHeight.get(h) ?? [], now);
+      byHeight.delete(h);
+      return;
+    }
+    if (!b.txCount) return;
+    fetching.add(h);
+    void call(rpc[0]!, 'pos_getBlock', [h])
+      .then((r) => {
+        fetching.delete(h);
+        const hashes = (r.result as { txHashes?: string[] } | undefined)?.txHashes ?? [];
+        const mine: string[] = [];
+        for (const t of hashes) {
+          const p = pending.get(t);
+          if (p === undefined) continue;
+          p.height = h;
+          mine.push(t);
+          committed++;
+          // The change is spendable now that the block is applied.
+          if (p.coin.amount - o.fee > o.fee) {
+            coins[p.to]!.push({
+              outpoint: { txHash: fromHex(t, 32), index: 0 },
+              amount: p.coin.amount - o.fee,
+            });
+          }
+        }
+        const at = certAt.get(h);
+        certAt.delete(h);
+        if (at !== undefined) certify(mine, at);
+        else if (mine.length > 0) byHeight.set(h, [...(byHeight.get(h) ?? []), ...mine]);
+      })
+      .catch(() => {
+        fetching.delete(h); // the node went away; those transfers stay unmeasured
+      });
+  });
+
+  // Paced by elapsed time, not by ticks (timers drift under load).
+  const startMs = performance.now();
+  let sent = 0;
+  const timer = setInterval(() => {
+    if (stopped) return;
+    const due = Math.floor(((performance.now() - startMs) * o.ratePerSec) / 1000);
+    for (; sent < due; sent++) void sendOne();
+  }, 20);
+
+  const report = (): LoadReport => {
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const q = (p: number) =>
+      sorted.length === 0
+        ? Number.NaN
+        : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+    const span = (lastCertMs - firstMs) / 1000;
+    return {
+      submitted,
+      refused,
+      committed,
+      certified: latencies.length,
+      p50Ms: q(0.5),
+      p99Ms: q(0.99),
+      certifiedPerSec: span > 0 ? latencies.length / span : 0,
+    };
+  };
+  return {
+    report,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      // Let the last certificates in (up to 20 s: a loaded machine is slow).
+      const until = performance.now() + 20_000;
+      while (pending.size > 0 && performance.now() < until) {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      ws.close();
+      return report();
+    },
+  };
+}
