@@ -13,9 +13,12 @@
  * peers per node. Exit codes: 0 stopped cleanly, 1 a validator failed, 2 a
  * usage error.
  */
-import { resolve } from 'node:path';
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fromHex } from '@pos/merkle';
 import { readKeyFile } from '@pos/node';
+import { checkTestnet } from './check.js';
 import { fetchCoins, type LoadReport, startLoad } from './load.js';
 import { startTestnet, type Testnet, type TestnetLayout } from './network.js';
 import { TestnetError } from './stakes.js';
@@ -32,6 +35,7 @@ interface CliOpts {
 
 const USAGE = `usage: pnpm testnet [--nodes N] [--stakes 40,30,20,10] [--duration S] [--reset]
                     [--load TPS] [--dir DIR] [--base-port PORT]
+       pnpm testnet check [--dir DIR] [--wait S]
 
 Starts N posd validators on loopback (default 4, stakes 40/30/20/10), with
 funded demo wallets; prints the nodes and wallets, writes DIR/testnet.json
@@ -40,6 +44,9 @@ An existing network in DIR is restarted as it was; --reset starts afresh.
 --load TPS sends real signed transfers between the demo wallets at TPS and
 reports committed tx/s and submit-to-certificate latency p50/p99.
 --base-port 0 takes any free ports.
+check: invariants over JSON-RPC across the running network's nodes (same
+block at every checked height, supply conserved, certificates valid, heights
+advancing within --wait seconds, default 20); exit 1 on any violation.
 `;
 
 function usage(msg: string): never {
@@ -209,8 +216,35 @@ function loadLine(r: LoadReport, final: boolean): string {
   return `${head} submitted ${r.submitted}, refused ${r.refused}, committed ${r.committed}, certified ${r.certified} (${r.certifiedPerSec.toFixed(1)} tx/s), latency p50 ${ms(r.p50Ms)} p99 ${ms(r.p99Ms)}`;
 }
 
+/** `testnet check [--dir DIR] [--wait S]`: exit 0 if every invariant holds, 1 if not. */
+async function check(argv: string[]): Promise<void> {
+  let dir = '.testnet';
+  let waitS = 20;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--dir') dir = argv[++i] ?? usage('--dir needs a value');
+    else if (a === '--wait') waitS = intArg(a, argv[++i], 1, 3600);
+    else if (a !== '--') usage(`unknown argument ${a}`);
+  }
+  const file = join(resolve(dir), 'testnet.json');
+  if (!existsSync(file)) usage(`no testnet at ${file}: start one with pnpm testnet`);
+  const layout = JSON.parse(readFileSync(file, 'utf8')) as TestnetLayout;
+  const results = await checkTestnet(layout, { waitMs: waitS * 1000 });
+  for (const r of results)
+    process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'}  ${r.name}: ${r.detail}\n`);
+  const failed = results.filter((r) => !r.ok).length;
+  process.stdout.write(
+    failed === 0
+      ? `all ${results.length} checks passed\n`
+      : `${failed} of ${results.length} checks failed\n`,
+  );
+  process.exit(failed === 0 ? 0 : 1);
+}
+
 async function main(): Promise<void> {
-  const o = parse(process.argv.slice(2));
+  const argv = process.argv.slice(2).filter((a, i) => !(i === 0 && a === '--'));
+  if (argv[0] === 'check') return check(argv.slice(1));
+  const o = parse(argv);
   const dir = resolve(o.dir);
   let net: Testnet;
   try {

@@ -4,7 +4,7 @@
 // start in the same dir restarts the same chain from disk; --reset makes a
 // new one. Usage errors exit 2 before anything starts.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,6 +73,49 @@ test('a second start restarts the same chain; --reset makes a new one', async ()
   const fresh = await run(['--dir', dir, '--base-port', '0', '--duration', '3', '--reset']);
   assert.is(fresh.code, 0, fresh.err);
   assert.is.not(layoutOf().chainId, before.chainId);
+});
+
+test('testnet check: every invariant holds on a running network, and a wrong chain fails', async () => {
+  const net = spawn(
+    process.execPath,
+    [cli, '--dir', dir, '--base-port', '0', '--duration', '40', '--load', '10'],
+    { env },
+  );
+  let out = '';
+  net.stdout.on('data', (d) => (out += d));
+  try {
+    for (let t = 0; !out.includes('all validators ready'); t++) {
+      if (t > 600) assert.unreachable(`testnet not ready: ${out}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 3000)); // a few blocks and certificates
+    const ok = await run(['check', '--dir', dir, '--wait', '20']);
+    assert.is(ok.code, 0, ok.out + ok.err);
+    for (const name of [
+      'answers',
+      'same block',
+      'supply conserved',
+      'certificates verify',
+      'heights advance',
+    ]) {
+      assert.match(ok.out, new RegExp(`ok {2}.*${name}`));
+    }
+    assert.match(ok.out, /all 5 checks passed/);
+    // The same nodes checked against a layout that names another chain.
+    const other = mkdtempSync(join(tmpdir(), 'pos-testnet-other-'));
+    const l = layoutOf();
+    writeFileSync(
+      join(other, 'testnet.json'),
+      JSON.stringify({ ...l, chainId: `0x${'ab'.repeat(32)}` }),
+    );
+    const bad = await run(['check', '--dir', other, '--wait', '5']);
+    assert.is(bad.code, 1, bad.out);
+    assert.match(bad.out, /FAIL {2}every node answers on this chain: v0 is on chain/);
+    rmSync(other, { recursive: true, force: true });
+  } finally {
+    net.kill('SIGTERM');
+    await new Promise((r) => net.once('exit', r));
+  }
 });
 
 test('usage errors exit 2 and start nothing', () => {

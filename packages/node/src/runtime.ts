@@ -155,6 +155,11 @@ export interface NodeStatus {
   lastBlockTime: number | null;
   mempool: { transactions: number; bytes: number };
   events: { live: number; stored: number };
+  /**
+   * The ledger's totals after the last committed block, decimal strings
+   * (section 6: unspent + burned is always the genesis supply).
+   */
+  supply: { unspent: string; burned: string };
 }
 
 /** A running validator. */
@@ -849,6 +854,10 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
       lastBlockTime: head?.header.timestamp ?? null,
       mempool: { transactions: mempool.size, bytes: mempool.bytes },
       events: { live: st.liveEvents, stored: store.nextIndex - store.pruneFloor },
+      supply: {
+        unspent: chain.ledger.unspent().toString(),
+        burned: chain.ledger.burned().toString(),
+      },
     };
   }
 
