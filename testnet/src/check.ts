@@ -14,7 +14,8 @@
  *   set (`verifyCertificate`: > 2/3 of the stake signed that block) and
  *   names the block the other nodes hold at that height;
  * - heights advance: within `waitMs`, every node applies a block past the
- *   height it had at the start.
+ *   height it had at the start (checked second, so the others see a network
+ *   that has moved on).
  */
 import { readFileSync } from 'node:fs';
 import { toHex } from '@pos/merkle';
@@ -102,12 +103,47 @@ export async function checkTestnet(
   }[];
   if (live.length === 0) return out;
 
-  // 2. The same block at every checked height.
+  // 2. Heights advance (first: it also gives a fresh network time to make blocks).
+  const start = new Map(live.map(({ s, i }) => [i, (s.height as number | null) ?? -1]));
+  const deadline = Date.now() + o.waitMs;
+  const pendingNodes = new Set(start.keys());
+  while (pendingNodes.size > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    for (const i of [...pendingNodes]) {
+      try {
+        const s = (await rpc(urls[i]!, 'pos_status')).result as Json;
+        if (((s.height as number | null) ?? -1) > start.get(i)!) pendingNodes.delete(i);
+      } catch {
+        // still pending
+      }
+    }
+  }
+  out.push({
+    name: 'heights advance',
+    ok: pendingNodes.size === 0,
+    detail:
+      pendingNodes.size === 0
+        ? `every node applied a new block within ${o.waitMs / 1000} s`
+        : `no new block in ${o.waitMs / 1000} s on ${[...pendingNodes].map(name).join(', ')}`,
+  });
+  // Later checks look at the network after it has moved on.
+  const again: (Json | null)[] = await Promise.all(
+    live.map(async ({ i }) => {
+      try {
+        return ((await rpc(urls[i]!, 'pos_status')).result as Json) ?? null;
+      } catch {
+        return null;
+      }
+    }),
+  );
+  for (const [k, x] of live.entries()) if (again[k] !== null) x.s = again[k]!;
+
+  // 3. The same block at every checked height (all at or below every node's height).
   const heights = live.map((x) => (x.s.height as number | null) ?? -1);
   const common = Math.min(...heights);
   const checked = new Set<number>();
   for (let h = common; h >= 0 && h > common - 33; h--) checked.add(h);
-  for (let h = common - (common % o.stride); h >= 0; h -= o.stride) checked.add(h);
+  if (common >= 0) for (let h = common - (common % o.stride); h >= 0; h -= o.stride) checked.add(h);
   const splits: string[] = [];
   let blocks = 0;
   for (const h of [...checked].sort((a, b) => a - b)) {
@@ -133,7 +169,7 @@ export async function checkTestnet(
         : splits.slice(0, 3).join('; '),
   });
 
-  // 3. Supply conserved.
+  // 4. Supply conserved.
   const leaks = live.flatMap(({ s, i }) => {
     const sup = s.supply as { unspent?: string; burned?: string } | undefined;
     if (sup?.unspent === undefined || sup.burned === undefined)
@@ -149,7 +185,7 @@ export async function checkTestnet(
     detail: leaks.length === 0 ? `${supply} on every node` : leaks.join('; '),
   });
 
-  // 4. Certificates valid, and for the block the others hold.
+  // 5. Certificates valid, and for the block the others hold.
   const certBad: string[] = [];
   let certs = 0;
   for (const { s, i } of live) {
@@ -189,28 +225,5 @@ export async function checkTestnet(
           : `${certs} nodes' latest certificates verify`,
   });
 
-  // 5. Heights advance.
-  const start = new Map(live.map(({ s, i }) => [i, (s.height as number | null) ?? -1]));
-  const deadline = Date.now() + o.waitMs;
-  const pendingNodes = new Set(start.keys());
-  while (pendingNodes.size > 0 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 500));
-    for (const i of [...pendingNodes]) {
-      try {
-        const s = (await rpc(urls[i]!, 'pos_status')).result as Json;
-        if (((s.height as number | null) ?? -1) > start.get(i)!) pendingNodes.delete(i);
-      } catch {
-        // still pending
-      }
-    }
-  }
-  out.push({
-    name: 'heights advance',
-    ok: pendingNodes.size === 0,
-    detail:
-      pendingNodes.size === 0
-        ? `every node applied a new block within ${o.waitMs / 1000} s`
-        : `no new block in ${o.waitMs / 1000} s on ${[...pendingNodes].map(name).join(', ')}`,
-  });
   return out;
 }

@@ -20,7 +20,7 @@ import { fromHex } from '@pos/merkle';
 import { readKeyFile } from '@pos/node';
 import { checkTestnet } from './check.js';
 import { fetchCoins, type LoadReport, startLoad } from './load.js';
-import { startTestnet, type Testnet, type TestnetLayout } from './network.js';
+import { initHosts, startTestnet, type Testnet, type TestnetLayout } from './network.js';
 import { TestnetError } from './stakes.js';
 
 interface CliOpts {
@@ -36,6 +36,7 @@ interface CliOpts {
 const USAGE = `usage: pnpm testnet [--nodes N] [--stakes 40,30,20,10] [--duration S] [--reset]
                     [--load TPS] [--dir DIR] [--base-port PORT]
        pnpm testnet check [--dir DIR] [--wait S]
+       pnpm testnet init --hosts H1,H2,... [--stakes W,...] [--dir DIR] [--base-port P2P] [--rpc-public]
 
 Starts N posd validators on loopback (default 4, stakes 40/30/20/10), with
 funded demo wallets; prints the nodes and wallets, writes DIR/testnet.json
@@ -47,6 +48,9 @@ reports committed tx/s and submit-to-certificate latency p50/p99.
 check: invariants over JSON-RPC across the running network's nodes (same
 block at every checked height, supply conserved, certificates valid, heights
 advancing within --wait seconds, default 20); exit 1 on any violation.
+init --hosts: one data dir per validator for a network across machines
+(default DIR .testnet-hosts, P2P port 8681 and RPC 8680 for a host's first
+validator), and the commands to start each; nothing is started here.
 `;
 
 function usage(msg: string): never {
@@ -241,9 +245,61 @@ async function check(argv: string[]): Promise<void> {
   process.exit(failed === 0 ? 0 : 1);
 }
 
+/** `testnet init --hosts ...`: data dirs and start commands for several machines. */
+async function init(argv: string[]): Promise<void> {
+  let hosts: string[] | undefined;
+  let stakes: string | undefined;
+  let dir = '.testnet-hosts';
+  let basePort = 8681;
+  let rpcPublic = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--hosts') hosts = (argv[++i] ?? usage('--hosts needs a value')).split(',');
+    else if (a === '--stakes') stakes = argv[++i] ?? usage('--stakes needs a value');
+    else if (a === '--dir') dir = argv[++i] ?? usage('--dir needs a value');
+    else if (a === '--base-port') basePort = intArg(a, argv[++i], 2, 65_000);
+    else if (a === '--rpc-public') rpcPublic = true;
+    else if (a !== '--') usage(`unknown argument ${a}`);
+  }
+  if (hosts === undefined) usage('init needs --hosts H1,H2,...');
+  let layout: TestnetLayout;
+  try {
+    layout = await initHosts({
+      dir: resolve(dir),
+      hosts,
+      ...(stakes === undefined ? {} : { stakes }),
+      basePort,
+      rpcPublic,
+    });
+  } catch (e) {
+    if (e instanceof TestnetError) usage(e.message);
+    throw e;
+  }
+  printLayout(layout, join(resolve(dir), 'testnet.json'));
+  const lines = [
+    'Nothing is started. On each machine, with this repository cloned and built',
+    '(npm run build), copy its validator directory there and start it:',
+    '',
+  ];
+  for (const n of layout.nodes) {
+    const host = n.p2p.slice(0, n.p2p.lastIndexOf(':'));
+    lines.push(`# ${n.name} on ${host} (P2P ${n.p2p} must be reachable from the other hosts)`);
+    lines.push(`scp -r ${n.dataDir} ${host}:posd-${n.name}`);
+    lines.push(`ssh ${host} 'cd proof-of-share && pnpm posd start --data-dir ~/posd-${n.name}'`);
+    lines.push('');
+  }
+  lines.push(
+    rpcPublic
+      ? `Then, from here: pnpm testnet check --dir ${dir}`
+      : 'JSON-RPC listens on 127.0.0.1 on each host (pass --rpc-public to expose it, then `pnpm testnet check` works from here).',
+  );
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2).filter((a, i) => !(i === 0 && a === '--'));
   if (argv[0] === 'check') return check(argv.slice(1));
+  if (argv[0] === 'init') return init(argv.slice(1));
   const o = parse(argv);
   const dir = resolve(o.dir);
   let net: Testnet;

@@ -142,35 +142,56 @@ async function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** Creates the network's files (keys, genesis, configs) unless they exist. */
-async function prepare(o: TestnetOpts): Promise<TestnetLayout> {
-  const file = join(o.dir, 'testnet.json');
-  if (existsSync(file)) {
-    const layout = JSON.parse(readFileSync(file, 'utf8')) as TestnetLayout;
-    if (layout.version !== 1 || !Array.isArray(layout.nodes)) {
-      throw new TestnetError(`${file} is not a testnet layout; use --reset`);
-    }
-    return layout;
-  }
+/** Where one validator listens, and the address its peers dial. */
+interface Endpoint {
+  host: string;
+  rpcHost: string;
+  rpcPort: number;
+  p2pHost: string;
+  p2pPort: number;
+}
+
+function stakesFor(o: TestnetOpts): bigint[] {
   const spec = o.stakes ?? (o.nodes === 4 ? STAKES_4 : Array(o.nodes).fill('1').join(','));
   const stakes = parseStakes(spec, o.validatorSupply);
   if (stakes.length !== o.nodes) {
     throw new TestnetError(`--stakes gives ${stakes.length} weights for ${o.nodes} nodes`);
   }
-  const ports: { rpc: number; p2p: number }[] = [];
+  return stakes;
+}
+
+/** Loopback endpoints: basePort + 2i / + 2i + 1, or any free ports. */
+async function localEndpoints(o: TestnetOpts): Promise<Endpoint[]> {
+  const out: Endpoint[] = [];
   for (let i = 0; i < o.nodes; i++) {
+    const loop = { host: '127.0.0.1', rpcHost: '127.0.0.1', p2pHost: '127.0.0.1' };
     if (o.basePort === 0) {
-      ports.push({ rpc: await freePort(), p2p: await freePort() });
-    } else {
-      const p = { rpc: o.basePort + 2 * i, p2p: o.basePort + 2 * i + 1 };
-      for (const port of [p.rpc, p.p2p]) {
-        if (!(await portFree(port))) {
-          throw new TestnetError(`port ${port} is in use: stop what holds it or pass --base-port`);
-        }
-      }
-      ports.push(p);
+      out.push({ ...loop, rpcPort: await freePort(), p2pPort: await freePort() });
+      continue;
     }
+    const p = { rpcPort: o.basePort + 2 * i, p2pPort: o.basePort + 2 * i + 1 };
+    for (const port of [p.rpcPort, p.p2pPort]) {
+      if (!(await portFree(port))) {
+        throw new TestnetError(`port ${port} is in use: stop what holds it or pass --base-port`);
+      }
+    }
+    out.push({ ...loop, ...p });
   }
+  return out;
+}
+
+function readLayout(file: string): TestnetLayout {
+  const layout = JSON.parse(readFileSync(file, 'utf8')) as TestnetLayout;
+  if (layout.version !== 1 || !Array.isArray(layout.nodes)) {
+    throw new TestnetError(`${file} is not a testnet layout; use --reset`);
+  }
+  return layout;
+}
+
+/** Creates the network's files (keys, genesis, configs) for `ends`. */
+async function prepare(o: TestnetOpts, stakes: bigint[], ends: Endpoint[]): Promise<TestnetLayout> {
+  const file = join(o.dir, 'testnet.json');
+  const ports = ends.map((e) => ({ rpc: e.rpcPort, p2p: e.p2pPort }));
   mkdirSync(o.dir, { recursive: true, mode: 0o700 });
   const keys: ValidatorKey[] = stakes.map(() => generateValidatorKey());
   const walletKeys = Array.from({ length: o.wallets }, () => generateValidatorKey());
@@ -182,7 +203,7 @@ async function prepare(o: TestnetOpts): Promise<TestnetLayout> {
     validators: keys.map((k, i) => ({
       pubkey: k.publicKey,
       name: `v${i}`,
-      p2p: `127.0.0.1:${ports[i]!.p2p}`,
+      p2p: `${ends[i]!.host}:${ports[i]!.p2p}`,
     })),
     outputs: [
       ...keys.map((k, i) => ({ amount: stakes[i]!, owner: k.publicKey, host: k.validatorId })),
@@ -209,9 +230,9 @@ async function prepare(o: TestnetOpts): Promise<TestnetLayout> {
     await writeKeyFile(join(d, 'validator.key'), keys[i]!);
     writeFileSync(join(d, 'genesis.json'), readFileSync(genesisFile));
     const config = {
-      rpcHost: '127.0.0.1',
+      rpcHost: ends[i]!.rpcHost,
       rpcPort: ports[i]!.rpc,
-      p2pHost: '127.0.0.1',
+      p2pHost: ends[i]!.p2pHost,
       p2pPort: ports[i]!.p2p,
       logLevel: 'info',
     };
@@ -222,9 +243,9 @@ async function prepare(o: TestnetOpts): Promise<TestnetLayout> {
       publicKey: toHex(keys[i]!.publicKey),
       validatorId: toHex(keys[i]!.validatorId),
       stake: stakes[i]!.toString(),
-      rpcUrl: `http://127.0.0.1:${ports[i]!.rpc}`,
-      p2p: `127.0.0.1:${ports[i]!.p2p}`,
-      metricsUrl: `http://127.0.0.1:${ports[i]!.rpc}/metrics`,
+      rpcUrl: `http://${ends[i]!.host}:${ports[i]!.rpc}`,
+      p2p: `${ends[i]!.host}:${ports[i]!.p2p}`,
+      metricsUrl: `http://${ends[i]!.host}:${ports[i]!.rpc}/metrics`,
       dataDir: d,
       log: join(d, 'posd.log'),
     });
@@ -270,7 +291,10 @@ export async function startTestnet(
   }
   if (o.reset) rmSync(o.dir, { recursive: true, force: true });
   const say = o.say ?? (() => {});
-  const layout = await prepare(o);
+  const file = join(o.dir, 'testnet.json');
+  const layout = existsSync(file)
+    ? readLayout(file)
+    : await prepare(o, stakesFor(o), await localEndpoints(o));
   // A restarted network must still be ours: the files name its genesis.
   genesisFromJSON(JSON.parse(readFileSync(layout.genesis, 'utf8')));
   for (const w of layout.wallets) await readKeyFile(w.keyFile);
@@ -332,4 +356,51 @@ export async function startTestnet(
     processes: procs,
     stop: (graceMs) => (stopping ? Promise.all(exits).then(() => {}) : stop(graceMs)),
   };
+}
+
+/** Options of {@link initHosts}. */
+export interface InitHostsOpts {
+  dir: string;
+  /** One host name or address per validator (repeat a host to run several there). */
+  hosts: string[];
+  stakes?: string;
+  /** P2P port of a host's first validator (RPC on the port below it); +2 per further validator on that host. */
+  basePort: number;
+  /** Serve JSON-RPC on every interface instead of 127.0.0.1 (so `testnet check` can reach it). */
+  rpcPublic: boolean;
+}
+
+/**
+ * Writes one data dir per validator for a network across machines
+ * (issue 5, testnet point 4): keys, a genesis whose p2p endpoints are
+ * `host:port`, and a config binding P2P on every interface (RPC on
+ * 127.0.0.1 unless `rpcPublic`). Nothing is started. Refuses a non-empty
+ * `dir`.
+ */
+export async function initHosts(opts: InitHostsOpts): Promise<TestnetLayout> {
+  if (opts.hosts.length === 0 || opts.hosts.some((h) => !/^[A-Za-z0-9.-]+$/.test(h))) {
+    throw new TestnetError('--hosts must list host names or IPv4 addresses, comma-separated');
+  }
+  if (existsSync(join(opts.dir, 'testnet.json'))) {
+    throw new TestnetError(`${opts.dir} already holds a network; pick another --dir`);
+  }
+  const o: TestnetOpts = {
+    ...defaultTestnetOpts,
+    dir: opts.dir,
+    nodes: opts.hosts.length,
+    ...(opts.stakes === undefined ? {} : { stakes: opts.stakes }),
+  };
+  const seen = new Map<string, number>();
+  const ends = opts.hosts.map((host) => {
+    const k = seen.get(host) ?? 0;
+    seen.set(host, k + 1);
+    return {
+      host,
+      rpcHost: opts.rpcPublic ? '0.0.0.0' : '127.0.0.1',
+      rpcPort: opts.basePort - 1 + 2 * k,
+      p2pHost: '0.0.0.0',
+      p2pPort: opts.basePort + 2 * k,
+    };
+  });
+  return prepare(o, stakesFor(o), ends);
 }

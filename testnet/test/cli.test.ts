@@ -5,8 +5,10 @@
 // new one. Usage errors exit 2 before anything starts.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -117,6 +119,81 @@ test('testnet check: every invariant holds on a running network, and a wrong cha
     await new Promise((r) => net.once('exit', r));
   }
 });
+
+test('init --hosts: per-host data dirs that form a network when started (all on 127.0.0.1 here)', async () => {
+  // Eight consecutive free ports: each "host" runs two validators' worth of ports.
+  let base = 0;
+  for (let tries = 0; base === 0 && tries < 50; tries++) {
+    const b = 20_000 + 2 * Math.floor(Math.random() * 10_000);
+    const free = await Promise.all(Array.from({ length: 8 }, (_, k) => portFree(b - 1 + k)));
+    if (free.every(Boolean)) base = b;
+  }
+  assert.ok(base > 0, 'no free port range');
+  const d = mkdtempSync(join(tmpdir(), 'pos-testnet-hosts-'));
+  rmSync(d, { recursive: true });
+  for (const [args, message] of [
+    [['init', '--dir', d], /init needs --hosts/],
+    [['init', '--hosts', 'a b', '--dir', d], /--hosts must list host names/],
+  ] as const) {
+    const bad = await run([...args]);
+    assert.is(bad.code, 2, bad.err);
+    assert.match(bad.err, message);
+  }
+  const r = await run([
+    'init',
+    '--hosts',
+    '127.0.0.1,127.0.0.1,127.0.0.1,127.0.0.1',
+    '--dir',
+    d,
+    '--base-port',
+    String(base),
+  ]);
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /Nothing is started/);
+  assert.match(r.out, /scp -r .*v3 127\.0\.0\.1:posd-v3/);
+  const l = JSON.parse(readFileSync(join(d, 'testnet.json'), 'utf8')) as TestnetLayout;
+  assert.equal(
+    l.nodes.map((n) => n.p2p).sort(),
+    [0, 2, 4, 6].map((k) => `127.0.0.1:${base + k}`),
+  );
+  const posd = join(
+    dirname(createRequire(import.meta.url).resolve('@pos/node/package.json')),
+    'dist/cli.js',
+  );
+  const procs = l.nodes.map((n) =>
+    spawn(process.execPath, [posd, 'start', '--data-dir', n.dataDir], { env, stdio: 'ignore' }),
+  );
+  try {
+    for (const n of l.nodes) {
+      for (let t = 0; ; t++) {
+        if (t > 300) assert.unreachable(`${n.name} not ready`);
+        try {
+          if ((await fetch(`${n.rpcUrl}/ready`)).status === 200) break;
+        } catch {}
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    }
+    const c = await run(['check', '--dir', d, '--wait', '30']);
+    assert.is(c.code, 0, c.out + c.err);
+    assert.match(c.out, /all 5 checks passed/);
+  } finally {
+    for (const p of procs) p.kill('SIGTERM');
+    await Promise.all(
+      procs.map(
+        (p) => new Promise((res) => (p.exitCode !== null ? res(null) : p.once('exit', res))),
+      ),
+    );
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
 
 test('usage errors exit 2 and start nothing', () => {
   const table: [string[], RegExp][] = [
