@@ -7,7 +7,11 @@ export type WalletErrorCode =
   // (codec.ts, tx.ts; PROTOCOL.md section 2).
   | 'BAD_ENCODING'
   // A transaction value (or its JSON) that breaks a rule of tx.ts.
-  | 'BAD_TX';
+  | 'BAD_TX'
+  // A keystore file that is not one (keystore.ts).
+  | 'BAD_KEYSTORE'
+  // A keystore that does not open: a wrong password, or an altered file.
+  | 'BAD_PASSWORD';
 
 /**
  * Typed error of this package. The wallet trusts its agent for nothing

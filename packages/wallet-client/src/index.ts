@@ -53,6 +53,15 @@ export {
 export { WalletError, type WalletErrorCode } from './errors.js';
 export { formatAmount, fromHex, MAX_AMOUNT, parseAmount, toHex } from './json.js';
 export {
+  decryptKeystore,
+  defaultKeystoreOpts,
+  encryptKeystore,
+  type KeystoreJSON,
+  type KeystoreOpts,
+  keystoreFromText,
+  keystoreToText,
+} from './keystore.js';
+export {
   decodeOutpoint,
   decodeOutput,
   decodeReceipt,
