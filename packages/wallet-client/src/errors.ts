@@ -11,7 +11,21 @@ export type WalletErrorCode =
   // A keystore file that is not one (keystore.ts).
   | 'BAD_KEYSTORE'
   // A keystore that does not open: a wrong password, or an altered file.
-  | 'BAD_PASSWORD';
+  | 'BAD_PASSWORD'
+  // What an agent said and the wallet refused (client.ts): an answer of the
+  // wrong shape; a certificate short of 2/3 of the trusted stake or not for
+  // that header; a header of another chain; a header naming a validator set
+  // the wallet has not verified; a proof that does not hold.
+  | 'BAD_ANSWER'
+  | 'BAD_CERTIFICATE'
+  | 'WRONG_CHAIN'
+  | 'UNKNOWN_SET'
+  | 'BAD_PROOF'
+  // The agent could not be reached, answered with a JSON-RPC error, or has
+  // nothing certified yet: nothing was verified, nothing is returned.
+  | 'AGENT_UNREACHABLE'
+  | 'AGENT_ERROR'
+  | 'NOT_YET';
 
 /**
  * Typed error of this package. The wallet trusts its agent for nothing

@@ -39,6 +39,15 @@ export {
   validatorSetToJSON,
   verifyCertificate,
 } from './block.js';
+export {
+  type CertifiedHeader,
+  createWalletClient,
+  type FetchLike,
+  type VerifiedBalance,
+  type WalletClient,
+  type WalletClientOpts,
+  type WalletTrust,
+} from './client.js';
 export { Reader, Writer } from './codec.js';
 export {
   checkEd25519Encoding,

@@ -1,0 +1,241 @@
+/**
+ * The thin wallet's client (issue 5, wallet points 1 and 3): it talks to one
+ * agent over JSON-RPC and uses nothing the agent says until it has checked
+ * it against its trust anchor (PROTOCOL.md section 1).
+ *
+ * A balance is verified in three steps, each failing closed with a typed
+ * {@link WalletError}:
+ * 1. the agent names its latest certified height; the header and finality
+ *    certificate of that height must verify against the trusted validator
+ *    set (more than 2/3 of the stake signed that header's hash, on the
+ *    trusted chainId) - `BAD_CERTIFICATE`, `WRONG_CHAIN`, `UNKNOWN_SET`;
+ * 2. the outputs at that height must be complete for the owner under that
+ *    header's state root: the wallet rebuilds each entry (its own
+ *    `outputKey(owner, outpoint)` and `encodeOutput(output)`) and checks the
+ *    completeness proof of the prefix `sha256(owner)` - `BAD_PROOF`;
+ * 3. only then is the sum returned, with what was verified.
+ *
+ * Until validator sets change with the ledger (the proof-of-share issue),
+ * the trusted set must be the one every header commits to
+ * (`validatorSetHash`); a header naming another set is `UNKNOWN_SET`.
+ * Browser-safe: `fetch` is the global one (undici's in Node) unless given.
+ */
+import {
+  type HashFn,
+  sha256Noble,
+  toHex,
+  trieProofFromJSON,
+  verifyTrieCompleteness,
+} from '@pos/merkle';
+import {
+  blockHashOf,
+  blockHeaderFromJSON,
+  certificateFromJSON,
+  makeValidatorSet,
+  type ValidatorSet,
+  validatorSetHash,
+  verifyCertificate,
+} from './block.js';
+import { WalletError, type WalletErrorCode } from './errors.js';
+import { fromHex, parseAmount } from './json.js';
+import { encodeOutput, type Outpoint, type Output, outputKey, ownerPrefix } from './tx.js';
+
+/** What the wallet trusts: a chain and its validator set (from the genesis, or a pinned checkpoint). */
+export interface WalletTrust {
+  readonly chainId: Uint8Array;
+  readonly validators: readonly { readonly publicKey: Uint8Array; readonly stake: bigint }[];
+}
+
+/** The part of `fetch` the client uses (the global one by default). */
+export type FetchLike = (
+  url: string,
+  init: { method: 'POST'; headers: Record<string, string>; body: string },
+) => Promise<{ status: number; json(): Promise<unknown> }>;
+
+/** Options of {@link createWalletClient}. */
+export interface WalletClientOpts {
+  /** The agent's RPC origin, e.g. `http://127.0.0.1:8680`. */
+  url: string;
+  trust: WalletTrust;
+  fetch?: FetchLike;
+  hash?: HashFn;
+}
+
+/** A balance the wallet checked, with what it checked it against. */
+export interface VerifiedBalance {
+  owner: Uint8Array;
+  balance: bigint;
+  outputs: { outpoint: Outpoint; output: Output }[];
+  /** The certified block the balance is read at. */
+  height: number;
+  blockHash: Uint8Array;
+  stateRoot: Uint8Array;
+  /** Stake that signed the certificate, and the set's total. */
+  signedStake: bigint;
+  totalStake: bigint;
+}
+
+/** A verified header and its certificate's stake. */
+export interface CertifiedHeader {
+  height: number;
+  blockHash: Uint8Array;
+  stateRoot: Uint8Array;
+  historyRoot: Uint8Array;
+  historySize: number;
+  signedStake: bigint;
+  totalStake: bigint;
+}
+
+/** The wallet's view of one agent. */
+export interface WalletClient {
+  /** The latest certified header the agent names, verified. */
+  certifiedHeader(): Promise<CertifiedHeader>;
+  /** `owner`'s unspent outputs at the latest certified height, verified complete. */
+  balance(owner: Uint8Array): Promise<VerifiedBalance>;
+}
+
+const fail = (code: WalletErrorCode, msg: string): never => {
+  throw new WalletError(code, msg);
+};
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown, what: string): Json =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
+    ? (v as Json)
+    : fail('BAD_ANSWER', `${what} must be an object`);
+
+/** Creates a client of the agent at `opts.url` that trusts `opts.trust` only. */
+export function createWalletClient(opts: WalletClientOpts): WalletClient {
+  const hash = opts.hash ?? sha256Noble;
+  const doFetch: FetchLike =
+    opts.fetch ?? ((globalThis as unknown as { fetch: FetchLike }).fetch as FetchLike);
+  if (typeof doFetch !== 'function') fail('BAD_ARGUMENT', 'no fetch available');
+  const set: ValidatorSet = makeValidatorSet(opts.trust.validators, hash);
+  const setHash = validatorSetHash(set, hash);
+  const chainId = opts.trust.chainId;
+  const base = opts.url.replace(/\/+$/, '');
+  let nextId = 1;
+
+  async function rpc(method: string, params: unknown[]): Promise<unknown> {
+    let body: unknown;
+    try {
+      const res = await doFetch(`${base}/rpc`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params }),
+      });
+      body = await res.json();
+    } catch (e) {
+      return fail('AGENT_UNREACHABLE', `${method}: ${(e as Error).message}`);
+    }
+    const o = obj(body, 'the JSON-RPC answer');
+    if (o.error !== undefined) {
+      const err = obj(o.error, 'error');
+      return fail('AGENT_ERROR', `${method}: ${String(err.message)} (${String(err.code)})`);
+    }
+    if (!('result' in o)) fail('BAD_ANSWER', `${method}: no result`);
+    return o.result;
+  }
+
+  async function headerAt(height: number): Promise<CertifiedHeader> {
+    const r = obj(await rpc('pos_getCertificate', [height]), 'pos_getCertificate');
+    let header: ReturnType<typeof blockHeaderFromJSON>;
+    let cert: ReturnType<typeof certificateFromJSON>;
+    try {
+      header = blockHeaderFromJSON(r.header);
+      cert = certificateFromJSON(r.certificate);
+    } catch (e) {
+      return fail('BAD_ANSWER', `certificate answer: ${(e as Error).message}`);
+    }
+    if (header.height !== height)
+      fail('BAD_CERTIFICATE', `asked for height ${height}, got ${header.height}`);
+    if (toHex(header.chainId) !== toHex(chainId)) {
+      fail('WRONG_CHAIN', `the header is of chain ${toHex(header.chainId)}, not the trusted one`);
+    }
+    const v = verifyCertificate(header, cert, set, undefined, hash);
+    if (!v.ok)
+      fail('BAD_CERTIFICATE', `the certificate of height ${height} does not verify: ${v.reason}`);
+    if (toHex(header.validatorSetHash) !== toHex(setHash)) {
+      fail('UNKNOWN_SET', 'the header names a validator set the wallet has not verified');
+    }
+    return {
+      height,
+      blockHash: blockHashOf(header, hash),
+      stateRoot: header.stateRoot,
+      historyRoot: header.historyRoot,
+      historySize: header.historySize,
+      signedStake: (v as { signedStake: bigint }).signedStake,
+      totalStake: (v as { totalStake: bigint }).totalStake,
+    };
+  }
+
+  async function certifiedHeader(): Promise<CertifiedHeader> {
+    const st = obj(await rpc('pos_status', []), 'pos_status');
+    const h = st.lastCertifiedHeight;
+    if (h === null) fail('NOT_YET', 'the agent has no certified block yet');
+    if (!Number.isSafeInteger(h) || (h as number) < 0) fail('BAD_ANSWER', 'lastCertifiedHeight');
+    return headerAt(h as number);
+  }
+
+  return {
+    certifiedHeader,
+    async balance(owner) {
+      if (!(owner instanceof Uint8Array) || owner.length !== 32) {
+        fail('BAD_ARGUMENT', 'owner must be a 32-byte public key');
+      }
+      const head = await certifiedHeader();
+      const r = obj(await rpc('pos_getOutputs', [toHex(owner), head.height]), 'pos_getOutputs');
+      if (r.height !== head.height) fail('BAD_ANSWER', 'outputs at another height than asked');
+      if (!Array.isArray(r.outputs)) fail('BAD_ANSWER', 'outputs must be an array');
+      const outputs: { outpoint: Outpoint; output: Output }[] = [];
+      try {
+        for (const x of r.outputs as unknown[]) {
+          const o = obj(x, 'output');
+          const op = obj(o.outpoint, 'outpoint');
+          const outpoint = { txHash: fromHex(op.txHash as string, 32), index: op.index as number };
+          const output: Output = {
+            amount: parseAmount(o.amount),
+            owner: fromHex(o.owner as string, 32),
+            host: fromHex(o.host as string, 32),
+          };
+          outputs.push({ outpoint, output });
+        }
+      } catch (e) {
+        return fail('BAD_ANSWER', `outputs: ${(e as Error).message}`);
+      }
+      // The wallet's own entries, not the agent's: a changed amount, owner or
+      // outpoint changes a key or a value and so the rebuilt subtree.
+      const entries = outputs.map(({ outpoint, output }) => {
+        if (toHex(output.owner) !== toHex(owner)) fail('BAD_PROOF', 'an output of another owner');
+        return { key: outputKey(owner, outpoint, hash), value: encodeOutput(output) };
+      });
+      entries.sort((a, b) =>
+        toHex(a.key) < toHex(b.key) ? -1 : toHex(a.key) > toHex(b.key) ? 1 : 0,
+      );
+      let proof: ReturnType<typeof trieProofFromJSON>;
+      try {
+        proof = trieProofFromJSON(r.proof);
+      } catch (e) {
+        return fail('BAD_PROOF', `proof: ${(e as Error).message}`);
+      }
+      if (
+        !verifyTrieCompleteness(head.stateRoot, ownerPrefix(owner, hash), entries, proof, { hash })
+      ) {
+        fail(
+          'BAD_PROOF',
+          `the outputs are not all of ${toHex(owner)}'s under the certified state root`,
+        );
+      }
+      return {
+        owner,
+        balance: outputs.reduce((a, o) => a + o.output.amount, 0n),
+        outputs,
+        height: head.height,
+        blockHash: head.blockHash,
+        stateRoot: head.stateRoot,
+        signedStake: head.signedStake,
+        totalStake: head.totalStake,
+      };
+    },
+  };
+}

@@ -1,0 +1,192 @@
+// The wallet client against a real 4-validator testnet, directly and
+// through a lying agent: a proxy that tampers with one kind of answer.
+// Every lie must be caught with a typed error; the truth must verify.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fromHex } from '@pos/merkle';
+import { genesisFromJSON, genesisStakes } from '@pos/node';
+import { createWalletClient, WalletError, type WalletTrust } from '@pos/wallet-client';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startTestnet, type Testnet } from '../src/network.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'pos-wallet-'));
+let net: Testnet;
+let trust: WalletTrust;
+
+test.before(async () => {
+  net = await startTestnet({ dir, basePort: 0, reset: true });
+  const g = genesisFromJSON(JSON.parse(readFileSync(net.layout.genesis, 'utf8')));
+  trust = {
+    chainId: fromHex(net.layout.chainId, 32),
+    validators: genesisStakes(g).map((s) => ({ publicKey: s.pubkey, stake: s.stake })),
+  };
+  // Wait for a first certified block on every node.
+  const certified = async (url: string) => {
+    const r = await fetch(`${url}/rpc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'pos_status' }),
+    });
+    const s = (await r.json()) as { result: { lastCertifiedHeight: number | null } };
+    return s.result.lastCertifiedHeight !== null;
+  };
+  for (let t = 0; t < 300; t++) {
+    const all = await Promise.all(net.layout.nodes.map((n) => certified(n.rpcUrl)));
+    if (all.every(Boolean)) return;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  throw new Error('no certified block');
+});
+
+test.after(async () => {
+  await net?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const demo = () => fromHex(net.layout.wallets[0]!.publicKey, 32);
+
+test('the truth verifies: a demo wallet holds 5,000,000 under a certified root', async () => {
+  const w = createWalletClient({ url: net.layout.nodes[0]!.rpcUrl, trust });
+  const b = await w.balance(demo());
+  assert.is(b.balance, 5_000_000n);
+  assert.is(b.outputs.length, 1004);
+  assert.ok(3n * b.signedStake > 2n * b.totalStake);
+  // Another node, same answer.
+  const b2 = await createWalletClient({ url: net.layout.nodes[2]!.rpcUrl, trust }).balance(demo());
+  assert.is(b2.balance, b.balance);
+});
+
+type Tamper = (method: string, result: Record<string, unknown>) => void;
+
+/** A JSON-RPC proxy to node 0 that lets `tamper` edit each result. */
+async function lyingAgent(tamper: Tamper): Promise<{ url: string; close(): Promise<void> }> {
+  const target = `${net.layout.nodes[0]!.rpcUrl}/rpc`;
+  const server: Server = createServer(async (req, res) => {
+    let body = '';
+    for await (const c of req) body += c;
+    const call = JSON.parse(body) as { method: string };
+    const up = (await (
+      await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    ).json()) as {
+      result?: Record<string, unknown>;
+    };
+    if (up.result !== undefined && typeof up.result === 'object') tamper(call.method, up.result);
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(up));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+type Outs = { amount: string; outpoint: { txHash: string; index: number } }[];
+const table: [string, Tamper, string][] = [
+  [
+    'an amount changed',
+    (m, r) => m === 'pos_getOutputs' && ((r.outputs as Outs)[0]!.amount = '999999999'),
+    'BAD_PROOF',
+  ],
+  ['an output dropped', (m, r) => m === 'pos_getOutputs' && (r.outputs as Outs).pop(), 'BAD_PROOF'],
+  [
+    'an output added',
+    (m, r) => {
+      if (m !== 'pos_getOutputs') return;
+      const o = r.outputs as Outs;
+      o.push({ ...o[0]!, outpoint: { ...o[0]!.outpoint, index: 7 } });
+    },
+    'BAD_PROOF',
+  ],
+  [
+    'a truncated proof',
+    (m, r) => m === 'pos_getOutputs' && (r.proof as { levels: unknown[] }).levels.pop(),
+    'BAD_PROOF',
+  ],
+  [
+    'signatures short of 2/3 of the stake',
+    (m, r) => {
+      if (m !== 'pos_getCertificate') return;
+      const c = r.certificate as { signatures: unknown[] };
+      c.signatures = c.signatures.slice(0, 1);
+    },
+    'BAD_CERTIFICATE',
+  ],
+  [
+    'a header that is not the certified one',
+    (m, r) => {
+      if (m !== 'pos_getCertificate') return;
+      const h = r.header as { stateRoot: string };
+      h.stateRoot = `0x${'11'.repeat(32)}`;
+    },
+    'BAD_CERTIFICATE',
+  ],
+  [
+    'an old root under the new certificate (outputs of another height)',
+    (m, r) => {
+      if (m === 'pos_getOutputs') r.stateRoot = `0x${'22'.repeat(32)}`;
+      if (m === 'pos_getOutputs') r.height = (r.height as number) - 1;
+    },
+    'BAD_ANSWER',
+  ],
+];
+
+for (const [name, tamper, code] of table) {
+  test(`a lying agent is caught: ${name} -> ${code}`, async () => {
+    const agent = await lyingAgent(tamper);
+    try {
+      const w = createWalletClient({ url: agent.url, trust });
+      try {
+        await w.balance(demo());
+        assert.unreachable('the lie was accepted');
+      } catch (e) {
+        if (!(e instanceof WalletError)) throw e;
+        assert.is(e.code, code, e.message);
+      }
+    } finally {
+      await agent.close();
+    }
+  });
+}
+
+test('another chain: the same agent under a wallet that trusts another chainId is WRONG_CHAIN', async () => {
+  const w = createWalletClient({
+    url: net.layout.nodes[0]!.rpcUrl,
+    trust: { ...trust, chainId: new Uint8Array(32).fill(5) },
+  });
+  try {
+    await w.balance(demo());
+    assert.unreachable();
+  } catch (e) {
+    assert.is((e as WalletError).code, 'WRONG_CHAIN');
+  }
+});
+
+test('a forged validator set: certificates signed by keys the wallet does not trust are refused', async () => {
+  const w = createWalletClient({
+    url: net.layout.nodes[0]!.rpcUrl,
+    trust: {
+      ...trust,
+      validators: trust.validators.map((v, i) => ({
+        ...v,
+        publicKey: i === 0 ? new Uint8Array(32).fill(3) : v.publicKey,
+      })),
+    },
+  });
+  try {
+    await w.balance(demo());
+    assert.unreachable();
+  } catch (e) {
+    assert.ok(
+      ['BAD_CERTIFICATE', 'UNKNOWN_SET'].includes((e as WalletError).code),
+      (e as Error).message,
+    );
+  }
+});
+
+test.run();
