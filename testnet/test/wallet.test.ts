@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromHex } from '@pos/merkle';
-import { genesisFromJSON, genesisStakes } from '@pos/node';
+import { genesisFromJSON, genesisStakes, readKeyFile } from '@pos/node';
 import { createWalletClient, WalletError, type WalletTrust } from '@pos/wallet-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -48,6 +48,8 @@ test.after(async () => {
 });
 
 const demo = () => fromHex(net.layout.wallets[0]!.publicKey, 32);
+/** The transfer the send test made (the receipt cases of the lying agent use it). */
+let sentTx: Uint8Array | undefined;
 
 test('the truth verifies: a demo wallet holds 5,000,000 under a certified root', async () => {
   const w = createWalletClient({ url: net.layout.nodes[0]!.rpcUrl, trust });
@@ -58,6 +60,27 @@ test('the truth verifies: a demo wallet holds 5,000,000 under a certified root',
   // Another node, same answer.
   const b2 = await createWalletClient({ url: net.layout.nodes[2]!.rpcUrl, trust }).balance(demo());
   assert.is(b2.balance, b.balance);
+});
+
+test('send: a transfer between demo wallets, its receipt proved under a certified history root', async () => {
+  const w = createWalletClient({ url: net.layout.nodes[1]!.rpcUrl, trust });
+  const from = await readKeyFile(net.layout.wallets[0]!.keyFile);
+  const to = fromHex(net.layout.wallets[1]!.publicKey, 32);
+  const before = (await w.balance(to)).balance;
+  const r = await w.send({ secretKey: from.secretKey, to, amount: 1_234_567n });
+  sentTx = r.txHash;
+  assert.is(r.receipt.status, 'committed');
+  assert.ok(r.certifiedHeight >= r.height);
+  assert.ok(3n * r.signedStake > 2n * r.totalStake);
+  // The receipt is provable again later (idempotent by hash), and the money arrived.
+  assert.is((await w.receipt(r.txHash)).receipt.status, 'committed');
+  assert.is((await w.balance(to)).balance, before + 1_234_567n);
+  try {
+    await w.send({ secretKey: from.secretKey, to, amount: 10n ** 12n });
+    assert.unreachable();
+  } catch (e) {
+    assert.is((e as WalletError).code, 'BAD_ARGUMENT', 'more than the verified balance');
+  }
 });
 
 type Tamper = (method: string, result: Record<string, unknown>) => void;
@@ -87,7 +110,7 @@ async function lyingAgent(tamper: Tamper): Promise<{ url: string; close(): Promi
 }
 
 type Outs = { amount: string; outpoint: { txHash: string; index: number } }[];
-const table: [string, Tamper, string][] = [
+const table: [string, Tamper, string, ('balance' | 'receipt')?][] = [
   [
     'an amount changed',
     (m, r) => m === 'pos_getOutputs' && ((r.outputs as Outs)[0]!.amount = '999999999'),
@@ -127,6 +150,43 @@ const table: [string, Tamper, string][] = [
     'BAD_CERTIFICATE',
   ],
   [
+    'a receipt turned from rejected to committed (or back)',
+    (m, r) => {
+      if (m !== 'pos_getTransaction' || r.receipt === undefined) return;
+      const rc = r.receipt as { status: string; reason?: string };
+      if (rc.status === 'committed') {
+        rc.status = 'rejected';
+        rc.reason = 'INPUT_SPENT';
+      } else {
+        rc.status = 'committed';
+        delete rc.reason;
+      }
+    },
+    'BAD_PROOF',
+    'receipt',
+  ],
+  [
+    'a receipt of another transaction',
+    (m, r) => {
+      if (m === 'pos_getTransaction' && r.receipt !== undefined) {
+        (r.receipt as { txHash: string }).txHash = `0x${'33'.repeat(32)}`;
+      }
+    },
+    'BAD_PROOF',
+    'receipt',
+  ],
+  [
+    'an inclusion proof with a sibling changed',
+    (m, r) => {
+      if (m !== 'pos_getTransaction' || r.inclusionProof === undefined) return;
+      const p = r.inclusionProof as { path: string[] };
+      if (p.path.length > 0) p.path[0] = `0x${'44'.repeat(32)}`;
+      else p.path.push(`0x${'44'.repeat(32)}`);
+    },
+    'BAD_PROOF',
+    'receipt',
+  ],
+  [
     'an old root under the new certificate (outputs of another height)',
     (m, r) => {
       if (m === 'pos_getOutputs') r.stateRoot = `0x${'22'.repeat(32)}`;
@@ -136,13 +196,14 @@ const table: [string, Tamper, string][] = [
   ],
 ];
 
-for (const [name, tamper, code] of table) {
+for (const [name, tamper, code, action = 'balance'] of table) {
   test(`a lying agent is caught: ${name} -> ${code}`, async () => {
     const agent = await lyingAgent(tamper);
     try {
       const w = createWalletClient({ url: agent.url, trust });
       try {
-        await w.balance(demo());
+        if (action === 'receipt') await w.receipt(sentTx!);
+        else await w.balance(demo());
         assert.unreachable('the lie was accepted');
       } catch (e) {
         if (!(e instanceof WalletError)) throw e;

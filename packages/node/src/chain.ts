@@ -159,8 +159,13 @@ export interface Chain {
   header(height: number): Promise<ChainBlock | undefined>;
   /** The last recorded block, or `null` before the first. */
   latest(): ChainBlock | null;
-  /** The receipt recorded for `txHash` with its inclusion proof, or `undefined`. */
-  receipt(txHash: Uint8Array): Promise<ReceiptProof | undefined>;
+  /**
+   * The receipt recorded for `txHash` with its inclusion proof, or
+   * `undefined`: against the header of `atHeight` when given (so that a
+   * wallet can check it under a certified header; `BAD_HEIGHT` if there is
+   * no block there or it precedes the receipt), else against the latest.
+   */
+  receipt(txHash: Uint8Array, atHeight?: number): Promise<ReceiptProof | undefined>;
   /** The transaction hashes of the block at `height` in block order, or `undefined`. */
   blockTxHashes(height: number): Promise<Uint8Array[] | undefined>;
   /**
@@ -460,7 +465,7 @@ class ChainImpl implements Chain {
       : { header: { ...this.head.header }, blockHash: this.head.blockHash.slice() };
   }
 
-  async receipt(txHash: Uint8Array): Promise<ReceiptProof | undefined> {
+  async receipt(txHash: Uint8Array, atHeight?: number): Promise<ReceiptProof | undefined> {
     if (!(txHash instanceof Uint8Array) || txHash.length !== 32) {
       throw new ChainError('BAD_ARGUMENT', 'txHash must be 32 bytes');
     }
@@ -468,7 +473,17 @@ class ChainImpl implements Chain {
     const bytes = await this.store.get(receiptKey(txHash));
     if (bytes === undefined) return undefined;
     const { leafIndex, receipt } = decodeReceiptRecord(bytes);
-    if (head === null || leafIndex >= head.header.historySize) {
+    if (atHeight !== undefined) {
+      if (!Number.isSafeInteger(atHeight) || atHeight < 0) {
+        throw new ChainError('BAD_ARGUMENT', 'atHeight must be a safe integer >= 0');
+      }
+      const at = await readHeader(this.store, atHeight);
+      if (at === undefined) throw new ChainError('BAD_HEIGHT', `no block at height ${atHeight}`);
+      if (leafIndex >= at.historySize) {
+        throw new ChainError('BAD_HEIGHT', `the block at ${atHeight} precedes this receipt`);
+      }
+      head = { header: at, blockHash: ZERO32 };
+    } else if (head === null || leafIndex >= head.header.historySize) {
       // Recorded after the snapshot of the head was taken: prove against its own block.
       const own = await readHeader(this.store, receipt.height);
       if (own === undefined) corrupt('a receipt record without its block');

@@ -177,9 +177,24 @@ export function createNodeRpcMethods(view: NodeView): Record<string, AnyRpcMetho
     }),
 
     pos_getTransaction: defineRpcMethod({
-      params: (raw) => hexParam(args(raw, ['txHash'], 1)[0], 32, 'txHash'),
-      handler: async (txHash) => {
-        const proof = await view.chain.receipt(txHash);
+      params: (raw) => {
+        const [t, at] = args(raw, ['txHash', 'atHeight'], 1);
+        return {
+          txHash: hexParam(t, 32, 'txHash'),
+          atHeight: at === undefined || at === null ? undefined : uintParam(at, 'atHeight'),
+        };
+      },
+      handler: async ({ txHash, atHeight }) => {
+        if (atHeight !== undefined && (await view.chain.header(atHeight)) === undefined) {
+          throw notFound(`no block at height ${atHeight}`);
+        }
+        let proof: Awaited<ReturnType<typeof view.chain.receipt>>;
+        try {
+          proof = await view.chain.receipt(txHash, atHeight);
+        } catch (e) {
+          if ((e as { code?: string }).code === 'BAD_HEIGHT') throw notFound((e as Error).message);
+          throw e;
+        }
         if (proof !== undefined) {
           return {
             txHash: toHex(txHash),

@@ -22,9 +22,11 @@
  */
 import {
   type HashFn,
+  logInclusionProofFromJSON,
   sha256Noble,
   toHex,
   trieProofFromJSON,
+  verifyLogInclusion,
   verifyTrieCompleteness,
 } from '@pos/merkle';
 import {
@@ -36,9 +38,23 @@ import {
   validatorSetHash,
   verifyCertificate,
 } from './block.js';
+import { ed25519PublicKey, signEd25519 } from './ed25519.js';
 import { WalletError, type WalletErrorCode } from './errors.js';
 import { fromHex, parseAmount } from './json.js';
-import { encodeOutput, type Outpoint, type Output, outputKey, ownerPrefix } from './tx.js';
+import {
+  encodeOutput,
+  encodeReceipt,
+  encodeTx,
+  type Outpoint,
+  type Output,
+  outputKey,
+  ownerPrefix,
+  type Receipt,
+  receiptFromJSON,
+  signTx,
+  type TxBody,
+  txHashOf,
+} from './tx.js';
 
 /** What the wallet trusts: a chain and its validator set (from the genesis, or a pinned checkpoint). */
 export interface WalletTrust {
@@ -86,13 +102,60 @@ export interface CertifiedHeader {
   totalStake: bigint;
 }
 
+/** What {@link WalletClient.send} moves. */
+export interface SendOpts {
+  /** The sender's 32-byte Ed25519 secret key (from the keystore). */
+  secretKey: Uint8Array;
+  to: Uint8Array;
+  amount: bigint;
+  /** Default 1 (the testnet's minFee). */
+  fee?: bigint;
+  /** Validator that hosts the new outputs (where the stake goes); default: the first input's host. */
+  host?: Uint8Array;
+  /** How long to wait for the certificate, ms (default 60 s). */
+  timeoutMs?: number;
+}
+
+/** A receipt the wallet proved included under a certified history root. */
+export interface VerifiedReceipt {
+  txHash: Uint8Array;
+  receipt: Receipt;
+  /** The block that ordered the transaction. */
+  height: number;
+  /** The certified header the inclusion was proved under (at or after `height`). */
+  certifiedHeight: number;
+  historyRoot: Uint8Array;
+  historySize: number;
+  signedStake: bigint;
+  totalStake: bigint;
+}
+
 /** The wallet's view of one agent. */
 export interface WalletClient {
   /** The latest certified header the agent names, verified. */
   certifiedHeader(): Promise<CertifiedHeader>;
   /** `owner`'s unspent outputs at the latest certified height, verified complete. */
   balance(owner: Uint8Array): Promise<VerifiedBalance>;
+  /**
+   * Proves `txHash`'s receipt included in the history log under the latest
+   * certified header, once one covers it (`NOT_YET` before).
+   */
+  receipt(txHash: Uint8Array): Promise<VerifiedReceipt>;
+  /**
+   * Spends verified outputs of the sender: builds and signs the transfer
+   * (change back to the sender), submits it (a resubmission is harmless:
+   * the agent is idempotent by hash), waits for a certified header that
+   * covers its block, and returns the receipt proved under it.
+   */
+  send(opts: SendOpts): Promise<VerifiedReceipt>;
 }
+
+// setTimeout exists in browsers and Node; declared here since the package
+// compiles without DOM or Node typings.
+const sleep = (ms: number) =>
+  new Promise<void>((r) =>
+    (globalThis as unknown as { setTimeout(f: () => void, ms: number): unknown }).setTimeout(r, ms),
+  );
 
 const fail = (code: WalletErrorCode, msg: string): never => {
   throw new WalletError(code, msg);
@@ -177,8 +240,103 @@ export function createWalletClient(opts: WalletClientOpts): WalletClient {
     return headerAt(h as number);
   }
 
-  return {
+  async function receipt(txHash: Uint8Array): Promise<VerifiedReceipt> {
+    const head = await certifiedHeader();
+    const r = obj(
+      await rpc('pos_getTransaction', [toHex(txHash), head.height]).catch((e: unknown) => {
+        // The certified block does not hold the receipt yet.
+        if (e instanceof WalletError && e.code === 'AGENT_ERROR' && /-32001/.test(e.message)) {
+          return { status: 'pending' };
+        }
+        throw e;
+      }),
+      'pos_getTransaction',
+    );
+    if (r.status !== 'committed' && r.status !== 'rejected') {
+      fail('NOT_YET', `the transaction is ${String(r.status)} at certified height ${head.height}`);
+    }
+    let rc: Receipt;
+    let proof: ReturnType<typeof logInclusionProofFromJSON>;
+    try {
+      rc = receiptFromJSON(r.receipt);
+    } catch (e) {
+      return fail('BAD_ANSWER', `receipt: ${(e as Error).message}`);
+    }
+    try {
+      proof = logInclusionProofFromJSON(r.inclusionProof);
+    } catch (e) {
+      return fail('BAD_PROOF', `inclusion proof: ${(e as Error).message}`);
+    }
+    if (toHex(rc.txHash) !== toHex(txHash)) fail('BAD_PROOF', 'a receipt of another transaction');
+    if (proof.treeSize !== head.historySize) {
+      fail('BAD_PROOF', 'the inclusion proof is not for the certified history size');
+    }
+    if (!verifyLogInclusion(head.historyRoot, encodeReceipt(rc), proof, { hash })) {
+      fail('BAD_PROOF', 'the receipt is not in the certified history log');
+    }
+    return {
+      txHash,
+      receipt: rc,
+      height: rc.height,
+      certifiedHeight: head.height,
+      historyRoot: head.historyRoot,
+      historySize: head.historySize,
+      signedStake: head.signedStake,
+      totalStake: head.totalStake,
+    };
+  }
+
+  const client: WalletClient = {
     certifiedHeader,
+    receipt,
+    async send(o) {
+      const fee = o.fee ?? 1n;
+      if (typeof o.amount !== 'bigint' || o.amount <= 0n)
+        fail('BAD_ARGUMENT', 'amount must be > 0');
+      const from = ed25519PublicKey(o.secretKey);
+      const have = await client.balance(from);
+      // Largest outputs first: few inputs, so a small transaction.
+      const coins = [...have.outputs].sort((a, b) =>
+        a.output.amount > b.output.amount ? -1 : a.output.amount < b.output.amount ? 1 : 0,
+      );
+      const inputs: typeof coins = [];
+      let sum = 0n;
+      for (const c of coins) {
+        if (sum >= o.amount + fee || inputs.length >= 256) break;
+        inputs.push(c);
+        sum += c.output.amount;
+      }
+      if (sum < o.amount + fee) {
+        fail('BAD_ARGUMENT', `verified balance ${have.balance} is below ${o.amount} + fee ${fee}`);
+      }
+      const host = o.host ?? inputs[0]!.output.host;
+      const outputs: Output[] = [{ amount: o.amount, owner: o.to, host }];
+      if (sum > o.amount + fee) outputs.push({ amount: sum - o.amount - fee, owner: from, host });
+      const body: TxBody = {
+        chainId,
+        inputs: inputs.map((c) => c.outpoint),
+        outputs,
+        fee,
+        memo: new Uint8Array(0),
+      };
+      const tx = signTx(
+        body,
+        [o.secretKey],
+        { sign: signEd25519, publicKey: ed25519PublicKey },
+        hash,
+      );
+      const txHash = txHashOf(body, hash);
+      await rpc('pos_sendTransaction', [toHex(encodeTx(tx))]);
+      const deadline = Date.now() + (o.timeoutMs ?? 60_000);
+      for (;;) {
+        try {
+          return await receipt(txHash);
+        } catch (e) {
+          if (!(e instanceof WalletError) || e.code !== 'NOT_YET' || Date.now() > deadline) throw e;
+        }
+        await sleep(250);
+      }
+    },
     async balance(owner) {
       if (!(owner instanceof Uint8Array) || owner.length !== 32) {
         fail('BAD_ARGUMENT', 'owner must be a 32-byte public key');
@@ -238,4 +396,5 @@ export function createWalletClient(opts: WalletClientOpts): WalletClient {
       };
     },
   };
+  return client;
 }
