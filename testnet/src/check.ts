@@ -126,6 +126,20 @@ export async function checkTestnet(
         ? `every node applied a new block within ${o.waitMs / 1000} s`
         : `no new block in ${o.waitMs / 1000} s on ${[...pendingNodes].map(name).join(', ')}`,
   });
+  // A young network may have blocks but no certificate yet: give it the
+  // rest of the same budget to certify one on every node.
+  const uncertified = new Set(live.map(({ i }) => i));
+  while (uncertified.size > 0 && Date.now() < deadline) {
+    for (const i of [...uncertified]) {
+      try {
+        const s = (await rpc(urls[i]!, 'pos_status')).result as Json;
+        if (s.lastCertifiedHeight !== null) uncertified.delete(i);
+      } catch {
+        // still pending
+      }
+    }
+    if (uncertified.size > 0) await new Promise((r) => setTimeout(r, 500));
+  }
   // Later checks look at the network after it has moved on.
   const again: (Json | null)[] = await Promise.all(
     live.map(async ({ i }) => {

@@ -8,7 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromHex } from '@pos/merkle';
 import { genesisFromJSON, genesisStakes, readKeyFile } from '@pos/node';
-import { createWalletClient, WalletError, type WalletTrust } from '@pos/wallet-client';
+import {
+  type CertifiedHeader,
+  createWalletClient,
+  WalletError,
+  type WalletTrust,
+} from '@pos/wallet-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestnet, type Testnet } from '../src/network.js';
@@ -50,6 +55,18 @@ test.after(async () => {
 const demo = () => fromHex(net.layout.wallets[0]!.publicKey, 32);
 /** The transfer the send test made (the receipt cases of the lying agent use it). */
 let sentTx: Uint8Array | undefined;
+let headerBeforeSend: CertifiedHeader | undefined;
+
+/** The agent's latest certified header once its history is longer than `size` (nodes certify at their own pace). */
+async function headerPast(url: string, size: number): Promise<CertifiedHeader> {
+  const c = createWalletClient({ url, trust });
+  for (let t = 0; t < 200; t++) {
+    const h = await c.certifiedHeader();
+    if (h.historySize > size) return h;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} certified nothing past history size ${size}`);
+}
 
 test('the truth verifies: a demo wallet holds 5,000,000 under a certified root', async () => {
   const w = createWalletClient({ url: net.layout.nodes[0]!.rpcUrl, trust });
@@ -75,11 +92,33 @@ test('send: a transfer between demo wallets, its receipt proved under a certifie
   // The receipt is provable again later (idempotent by hash), and the money arrived.
   assert.is((await w.receipt(r.txHash)).receipt.status, 'committed');
   assert.is((await w.balance(to)).balance, before + 1_234_567n);
+  // A header between two sends, for the consistency checks below.
+  headerBeforeSend = await w.certifiedHeader();
+  assert.ok(headerBeforeSend.historySize >= 1);
+  const r2 = await w.send({ secretKey: from.secretKey, to, amount: 1n });
+  assert.is(r2.receipt.status, 'committed');
   try {
     await w.send({ secretKey: from.secretKey, to, amount: 10n ** 12n });
     assert.unreachable();
   } catch (e) {
     assert.is((e as WalletError).code, 'BAD_ARGUMENT', 'more than the verified balance');
+  }
+});
+
+test('consistency: two agents certified histories extend one another', async () => {
+  const a = createWalletClient({ url: net.layout.nodes[0]!.rpcUrl, trust });
+  const b = createWalletClient({ url: net.layout.nodes[3]!.rpcUrl, trust });
+  await a.consistentWith(b);
+  // A header from before the send against one after it: a real proof.
+  const after = await headerPast(net.layout.nodes[3]!.rpcUrl, headerBeforeSend!.historySize);
+  await a.verifyConsistency(headerBeforeSend!, after);
+  await b.verifyConsistency(after, headerBeforeSend!);
+  // Two headers of one size with different roots cannot both be true.
+  try {
+    await a.verifyConsistency(after, { ...after, historyRoot: new Uint8Array(32).fill(6) });
+    assert.unreachable();
+  } catch (e) {
+    assert.is((e as WalletError).code, 'BAD_PROOF');
   }
 });
 
@@ -110,7 +149,7 @@ async function lyingAgent(tamper: Tamper): Promise<{ url: string; close(): Promi
 }
 
 type Outs = { amount: string; outpoint: { txHash: string; index: number } }[];
-const table: [string, Tamper, string, ('balance' | 'receipt')?][] = [
+const table: [string, Tamper, string, ('balance' | 'receipt' | 'consistency')?][] = [
   [
     'an amount changed',
     (m, r) => m === 'pos_getOutputs' && ((r.outputs as Outs)[0]!.amount = '999999999'),
@@ -187,6 +226,16 @@ const table: [string, Tamper, string, ('balance' | 'receipt')?][] = [
     'receipt',
   ],
   [
+    'a consistency proof with a node changed',
+    (m, r) => {
+      if (m !== 'pos_getConsistencyProof') return;
+      const p = r as unknown as { path: string[] };
+      if (p.path.length > 0) p.path[0] = `0x${'55'.repeat(32)}`;
+    },
+    'BAD_PROOF',
+    'consistency',
+  ],
+  [
     'an old root under the new certificate (outputs of another height)',
     (m, r) => {
       if (m === 'pos_getOutputs') r.stateRoot = `0x${'22'.repeat(32)}`;
@@ -203,7 +252,10 @@ for (const [name, tamper, code, action = 'balance'] of table) {
       const w = createWalletClient({ url: agent.url, trust });
       try {
         if (action === 'receipt') await w.receipt(sentTx!);
-        else await w.balance(demo());
+        else if (action === 'consistency') {
+          const now = await headerPast(net.layout.nodes[2]!.rpcUrl, headerBeforeSend!.historySize);
+          await w.verifyConsistency(headerBeforeSend!, now);
+        } else await w.balance(demo());
         assert.unreachable('the lie was accepted');
       } catch (e) {
         if (!(e instanceof WalletError)) throw e;

@@ -22,10 +22,12 @@
  */
 import {
   type HashFn,
+  logConsistencyProofFromJSON,
   logInclusionProofFromJSON,
   sha256Noble,
   toHex,
   trieProofFromJSON,
+  verifyLogConsistency,
   verifyLogInclusion,
   verifyTrieCompleteness,
 } from '@pos/merkle';
@@ -148,6 +150,20 @@ export interface WalletClient {
    * covers its block, and returns the receipt proved under it.
    */
   send(opts: SendOpts): Promise<VerifiedReceipt>;
+  /**
+   * Checks that this agent and `other` share one history (RFC 9162
+   * consistency): both latest certified headers verified, then the larger
+   * log proven an extension of the smaller, with the proof asked of this
+   * agent. Returns the two verified headers; `BAD_PROOF` if the histories
+   * diverge (one agent serves a forged or another chain's past).
+   */
+  consistentWith(other: WalletClient): Promise<{ mine: CertifiedHeader; theirs: CertifiedHeader }>;
+  /**
+   * Checks that two verified headers (from any agents, at any times) share
+   * one history: the larger log extends the smaller (RFC 9162 consistency,
+   * the proof asked of this agent). `BAD_PROOF` if not.
+   */
+  verifyConsistency(a: CertifiedHeader, b: CertifiedHeader): Promise<void>;
 }
 
 // setTimeout exists in browsers and Node; declared here since the package
@@ -289,6 +305,36 @@ export function createWalletClient(opts: WalletClientOpts): WalletClient {
   const client: WalletClient = {
     certifiedHeader,
     receipt,
+    async consistentWith(other) {
+      const [mine, theirs] = await Promise.all([certifiedHeader(), other.certifiedHeader()]);
+      await client.verifyConsistency(mine, theirs);
+      return { mine, theirs };
+    },
+    async verifyConsistency(a, b) {
+      const [small, large] = a.historySize <= b.historySize ? [a, b] : [b, a];
+      if (small.historySize === 0 || small.historySize === large.historySize) {
+        if (
+          small.historySize === large.historySize &&
+          toHex(small.historyRoot) !== toHex(large.historyRoot)
+        ) {
+          fail('BAD_PROOF', 'two certified history roots of one size differ');
+        }
+        return;
+      }
+      const r = await rpc('pos_getConsistencyProof', [small.historySize, large.historySize]);
+      let proof: ReturnType<typeof logConsistencyProofFromJSON>;
+      try {
+        proof = logConsistencyProofFromJSON(r);
+      } catch (e) {
+        return fail('BAD_PROOF', `consistency proof: ${(e as Error).message}`);
+      }
+      if (proof.fromSize !== small.historySize || proof.toSize !== large.historySize) {
+        fail('BAD_PROOF', 'a consistency proof between other sizes');
+      }
+      if (!verifyLogConsistency(small.historyRoot, large.historyRoot, proof, { hash })) {
+        fail('BAD_PROOF', 'the two certified histories do not extend one another');
+      }
+    },
     async send(o) {
       const fee = o.fee ?? 1n;
       if (typeof o.amount !== 'bigint' || o.amount <= 0n)
