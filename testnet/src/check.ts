@@ -27,6 +27,7 @@ import {
   verifyCertificate,
 } from '@pos/wallet-client';
 import type { TestnetLayout } from './network.js';
+import { rpcCall } from './rpc.js';
 
 /** One invariant's outcome. */
 export interface CheckResult {
@@ -48,14 +49,8 @@ export const defaultCheckOpts: CheckOpts = { waitMs: 20_000, stride: 64 };
 
 type Json = Record<string, unknown>;
 
-async function rpc(url: string, method: string, params: unknown[] = []): Promise<Json> {
-  const res = await fetch(`${url}/rpc`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
-  return (await res.json()) as Json;
-}
+const rpc = async (url: string, method: string, params: unknown[] = []): Promise<Json> =>
+  (await rpcCall(url, method, params)) as Json;
 
 /** Runs every check once; never throws for what a node answers. */
 export async function checkTestnet(

@@ -17,6 +17,7 @@ import { createEd25519Signer, type ValidatorKey } from '@pos/node';
 import { encodeTx, type Outpoint, signTx, type TxBody, txHashOf } from '@pos/wallet-client';
 import { WebSocket } from 'undici';
 import type { TestnetLayout } from './network.js';
+import { rpcCall } from './rpc.js';
 
 /** What the generator has done so far. */
 export interface LoadReport {
@@ -56,20 +57,9 @@ export interface Coin {
  * wallet client's job.
  */
 export async function fetchCoins(layout: TestnetLayout): Promise<Coin[][]> {
-  const url = `${layout.nodes[0]!.rpcUrl}/rpc`;
   return Promise.all(
     layout.wallets.map(async (w) => {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'pos_getOutputs',
-          params: [w.publicKey],
-        }),
-      });
-      const r = (await res.json()) as {
+      const r = (await rpcCall(layout.nodes[0]!.rpcUrl, 'pos_getOutputs', [w.publicKey])) as {
         result?: { outputs: { outpoint: { txHash: string; index: number }; amount: string }[] };
         error?: { message: string };
       };
@@ -111,16 +101,8 @@ export function startLoad(o: LoadOpts): {
   let lastCertMs = 0;
   let next = 0;
   let stopped = false;
-  const rpc = o.layout.nodes.map((n) => `${n.rpcUrl}/rpc`);
-
-  const call = async (url: string, method: string, params: unknown[]) => {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-    });
-    return (await res.json()) as { result?: unknown; error?: { message: string } };
-  };
+  const rpc = o.layout.nodes.map((n) => n.rpcUrl);
+  const call = rpcCall;
 
   const sendOne = async () => {
     const w = next++ % o.wallets.length;
