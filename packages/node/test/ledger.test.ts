@@ -790,7 +790,11 @@ test('property: random streams agree with the model; supply conserved; no double
         }
       }
     }),
-    { numRuns: 40 },
+    // A fixed seed: the coverage assertion below must not depend on chance
+    // (unseeded, about one run in a few hundred drew no UNBALANCED reaching
+    // its check, a fresh-clone CI failure). PROPERTY_SEED overrides it to
+    // explore other streams.
+    { numRuns: 40, seed: Number(process.env.PROPERTY_SEED ?? 20261122) },
   );
   // The streams exercised every outcome, so the property said something about each.
   assert.ok(committedTotal > 50, `${committedTotal} committed`);
