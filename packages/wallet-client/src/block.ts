@@ -50,7 +50,8 @@ export const BLOCK_TAG = 'pos/block';
 /** Domain tag of the validator-set hash. */
 export const VALSET_TAG = 'pos/valset';
 /** Domain tag of a validatorId (as in genesis, docs/PROTOCOL.md section 6.4). */
-const VALIDATOR_TAG = 'pos/validator';
+/** Domain tag of a validatorId (section 2). */
+export const VALIDATOR_TAG = 'pos/validator';
 /** Members of a validator set, and signatures in a certificate: 1..1024. */
 export const MAX_VALIDATORS = 1024;
 

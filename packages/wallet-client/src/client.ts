@@ -42,6 +42,7 @@ import {
 } from './block.js';
 import { ed25519PublicKey, signEd25519 } from './ed25519.js';
 import { WalletError, type WalletErrorCode } from './errors.js';
+import { chainIdOf, type Genesis, genesisStakes } from './genesis.js';
 import { fromHex, parseAmount } from './json.js';
 import {
   encodeOutput,
@@ -62,6 +63,19 @@ import {
 export interface WalletTrust {
   readonly chainId: Uint8Array;
   readonly validators: readonly { readonly publicKey: Uint8Array; readonly stake: bigint }[];
+}
+
+/**
+ * The trust anchor a genesis gives (PROTOCOL.md section 1): its chainId and
+ * its validators with their genesis stakes (the outputs each hosts, section
+ * 5), all of them (one hosting nothing has no weight but is still in the
+ * set whose hash every header commits to).
+ */
+export function trustFromGenesis(g: Genesis, hash: HashFn = sha256Noble): WalletTrust {
+  return {
+    chainId: chainIdOf(g, hash),
+    validators: genesisStakes(g, hash).map((s) => ({ publicKey: s.pubkey, stake: s.stake })),
+  };
 }
 
 /** The part of `fetch` the client uses (the global one by default). */

@@ -28,6 +28,7 @@ export {
   isSupermajorityStake,
   MAX_VALIDATORS,
   makeValidatorSet,
+  VALIDATOR_TAG,
   VALSET_TAG,
   type Validator,
   type ValidatorSet,
@@ -44,6 +45,7 @@ export {
   createWalletClient,
   type FetchLike,
   type SendOpts,
+  trustFromGenesis,
   type VerifiedBalance,
   type VerifiedReceipt,
   type WalletClient,
@@ -62,6 +64,30 @@ export {
   verifyEd25519,
 } from './ed25519.js';
 export { WalletError, type WalletErrorCode } from './errors.js';
+export {
+  chainIdOf,
+  createGenesis,
+  decodeGenesis,
+  defaultGenesisParams,
+  encodeGenesis,
+  GENESIS_LIMITS,
+  GENESIS_TAG,
+  GENESIS_VERSION,
+  type Genesis,
+  GenesisError,
+  type GenesisErrorCode,
+  type GenesisInput,
+  type GenesisJSON,
+  type GenesisParams,
+  type GenesisStake,
+  type GenesisValidator,
+  genesisFromJSON,
+  genesisOutpoint,
+  genesisStakes,
+  genesisSupply,
+  genesisToJSON,
+  validatorIdOf,
+} from './genesis.js';
 export { formatAmount, fromHex, MAX_AMOUNT, parseAmount, toHex } from './json.js';
 export {
   decryptKeystore,

@@ -19,7 +19,7 @@ import {
   genesisSupply,
   genesisToJSON,
   validatorIdOf,
-} from '../src/genesis.js';
+} from '../src/index.js';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const str = (s: string) => cat(u16(utf8(s).length), utf8(s));
