@@ -130,6 +130,25 @@ export interface SendOpts {
   host?: Uint8Array;
   /** How long to wait for the certificate, ms (default 60 s). */
   timeoutMs?: number;
+  /**
+   * Called with the signed transaction before it is submitted, so that a
+   * caller can record it first (a write-ahead journal: after a crash the same
+   * bytes can be resubmitted, harmlessly, and the receipt looked up by hash).
+   * A throw here aborts the send before anything leaves the wallet.
+   */
+  onSigned?: (signed: SignedTransfer) => void | Promise<void>;
+}
+
+/** A transfer {@link WalletClient.send} signed, as handed to `onSigned`. */
+export interface SignedTransfer {
+  txHash: Uint8Array;
+  /** The canonical encoding that is submitted. */
+  tx: Uint8Array;
+  body: TxBody;
+  /** The verified outputs it spends. */
+  spent: { outpoint: Outpoint; output: Output }[];
+  /** Height of the certified balance they were read at. */
+  height: number;
 }
 
 /** A receipt the wallet proved included under a certified history root. */
@@ -154,9 +173,11 @@ export interface WalletClient {
   balance(owner: Uint8Array): Promise<VerifiedBalance>;
   /**
    * Proves `txHash`'s receipt included in the history log under the latest
-   * certified header, once one covers it (`NOT_YET` before).
+   * certified header, once one covers it (`NOT_YET` before). `at`, a header
+   * this client returned, proves under that header instead: many receipts
+   * under one header cost one certificate check.
    */
-  receipt(txHash: Uint8Array): Promise<VerifiedReceipt>;
+  receipt(txHash: Uint8Array, at?: CertifiedHeader): Promise<VerifiedReceipt>;
   /**
    * Spends verified outputs of the sender: builds and signs the transfer
    * (change back to the sender), submits it (a resubmission is harmless:
@@ -208,6 +229,7 @@ export function createWalletClient(opts: WalletClientOpts): WalletClient {
   const chainId = opts.trust.chainId;
   const base = opts.url.replace(/\/+$/, '');
   let nextId = 1;
+  const verifiedHeaders = new WeakSet<CertifiedHeader>();
 
   async function rpc(method: string, params: unknown[]): Promise<unknown> {
     let body: unknown;
@@ -251,7 +273,7 @@ export function createWalletClient(opts: WalletClientOpts): WalletClient {
     if (toHex(header.validatorSetHash) !== toHex(setHash)) {
       fail('UNKNOWN_SET', 'the header names a validator set the wallet has not verified');
     }
-    return {
+    const verified: CertifiedHeader = {
       height,
       blockHash: blockHashOf(header, hash),
       stateRoot: header.stateRoot,
@@ -260,6 +282,8 @@ export function createWalletClient(opts: WalletClientOpts): WalletClient {
       signedStake: (v as { signedStake: bigint }).signedStake,
       totalStake: (v as { totalStake: bigint }).totalStake,
     };
+    verifiedHeaders.add(verified);
+    return verified;
   }
 
   async function certifiedHeader(): Promise<CertifiedHeader> {
@@ -270,8 +294,12 @@ export function createWalletClient(opts: WalletClientOpts): WalletClient {
     return headerAt(h as number);
   }
 
-  async function receipt(txHash: Uint8Array): Promise<VerifiedReceipt> {
-    const head = await certifiedHeader();
+  async function receipt(txHash: Uint8Array, at?: CertifiedHeader): Promise<VerifiedReceipt> {
+    // Only a header this client verified: a caller's object is not evidence.
+    if (at !== undefined && !verifiedHeaders.has(at)) {
+      fail('BAD_ARGUMENT', 'at must be a header this client returned');
+    }
+    const head = at ?? (await certifiedHeader());
     const r = obj(
       await rpc('pos_getTransaction', [toHex(txHash), head.height]).catch((e: unknown) => {
         // The certified block does not hold the receipt yet.
@@ -386,7 +414,9 @@ export function createWalletClient(opts: WalletClientOpts): WalletClient {
         hash,
       );
       const txHash = txHashOf(body, hash);
-      await rpc('pos_sendTransaction', [toHex(encodeTx(tx))]);
+      const bytes = encodeTx(tx);
+      await o.onSigned?.({ txHash, tx: bytes, body, spent: inputs, height: have.height });
+      await rpc('pos_sendTransaction', [toHex(bytes)]);
       const deadline = Date.now() + (o.timeoutMs ?? 60_000);
       for (;;) {
         try {

@@ -45,6 +45,7 @@ export {
   createWalletClient,
   type FetchLike,
   type SendOpts,
+  type SignedTransfer,
   trustFromGenesis,
   type VerifiedBalance,
   type VerifiedReceipt,

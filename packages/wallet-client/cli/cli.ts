@@ -1,0 +1,508 @@
+#!/usr/bin/env node
+/**
+ * `pos-wallet` (`pnpm wallet ...`): the thin wallet on the command line
+ * (issue 5, wallet point 6). Every figure it prints was verified by
+ * `createWalletClient` against the trust anchor the user pinned (a genesis
+ * file, or the local testnet's `testnet.json` that names one), and the output
+ * says what: the certified height and root, the stake that signed the
+ * certificate, the proof that was checked. An answer that fails verification
+ * is refused, never shown.
+ *
+ * Exit codes: 0 done, 1 an agent's answer was refused or an agent failed,
+ * 2 a usage or local-file error.
+ */
+import { resolve } from 'node:path';
+import {
+  type CertifiedHeader,
+  createWalletClient,
+  ed25519PublicKey,
+  encryptKeystore,
+  formatAmount,
+  fromHex,
+  keystoreToText,
+  parseAmount,
+  randomEd25519SecretKey,
+  toHex,
+  type VerifiedReceipt,
+  validatorIdOfKey,
+  type WalletClient,
+  WalletError,
+} from '@pos/wallet-client';
+import {
+  type Agent,
+  CliError,
+  journalFile,
+  journalSigned,
+  loadKey,
+  loadNetwork,
+  type Network,
+  parseAddress,
+  passwordSource,
+  pickAgent,
+  readJournal,
+  writeNewFile,
+} from './io.js';
+
+const USAGE = `usage: pnpm wallet <command> [options]
+
+  keygen --out FILE            a new key in an encrypted keystore (scrypt, AES-256-GCM)
+  address --key KEY            the wallet's address (its Ed25519 public key)
+  balance [ADDRESS] [--key KEY]
+                               verified balance: outputs complete under a certified state root
+  send --key KEY --to ADDRESS --amount N [--fee N] [--host VALIDATOR_ID] [--timeout S]
+                               sign, submit, wait for the certificate, prove the receipt
+  history --key KEY            the wallet's transfers, each receipt proved
+  verify [TX_HASH]             every agent's certified head and that their histories agree;
+                               with TX_HASH, that transaction's receipt proved
+
+  KEY      a keystore or key file, or a demo wallet's name (demo0) on the local testnet
+  ADDRESS  0x + 64 hex digits, or a demo wallet's name
+
+options:
+  --testnet DIR     the local testnet to use (default .testnet): its testnet.json names the
+                    genesis (the trust anchor) and the agents
+  --genesis FILE    pin this genesis instead (with --rpc)
+  --rpc URL         an agent (repeatable; verify checks all of them)
+  --node NAME|I     which of the agents to ask (default the first)
+  --json            machine-readable output
+  --password-file F the keystore password's file (else POS_WALLET_PASSWORD, else asked)
+`;
+
+interface Args {
+  cmd: string;
+  pos: string[];
+  flags: Map<string, string[]>;
+  json: boolean;
+}
+
+const VALUE_FLAGS = [
+  'out',
+  'key',
+  'to',
+  'amount',
+  'fee',
+  'host',
+  'timeout',
+  'testnet',
+  'genesis',
+  'rpc',
+  'node',
+  'password-file',
+];
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { cmd: '', pos: [], flags: new Map(), json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const t = argv[i]!;
+    if (t === '--json') a.json = true;
+    else if (t === '-h' || t === '--help') a.cmd = 'help';
+    else if (t.startsWith('--')) {
+      const eq = t.indexOf('=');
+      const name = eq < 0 ? t.slice(2) : t.slice(2, eq);
+      if (!VALUE_FLAGS.includes(name)) throw new CliError('USAGE', `unknown option --${name}`);
+      const v = eq < 0 ? argv[++i] : t.slice(eq + 1);
+      if (v === undefined) throw new CliError('USAGE', `--${name} needs a value`);
+      a.flags.set(name, [...(a.flags.get(name) ?? []), v]);
+    } else if (a.cmd === '') a.cmd = t;
+    else a.pos.push(t);
+  }
+  return a;
+}
+
+const one = (a: Args, name: string): string | undefined => {
+  const v = a.flags.get(name);
+  if (v !== undefined && v.length > 1) throw new CliError('USAGE', `--${name} given twice`);
+  return v?.[0];
+};
+const need = (a: Args, name: string): string => {
+  const v = one(a, name);
+  if (v === undefined) throw new CliError('USAGE', `${a.cmd} needs --${name}`);
+  return v;
+};
+
+// --- output ------------------------------------------------------------------------
+
+/** `signed of total (p%)`, integer arithmetic to one decimal. */
+function stakeLine(signed: bigint, total: bigint): string {
+  const permille = total === 0n ? 0n : (signed * 1000n) / total;
+  return `${signed} of ${total} stake (${permille / 10n}.${permille % 10n}%, more than 2/3)`;
+}
+
+const short = (b: Uint8Array) => `${toHex(b).slice(0, 18)}…`;
+
+function headerJSON(h: CertifiedHeader) {
+  return {
+    height: h.height,
+    blockHash: toHex(h.blockHash),
+    stateRoot: toHex(h.stateRoot),
+    historyRoot: toHex(h.historyRoot),
+    historySize: h.historySize,
+    signedStake: h.signedStake.toString(),
+    totalStake: h.totalStake.toString(),
+  };
+}
+
+function receiptJSON(r: VerifiedReceipt) {
+  return {
+    txHash: toHex(r.txHash),
+    status: r.receipt.status,
+    ...(r.receipt.reason === undefined ? {} : { reason: r.receipt.reason }),
+    height: r.height,
+    index: r.receipt.index,
+    certifiedHeight: r.certifiedHeight,
+    historyRoot: toHex(r.historyRoot),
+    historySize: r.historySize,
+    signedStake: r.signedStake.toString(),
+    totalStake: r.totalStake.toString(),
+  };
+}
+
+function receiptLines(r: VerifiedReceipt): string[] {
+  const what =
+    r.receipt.status === 'committed'
+      ? 'committed'
+      : `rejected (${r.receipt.reason ?? 'no reason given'})`;
+  return [
+    `${what} at height ${r.height}, index ${r.receipt.index}`,
+    `verified  receipt included in the history log (size ${r.historySize}, root ${short(r.historyRoot)})`,
+    `          of certified block ${r.certifiedHeight}, signed by ${stakeLine(r.signedStake, r.totalStake)}`,
+  ];
+}
+
+// --- commands ----------------------------------------------------------------------
+
+interface Ctx {
+  a: Args;
+  out: (human: string[], json: unknown) => void;
+}
+
+function network(a: Args): Network {
+  const g = one(a, 'genesis');
+  return loadNetwork({
+    ...(g === undefined ? {} : { genesis: g }),
+    rpc: a.flags.get('rpc') ?? [],
+    testnet: one(a, 'testnet') ?? '.testnet',
+  });
+}
+
+function clientOf(net: Network, agent: Agent): WalletClient {
+  return createWalletClient({ url: agent.url, trust: net.trust });
+}
+
+/** Local testnet data without an agent, when there is one (for key and address names). */
+function maybeNetwork(a: Args): Network | undefined {
+  try {
+    return network(a);
+  } catch {
+    return undefined;
+  }
+}
+
+async function keygen({ a, out }: Ctx): Promise<void> {
+  const file = resolve(need(a, 'out'));
+  const password = await passwordSource(one(a, 'password-file'), true)();
+  if (password.length < 8) throw new CliError('USAGE', 'the password must be 8 characters or more');
+  const secretKey = randomEd25519SecretKey();
+  const ks = await encryptKeystore(secretKey, password);
+  await writeNewFile(file, keystoreToText(ks));
+  const publicKey = ed25519PublicKey(secretKey);
+  out(
+    [
+      `address   ${toHex(publicKey)}`,
+      `keystore  ${file} (scrypt N=2^17 r=8 p=1, AES-256-GCM; mode 0600)`,
+    ],
+    { address: toHex(publicKey), keystore: file },
+  );
+}
+
+async function address({ a, out }: Ctx): Promise<void> {
+  const k = loadKey(need(a, 'key'), maybeNetwork(a), async () => '');
+  out([toHex(k.publicKey)], { address: toHex(k.publicKey), keyFile: k.file, kind: k.kind });
+}
+
+async function balance({ a, out }: Ctx): Promise<void> {
+  const net = network(a);
+  const agent = pickAgent(net, one(a, 'node'));
+  const owner =
+    a.pos[0] !== undefined
+      ? parseAddress(a.pos[0], net, 'ADDRESS')
+      : loadKey(need(a, 'key'), net, async () => '').publicKey;
+  const b = await clientOf(net, agent).balance(owner);
+  out(
+    [
+      `balance   ${formatAmount(b.balance)} in ${b.outputs.length} output${b.outputs.length === 1 ? '' : 's'} of ${toHex(owner)}`,
+      `verified  at height ${b.height}, block ${short(b.blockHash)}, state root ${short(b.stateRoot)}:`,
+      `          every output of the owner, complete (a completeness proof under that state root),`,
+      `          the block's finality certificate signed by ${stakeLine(b.signedStake, b.totalStake)}`,
+      `          of the validator set of chain ${short(net.trust.chainId)} (trust anchor ${net.genesisFile})`,
+      `agent     ${agent.name} ${agent.url} (trusted for nothing)`,
+    ],
+    {
+      address: toHex(owner),
+      balance: b.balance.toString(),
+      outputs: b.outputs.map((o) => ({
+        txHash: toHex(o.outpoint.txHash),
+        index: o.outpoint.index,
+        amount: o.output.amount.toString(),
+        host: toHex(o.output.host),
+      })),
+      height: b.height,
+      blockHash: toHex(b.blockHash),
+      stateRoot: toHex(b.stateRoot),
+      signedStake: b.signedStake.toString(),
+      totalStake: b.totalStake.toString(),
+      chainId: toHex(net.trust.chainId),
+      agent: agent.url,
+    },
+  );
+}
+
+async function send({ a, out }: Ctx): Promise<void> {
+  const net = network(a);
+  const agent = pickAgent(net, one(a, 'node'));
+  const key = loadKey(need(a, 'key'), net, passwordSource(one(a, 'password-file')));
+  const to = parseAddress(need(a, 'to'), net, '--to');
+  let amount: bigint;
+  let fee = net.genesis.params.minFee;
+  try {
+    amount = parseAmount(need(a, 'amount'));
+    const f = one(a, 'fee');
+    if (f !== undefined) fee = parseAmount(f);
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError('USAGE', '--amount and --fee must be whole numbers (base units)');
+  }
+  const hostArg = one(a, 'host');
+  let host: Uint8Array | undefined;
+  if (hostArg !== undefined) {
+    const v = net.genesis.validators.find((x) => x.name === hostArg);
+    host = v ? validatorIdOfKey(v.pubkey) : parseAddress(hostArg, undefined, '--host');
+  }
+  const timeout = one(a, 'timeout');
+  const secretKey = await key.unlock();
+  const journal = journalFile(key.file);
+  let txHash: Uint8Array | undefined;
+  const r = await clientOf(net, agent).send({
+    secretKey,
+    to,
+    amount,
+    fee,
+    ...(host === undefined ? {} : { host }),
+    ...(timeout === undefined ? {} : { timeoutMs: Number(timeout) * 1000 }),
+    onSigned: async (s) => {
+      txHash = s.txHash;
+      await journalSigned(journal, s);
+      if (!a.json)
+        process.stderr.write(`signed    ${toHex(s.txHash)}, submitting to ${agent.url}\n`);
+    },
+  });
+  out(
+    [
+      `sent      ${formatAmount(amount)} to ${toHex(to)} (fee ${formatAmount(fee)})`,
+      `tx        ${toHex(txHash ?? r.txHash)}`,
+      ...receiptLines(r),
+      `journal   ${journal}`,
+    ],
+    { ...receiptJSON(r), amount: amount.toString(), fee: fee.toString(), to: toHex(to) },
+  );
+}
+
+interface HistoryRow {
+  txHash: string;
+  height: number | null;
+  status: string;
+  /** Net change of the wallet's balance. */
+  delta: bigint;
+  what: string;
+}
+
+async function history({ a, out }: Ctx): Promise<void> {
+  const net = network(a);
+  const agent = pickAgent(net, one(a, 'node'));
+  const key = loadKey(need(a, 'key'), net, async () => '');
+  const me = toHex(key.publicKey);
+  const client = clientOf(net, agent);
+  const journal = readJournal(journalFile(key.file));
+  const bal = await client.balance(key.publicKey);
+  // One certified header for every receipt: one certificate check in all.
+  const head = await client.certifiedHeader();
+  const chain = toHex(net.trust.chainId);
+  const sentBy = new Map(journal.map((e) => [e.txHash, e]));
+  // What the wallet received, per transaction: its unspent outputs (verified
+  // now) and the ones its own transfers spent (verified when they were spent).
+  const received = new Map<string, bigint>();
+  const add = (tx: string, v: bigint) => received.set(tx, (received.get(tx) ?? 0n) + v);
+  for (const o of bal.outputs) add(toHex(o.outpoint.txHash), o.output.amount);
+  for (const e of journal) for (const s of e.spent) add(s.txHash, BigInt(s.amount));
+  const rows: HistoryRow[] = [];
+  const prove = async (tx: string): Promise<VerifiedReceipt | string> => {
+    try {
+      return await client.receipt(fromHex(tx, 32), head);
+    } catch (e) {
+      if (e instanceof WalletError && e.code === 'NOT_YET') return 'not in a certified block yet';
+      throw e;
+    }
+  };
+  const txs = [...new Set([...received.keys(), ...sentBy.keys()])];
+  const proofs = new Map<string, VerifiedReceipt | string>();
+  for (let i = 0; i < txs.length; i += 16) {
+    const batch = txs.slice(i, i + 16).filter((t) => t !== chain);
+    const got = await Promise.all(batch.map(prove));
+    batch.forEach((t, j) => {
+      proofs.set(t, got[j]!);
+    });
+  }
+  for (const tx of txs) {
+    const e = sentBy.get(tx);
+    let delta = 0n;
+    let what: string;
+    if (e !== undefined) {
+      const spent = e.spent.reduce((s, x) => s + BigInt(x.amount), 0n);
+      const back = e.outputs
+        .filter((o) => o.owner === me)
+        .reduce((s, o) => s + BigInt(o.amount), 0n);
+      const others = e.outputs.filter((o) => o.owner !== me);
+      delta = back - spent;
+      what =
+        others.length === 0
+          ? `to itself (fee ${e.fee})`
+          : `sent ${others.map((o) => `${o.amount} to ${o.owner.slice(0, 18)}…`).join(', ')} (fee ${e.fee})`;
+    } else {
+      delta = received.get(tx)!;
+      what = tx === chain ? 'genesis outputs' : 'received';
+    }
+    const p = proofs.get(tx);
+    const rejected = typeof p === 'object' && p.receipt.status === 'rejected';
+    rows.push({
+      txHash: tx,
+      height: tx === chain ? 0 : typeof p === 'object' ? p.height : null,
+      status:
+        tx === chain
+          ? 'genesis'
+          : typeof p === 'object'
+            ? p.receipt.status + (rejected ? ` (${p.receipt.reason})` : '')
+            : (p ?? 'pending'),
+      // A rejected transfer spent nothing.
+      delta: rejected ? 0n : delta,
+      what,
+    });
+  }
+  rows.sort(
+    (x, y) => (x.height ?? Infinity) - (y.height ?? Infinity) || (x.txHash < y.txHash ? -1 : 1),
+  );
+  const sign = (v: bigint) => (v > 0n ? `+${v}` : `${v}`);
+  out(
+    [
+      `history of ${me}`,
+      ...rows.map(
+        (r) =>
+          `  ${String(r.height ?? '-').padStart(7)}  ${r.txHash.slice(0, 18)}…  ${sign(r.delta).padStart(12)}  ${r.status.padEnd(10)}  ${r.what}`,
+      ),
+      `balance   ${bal.balance} (verified at height ${bal.height}, outputs complete under state root ${short(bal.stateRoot)})`,
+      `verified  every receipt included in the history log (size ${head.historySize}) of certified`,
+      `          block ${head.height}, signed by ${stakeLine(head.signedStake, head.totalStake)}`,
+      `note      lists what this wallet sent (its journal) and received into outputs it holds`,
+      `          or spent; the chain keeps no per-address index to prove more`,
+    ],
+    {
+      address: me,
+      balance: bal.balance.toString(),
+      balanceHeight: bal.height,
+      certified: headerJSON(head),
+      transactions: rows.map((r) => ({ ...r, delta: r.delta.toString() })),
+    },
+  );
+}
+
+async function verify({ a, out }: Ctx): Promise<void> {
+  const net = network(a);
+  const agents = a.flags.has('node') ? [pickAgent(net, one(a, 'node'))] : net.agents;
+  if (a.pos[0] !== undefined) {
+    let tx: Uint8Array;
+    try {
+      tx = fromHex(a.pos[0], 32);
+    } catch {
+      throw new CliError('USAGE', 'TX_HASH must be 0x + 64 hex digits');
+    }
+    const agent = agents[0]!;
+    const r = await clientOf(net, agent).receipt(tx);
+    out([`tx        ${toHex(tx)}`, ...receiptLines(r), `agent     ${agent.name} ${agent.url}`], {
+      ...receiptJSON(r),
+      agent: agent.url,
+    });
+    return;
+  }
+  const clients = agents.map((ag) => clientOf(net, ag));
+  const heads = await Promise.all(clients.map((c) => c.certifiedHeader()));
+  const lines = [`trust     chain ${toHex(net.trust.chainId)} (${net.genesisFile})`];
+  heads.forEach((h, i) => {
+    lines.push(
+      `${agents[i]!.name.padEnd(9)} height ${h.height}, block ${short(h.blockHash)}, history size ${h.historySize}: certificate signed by ${stakeLine(h.signedStake, h.totalStake)}`,
+    );
+  });
+  // Each pair with the first agent, the proof asked of each side in turn.
+  for (let i = 1; i < heads.length; i++) {
+    await clients[0]!.verifyConsistency(heads[0]!, heads[i]!);
+    await clients[i]!.verifyConsistency(heads[i]!, heads[0]!);
+  }
+  if (heads.length > 1) {
+    lines.push(
+      `consistent every agent's certified history extends or equals ${agents[0]!.name}'s (RFC 9162 consistency proofs, asked of both sides)`,
+    );
+  }
+  out(lines, {
+    chainId: toHex(net.trust.chainId),
+    agents: heads.map((h, i) => ({ name: agents[i]!.name, url: agents[i]!.url, ...headerJSON(h) })),
+    consistent: true,
+  });
+}
+
+const COMMANDS: Record<string, (c: Ctx) => Promise<void>> = {
+  keygen,
+  address,
+  balance,
+  send,
+  history,
+  verify,
+};
+
+async function main(argv: string[]): Promise<number> {
+  let a: Args;
+  try {
+    a = parseArgs(argv);
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (a.cmd === 'help' || a.cmd === '') {
+    process.stdout.write(USAGE);
+    return a.cmd === 'help' ? 0 : 2;
+  }
+  const run = COMMANDS[a.cmd];
+  if (run === undefined) {
+    process.stderr.write(`unknown command ${a.cmd}\n\n${USAGE}`);
+    return 2;
+  }
+  const out = (human: string[], json: unknown) =>
+    process.stdout.write(
+      a.json ? `${JSON.stringify({ ok: true, ...(json as object) })}\n` : `${human.join('\n')}\n`,
+    );
+  try {
+    await run({ a, out });
+    return 0;
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? 'ERROR';
+    const msg = (e as Error).message;
+    const refused =
+      e instanceof WalletError && !['BAD_ARGUMENT', 'BAD_PASSWORD', 'BAD_KEYSTORE'].includes(code);
+    const agentSide = ['AGENT_UNREACHABLE', 'AGENT_ERROR', 'NOT_YET'].includes(code);
+    if (a.json)
+      process.stdout.write(`${JSON.stringify({ ok: false, error: { code, message: msg } })}\n`);
+    else if (refused && !agentSide)
+      process.stderr.write(`REFUSED (${code}): the agent's answer did not verify: ${msg}\n`);
+    else process.stderr.write(`error (${code}): ${msg}\n`);
+    return e instanceof CliError || !refused ? 2 : 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
