@@ -109,6 +109,8 @@ export interface VerifiedBalance {
 
 /** A verified header and its certificate's stake. */
 export interface CertifiedHeader {
+  /** The chain it is of (the trusted one of the client that verified it). */
+  chainId: Uint8Array;
   height: number;
   blockHash: Uint8Array;
   stateRoot: Uint8Array;
@@ -190,7 +192,8 @@ export interface WalletClient {
    * consistency): both latest certified headers verified, then the larger
    * log proven an extension of the smaller, with the proof asked of this
    * agent. Returns the two verified headers; `BAD_PROOF` if the histories
-   * diverge (one agent serves a forged or another chain's past).
+   * diverge (one agent serves a forged past), `WRONG_CHAIN` if `other`
+   * follows another chain.
    */
   consistentWith(other: WalletClient): Promise<{ mine: CertifiedHeader; theirs: CertifiedHeader }>;
   /**
@@ -274,6 +277,7 @@ export function createWalletClient(opts: WalletClientOpts): WalletClient {
       fail('UNKNOWN_SET', 'the header names a validator set the wallet has not verified');
     }
     const verified: CertifiedHeader = {
+      chainId,
       height,
       blockHash: blockHashOf(header, hash),
       stateRoot: header.stateRoot,
@@ -353,6 +357,13 @@ export function createWalletClient(opts: WalletClientOpts): WalletClient {
       return { mine, theirs };
     },
     async verifyConsistency(a, b) {
+      // Another chain's header proves nothing here, and its log would pass
+      // as consistent with ours whenever one of the two is empty.
+      for (const h of [a, b]) {
+        if (!(h?.chainId instanceof Uint8Array) || toHex(h.chainId) !== toHex(chainId)) {
+          fail('WRONG_CHAIN', 'a header of another chain than the trusted one');
+        }
+      }
       const [small, large] = a.historySize <= b.historySize ? [a, b] : [b, a];
       if (small.historySize === 0 || small.historySize === large.historySize) {
         if (
