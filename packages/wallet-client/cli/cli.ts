@@ -322,7 +322,7 @@ async function history({ a, out }: Ctx): Promise<void> {
   const key = loadKey(need(a, 'key'), net, async () => '');
   const me = toHex(key.publicKey);
   const client = clientOf(net, agent);
-  const journal = readJournal(journalFile(key.file));
+  const journal = readJournal(journalFile(key.file), toHex(net.trust.chainId));
   const bal = await client.balance(key.publicKey);
   // One certified header for every receipt: one certificate check in all.
   const head = await client.certifiedHeader();
@@ -505,4 +505,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// Output piped into a reader that stops early (| head) is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 process.exitCode = await main(process.argv.slice(2));

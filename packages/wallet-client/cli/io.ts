@@ -305,6 +305,8 @@ function askHidden(prompt: string): Promise<string> {
 /** One transfer this wallet signed, as recorded before it was submitted. */
 export interface JournalEntry {
   type: 'sent';
+  /** The chain it was signed for: one key may be used on several networks. */
+  chainId: string;
   txHash: string;
   tx: string;
   /** The verified outputs spent, with their amounts (the chain does not repeat them). */
@@ -323,6 +325,7 @@ export function journalFile(keyFile: string): string {
 export async function journalSigned(file: string, s: SignedTransfer): Promise<void> {
   const e: JournalEntry = {
     type: 'sent',
+    chainId: toHex(s.body.chainId),
     txHash: toHex(s.txHash),
     tx: toHex(s.tx),
     spent: s.spent.map((c) => ({
@@ -341,15 +344,15 @@ export async function journalSigned(file: string, s: SignedTransfer): Promise<vo
   await appendFile(file, `${JSON.stringify(e)}\n`, { mode: 0o600 });
 }
 
-/** The journal's entries; a torn last line (a crash mid-append) is skipped. */
-export function readJournal(file: string): JournalEntry[] {
+/** The journal's entries for `chainId`; a torn last line (a crash mid-append) is skipped. */
+export function readJournal(file: string, chainId: string): JournalEntry[] {
   if (!existsSync(file)) return [];
   const out: JournalEntry[] = [];
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (line.trim() === '') continue;
     try {
       const e = JSON.parse(line) as JournalEntry;
-      if (e.type === 'sent' && typeof e.txHash === 'string') out.push(e);
+      if (e.type === 'sent' && e.chainId === chainId && typeof e.txHash === 'string') out.push(e);
     } catch {
       // An append cut short by a crash leaves at most the last line torn.
     }
