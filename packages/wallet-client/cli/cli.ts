@@ -11,7 +11,8 @@
  * Exit codes: 0 done, 1 an agent's answer was refused or an agent failed,
  * 2 a usage or local-file error.
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import {
   type CertifiedHeader,
   createWalletClient,
@@ -101,7 +102,10 @@ function parseArgs(argv: string[]): Args {
       const name = eq < 0 ? t.slice(2) : t.slice(2, eq);
       if (!VALUE_FLAGS.includes(name)) throw new CliError('USAGE', `unknown option --${name}`);
       const v = eq < 0 ? argv[++i] : t.slice(eq + 1);
-      if (v === undefined) throw new CliError('USAGE', `--${name} needs a value`);
+      // `--out --json` would otherwise write a file named --json.
+      if (v === undefined || v === '' || (eq < 0 && v.startsWith('--'))) {
+        throw new CliError('USAGE', `--${name} needs a value`);
+      }
       a.flags.set(name, [...(a.flags.get(name) ?? []), v]);
     } else if (a.cmd === '') a.cmd = t;
     else a.pos.push(t);
@@ -200,6 +204,9 @@ function maybeNetwork(a: Args): Network | undefined {
 
 async function keygen({ a, out }: Ctx): Promise<void> {
   const file = resolve(need(a, 'out'));
+  // Before the password and scrypt: writeNewFile refuses it again atomically.
+  if (existsSync(file)) throw new CliError('EXISTS', `${file} exists; a key is never overwritten`);
+  if (!existsSync(dirname(file))) throw new CliError('NO_FILE', `no directory ${dirname(file)}`);
   const password = await passwordSource(one(a, 'password-file'), true)();
   if (password.length < 8) throw new CliError('USAGE', 'the password must be 8 characters or more');
   const secretKey = randomEd25519SecretKey();
@@ -221,6 +228,9 @@ async function address({ a, out }: Ctx): Promise<void> {
 }
 
 async function balance({ a, out }: Ctx): Promise<void> {
+  if (a.pos[0] === undefined && one(a, 'key') === undefined) {
+    throw new CliError('USAGE', 'balance needs an ADDRESS or --key');
+  }
   const net = network(a);
   const agent = pickAgent(net, one(a, 'node'));
   const owner =
@@ -258,6 +268,11 @@ async function balance({ a, out }: Ctx): Promise<void> {
 }
 
 async function send({ a, out }: Ctx): Promise<void> {
+  for (const f of ['key', 'to', 'amount']) need(a, f);
+  const timeout = one(a, 'timeout');
+  if (timeout !== undefined && !/^[1-9][0-9]{0,4}$/.test(timeout)) {
+    throw new CliError('USAGE', '--timeout must be whole seconds, 1..99999');
+  }
   const net = network(a);
   const agent = pickAgent(net, one(a, 'node'));
   const key = loadKey(need(a, 'key'), net, passwordSource(one(a, 'password-file')));
@@ -278,7 +293,6 @@ async function send({ a, out }: Ctx): Promise<void> {
     const v = net.genesis.validators.find((x) => x.name === hostArg);
     host = v ? validatorIdOfKey(v.pubkey) : parseAddress(hostArg, undefined, '--host');
   }
-  const timeout = one(a, 'timeout');
   const secretKey = await key.unlock();
   const journal = journalFile(key.file);
   let txHash: Uint8Array | undefined;
@@ -317,6 +331,7 @@ interface HistoryRow {
 }
 
 async function history({ a, out }: Ctx): Promise<void> {
+  need(a, 'key');
   const net = network(a);
   const agent = pickAgent(net, one(a, 'node'));
   const key = loadKey(need(a, 'key'), net, async () => '');
@@ -466,23 +481,28 @@ const COMMANDS: Record<string, (c: Ctx) => Promise<void>> = {
   verify,
 };
 
+function usageError(msg: string, json: boolean): number {
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify({ ok: false, error: { code: 'USAGE', message: msg } })}\n`,
+    );
+  } else process.stderr.write(`${msg}\n\n${USAGE}`);
+  return 2;
+}
+
 async function main(argv: string[]): Promise<number> {
   let a: Args;
   try {
     a = parseArgs(argv);
   } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n\n${USAGE}`);
-    return 2;
+    return usageError((e as Error).message, argv.includes('--json'));
   }
   if (a.cmd === 'help' || a.cmd === '') {
     process.stdout.write(USAGE);
     return a.cmd === 'help' ? 0 : 2;
   }
   const run = COMMANDS[a.cmd];
-  if (run === undefined) {
-    process.stderr.write(`unknown command ${a.cmd}\n\n${USAGE}`);
-    return 2;
-  }
+  if (run === undefined) return usageError(`unknown command ${a.cmd}`, a.json);
   const out = (human: string[], json: unknown) =>
     process.stdout.write(
       a.json ? `${JSON.stringify({ ok: true, ...(json as object) })}\n` : `${human.join('\n')}\n`,

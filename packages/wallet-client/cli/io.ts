@@ -121,7 +121,6 @@ export function loadNetwork(o: { genesis?: string; rpc: string[]; testnet: strin
       `no ${layoutFile}: start a testnet (npm run testnet) or pin a genesis with --genesis FILE --rpc URL`,
     );
   }
-  if (agents.length === 0) fail('NO_NETWORK', 'no agent: give --rpc URL');
   let genesis: Genesis;
   try {
     genesis = genesisFromJSON(readJson(genesisFile!, 'genesis'));
@@ -129,6 +128,7 @@ export function loadNetwork(o: { genesis?: string; rpc: string[]; testnet: strin
     if (e instanceof CliError) throw e;
     return fail('BAD_FILE', `genesis ${genesisFile}: ${(e as Error).message}`);
   }
+  if (agents.length === 0) fail('NO_NETWORK', 'no agent: give --rpc URL');
   const trust = trustFromGenesis(genesis);
   if (haveLayout && o.genesis === undefined) {
     const l = readJson(layoutFile, 'testnet layout') as TestnetJSON;
@@ -236,16 +236,14 @@ export async function writeNewFile(file: string, text: string): Promise<void> {
 // --- password --------------------------------------------------------------------
 
 /**
- * The keystore password: `POS_WALLET_PASSWORD`, else the first line of
- * `--password-file`, else asked on the terminal without echo (twice when
- * `confirm`, for a new keystore).
+ * The keystore password: the first line of `--password-file` (given on this
+ * command line, so it wins), else `POS_WALLET_PASSWORD`, else asked on the
+ * terminal without echo (twice when `confirm`, for a new keystore).
  */
 export function passwordSource(passwordFile: string | undefined, confirm = false) {
   let cached: string | undefined;
   return async (): Promise<string> => {
     if (cached !== undefined) return cached;
-    const env = process.env.POS_WALLET_PASSWORD;
-    if (env !== undefined && env !== '') return (cached = env);
     if (passwordFile !== undefined) {
       let t: string;
       try {
@@ -255,6 +253,8 @@ export function passwordSource(passwordFile: string | undefined, confirm = false
       }
       return (cached = t.split(/\r?\n/)[0] ?? '');
     }
+    const env = process.env.POS_WALLET_PASSWORD;
+    if (env !== undefined && env !== '') return (cached = env);
     if (!process.stdin.isTTY) {
       fail(
         'NO_PASSWORD',

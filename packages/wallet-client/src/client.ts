@@ -392,6 +392,9 @@ export function createWalletClient(opts: WalletClientOpts): WalletClient {
       const fee = o.fee ?? 1n;
       if (typeof o.amount !== 'bigint' || o.amount <= 0n)
         fail('BAD_ARGUMENT', 'amount must be > 0');
+      if (o.timeoutMs !== undefined && !(Number.isFinite(o.timeoutMs) && o.timeoutMs >= 0)) {
+        fail('BAD_ARGUMENT', 'timeoutMs must be a finite number >= 0');
+      }
       const from = ed25519PublicKey(o.secretKey);
       const have = await client.balance(from);
       // Largest outputs first: few inputs, so a small transaction.
