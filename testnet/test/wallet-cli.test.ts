@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { loud } from '../../scripts/testing/hooks.js';
 import { startTestnet, type Testnet } from '../src/network.js';
 
 const CLI = join(import.meta.dirname, '../../packages/wallet-client/dist/cli/cli.js');
@@ -64,17 +65,19 @@ async function eventually(
   }
 }
 
-test.before(async () => {
-  mkdirSync(work, { recursive: true });
-  net = await startTestnet({ dir, basePort: 0, reset: true });
-  // Until every node has a certified block (a young network on a busy machine).
-  for (let t = 0; ; t++) {
-    const r = await wallet(['verify', '--json']);
-    if (r.code === 0) return;
-    if (t > 300) throw new Error(`no certified block: ${r.stdout} ${r.stderr}`);
-    await new Promise((res) => setTimeout(res, 200));
-  }
-});
+test.before(
+  loud(async () => {
+    mkdirSync(work, { recursive: true });
+    net = await startTestnet({ dir, basePort: 0, reset: true });
+    // Until every node has a certified block (a young network on a busy machine).
+    for (let t = 0; ; t++) {
+      const r = await wallet(['verify', '--json']);
+      if (r.code === 0) return;
+      if (t > 300) throw new Error(`no certified block: ${r.stdout} ${r.stderr}`);
+      await new Promise((res) => setTimeout(res, 200));
+    }
+  }),
+);
 
 test.after(async () => {
   await net?.stop();

@@ -26,6 +26,7 @@ import {
 } from '@pos/wallet-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { loud } from '../../scripts/testing/hooks.js';
 import { startTestnet, type Testnet } from '../src/network.js';
 
 type Json = Record<string, unknown>;
@@ -102,49 +103,51 @@ async function twoTransfers(net: Testnet, trust: WalletTrust) {
   return { h1, h2, tx: r2.txHash };
 }
 
-test.before(async () => {
-  netA = await startTestnet({ dir: dirA, basePort: 0, reset: true });
-  // B as cheap as it gets: one validator certifies its own blocks.
-  netB = await startTestnet({
-    dir: dirB,
-    basePort: 0,
-    reset: true,
-    nodes: 1,
-    stakes: '1',
-    wallets: 2,
-    loadOutputs: 0,
-  });
-  trustA = trustOf(netA);
-  trustB = trustOf(netB);
-  urlA = netA.layout.nodes[0]!.rpcUrl;
-  urlB = netB.layout.nodes[0]!.rpcUrl;
-  assert.is.not(netA.layout.chainId, netB.layout.chainId);
-  await Promise.all([allCertified(netA), allCertified(netB)]);
-  // Each chain's history log gets two receipts (the consistency cases need
-  // non-empty logs, and B's at least as long as A's).
-  const [a, b] = await Promise.all([twoTransfers(netA, trustA), twoTransfers(netB, trustB)]);
-  ({ h1: hA1, h2: hA2, tx: txA } = a);
-  ({ h1: hB1, h2: hB2, tx: txB } = b);
-  assert.ok(0 < hA1.historySize && hA1.historySize < hA2.historySize, 'A: two history sizes');
-  assert.ok(0 < hB1.historySize && hB1.historySize < hB2.historySize, 'B: two history sizes');
-  // Nothing else is submitted: both logs end at one size (2), the relations
-  // the consistency cases below rely on.
-  assert.is(hA2.historySize, hB2.historySize);
-  assert.is(hA1.historySize, hB1.historySize);
-  // A height that both chains certified (searched down from the lower of the two latest).
-  const top = Math.min((await lastCertified(urlA))!, (await lastCertified(urlB))!);
-  for (let h = top; h >= 0; h--) {
-    const both = await Promise.all([
-      rpc(urlA, 'pos_getCertificate', [h]).catch(() => null),
-      rpc(urlB, 'pos_getCertificate', [h]).catch(() => null),
-    ]);
-    if (both.every((c) => c !== null && c.header !== null)) {
-      common = h;
-      return;
+test.before(
+  loud(async () => {
+    netA = await startTestnet({ dir: dirA, basePort: 0, reset: true });
+    // B as cheap as it gets: one validator certifies its own blocks.
+    netB = await startTestnet({
+      dir: dirB,
+      basePort: 0,
+      reset: true,
+      nodes: 1,
+      stakes: '1',
+      wallets: 2,
+      loadOutputs: 0,
+    });
+    trustA = trustOf(netA);
+    trustB = trustOf(netB);
+    urlA = netA.layout.nodes[0]!.rpcUrl;
+    urlB = netB.layout.nodes[0]!.rpcUrl;
+    assert.is.not(netA.layout.chainId, netB.layout.chainId);
+    await Promise.all([allCertified(netA), allCertified(netB)]);
+    // Each chain's history log gets two receipts (the consistency cases need
+    // non-empty logs, and B's at least as long as A's).
+    const [a, b] = await Promise.all([twoTransfers(netA, trustA), twoTransfers(netB, trustB)]);
+    ({ h1: hA1, h2: hA2, tx: txA } = a);
+    ({ h1: hB1, h2: hB2, tx: txB } = b);
+    assert.ok(0 < hA1.historySize && hA1.historySize < hA2.historySize, 'A: two history sizes');
+    assert.ok(0 < hB1.historySize && hB1.historySize < hB2.historySize, 'B: two history sizes');
+    // Nothing else is submitted: both logs end at one size (2), the relations
+    // the consistency cases below rely on.
+    assert.is(hA2.historySize, hB2.historySize);
+    assert.is(hA1.historySize, hB1.historySize);
+    // A height that both chains certified (searched down from the lower of the two latest).
+    const top = Math.min((await lastCertified(urlA))!, (await lastCertified(urlB))!);
+    for (let h = top; h >= 0; h--) {
+      const both = await Promise.all([
+        rpc(urlA, 'pos_getCertificate', [h]).catch(() => null),
+        rpc(urlB, 'pos_getCertificate', [h]).catch(() => null),
+      ]);
+      if (both.every((c) => c !== null && c.header !== null)) {
+        common = h;
+        return;
+      }
     }
-  }
-  throw new Error('no height certified on both chains');
-});
+    throw new Error('no height certified on both chains');
+  }),
+);
 
 test.after(async () => {
   await Promise.all([netA?.stop(), netB?.stop()]);

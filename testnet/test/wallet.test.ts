@@ -16,36 +16,39 @@ import {
 } from '@pos/wallet-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { loud } from '../../scripts/testing/hooks.js';
 import { startTestnet, type Testnet } from '../src/network.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pos-wallet-'));
 let net: Testnet;
 let trust: WalletTrust;
 
-test.before(async () => {
-  net = await startTestnet({ dir, basePort: 0, reset: true });
-  const g = genesisFromJSON(JSON.parse(readFileSync(net.layout.genesis, 'utf8')));
-  trust = {
-    chainId: fromHex(net.layout.chainId, 32),
-    validators: genesisStakes(g).map((s) => ({ publicKey: s.pubkey, stake: s.stake })),
-  };
-  // Wait for a first certified block on every node.
-  const certified = async (url: string) => {
-    const r = await fetch(`${url}/rpc`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'pos_status' }),
-    });
-    const s = (await r.json()) as { result: { lastCertifiedHeight: number | null } };
-    return s.result.lastCertifiedHeight !== null;
-  };
-  for (let t = 0; t < 300; t++) {
-    const all = await Promise.all(net.layout.nodes.map((n) => certified(n.rpcUrl)));
-    if (all.every(Boolean)) return;
-    await new Promise((res) => setTimeout(res, 200));
-  }
-  throw new Error('no certified block');
-});
+test.before(
+  loud(async () => {
+    net = await startTestnet({ dir, basePort: 0, reset: true });
+    const g = genesisFromJSON(JSON.parse(readFileSync(net.layout.genesis, 'utf8')));
+    trust = {
+      chainId: fromHex(net.layout.chainId, 32),
+      validators: genesisStakes(g).map((s) => ({ publicKey: s.pubkey, stake: s.stake })),
+    };
+    // Wait for a first certified block on every node.
+    const certified = async (url: string) => {
+      const r = await fetch(`${url}/rpc`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'pos_status' }),
+      });
+      const s = (await r.json()) as { result: { lastCertifiedHeight: number | null } };
+      return s.result.lastCertifiedHeight !== null;
+    };
+    for (let t = 0; t < 300; t++) {
+      const all = await Promise.all(net.layout.nodes.map((n) => certified(n.rpcUrl)));
+      if (all.every(Boolean)) return;
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    throw new Error('no certified block');
+  }),
+);
 
 test.after(async () => {
   await net?.stop();

@@ -22,6 +22,7 @@ import {
 } from '@pos/wallet-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { loud } from '../../../scripts/testing/hooks.js';
 import { freePorts } from '../../../scripts/testing/ports.js';
 import { chainIdOf, createGenesis, genesisOutpoint, genesisToJSON } from '../src/genesis.js';
 import { generateValidatorKey, writeKeyFile } from '../src/keyfile.js';
@@ -120,68 +121,70 @@ function transfer(
   return toHex(encodeTx(tx));
 }
 
-test.before(async () => {
-  for (let i = 0; i < 4; i++) {
-    const [rpcPort, p2pPort] = (await freePorts(2)) as [number, number];
-    nodes.push({
-      rpc: `http://127.0.0.1:${rpcPort}`,
-      rpcPort,
-      p2pPort,
-      dataDir: join(dir, `v${i}`),
-      proc: null,
-      log: join(dir, `v${i}.log`),
-    });
-  }
-  genesis = createGenesis({
-    chainName: 'cluster-test',
-    genesisTime: 1_790_000_000_000,
-    params: { minFee: 1n },
-    validators: keys.map((k, i) => ({
-      pubkey: k.publicKey,
-      name: `v${i}`,
-      p2p: `127.0.0.1:${nodes[i]!.p2pPort}`,
-    })),
-    outputs: [
-      ...keys.map((k, i) => ({ amount: STAKES[i]!, owner: k.publicKey, host: k.validatorId })),
-      ...walletPub.map((owner) => ({ amount: FUND, owner, host: keys[3]!.validatorId })),
-    ],
-  });
-  chainId = chainIdOf(genesis);
-  const gFile = join(dir, 'genesis.json');
-  writeFileSync(gFile, JSON.stringify(genesisToJSON(genesis)));
-  for (let i = 0; i < 4; i++) {
-    const n = nodes[i]!;
-    mkdirSync(n.dataDir, { recursive: true });
-    await writeKeyFile(join(n.dataDir, 'validator.key'), keys[i]!);
-    const r = spawnSync(
-      process.execPath,
-      [
-        cli,
-        'init',
-        '--data-dir',
-        n.dataDir,
-        '--genesis',
-        gFile,
-        '--rpc-port',
-        String(n.rpcPort),
-        '--p2p-port',
-        String(n.p2pPort),
-        '--p2p-host',
-        '127.0.0.1',
+test.before(
+  loud(async () => {
+    for (let i = 0; i < 4; i++) {
+      const [rpcPort, p2pPort] = (await freePorts(2)) as [number, number];
+      nodes.push({
+        rpc: `http://127.0.0.1:${rpcPort}`,
+        rpcPort,
+        p2pPort,
+        dataDir: join(dir, `v${i}`),
+        proc: null,
+        log: join(dir, `v${i}.log`),
+      });
+    }
+    genesis = createGenesis({
+      chainName: 'cluster-test',
+      genesisTime: 1_790_000_000_000,
+      params: { minFee: 1n },
+      validators: keys.map((k, i) => ({
+        pubkey: k.publicKey,
+        name: `v${i}`,
+        p2p: `127.0.0.1:${nodes[i]!.p2pPort}`,
+      })),
+      outputs: [
+        ...keys.map((k, i) => ({ amount: STAKES[i]!, owner: k.publicKey, host: k.validatorId })),
+        ...walletPub.map((owner) => ({ amount: FUND, owner, host: keys[3]!.validatorId })),
       ],
-      { env, encoding: 'utf8' },
-    );
-    assert.is(r.status, 0, r.stderr);
-  }
-  for (const n of nodes) startProc(n);
-  await Promise.all(
-    nodes.map((n) =>
-      until('ready', async () =>
-        (await fetch(`${n.rpc}/ready`)).status === 200 ? true : undefined,
+    });
+    chainId = chainIdOf(genesis);
+    const gFile = join(dir, 'genesis.json');
+    writeFileSync(gFile, JSON.stringify(genesisToJSON(genesis)));
+    for (let i = 0; i < 4; i++) {
+      const n = nodes[i]!;
+      mkdirSync(n.dataDir, { recursive: true });
+      await writeKeyFile(join(n.dataDir, 'validator.key'), keys[i]!);
+      const r = spawnSync(
+        process.execPath,
+        [
+          cli,
+          'init',
+          '--data-dir',
+          n.dataDir,
+          '--genesis',
+          gFile,
+          '--rpc-port',
+          String(n.rpcPort),
+          '--p2p-port',
+          String(n.p2pPort),
+          '--p2p-host',
+          '127.0.0.1',
+        ],
+        { env, encoding: 'utf8' },
+      );
+      assert.is(r.status, 0, r.stderr);
+    }
+    for (const n of nodes) startProc(n);
+    await Promise.all(
+      nodes.map((n) =>
+        until('ready', async () =>
+          (await fetch(`${n.rpc}/ready`)).status === 200 ? true : undefined,
+        ),
       ),
-    ),
-  );
-});
+    );
+  }),
+);
 
 test.after(async () => {
   for (const n of nodes) n.proc?.kill('SIGKILL');

@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { loud } from '../../../scripts/testing/hooks.js';
 import { journalFile, readJournal } from '../cli/io.js';
 import {
   chainIdOf,
@@ -196,22 +197,24 @@ const chainId = toHex(chainIdOf(genesis));
 const keystore = at('wallet.json');
 let keystoreAddress = '';
 
-test.before(() => {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc -b)`);
-  writeFileSync(at('plain.json'), plainKey(secretA, pubA));
-  writeFileSync(at('mismatch.json'), plainKey(secretA, pubB));
-  writeFileSync(at('genesis-alone.json'), genesisText);
-  writeTestnet('net-good', layout(chainId), genesisText);
-  writeTestnet('net-other-chain', layout(toHex(chainIdOf(otherGenesis))), genesisText);
-  writeTestnet('net-no-chainid', layout(chainId, { chainId: undefined }), genesisText);
-  writeTestnet('net-not-json', '{"chainId": "0x', genesisText);
-  writeTestnet('net-no-genesis-field', layout(chainId, { genesis: undefined }), genesisText);
-  writeTestnet('net-genesis-missing', layout(chainId));
-  writeTestnet('net-genesis-not-json', layout(chainId), 'genesis, but not JSON');
-  writeTestnet('net-genesis-not-genesis', layout(chainId), '{"version": 1}');
-  writeTestnet('net-no-nodes', layout(chainId, { nodes: [] }), genesisText);
-  mkdirSync(at('empty'));
-});
+test.before(
+  loud(() => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc -b)`);
+    writeFileSync(at('plain.json'), plainKey(secretA, pubA));
+    writeFileSync(at('mismatch.json'), plainKey(secretA, pubB));
+    writeFileSync(at('genesis-alone.json'), genesisText);
+    writeTestnet('net-good', layout(chainId), genesisText);
+    writeTestnet('net-other-chain', layout(toHex(chainIdOf(otherGenesis))), genesisText);
+    writeTestnet('net-no-chainid', layout(chainId, { chainId: undefined }), genesisText);
+    writeTestnet('net-not-json', '{"chainId": "0x', genesisText);
+    writeTestnet('net-no-genesis-field', layout(chainId, { genesis: undefined }), genesisText);
+    writeTestnet('net-genesis-missing', layout(chainId));
+    writeTestnet('net-genesis-not-json', layout(chainId), 'genesis, but not JSON');
+    writeTestnet('net-genesis-not-genesis', layout(chainId), '{"version": 1}');
+    writeTestnet('net-no-nodes', layout(chainId, { nodes: [] }), genesisText);
+    mkdirSync(at('empty'));
+  }),
+);
 
 test.after(() => {
   rmSync(work, { recursive: true, force: true });

@@ -5,6 +5,7 @@
 // stay fast; the default is 2^17.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { loud } from '../../../scripts/testing/hooks.js';
 import {
   decryptKeystore,
   defaultKeystoreOpts,
@@ -30,9 +31,11 @@ async function code(p: Promise<unknown>): Promise<string> {
 }
 
 let ks: KeystoreJSON;
-test.before(async () => {
-  ks = await encryptKeystore(secret, 'correct horse', FAST);
-});
+test.before(
+  loud(async () => {
+    ks = await encryptKeystore(secret, 'correct horse', FAST);
+  }),
+);
 
 test('round trip: the secret comes back, with its public key', async () => {
   assert.is(ks.version, 1);
