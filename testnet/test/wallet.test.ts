@@ -11,6 +11,7 @@ import { genesisFromJSON, genesisStakes, readKeyFile } from '@pos/node';
 import {
   type CertifiedHeader,
   createWalletClient,
+  type FetchLike,
   WalletError,
   type WalletTrust,
 } from '@pos/wallet-client';
@@ -302,6 +303,36 @@ test('a forged validator set: certificates signed by keys the wallet does not tr
       ['BAD_CERTIFICATE', 'UNKNOWN_SET'].includes((e as WalletError).code),
       (e as Error).message,
     );
+  }
+});
+
+test('send retries safely: a lost submission is sent again, same bytes, paid once', async () => {
+  const from = await readKeyFile(net.layout.wallets[2]!.keyFile);
+  const to = fromHex(net.layout.wallets[1]!.publicKey, 32);
+  const url = net.layout.nodes[0]!.rpcUrl;
+  // 'before': the connection fails before the agent has it; 'after': the
+  // agent has it and the answer is lost. Either way one payment.
+  for (const when of ['before', 'after'] as const) {
+    let lost = 0;
+    const flaky: FetchLike = async (u, init) => {
+      if (
+        lost === 0 &&
+        (JSON.parse(init.body) as { method: string }).method === 'pos_sendTransaction'
+      ) {
+        lost++;
+        if (when === 'after') await fetch(u, init);
+        throw new Error('socket hang up');
+      }
+      return fetch(u, init);
+    };
+    const w = createWalletClient({ url, trust, fetch: flaky });
+    const before = (await w.balance(to)).balance;
+    const r = await w.send({ secretKey: from.secretKey, to, amount: 777n });
+    assert.is(lost, 1, when);
+    assert.is(r.receipt.status, 'committed', when);
+    const after = await headerPast(url, r.historySize - 1);
+    assert.ok(after.height >= r.height);
+    assert.is((await w.balance(to)).balance, before + 777n, `${when}: paid once`);
   }
 });
 

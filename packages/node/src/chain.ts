@@ -159,6 +159,8 @@ export interface Chain {
   header(height: number): Promise<ChainBlock | undefined>;
   /** The last recorded block, or `null` before the first. */
   latest(): ChainBlock | null;
+  /** Whether a committed block ordered `txHash` (one read, no proof). */
+  hasReceipt(txHash: Uint8Array): Promise<boolean>;
   /**
    * The receipt recorded for `txHash` with its inclusion proof, or
    * `undefined`: against the header of `atHeight` when given (so that a
@@ -463,6 +465,12 @@ class ChainImpl implements Chain {
     return this.head === null
       ? null
       : { header: { ...this.head.header }, blockHash: this.head.blockHash.slice() };
+  }
+
+  /** Whether a committed block ordered `txHash` (committed or rejected): one read, no proof. */
+  async hasReceipt(txHash: Uint8Array): Promise<boolean> {
+    if (!(txHash instanceof Uint8Array) || txHash.length !== 32) return false;
+    return (await this.store.get(receiptKey(txHash))) !== undefined;
   }
 
   async receipt(txHash: Uint8Array, atHeight?: number): Promise<ReceiptProof | undefined> {

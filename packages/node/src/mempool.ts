@@ -39,6 +39,12 @@ export class MempoolError extends Error {
 export interface MempoolOpts {
   /** The ledger's check against the latest committed state. */
   readonly checkTx: (tx: Uint8Array) => Promise<TxCheck>;
+  /**
+   * Whether a block already ordered this transaction (it has a receipt).
+   * Asked only when the check says `INPUT_SPENT`: the inputs may be spent by
+   * this very transaction, which a wallet resends when an answer was lost.
+   */
+  readonly isOrdered?: (txHash: Uint8Array) => Promise<boolean>;
   readonly maxTxs?: number;
   readonly maxBytes?: number;
   readonly maxTxBytes?: number;
@@ -53,7 +59,7 @@ export const defaultMempoolOpts = {
 /** What {@link Mempool.submit} answers for an accepted or already known transaction. */
 export interface Submitted {
   readonly txHash: Uint8Array;
-  /** False when the same transaction was already pending (idempotent). */
+  /** False when the same transaction was already pending or ordered (idempotent). */
   readonly added: boolean;
 }
 
@@ -123,6 +129,11 @@ export function createMempool(opts: MempoolOpts): Mempool {
       const check = await opts.checkTx(tx);
       const k = keyOf(check.txHash);
       if (pending.has(k)) return { txHash: check.txHash, added: false };
+      // Submitting is idempotent by hash after the block too: resending an
+      // ordered transaction is answered like resending a pending one.
+      if (!check.ok && check.reason === 'INPUT_SPENT' && (await opts.isOrdered?.(check.txHash))) {
+        return { txHash: check.txHash, added: false };
+      }
       if (!check.ok) {
         throw new MempoolError('REJECTED', `rejected: ${check.reason}`, check.txHash, check.reason);
       }

@@ -294,6 +294,7 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
       await sigCache.prefetch(signatureItems([tx]));
       return chain.ledger.checkTx(tx);
     },
+    isOrdered: (txHash) => chain.hasReceipt(txHash),
   });
   const collector = createCertificateCollector({
     validatorSet: () => validatorSet,

@@ -76,6 +76,33 @@ test('accepts a valid transaction once; resubmitting is idempotent', async () =>
   assert.is(pool.bytes, tx.length);
 });
 
+test('idempotent after the block too: resending an ordered transaction is added: false', async () => {
+  const ledger = await createLedger({ genesis, verify });
+  const ordered = new Set<string>();
+  const pool = createMempool({
+    checkTx: (tx) => ledger.checkTx(tx),
+    isOrdered: async (h) => ordered.has(hex(h)),
+  });
+  const tx = spend([genesisOutpoint(chainId, 0)], 99n);
+  const { txHash } = await pool.submit(tx);
+  await ledger.applyBlock(0, [tx]);
+  await ledger.commit(0);
+  pool.remove([txHash]);
+  // Its inputs are spent now. Until a receipt is known it is refused as such...
+  assert.is(await code(pool.submit(tx)), 'REJECTED:INPUT_SPENT');
+  // ...and once the block ordered it, the resend is a no-op, not an error.
+  ordered.add(hex(txHash));
+  const again = await pool.submit(tx);
+  assert.not.ok(again.added);
+  assert.is(hex(again.txHash), hex(txHash));
+  assert.is(pool.size, 0);
+  // Another transaction spending the same inputs is still refused.
+  assert.is(
+    await code(pool.submit(spend([genesisOutpoint(chainId, 0)], 98n, 2n))),
+    'REJECTED:INPUT_SPENT',
+  );
+});
+
 test('refusals: ledger rules with their reason, conflicts, size', async () => {
   const { pool } = await setup();
   const op0 = genesisOutpoint(chainId, 0);

@@ -184,7 +184,9 @@ export interface WalletClient {
    * Spends verified outputs of the sender: builds and signs the transfer
    * (change back to the sender), submits it (a resubmission is harmless:
    * the agent is idempotent by hash), waits for a certified header that
-   * covers its block, and returns the receipt proved under it.
+   * covers its block, and returns the receipt proved under it. A lost
+   * connection is retried, and the transfer resent every 3 s until a
+   * certified block holds it: always the same bytes, so it is paid once.
    */
   send(opts: SendOpts): Promise<VerifiedReceipt>;
   /**
@@ -210,6 +212,9 @@ const sleep = (ms: number) =>
   new Promise<void>((r) =>
     (globalThis as unknown as { setTimeout(f: () => void, ms: number): unknown }).setTimeout(r, ms),
   );
+
+/** How often {@link WalletClient.send} resends a transfer that no certified block holds yet. */
+const RESUBMIT_MS = 3000;
 
 const fail = (code: WalletErrorCode, msg: string): never => {
   throw new WalletError(code, msg);
@@ -430,13 +435,40 @@ export function createWalletClient(opts: WalletClientOpts): WalletClient {
       const txHash = txHashOf(body, hash);
       const bytes = encodeTx(tx);
       await o.onSigned?.({ txHash, tx: bytes, body, spent: inputs, height: have.height });
-      await rpc('pos_sendTransaction', [toHex(bytes)]);
+      // Retries resend the same bytes, so the same hash: the agent keeps one
+      // copy and the ledger spends the inputs once, however often it arrives.
+      const submit = () => rpc('pos_sendTransaction', [toHex(bytes)]);
       const deadline = Date.now() + (o.timeoutMs ?? 60_000);
+      for (;;) {
+        try {
+          await submit();
+          break;
+        } catch (e) {
+          // A lost connection may or may not have delivered it: send again.
+          // An agent's refusal is an answer, and final.
+          if (
+            !(e instanceof WalletError) ||
+            e.code !== 'AGENT_UNREACHABLE' ||
+            Date.now() > deadline
+          )
+            throw e;
+        }
+        await sleep(500);
+      }
+      let resubmitAt = Date.now() + RESUBMIT_MS;
       for (;;) {
         try {
           return await receipt(txHash);
         } catch (e) {
-          if (!(e instanceof WalletError) || e.code !== 'NOT_YET' || Date.now() > deadline) throw e;
+          const waiting =
+            e instanceof WalletError && (e.code === 'NOT_YET' || e.code === 'AGENT_UNREACHABLE');
+          if (!waiting || Date.now() > deadline) throw e;
+        }
+        // An agent that restarted or dropped it from its pool gets it again;
+        // a refusal now (its inputs already spent by it) changes nothing.
+        if (Date.now() >= resubmitAt) {
+          resubmitAt = Date.now() + RESUBMIT_MS;
+          await submit().catch(() => undefined);
         }
         await sleep(250);
       }
