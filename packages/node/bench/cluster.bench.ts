@@ -24,12 +24,19 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { toHex } from '@pos/merkle';
-import { encodeTx, type Output, signTx } from '@pos/wallet-client';
+import {
+  chainIdOf,
+  createGenesis,
+  encodeTx,
+  genesisOutpoint,
+  genesisToJSON,
+  type Output,
+  signTx,
+} from '@pos/wallet-client';
 import { WebSocket } from 'undici';
 import { forEachFlag, parseCount } from '../../../scripts/bench/args.js';
 import { freePorts } from '../../../scripts/testing/ports.js';
 import { createEd25519Signer, verifyEd25519Batch } from '../src/crypto.js';
-import { chainIdOf, createGenesis, genesisOutpoint, genesisToJSON } from '../src/genesis.js';
 import { generateValidatorKey, writeKeyFile } from '../src/keyfile.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: the node's JSON answers, read loosely by this harness.

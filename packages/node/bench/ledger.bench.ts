@@ -25,13 +25,17 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createLevelStore } from '@pos/merkle';
 import {
+  chainIdOf,
+  createGenesis,
   decodeTx,
   encodeTx,
+  genesisOutpoint,
   type Output,
   type SignedTx,
   signTx,
   type TxBody,
   txHashOf,
+  validatorIdOf,
 } from '@pos/wallet-client';
 import { ClassicLevel } from 'classic-level';
 import { forEachFlag, parseCount } from '../../../scripts/bench/args.js';
@@ -41,7 +45,6 @@ import {
   verifyEd25519Batch,
   verifyEd25519Sync,
 } from '../src/crypto.js';
-import { chainIdOf, createGenesis, genesisOutpoint, validatorIdOf } from '../src/genesis.js';
 import { generateValidatorKey } from '../src/keyfile.js';
 import { createLedger } from '../src/ledger.js';
 import { createSignatureCache } from '../src/sig-cache.js';

@@ -61,10 +61,12 @@ import {
 import {
   type BlockHeader,
   blockHashOf,
+  chainIdOf,
   decodeBlockHeader,
   decodeReceipt,
   encodeBlockHeader,
   encodeReceipt,
+  type Genesis,
   Reader,
   type Receipt,
   type ValidatorSet,
@@ -72,7 +74,6 @@ import {
   Writer,
 } from '@pos/wallet-client';
 import type { NodeEvent } from './dag.js';
-import { chainIdOf, type Genesis } from './genesis.js';
 import { createLedger, type Ledger, type LedgerOpts } from './ledger.js';
 
 /** Codes of {@link ChainError}. */

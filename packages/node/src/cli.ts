@@ -12,7 +12,18 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fromHex, toHex } from '@pos/merkle';
-import { formatAmount, parseAmount } from '@pos/wallet-client';
+import {
+  chainIdOf,
+  createGenesis,
+  formatAmount,
+  type Genesis,
+  GenesisError,
+  genesisFromJSON,
+  genesisStakes,
+  genesisToJSON,
+  parseAmount,
+  validatorIdOf,
+} from '@pos/wallet-client';
 import {
   CONFIG_ENV,
   CONFIG_FLAGS,
@@ -22,16 +33,6 @@ import {
   type NodeConfig,
   resolveConfig,
 } from './config.js';
-import {
-  chainIdOf,
-  createGenesis,
-  type Genesis,
-  GenesisError,
-  genesisFromJSON,
-  genesisStakes,
-  genesisToJSON,
-  validatorIdOf,
-} from './genesis.js';
 import {
   generateValidatorKey,
   KeyFileError,

@@ -12,8 +12,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import { fromHex, toHex } from '@pos/merkle';
-import { ed25519PublicKey } from '@pos/wallet-client';
-import { validatorIdOf } from './genesis.js';
+import { ed25519PublicKey, validatorIdOf } from '@pos/wallet-client';
 
 /** Codes of {@link KeyFileError}. */
 export type KeyFileErrorCode = 'EXISTS' | 'BAD_KEY_FILE' | 'IO';

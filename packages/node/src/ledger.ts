@@ -65,9 +65,13 @@ import {
   type TrieReader,
 } from '@pos/merkle';
 import {
+  chainIdOf,
   decodeOutput,
   decodeTx,
   encodeOutput,
+  type Genesis,
+  genesisOutpoint,
+  genesisSupply,
   malformedTxHash,
   type Outpoint,
   type Output,
@@ -81,7 +85,6 @@ import {
   WalletError,
   Writer,
 } from '@pos/wallet-client';
-import { chainIdOf, type Genesis, genesisOutpoint, genesisSupply } from './genesis.js';
 
 /** Codes of {@link LedgerError}: misuse of the API or a broken store, never a bad transaction. */
 export type LedgerErrorCode =

@@ -53,12 +53,15 @@ import {
 } from '@pos/gossip';
 import { createLevelStore, type KVStore, toHex, u64be } from '@pos/merkle';
 import {
+  chainIdOf,
   decodeBlockSignature,
   decodeCertificate,
   decodeTx,
   encodeBlockSignature,
   encodeCertificate,
   type FinalityCertificate,
+  type Genesis,
+  genesisStakes,
   makeValidatorSet,
   txHashOf,
   type ValidatorSet,
@@ -85,7 +88,6 @@ import {
   type ValidatorIndex,
 } from './dag.js';
 import { type LevelEventStore, openLevelEventStore } from './event-store.js';
-import { chainIdOf, type Genesis, genesisStakes } from './genesis.js';
 import type { ValidatorKey } from './keyfile.js';
 import { createMempool, type Mempool } from './mempool.js';
 import { createNodeMetrics, type NodeMetrics } from './metrics.js';

@@ -21,8 +21,11 @@ import {
 } from '@pos/merkle';
 import {
   blockHashOf,
+  chainIdOf,
+  createGenesis,
   encodeReceipt,
   encodeTx,
+  type Genesis,
   makeValidatorSet,
   type Outpoint,
   type Output,
@@ -31,6 +34,7 @@ import {
   type TxSigner,
   txHashOf,
   type ValidatorSet,
+  validatorIdOf,
   validatorSetHash,
 } from '@pos/wallet-client';
 import { ClassicLevel } from 'classic-level';
@@ -39,7 +43,6 @@ import * as assert from 'uvu/assert';
 import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import { type Chain, ChainError, type ChainOpts, openChain } from '../src/chain.js';
 import type { NodeEvent } from '../src/dag.js';
-import { chainIdOf, createGenesis, type Genesis, validatorIdOf } from '../src/genesis.js';
 import type { LedgerOpts } from '../src/ledger.js';
 
 // --- fixture --------------------------------------------------------------------------

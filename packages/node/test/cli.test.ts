@@ -14,10 +14,10 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chainIdOf, genesisFromJSON, genesisStakes } from '@pos/wallet-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { freePorts } from '../../../scripts/testing/ports.js';
-import { chainIdOf, genesisFromJSON, genesisStakes } from '../src/genesis.js';
 import { generateValidatorKey, readKeyFile, writeKeyFile } from '../src/keyfile.js';
 
 const root = join(import.meta.dirname, '../../..');

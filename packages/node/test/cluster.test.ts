@@ -12,8 +12,12 @@ import {
   blockHashOf,
   blockHeaderFromJSON,
   certificateFromJSON,
+  chainIdOf,
+  createGenesis,
   ed25519PublicKey,
   encodeTx,
+  genesisOutpoint,
+  genesisToJSON,
   makeValidatorSet,
   type Outpoint,
   signEd25519,
@@ -24,7 +28,6 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loud } from '../../../scripts/testing/hooks.js';
 import { freePorts } from '../../../scripts/testing/ports.js';
-import { chainIdOf, createGenesis, genesisOutpoint, genesisToJSON } from '../src/genesis.js';
 import { generateValidatorKey, writeKeyFile } from '../src/keyfile.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: the node's JSON answers, read loosely by this harness.

@@ -16,12 +16,16 @@ import {
   verifyTrieCompleteness,
 } from '@pos/merkle';
 import {
+  chainIdOf,
+  createGenesis,
   decodeReceipt,
   decodeTx,
   encodeOutput,
   encodeReceipt,
   encodeTx,
   encodeTxBody,
+  type Genesis,
+  genesisStakes,
   malformedTxHash,
   type Outpoint,
   type Output,
@@ -33,19 +37,13 @@ import {
   type TxBody,
   type TxSigner,
   txHashOf,
+  validatorIdOf,
 } from '@pos/wallet-client';
 import { ClassicLevel } from 'classic-level';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
-import {
-  chainIdOf,
-  createGenesis,
-  type Genesis,
-  genesisStakes,
-  validatorIdOf,
-} from '../src/genesis.js';
 import { createLedger, type Ledger, LedgerError, type LedgerOpts } from '../src/ledger.js';
 
 // --- fixture --------------------------------------------------------------------------

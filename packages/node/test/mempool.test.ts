@@ -2,19 +2,22 @@
 // by hash, conflicts and bounds refused with clear codes, oldest first.
 import { ed25519 } from '@noble/curves/ed25519.js';
 import {
+  chainIdOf,
+  createGenesis,
   decodeTx,
   encodeTx,
+  genesisOutpoint,
   type Outpoint,
   signTx,
   type TxBody,
   type TxSigner,
   txHashOf,
+  validatorIdOf,
 } from '@pos/wallet-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fill } from '../../../scripts/testing/bytes.js';
 import { hex } from '../../../scripts/testing/node-hash.js';
-import { chainIdOf, createGenesis, genesisOutpoint, validatorIdOf } from '../src/genesis.js';
 import { createLedger } from '../src/ledger.js';
 import { createMempool, MempoolError } from '../src/mempool.js';
 
