@@ -12,19 +12,21 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromHex } from '@pos/merkle';
-import { genesisFromJSON, genesisStakes } from '@pos/node';
-import { createWalletClient, type FetchLike } from '@pos/wallet-client';
+import {
+  createWalletClient,
+  type FetchLike,
+  genesisFromJSON,
+  trustFromGenesis,
+} from '@pos/wallet-client';
 import { startTestnet } from '../src/network.js';
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 30;
 const dir = mkdtempSync(join(tmpdir(), 'pos-wallet-bench-'));
 const net = await startTestnet({ dir, basePort: 0, reset: true });
 try {
-  const g = genesisFromJSON(JSON.parse(readFileSync(net.layout.genesis, 'utf8')));
-  const trust = {
-    chainId: fromHex(net.layout.chainId, 32),
-    validators: genesisStakes(g).map((s) => ({ publicKey: s.pubkey, stake: s.stake })),
-  };
+  const trust = trustFromGenesis(
+    genesisFromJSON(JSON.parse(readFileSync(net.layout.genesis, 'utf8'))),
+  );
   const url = net.layout.nodes[0]!.rpcUrl;
   for (;;) {
     const r = await fetch(`${url}/rpc`, {

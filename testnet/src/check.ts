@@ -19,11 +19,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { toHex } from '@pos/merkle';
-import { genesisFromJSON, genesisStakes } from '@pos/node';
 import {
   blockHeaderFromJSON,
   certificateFromJSON,
+  genesisFromJSON,
+  genesisSupply,
   makeValidatorSet,
+  trustFromGenesis,
   verifyCertificate,
 } from '@pos/wallet-client';
 import type { TestnetLayout } from './network.js';
@@ -60,10 +62,8 @@ export async function checkTestnet(
   const o = { ...defaultCheckOpts, ...opts };
   const out: CheckResult[] = [];
   const genesis = genesisFromJSON(JSON.parse(readFileSync(layout.genesis, 'utf8')));
-  const supply = genesis.outputs.reduce((a, x) => a + x.amount, 0n);
-  const set = makeValidatorSet(
-    genesisStakes(genesis).map((s) => ({ publicKey: s.pubkey, stake: s.stake })),
-  );
+  const supply = genesisSupply(genesis);
+  const set = makeValidatorSet(trustFromGenesis(genesis).validators);
   const urls = layout.nodes.map((n) => n.rpcUrl);
   const name = (i: number) => layout.nodes[i]!.name;
 

@@ -16,17 +16,14 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { toHex } from '@pos/merkle';
+import { generateValidatorKey, readKeyFile, type ValidatorKey, writeKeyFile } from '@pos/node';
 import {
   chainIdOf,
   createGenesis,
   type Genesis,
-  generateValidatorKey,
   genesisFromJSON,
   genesisToJSON,
-  readKeyFile,
-  type ValidatorKey,
-  writeKeyFile,
-} from '@pos/node';
+} from '@pos/wallet-client';
 import { parseStakes, TestnetError } from './stakes.js';
 
 /** Options of {@link startTestnet}. */

@@ -12,13 +12,15 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromHex, toHex } from '@pos/merkle';
-import { genesisFromJSON, genesisStakes, readKeyFile } from '@pos/node';
+import { readKeyFile } from '@pos/node';
 import {
   blockHashOf,
   blockHeaderFromJSON,
   blockHeaderToJSON,
   type CertifiedHeader,
   createWalletClient,
+  genesisFromJSON,
+  trustFromGenesis,
   type WalletClient,
   WalletError,
   type WalletErrorCode,
@@ -70,11 +72,7 @@ const lastCertified = async (url: string) =>
   (await rpc(url, 'pos_status')).lastCertifiedHeight as number | null;
 
 function trustOf(net: Testnet): WalletTrust {
-  const g = genesisFromJSON(JSON.parse(readFileSync(net.layout.genesis, 'utf8')));
-  return {
-    chainId: fromHex(net.layout.chainId, 32),
-    validators: genesisStakes(g).map((s) => ({ publicKey: s.pubkey, stake: s.stake })),
-  };
+  return trustFromGenesis(genesisFromJSON(JSON.parse(readFileSync(net.layout.genesis, 'utf8'))));
 }
 
 /** Waits (generously: a loaded 2-core machine) until every node of `net` certified a block. */

@@ -7,11 +7,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromHex } from '@pos/merkle';
-import { genesisFromJSON, genesisStakes, readKeyFile } from '@pos/node';
+import { readKeyFile } from '@pos/node';
 import {
   type CertifiedHeader,
   createWalletClient,
   type FetchLike,
+  genesisFromJSON,
+  trustFromGenesis,
   WalletError,
   type WalletTrust,
 } from '@pos/wallet-client';
@@ -27,11 +29,7 @@ let trust: WalletTrust;
 test.before(
   loud(async () => {
     net = await startTestnet({ dir, basePort: 0, reset: true });
-    const g = genesisFromJSON(JSON.parse(readFileSync(net.layout.genesis, 'utf8')));
-    trust = {
-      chainId: fromHex(net.layout.chainId, 32),
-      validators: genesisStakes(g).map((s) => ({ publicKey: s.pubkey, stake: s.stake })),
-    };
+    trust = trustFromGenesis(genesisFromJSON(JSON.parse(readFileSync(net.layout.genesis, 'utf8'))));
     // Wait for a first certified block on every node.
     const certified = async (url: string) => {
       const r = await fetch(`${url}/rpc`, {
