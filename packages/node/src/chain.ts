@@ -50,6 +50,8 @@ import {
   concatBytes,
   createHistoryLog,
   createStateTrie,
+  decodeTrieProof,
+  encodeTrieProof,
   equalBytes,
   type HashFn,
   type HistoryLog,
@@ -57,6 +59,7 @@ import {
   type LogConsistencyProof,
   type LogInclusionProof,
   sha256Noble,
+  type TrieProof,
 } from '@pos/merkle';
 import {
   type BlockHeader,
@@ -64,17 +67,17 @@ import {
   chainIdOf,
   decodeBlockHeader,
   decodeReceipt,
+  type EpochParams,
   encodeBlockHeader,
   encodeReceipt,
+  epochOfRound,
   type Genesis,
   Reader,
   type Receipt,
-  type ValidatorSet,
-  validatorSetHash,
   Writer,
 } from '@pos/wallet-client';
 import type { NodeEvent } from './dag.js';
-import { createLedger, type Ledger, type LedgerOpts } from './ledger.js';
+import { createLedger, type Ledger, type LedgerOpts, type ValidatorRecord } from './ledger.js';
 
 /** Codes of {@link ChainError}. */
 export type ChainErrorCode =
@@ -111,8 +114,6 @@ export interface ChainOpts {
   ledger: Omit<LedgerOpts, 'genesis' | 'hash' | 'store'> & { store: KVStore };
   /** Where the history log and the block records live (a store of its own, or a prefixed one). */
   store: KVStore;
-  /** The validator set that signs `height` (section 5); the header of h commits to the set of h + 1. */
-  validatorSet: (height: number) => ValidatorSet;
   /** SHA-256 (default @noble/hashes; the node injects node:crypto's). */
   hash?: HashFn;
 }
@@ -127,6 +128,21 @@ export interface ChainBlock {
 export interface AppliedBlock extends ChainBlock {
   /** One receipt per transaction of the block, in block order. */
   receipts: Receipt[];
+  /** Epochs whose validator tables this block wrote (section 5). */
+  epochs: number[];
+  /** Validators this block registered. */
+  registered: ValidatorRecord[];
+}
+
+/**
+ * Where an epoch's table was committed: the block whose state first held it,
+ * and the table's inclusion proof under that block's state root (kept, since
+ * old trie versions are not).
+ */
+export interface EpochProof {
+  epoch: number;
+  height: number;
+  proof: TrieProof;
 }
 
 /**
@@ -177,6 +193,8 @@ export interface Chain {
    * historySize, `fromSize <= toSize` (`BAD_ARGUMENT` otherwise).
    */
   consistencyProof(fromSize: number, toSize: number): Promise<LogConsistencyProof>;
+  /** The proof of epoch `k`'s table recorded with the block that wrote it, or `undefined`. */
+  epochProof(k: number): Promise<EpochProof | undefined>;
 }
 
 // --- records ------------------------------------------------------------------------
@@ -184,6 +202,7 @@ export interface Chain {
 const TAG_BLOCK = 0x62; // 'b'
 const TAG_RECEIPT = 0x72; // 'r'
 const TAG_TXS = 0x74; // 't'
+const TAG_EPOCH = 0x76; // 'v'
 const LAST_KEY = Uint8Array.of(0x6c); // 'l'
 const ZERO32 = new Uint8Array(32);
 const TRIE_KEY_BYTES = 64; // the ledger's trie (ledger.ts)
@@ -192,6 +211,7 @@ const u64 = (n: number) => new Writer(8).u64safe(n).finish();
 const blockKey = (height: number) => concatBytes(Uint8Array.of(TAG_BLOCK), u64(height));
 const receiptKey = (txHash: Uint8Array) => concatBytes(Uint8Array.of(TAG_RECEIPT), txHash);
 const txsKey = (height: number) => concatBytes(Uint8Array.of(TAG_TXS), u64(height));
+const epochKey = (k: number) => concatBytes(Uint8Array.of(TAG_EPOCH), u64(k));
 
 function corrupt(what: string, cause?: unknown): never {
   throw new ChainError('CORRUPT_STATE', what, cause === undefined ? undefined : { cause });
@@ -252,10 +272,7 @@ async function readHeader(store: KVStore, height: number): Promise<BlockHeader |
  * its state root and the log's root are header `l`'s.
  */
 export async function openChain(opts: ChainOpts): Promise<Chain> {
-  if (typeof opts?.validatorSet !== 'function') {
-    throw new ChainError('BAD_ARGUMENT', 'validatorSet must be a function');
-  }
-  if (typeof opts.ledger !== 'object' || opts.ledger === null || !opts.ledger.store) {
+  if (typeof opts?.ledger !== 'object' || opts.ledger === null || !opts.ledger.store) {
     throw new ChainError('BAD_ARGUMENT', 'ledger options with a store are required');
   }
   const hash = opts.hash ?? sha256Noble;
@@ -309,7 +326,7 @@ export async function openChain(opts: ChainOpts): Promise<Chain> {
       corrupt(`history root differs from header ${last}'s`);
     }
   }
-  return new ChainImpl(chainId, ledger, log, store, opts.validatorSet, hash, head);
+  return new ChainImpl(chainId, ledger, log, store, hash, head);
 }
 
 class ChainImpl implements Chain {
@@ -321,10 +338,13 @@ class ChainImpl implements Chain {
     readonly ledger: Ledger,
     private readonly log: HistoryLog,
     private readonly store: KVStore,
-    private readonly validatorSet: (height: number) => ValidatorSet,
     private readonly hash: HashFn,
     private head: ChainBlock | null,
-  ) {}
+  ) {
+    this.params = ledger.genesis.params;
+  }
+
+  private readonly params: EpochParams;
 
   async applyDecided(block: DecidedBlock<NodeEvent>): Promise<AppliedBlock> {
     if (this.failure !== null) {
@@ -355,17 +375,8 @@ class ChainImpl implements Chain {
     }
     this.busy = true;
     try {
-      // Everything that can refuse the block runs before the first write.
-      let setHash: Uint8Array;
       try {
-        setHash = validatorSetHash(this.validatorSet(height + 1), this.hash);
-      } catch (e) {
-        throw new ChainError('BAD_ARGUMENT', `no valid validator set for ${height + 1}`, {
-          cause: e,
-        });
-      }
-      try {
-        return await this.record(height, leader, block, setHash);
+        return await this.record(height, leader, block);
       } catch (e) {
         // The ledger or the log may hold half a block: refuse until reopened.
         this.failure = e;
@@ -380,9 +391,16 @@ class ChainImpl implements Chain {
     height: number,
     leader: Uint8Array,
     block: DecidedBlock<NodeEvent>,
-    setHash: Uint8Array,
   ): Promise<AppliedBlock> {
-    const { receipts, stateRoot } = await this.ledger.applyBlock(height, block.transactions);
+    const { receipts, stateRoot, epochs, registered } = await this.ledger.applyBlock(
+      height,
+      block.transactions,
+    );
+    // The set that signs height + 1 (section 8): its snapshot round is at or
+    // below height (LAG >= 1), so this block or an earlier one wrote it.
+    const next = this.ledger.epochTable(epochOfRound(height + 1, this.params));
+    if (next === undefined) corrupt(`no validator table for round ${height + 1}`);
+    const setHash = next.setHash;
     const leaves = receipts.map(encodeReceipt);
     const firstLeaf = this.log.size;
     // Batch 1: the log.
@@ -410,6 +428,14 @@ class ChainImpl implements Chain {
       { type: 'put', key: blockKey(height), value: headerBytes },
       { type: 'put', key: txsKey(height), value: txHashList(receipts) },
     ];
+    for (const k of epochs) {
+      const proof = await this.ledger.proveEpochTable(k);
+      ops.push({
+        type: 'put',
+        key: epochKey(k),
+        value: concatBytes(u64(height), encodeTrieProof(proof)),
+      });
+    }
     const planned = new Map<string, Receipt>();
     for (let i = 0; i < receipts.length; i++) {
       const rc = receipts[i]!;
@@ -427,7 +453,24 @@ class ChainImpl implements Chain {
     ops.push({ type: 'put', key: LAST_KEY, value: u64(height) });
     await this.store.batch(ops);
     this.head = { header, blockHash };
-    return { header, blockHash: blockHash.slice(), receipts };
+    return { header, blockHash: blockHash.slice(), receipts, epochs, registered };
+  }
+
+  async epochProof(k: number): Promise<EpochProof | undefined> {
+    if (!Number.isSafeInteger(k) || k < 0) {
+      throw new ChainError('BAD_ARGUMENT', 'epoch must be a safe integer >= 0');
+    }
+    const bytes = await this.store.get(epochKey(k));
+    if (bytes === undefined) return undefined;
+    try {
+      return {
+        epoch: k,
+        height: new Reader(bytes.subarray(0, 8)).u64safe(),
+        proof: decodeTrieProof(bytes.subarray(8)),
+      };
+    } catch (e) {
+      return corrupt(`malformed proof record of epoch ${k}`, e);
+    }
   }
 
   async header(height: number): Promise<ChainBlock | undefined> {

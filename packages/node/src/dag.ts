@@ -35,6 +35,12 @@ export interface ValidatorIndex {
   readonly ids: readonly Uint8Array[];
   readonly publicKeys: readonly Uint8Array[];
   indexOf(publicKey: Uint8Array): number | undefined;
+  /**
+   * Appends a validator (one registered after genesis, section 5) and returns
+   * its index; a known key returns its index. Indexes never change, so the
+   * engine's `addValidator` stays in step when both are called together.
+   */
+  add(publicKey: Uint8Array, validatorId: Uint8Array): number;
 }
 
 const keyOf = (b: Uint8Array): string => {
@@ -57,11 +63,22 @@ export function createValidatorIndex(
     if (byKey.has(k)) throw new DagError('UNKNOWN_CREATOR', 'a validator key appears twice');
     byKey.set(k, i);
   });
+  const ids = validators.map((v) => v.validatorId);
+  const publicKeys = validators.map((v) => v.publicKey);
   return {
     chainId,
-    ids: validators.map((v) => v.validatorId),
-    publicKeys: validators.map((v) => v.publicKey),
+    ids,
+    publicKeys,
     indexOf: (pk) => byKey.get(keyOf(pk)),
+    add(publicKey, validatorId) {
+      const k = keyOf(publicKey);
+      const known = byKey.get(k);
+      if (known !== undefined) return known;
+      byKey.set(k, ids.length);
+      ids.push(validatorId);
+      publicKeys.push(publicKey);
+      return ids.length - 1;
+    },
   };
 }
 

@@ -5,14 +5,27 @@
  * the ledger's rules read, so that the state root commits to all of it, a
  * trie rollback (`atVersion`, docs/PROTOCOL.md section 3.5) rolls all of it
  * back together, and a node that syncs the state from a checkpoint computes
- * the same receipts as one that replayed every block. Three key spaces:
+ * the same receipts as one that replayed every block. Five key spaces:
  *
  * ```
  * output   sha256(owner) ‖ outpointId           → Output (72 bytes)            unspent outputs only
  * outpoint outpointId ‖ 0^32                    → 0x00 ‖ txHash ‖ u16 index ‖ owner (67 bytes)  unspent
  *                                               → 0x01 ‖ u64 height (9 bytes)                     spent at height
  * meta     0^64                                 → 0x01 ‖ chainId ‖ u64 burned (41 bytes)
+ * validator validatorId ‖ 0^31 ‖ 0x02            → 0x01 ‖ pubkey ‖ u16+name ‖ u16+p2p   registered (section 5)
+ * epoch    0^31 ‖ 0x01 ‖ u64 k ‖ 0^24            → ValidatorSet encoding: epoch k's table (section 5)
  * ```
+ *
+ * **Validator sets** (section 5, docs/PROTOCOL.md 6.5). Genesis registers its
+ * validators and writes epoch 0's table (the genesis set). A registration
+ * transaction (a version-2 body) adds or updates a validator record. When a
+ * block of height h is applied, every epoch k ≥ 1 whose snapshot round
+ * `(k − 1) · EPOCH` is at or below h and whose table is not written yet gets
+ * it: from the state before the block's transactions if the snapshot round
+ * is below h (that round had no block), after them if it is h. A table holds
+ * the registered validators hosting at least `minStake`, sorted by
+ * validatorId (the 1,024 largest if more qualify, ties to the lower id); if
+ * none qualifies the previous table carries over, so a set is never empty.
  *
  * with `outpointId = sha256("pos/outpoint" ‖ txHash ‖ u16 index)`. The output
  * keys start with `sha256(owner)`, so `provePrefix(sha256(owner))` is the
@@ -38,9 +51,9 @@
  *    point of the block (`INPUT_SPENT`): the first spend wins;
  * 5. `Σ in = Σ out + fee` in bigint arithmetic (`UNBALANCED`); the genesis
  *    supply fits a u64 and is conserved, so every sum that can balance does too;
- * 6. exactly one valid signature per distinct input owner and no other
- *    (`BAD_SIGNATURE`), through the injected `verify`. Last, because it is the
- *    expensive check.
+ * 6. exactly one valid signature per distinct input owner, plus one by the
+ *    registered key of a registration, and no other (`BAD_SIGNATURE`),
+ *    through the injected `verify`. Last, because it is the expensive check.
  *
  * A committed transaction deletes its inputs' outputs, marks their outpoints
  * spent, and adds its outputs at `{txHash, i}`. **Fees are burned**: they
@@ -68,20 +81,34 @@ import {
   chainIdOf,
   decodeOutput,
   decodeTx,
+  decodeValidatorSet,
+  EPOCH_TABLE_PREFIX,
   encodeOutput,
+  encodeValidatorSet,
+  epochOfTableKey,
+  epochTableKey,
   type Genesis,
   genesisOutpoint,
+  genesisStakes,
   genesisSupply,
+  MAX_VALIDATORS,
+  makeValidatorSet,
   malformedTxHash,
   type Outpoint,
   type Output,
   outpointId,
   ownerPrefix,
+  REGISTRATION_SUFFIX,
   Reader,
   type Receipt,
   type RejectReason,
+  registrationKey,
   type SignedTx,
+  snapshotRoundOf,
   txHashOf,
+  type ValidatorSet,
+  validatorIdOfKey,
+  validatorSetHash,
   WalletError,
   Writer,
 } from '@pos/wallet-client';
@@ -149,6 +176,28 @@ export interface LedgerOpts {
 export interface BlockResult {
   receipts: Receipt[];
   stateRoot: Uint8Array;
+  /** Epochs whose tables this block wrote, ascending. */
+  epochs: number[];
+  /** Validators registered (or re-registered) by this block. */
+  registered: ValidatorRecord[];
+}
+
+/** A registered validator (section 5). */
+export interface ValidatorRecord {
+  readonly validatorId: Uint8Array;
+  readonly pubkey: Uint8Array;
+  readonly name: string;
+  readonly p2p: string;
+}
+
+/** One epoch's validator table as committed. */
+export interface EpochTable {
+  readonly epoch: number;
+  readonly set: ValidatorSet;
+  /** `encodeValidatorSet(set)`: the trie value. */
+  readonly encoded: Uint8Array;
+  /** `validatorSetHash(set)`. */
+  readonly setHash: Uint8Array;
 }
 
 /** Outcome of {@link Ledger.checkTx}. */
@@ -212,6 +261,22 @@ export interface Ledger {
   burned(): bigint;
   /** Σ of the unspent outputs hosted by `validatorId` (section 5). */
   stakeOf(validatorId: Uint8Array): bigint;
+  /** Every registered validator (genesis ones included), sorted by validatorId. */
+  registrations(): ValidatorRecord[];
+  /** The registration of `validatorId`, if any. */
+  registration(validatorId: Uint8Array): ValidatorRecord | undefined;
+  /** Epoch `k`'s table if the committed state (or the applied block) holds it (section 5). */
+  epochTable(k: number): EpochTable | undefined;
+  /** The highest epoch whose table the committed state holds. */
+  readonly lastTableEpoch: number;
+  /**
+   * The table the committed state would give now: epoch k's when every
+   * block up to its snapshot round is applied and none after it (the node
+   * needs it when rounds after the snapshot have no block yet).
+   */
+  previewTable(): ValidatorSet;
+  /** Inclusion proof of epoch `k`'s table in the committed state (to store with the block that wrote it). */
+  proveEpochTable(k: number): Promise<TrieProof>;
   /** Every host with a non-zero stake, sorted by validatorId. */
   stakes(): { validatorId: Uint8Array; stake: bigint }[];
   /** The unspent output at `outpoint`, if any. */
@@ -239,6 +304,76 @@ function recordKey(id: Uint8Array): Uint8Array {
 function isRecordOrMetaKey(key: Uint8Array): boolean {
   for (let i = 32; i < KEY_BYTES; i++) if (key[i] !== 0) return false;
   return true;
+}
+
+function isRegistrationKey(key: Uint8Array): boolean {
+  return equalBytes(key.subarray(32), REGISTRATION_SUFFIX);
+}
+
+const REG_VERSION = 1;
+const utf8Enc = new TextEncoder();
+const utf8Dec = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function encodeRegistration(r: ValidatorRecord): Uint8Array {
+  return new Writer(300)
+    .u8(REG_VERSION)
+    .bytes(r.pubkey, 32)
+    .varBytes(utf8Enc.encode(r.name))
+    .varBytes(utf8Enc.encode(r.p2p))
+    .finish();
+}
+
+function decodeRegistration(bytes: Uint8Array, hash: HashFn): ValidatorRecord {
+  try {
+    const r = new Reader(bytes);
+    r.u8(REG_VERSION, REG_VERSION, 'registration version');
+    const pubkey = r.bytes(32);
+    const name = utf8Dec.decode(r.varBytes(0, 64, 'name'));
+    const p2p = utf8Dec.decode(r.varBytes(1, 128, 'p2p'));
+    r.end();
+    return { validatorId: validatorIdOfKey(pubkey, hash), pubkey, name, p2p };
+  } catch (e) {
+    throw new LedgerError('CORRUPT_STATE', 'malformed validator record', { cause: e });
+  }
+}
+
+/**
+ * The table a state gives (section 5): registered validators hosting at
+ * least `minStake`, sorted by validatorId; the 1,024 largest if more qualify
+ * (ties to the lower validatorId). `null` if none qualifies.
+ */
+function computeTable(
+  regs: ReadonlyMap<string, ValidatorRecord>,
+  stakes: ReadonlyMap<string, bigint>,
+  minStake: bigint,
+  hash: HashFn,
+): ValidatorSet | null {
+  let members: { r: ValidatorRecord; stake: bigint; k: string }[] = [];
+  for (const [k, r] of regs) {
+    const stake = stakes.get(k) ?? 0n;
+    if (stake >= minStake && stake > 0n) members.push({ r, stake, k });
+  }
+  if (members.length === 0) return null;
+  if (members.length > MAX_VALIDATORS) {
+    // bytesKey is one char per byte, so string order is byte order.
+    members.sort((a, b) =>
+      a.stake !== b.stake ? (a.stake > b.stake ? -1 : 1) : a.k < b.k ? -1 : a.k > b.k ? 1 : 0,
+    );
+    members = members.slice(0, MAX_VALIDATORS);
+  }
+  return makeValidatorSet(
+    members.map((m) => ({ publicKey: m.r.pubkey, stake: m.stake })),
+    hash,
+  );
+}
+
+function toEpochTable(epoch: number, set: ValidatorSet, hash: HashFn): EpochTable {
+  return {
+    epoch,
+    set,
+    encoded: encodeValidatorSet(set, hash),
+    setHash: validatorSetHash(set, hash),
+  };
 }
 
 function encodeUnspentRecord(op: Outpoint, owner: Uint8Array): Uint8Array {
@@ -359,12 +494,23 @@ export async function createLedger(opts: LedgerOpts): Promise<Ledger> {
 class LedgerImpl implements Ledger {
   readonly chainId: Uint8Array;
   private readonly minFee: bigint;
+  private readonly minStake: bigint;
   private readonly genesisSupply: bigint;
   private committedHeight: number | null = null;
   private committedRoot: Uint8Array = new Uint8Array(32);
   private totals: Totals = { unspent: 0n, burned: 0n, stakes: new Map() };
+  /** Registered validators by bytesKey(validatorId) (committed). */
+  private regs = new Map<string, ValidatorRecord>();
+  /** Epoch tables the committed state holds. */
+  private tables = new Map<number, EpochTable>();
+  private lastEpoch = 0;
   /** The applied, not yet committed block. */
-  private pending: { height: number; totals: Totals } | null = null;
+  private pending: {
+    height: number;
+    totals: Totals;
+    regs: Map<string, ValidatorRecord>;
+    tables: EpochTable[];
+  } | null = null;
   /** An applyBlock or commit is running: the working trie is not the committed state. */
   private busy = false;
   private failure: unknown = null;
@@ -380,6 +526,7 @@ class LedgerImpl implements Ledger {
   ) {
     this.chainId = chainIdOf(genesis, hash);
     this.minFee = genesis.params.minFee;
+    this.minStake = genesis.params.minStake;
     this.genesisSupply = genesisSupply(genesis);
   }
 
@@ -402,6 +549,32 @@ class LedgerImpl implements Ledger {
     const totals: Totals = { unspent: 0n, burned: meta.burned, stakes: new Map() };
     const { entries } = await this.trie.provePrefix(new Uint8Array(0));
     for (const e of entries) {
+      // Epoch keys first: epoch 0's ends in 32 zero bytes, like a record key.
+      if (isRegistrationKey(e.key)) {
+        const r = decodeRegistration(e.value, this.hash);
+        if (!equalBytes(r.validatorId, e.key.subarray(0, 32))) {
+          throw new LedgerError('CORRUPT_STATE', 'a validator record under another id');
+        }
+        this.regs.set(bytesKey(r.validatorId), r);
+        continue;
+      }
+      const epoch = epochOfTableKey(e.key);
+      if (epoch !== undefined) {
+        let set: ValidatorSet;
+        try {
+          set = decodeValidatorSet(e.value, this.hash);
+        } catch (err) {
+          throw new LedgerError('CORRUPT_STATE', `malformed table of epoch ${epoch}`, {
+            cause: err,
+          });
+        }
+        this.tables.set(epoch, toEpochTable(epoch, set, this.hash));
+        if (epoch > this.lastEpoch) this.lastEpoch = epoch;
+        continue;
+      }
+      if (equalBytes(e.key.subarray(0, 32), EPOCH_TABLE_PREFIX)) {
+        throw new LedgerError('CORRUPT_STATE', 'a malformed epoch-table key');
+      }
       if (isRecordOrMetaKey(e.key)) continue;
       const o = this.decodeStoredOutput(e.value);
       totals.unspent += o.amount;
@@ -409,6 +582,9 @@ class LedgerImpl implements Ledger {
     }
     if (totals.unspent + totals.burned !== this.genesisSupply) {
       throw new LedgerError('CORRUPT_STATE', 'unspent + burned differs from the genesis supply');
+    }
+    for (let k = 0; k <= this.lastEpoch; k++) {
+      if (!this.tables.has(k)) throw new LedgerError('CORRUPT_STATE', `no table of epoch ${k}`);
     }
     this.totals = totals;
     this.committedHeight = version === 0 ? null : version - 1;
@@ -425,8 +601,33 @@ class LedgerImpl implements Ledger {
       addStake(totals, o.host, o.amount);
     });
     ops.push({ type: 'put', key: META_KEY, value: encodeMeta(this.chainId, 0n) });
+    // Genesis validators are registered; epoch 0's table is the genesis set,
+    // every genesis validator with its genesis stake (0 included: the set
+    // whose hash the first headers commit to, and what a wallet's trust
+    // anchor holds).
+    for (const v of this.genesis.validators) {
+      const rec = {
+        validatorId: validatorIdOfKey(v.pubkey, this.hash),
+        pubkey: v.pubkey,
+        name: v.name,
+        p2p: v.p2p,
+      };
+      this.regs.set(bytesKey(rec.validatorId), rec);
+      ops.push({
+        type: 'put',
+        key: registrationKey(rec.validatorId),
+        value: encodeRegistration(rec),
+      });
+    }
+    const set0 = makeValidatorSet(
+      genesisStakes(this.genesis, this.hash).map((s) => ({ publicKey: s.pubkey, stake: s.stake })),
+      this.hash,
+    );
+    const t0 = toEpochTable(0, set0, this.hash);
+    ops.push({ type: 'put', key: epochTableKey(0), value: t0.encoded });
     await this.trie.apply(ops);
     const { root } = await this.trie.commit(0);
+    this.tables.set(0, t0);
     this.totals = totals;
     this.committedRoot = root;
   }
@@ -527,8 +728,10 @@ class LedgerImpl implements Ledger {
     let sumOut = body.fee;
     for (const o of body.outputs) sumOut += o.amount;
     if (sumIn !== sumOut) return reject('UNBALANCED');
+    // A registration must also be signed by the key it registers.
+    if (body.register !== undefined) owners.add(bytesKey(body.register.pubkey));
     // Signatures are sorted and distinct (decodeTx), so equal counts plus
-    // membership make the signers exactly the set of input owners.
+    // membership make the signers exactly the set of required keys.
     if (tx.signatures.length !== owners.size) return reject('BAD_SIGNATURE');
     for (const s of tx.signatures) {
       if (!owners.has(bytesKey(s.publicKey))) return reject('BAD_SIGNATURE');
@@ -563,6 +766,16 @@ class LedgerImpl implements Ledger {
     try {
       await this.workingReadersIdle();
       const totals = cloneTotals(this.totals);
+      const regs = this.regs;
+      let newRegs: Map<string, ValidatorRecord> | null = null;
+      const registered: ValidatorRecord[] = [];
+      const written: EpochTable[] = [];
+      // Tables whose snapshot round had no block: the state before this one.
+      let next = this.lastEpoch + 1;
+      const snap = (k: number) => snapshotRoundOf(k, this.genesis.params) as number;
+      for (; snap(next) < height; next++) {
+        written.push(await this.writeTable(next, regs, totals, written));
+      }
       const receipts: Receipt[] = [];
       const spentRecord = encodeSpentRecord(height);
       for (let index = 0; index < txs.length; index++) {
@@ -584,8 +797,29 @@ class LedgerImpl implements Ledger {
           addStake(totals, o.host, o.amount);
         });
         totals.burned += v.tx.body.fee;
+        const reg = v.tx.body.register;
+        if (reg !== undefined) {
+          const rec = {
+            validatorId: validatorIdOfKey(reg.pubkey, this.hash),
+            pubkey: reg.pubkey,
+            name: reg.name,
+            p2p: reg.p2p,
+          };
+          ops.push({
+            type: 'put',
+            key: registrationKey(rec.validatorId),
+            value: encodeRegistration(rec),
+          });
+          newRegs ??= new Map(regs);
+          newRegs.set(bytesKey(rec.validatorId), rec);
+          registered.push(rec);
+        }
         await this.trie.apply(ops);
         receipts.push({ txHash: v.txHash, status: 'committed', height, index });
+      }
+      // A table whose snapshot round is this block: the state after it.
+      if (snap(next) === height) {
+        written.push(await this.writeTable(next, newRegs ?? regs, totals, written));
       }
       if (totals.unspent + totals.burned !== this.genesisSupply) {
         throw new LedgerError('CORRUPT_STATE', 'supply not conserved');
@@ -593,8 +827,13 @@ class LedgerImpl implements Ledger {
       if (totals.burned !== this.totals.burned) {
         await this.trie.put(META_KEY, encodeMeta(this.chainId, totals.burned));
       }
-      this.pending = { height, totals };
-      return { receipts, stateRoot: this.trie.root() };
+      this.pending = { height, totals, regs: newRegs ?? regs, tables: written };
+      return {
+        receipts,
+        stateRoot: this.trie.root(),
+        epochs: written.map((t) => t.epoch),
+        registered,
+      };
     } catch (e) {
       // The working trie may hold half a block: refuse everything until reopened.
       this.failure = e;
@@ -615,6 +854,11 @@ class LedgerImpl implements Ledger {
     try {
       const { root } = await this.trie.commit(height + 1);
       this.totals = this.pending.totals;
+      this.regs = this.pending.regs;
+      for (const t of this.pending.tables) {
+        this.tables.set(t.epoch, t);
+        this.lastEpoch = t.epoch;
+      }
       this.committedHeight = height;
       this.committedRoot = root;
       this.pending = null;
@@ -673,6 +917,55 @@ class LedgerImpl implements Ledger {
       throw new LedgerError('BAD_ARGUMENT', 'validatorId must be 32 bytes');
     }
     return this.totals.stakes.get(bytesKey(validatorId)) ?? 0n;
+  }
+
+  /** Computes epoch `k`'s table from `regs` and `totals` and puts it in the working trie. */
+  private async writeTable(
+    k: number,
+    regs: ReadonlyMap<string, ValidatorRecord>,
+    totals: Totals,
+    written: readonly EpochTable[],
+  ): Promise<EpochTable> {
+    const prev = written.length > 0 ? written[written.length - 1]! : this.tables.get(k - 1);
+    if (prev === undefined) throw new LedgerError('CORRUPT_STATE', `no table of epoch ${k - 1}`);
+    const set = computeTable(regs, totals.stakes, this.minStake, this.hash) ?? prev.set;
+    const t = toEpochTable(k, set, this.hash);
+    await this.trie.put(epochTableKey(k), t.encoded);
+    return t;
+  }
+
+  registrations(): ValidatorRecord[] {
+    return [...this.regs.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, r]) => r);
+  }
+
+  registration(validatorId: Uint8Array): ValidatorRecord | undefined {
+    if (!(validatorId instanceof Uint8Array) || validatorId.length !== 32) {
+      throw new LedgerError('BAD_ARGUMENT', 'validatorId must be 32 bytes');
+    }
+    return this.regs.get(bytesKey(validatorId));
+  }
+
+  epochTable(k: number): EpochTable | undefined {
+    // A table the applied, not yet committed block wrote counts too: the
+    // chain needs the next set's hash for that block's own header.
+    return this.tables.get(k) ?? this.pending?.tables.find((t) => t.epoch === k);
+  }
+
+  get lastTableEpoch(): number {
+    return this.lastEpoch;
+  }
+
+  previewTable(): ValidatorSet {
+    const prev = this.tables.get(this.lastEpoch)!;
+    return computeTable(this.regs, this.totals.stakes, this.minStake, this.hash) ?? prev.set;
+  }
+
+  async proveEpochTable(k: number): Promise<TrieProof> {
+    this.guard();
+    if (!this.tables.has(k)) throw new LedgerError('BAD_ARGUMENT', `no table of epoch ${k}`);
+    return this.withState(undefined, (state) => state.prove(epochTableKey(k)));
   }
 
   stakes(): { validatorId: Uint8Array; stake: bigint }[] {

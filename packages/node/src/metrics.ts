@@ -24,6 +24,10 @@ export interface NodeMetrics {
   readonly registry: Registry;
   readonly blocksTotal: Counter;
   readonly blockHeight: Gauge;
+  /** Highest epoch whose validator table is committed (section 5). */
+  readonly validatorSetEpoch: Gauge;
+  /** Members of that table. */
+  readonly validatorSetSize: Gauge;
   readonly decidedRound: Gauge;
   readonly maxRound: Gauge;
   readonly eventsInsertedTotal: Counter;
@@ -64,6 +68,16 @@ export function createNodeMetrics(opts: NodeMetricsOpts = {}): NodeMetrics {
     blockHeight: new Gauge({
       name: 'pos_block_height',
       help: 'Height (round) of the last applied block.',
+      registers,
+    }),
+    validatorSetEpoch: new Gauge({
+      name: 'pos_validator_set_epoch',
+      help: 'Highest epoch whose validator table is committed (section 5).',
+      registers,
+    }),
+    validatorSetSize: new Gauge({
+      name: 'pos_validator_set_size',
+      help: 'Members of the latest committed validator table.',
       registers,
     }),
     decidedRound: new Gauge({

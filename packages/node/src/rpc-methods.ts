@@ -21,9 +21,13 @@ import {
   blockHeaderToJSON,
   certificateToJSON,
   encodeValidatorSet,
+  epochTableKey,
+  firstRoundOf,
   formatAmount,
   fromHex,
+  lastRoundOf,
   receiptToJSON,
+  snapshotRoundOf,
   toHex,
   validatorSetHash,
 } from '@pos/wallet-client';
@@ -288,32 +292,57 @@ export function createNodeRpcMethods(view: NodeView): Record<string, AnyRpcMetho
 
     pos_getValidators: defineRpcMethod({
       params: (raw) => {
-        const [h] = args(raw, ['height'], 0);
-        return h === undefined || h === null ? undefined : uintParam(h, 'height');
+        const [k] = args(raw, ['epoch'], 0);
+        return k === undefined || k === null ? undefined : uintParam(k, 'epoch');
       },
-      handler: (height) => {
-        const set = view.validatorSet;
+      handler: async (asked) => {
+        const params = view.genesis.params;
+        const epoch = asked ?? view.currentEpoch();
+        const set = view.validatorSet(epoch);
+        if (set === undefined) throw notFound(`the table of epoch ${epoch} is not known yet`);
         const total = set.validators.reduce((a, v) => a + v.stake, 0n);
-        const byKey = new Map(view.genesis.validators.map((v) => [toHex(v.pubkey), v]));
+        const encoded = encodeValidatorSet(set, hash);
+        // Section 5: a wallet follows set changes from its trust anchor; the
+        // proof is the table's inclusion under the state root of the block that
+        // first held it, a block the previous epoch's set certified.
+        let proof: unknown = null;
+        const p = epoch === 0 ? undefined : await view.epochProof(epoch);
+        if (p !== undefined) {
+          const [cert, b] = await Promise.all([
+            view.certificate(p.height),
+            view.chain.header(p.height),
+          ]);
+          if (cert !== undefined && b !== undefined) {
+            proof = {
+              height: p.height,
+              header: blockHeaderToJSON(b.header),
+              certificate: certificateToJSON(cert),
+              key: toHex(epochTableKey(epoch)),
+              trieProof: trieProofToJSON(p.proof),
+            };
+          }
+        }
         return {
-          height: height ?? view.chain.latest()?.header.height ?? null,
-          // Until the proof-of-share issue the set is genesis's (snapshot height 0).
-          snapshotHeight: 0,
+          epoch,
+          firstRound: firstRoundOf(epoch, params),
+          lastRound: lastRoundOf(epoch, params),
+          snapshotRound: snapshotRoundOf(epoch, params),
           validators: set.validators.map((v) => {
-            const g = byKey.get(toHex(v.publicKey));
+            const r = view.chain.ledger.registration(v.validatorId);
             return {
               validatorId: toHex(v.validatorId),
               publicKey: toHex(v.publicKey),
               stake: formatAmount(v.stake),
-              name: g?.name ?? '',
-              endpoint: g?.p2p ?? '',
+              name: r?.name ?? '',
+              endpoint: r?.p2p ?? '',
             };
           }),
           totalStake: formatAmount(total),
-          // Every header commits to this hash (validatorSetHash); the encoding lets a
-          // client recompute it (docs/PROTOCOL.md section 7).
+          // Headers commit to this hash (validatorSetHash, of the set of
+          // height + 1); `encoded` is the trie value, so a client recomputes both.
           validatorSetHash: toHex(validatorSetHash(set, hash)),
-          encoded: toHex(encodeValidatorSet(set, hash)),
+          encoded: toHex(encoded),
+          proof,
         };
       },
     }),

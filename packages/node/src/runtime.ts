@@ -59,18 +59,20 @@ import {
   decodeTx,
   encodeBlockSignature,
   encodeCertificate,
+  epochOfRound,
   type FinalityCertificate,
+  firstRoundOf,
   type Genesis,
-  genesisStakes,
-  makeValidatorSet,
+  snapshotRoundOf,
   txHashOf,
   type ValidatorSet,
+  validatorSetHash,
 } from '@pos/wallet-client';
 import { ClassicLevel } from 'classic-level';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { type CertificateCollector, createCertificateCollector } from './certificates.js';
-import { type Chain, openChain } from './chain.js';
+import { type Chain, type EpochProof, openChain } from './chain.js';
 import type { NodeConfig } from './config.js';
 import {
   createEd25519Signer,
@@ -89,6 +91,7 @@ import {
 } from './dag.js';
 import { type LevelEventStore, openLevelEventStore } from './event-store.js';
 import type { ValidatorKey } from './keyfile.js';
+import type { ValidatorRecord } from './ledger.js';
 import { createMempool, type Mempool } from './mempool.js';
 import { createNodeMetrics, type NodeMetrics } from './metrics.js';
 import { registerOpsRoutes } from './ops.js';
@@ -162,6 +165,12 @@ export interface NodeStatus {
    * (section 6: unspent + burned is always the genesis supply).
    */
   supply: { unspent: string; burned: string };
+  /**
+   * The validator set that signs the next block (section 5): its epoch, this
+   * node's stake in it and the total (decimal strings), and whether this
+   * node is a member (creates events and signs blocks).
+   */
+  validatorSet: { epoch: number; member: boolean; stake: string; totalStake: string; size: number };
 }
 
 /** A running validator. */
@@ -183,7 +192,12 @@ export interface NodeView {
   readonly mempool: Mempool;
   readonly store: LevelEventStore;
   readonly index: ValidatorIndex;
-  readonly validatorSet: ValidatorSet;
+  /** The validator set of epoch `k` (section 5), if this node knows it yet. */
+  validatorSet(k: number): ValidatorSet | undefined;
+  /** The epoch of the round after the latest block: the set that signs the next one. */
+  currentEpoch(): number;
+  /** Where epoch `k`'s table was committed, with its proof (undefined for 0 or not yet). */
+  epochProof(k: number): Promise<EpochProof | undefined>;
   readonly engine: Consensus<NodeEvent>;
   readonly collector: CertificateCollector;
   status(): NodeStatus;
@@ -220,8 +234,8 @@ function peerUrl(p: string): string {
 
 interface Peer {
   readonly url: string;
-  /** Validator public key when the genesis names this endpoint. */
-  readonly publicKey: Uint8Array | null;
+  /** Validator public key when a registration (or the genesis) names this endpoint. */
+  publicKey: Uint8Array | null;
   lastOkMs: number;
   failures: number;
   retryAtMs: number;
@@ -237,19 +251,8 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
   const log = opts.logger ?? pino({ level: config.logLevel });
   const hash = sha256Node;
   const chainId = chainIdOf(genesis, hash);
-  const stakes = genesisStakes(genesis, hash);
-  const index = createValidatorIndex(
-    chainId,
-    stakes.map((s) => ({ publicKey: s.pubkey, validatorId: s.validatorId })),
-  );
-  const selfIndex = index.indexOf(key.publicKey);
+  const params = genesis.params;
   const selfHex = hexKey(key.publicKey);
-  const stakeTable = stakes.map((s) => s.stake);
-  const totalStake = stakeTable.reduce((a, b) => a + b, 0n);
-  const validatorSet = makeValidatorSet(
-    stakes.map((s) => ({ publicKey: s.pubkey, stake: s.stake })),
-    hash,
-  );
   const sign = createEd25519Signer(key.secretKey, key.publicKey);
   const metrics: NodeMetrics = createNodeMetrics({ processMetrics: true });
   const events: NodeEvents = createNodeEvents({ logger: log });
@@ -283,7 +286,6 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
         verify: (pk, m, sig) => sigCache.verify(pk, m, sig),
       },
       store: createLevelStore(db, { prefix: PREFIX_CHAIN }),
-      validatorSet: () => validatorSet,
     });
   } catch (e) {
     await closeAll();
@@ -298,8 +300,66 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     },
     isOrdered: (txHash) => chain.hasReceipt(txHash),
   });
+  // Every registered validator (genesis ones first in id order, then the
+  // rest in id order too; later registrations are appended). Indexes are the
+  // engine's creators; the leader draw sorts by validatorId, not by index.
+  const index = createValidatorIndex(
+    chainId,
+    chain.ledger.registrations().map((r) => ({ publicKey: r.pubkey, validatorId: r.validatorId })),
+  );
+  let selfIndex = index.indexOf(key.publicKey);
+
+  // --- validator sets (section 5; docs/PROTOCOL.md 6.5) ------------------------------
+  /** Highest round of a block the engine has handed out (applied or queued). */
+  let lastEmittedRound = -1;
+  /** Sets the committed state does not hold yet, computed once (see `setOf`). */
+  const previewSets = new Map<number, ValidatorSet>();
+  /**
+   * Epoch k's validator set, or undefined while it cannot be known: the
+   * committed table; else, once the engine decided the snapshot round and
+   * every block it handed out is applied, the table the committed state gives
+   * (rounds after the snapshot had no block yet, so no block wrote it).
+   */
+  function setOf(k: number): ValidatorSet | undefined {
+    const t = chain.ledger.epochTable(k);
+    if (t !== undefined) return t.set;
+    const cached = previewSets.get(k);
+    if (cached !== undefined) return cached;
+    const snap = snapshotRoundOf(k, params);
+    if (snap === null || engine.lastDecidedRound < snap) return undefined;
+    if (lastEmittedRound > (chain.ledger.height ?? -1)) return undefined;
+    const set = chain.ledger.previewTable();
+    previewSets.set(k, set);
+    return set;
+  }
+  /** Stakes by engine index per epoch, for the engine (the same array each time). */
+  const stakeArrays = new Map<number, readonly bigint[]>();
+  function stakeTableOf(round: number): readonly bigint[] | undefined {
+    const k = epochOfRound(round, params);
+    const known = stakeArrays.get(k);
+    if (known !== undefined) return known;
+    const set = setOf(k);
+    if (set === undefined) return undefined;
+    const arr: bigint[] = new Array(index.ids.length).fill(0n);
+    for (const v of set.validators) {
+      const i = index.indexOf(v.publicKey);
+      // Registered by a block whose application is still running: wait for it.
+      if (i === undefined) return undefined;
+      arr[i] = v.stake;
+    }
+    stakeArrays.set(k, arr);
+    return arr;
+  }
+  const setOfRound = (round: number) => setOf(epochOfRound(round, params));
+  function stakeIn(set: ValidatorSet | undefined, publicKey: Uint8Array): bigint {
+    if (set === undefined) return 0n;
+    for (const v of set.validators) if (hexKey(v.publicKey) === hexKey(publicKey)) return v.stake;
+    return 0n;
+  }
+  const nextRound = () => (chain.latest()?.header.height ?? -1) + 1;
+
   const collector = createCertificateCollector({
-    validatorSet: () => validatorSet,
+    validatorSet: (height) => setOfRound(height),
     verify: verifyEd25519Sync,
   });
 
@@ -309,9 +369,15 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
   const engine = createConsensus<NodeEvent>({
     ...base,
     coinFrequency: genesis.params.coinFrequency,
-    stakeTable: () => stakeTable,
+    stakeTable: stakeTableOf,
     verify: (e) => preverified.has(e.wire) || base.verify!(e),
   });
+  /** The engine's insert; notes the blocks it hands out (see `setOf`). */
+  function insertEvent(ne: NodeEvent): ReturnType<typeof engine.insert> {
+    const r = engine.insert(ne);
+    for (const b of r.blocks) if (b.round > lastEmittedRound) lastEmittedRound = b.round;
+    return r;
+  }
   const expire = 26; // the engine's default expireRounds (docs/PROTOCOL.md 5.7)
 
   // --- bookkeeping ---------------------------------------------------------------
@@ -439,6 +505,7 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     const height = applied.header.height;
     metrics.blocksTotal.inc();
     metrics.blockHeight.set(height);
+    noteSetChanges(applied.registered, applied.epochs, height);
     const committed: Uint8Array[] = [];
     for (const rc of applied.receipts) {
       const txHash = hexKey(rc.txHash);
@@ -496,8 +563,58 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     }
   }
 
+  /** A block registered validators or wrote epoch tables: index, peers, logs. */
+  function noteSetChanges(
+    registered: readonly ValidatorRecord[],
+    epochs: readonly number[],
+    height: number,
+  ): void {
+    for (const r of registered) {
+      const i = index.add(r.pubkey, r.validatorId);
+      const j = engine.addValidator(r.validatorId);
+      if (i !== j) throw new Error(`validator index ${i} and engine index ${j} differ`);
+      if (hexKey(r.pubkey) === selfHex) selfIndex = i;
+      else addPeer(peerUrl(r.p2p), r.pubkey);
+      log.info(
+        { height, validatorId: hexKey(r.validatorId), name: r.name, p2p: r.p2p },
+        'validator registered',
+      );
+    }
+    for (const k of epochs) {
+      const t = chain.ledger.epochTable(k)!;
+      const preview = previewSets.get(k);
+      if (preview !== undefined && hexKey(validatorSetHash(preview, hash)) !== hexKey(t.setHash)) {
+        // Cannot happen unless the ledger and the preview rule disagree: say so loudly.
+        log.error({ epoch: k }, 'the committed table differs from the one consensus used');
+      }
+      previewSets.delete(k);
+      const total = t.set.validators.reduce((a, v) => a + v.stake, 0n);
+      metrics.validatorSetEpoch.set(k);
+      metrics.validatorSetSize.set(t.set.validators.length);
+      if (!replaying) {
+        log.info(
+          {
+            epoch: k,
+            height,
+            firstRound: firstRoundOf(k, params),
+            totalStake: total.toString(),
+            validators: t.set.validators.map((v) => ({
+              validatorId: hexKey(v.validatorId),
+              name: chain.ledger.registration(v.validatorId)?.name ?? '',
+              stake: v.stake.toString(),
+            })),
+          },
+          'validator set snapshot',
+        );
+      }
+    }
+  }
+
+  /** Whether this node's key is in the set that signs `height` (section 8). */
+  const signsAt = (height: number) => stakeIn(setOfRound(height), key.publicKey) > 0n;
+
   function queueSignature(height: number, blockHash: Uint8Array): void {
-    if (selfIndex === undefined) return; // not a validator: nothing to sign
+    if (selfIndex === undefined || !signsAt(height)) return; // not in that set: nothing to sign
     const signature = sign(blockHash);
     pendingPayloads.push({
       kind: PayloadKind.BLOCK_SIGNATURE,
@@ -564,6 +681,27 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     metrics.mempoolBytes.set(mempool.bytes);
   }
 
+  // --- peers -----------------------------------------------------------------------
+  const peers: Peer[] = [];
+  const selfUrls = new Set([peerUrl(`${config.p2pHost}:${config.p2pPort}`)]);
+  /** Adds a peer once per URL; a registration names the key of a URL met as a plain --peer. */
+  function addPeer(url: string, publicKey: Uint8Array | null): void {
+    if (selfUrls.has(url)) return;
+    const known = peers.find((p) => p.url === url);
+    if (known !== undefined) {
+      if (known.publicKey === null && publicKey !== null) known.publicKey = publicKey;
+      return;
+    }
+    peers.push({ url, publicKey, lastOkMs: 0, failures: 0, retryAtMs: 0 });
+  }
+  for (const r of chain.ledger.registrations()) {
+    if (hexKey(r.pubkey) === selfHex) selfUrls.add(peerUrl(r.p2p));
+  }
+  for (const r of chain.ledger.registrations()) {
+    if (hexKey(r.pubkey) !== selfHex) addPeer(peerUrl(r.p2p), r.pubkey);
+  }
+  for (const p of config.peers) addPeer(peerUrl(p), null);
+
   // --- replay (section 11) ---------------------------------------------------------
   {
     const started = Date.now();
@@ -572,7 +710,7 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     for await (const wire of store.since([])) {
       const ne = toConsensusEvent(wire, index);
       preverified.add(wire);
-      const r = engine.insert(ne);
+      const r = insertEvent(ne);
       const round = noteRound(ne);
       trackTxs(ne, round, null);
       processPayloads(wire);
@@ -594,38 +732,24 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     refresh();
   }
 
-  // --- peers -----------------------------------------------------------------------
-  const peers: Peer[] = [];
-  {
-    const seen = new Set<string>();
-    const add = (url: string, publicKey: Uint8Array | null) => {
-      if (seen.has(url)) return;
-      seen.add(url);
-      peers.push({ url, publicKey, lastOkMs: 0, failures: 0, retryAtMs: 0 });
-    };
-    const selfUrls = new Set([peerUrl(`${config.p2pHost}:${config.p2pPort}`)]);
-    for (const v of genesis.validators) {
-      if (hexKey(v.pubkey) === selfHex) {
-        selfUrls.add(peerUrl(v.p2p));
-        continue;
-      }
-      add(peerUrl(v.p2p), v.pubkey);
-    }
-    for (const p of config.peers) if (!selfUrls.has(peerUrl(p))) add(peerUrl(p), null);
-  }
   const freshPeers = (now: number) => peers.filter((p) => now - p.lastOkMs <= rt.peerFreshMs);
 
   // --- own events ------------------------------------------------------------------
-  async function createOwnEvent(otherTip: Tip | null, txs: Uint8Array[]): Promise<void> {
-    if (selfIndex === undefined) return;
+  /**
+   * Signs, stores and inserts the node's next event. False (nothing stored)
+   * when the engine would refuse it: the node is not in the set of the
+   * round it would have (not joined yet, or left, section 5), or that
+   * round's table is not known yet.
+   */
+  async function createOwnEvent(otherTip: Tip | null, txs: Uint8Array[]): Promise<boolean> {
+    if (selfIndex === undefined) return false;
     const prev = durableOwn === null ? undefined : store.get(durableOwn.hash);
     let other: UnsignedEvent['otherParent'] = null;
     const candidate = otherTip !== null ? store.get(otherTip.hash) : undefined;
     if (candidate !== undefined && hexKey(candidate.creator) !== selfHex) {
       other = { hash: candidate.hash, creator: candidate.creator, seq: candidate.seq };
     }
-    const payloads = pendingPayloads.splice(0, MAX_PAYLOADS);
-    if (pendingPayloads.length === 0) urgentPayloads = false;
+    const payloads = pendingPayloads.slice(0, MAX_PAYLOADS);
     const now = Date.now();
     const unsigned: UnsignedEvent = {
       chainId,
@@ -638,18 +762,28 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
       payloads,
     };
     const wire = signEvent(unsigned, sign, hash);
+    const ne = toConsensusEvent(wire, index);
+    try {
+      engine.probe(ne);
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      if (code === 'NOT_A_VALIDATOR' || code === 'TABLE_PENDING') return false;
+      throw e;
+    }
+    pendingPayloads.splice(0, payloads.length);
+    if (pendingPayloads.length === 0) urgentPayloads = false;
     // Section 11: on disk before anyone can see it, so a crash cannot make the
     // node sign a second event on the same self-parent.
     await store.addOwn(wire);
     durableOwn = { hash: wire.hash, seq: wire.seq };
     preverified.add(wire);
-    const ne = toConsensusEvent(wire, index);
-    const r = engine.insert(ne);
+    const r = insertEvent(ne);
     metrics.eventsInsertedTotal.inc();
     const round = noteRound(ne);
     trackTxs(ne, round, txs.length > 0 ? txs.map((t) => chainTxHash(t)) : null);
     processPayloads(wire);
     void handleBlocks(r.blocks);
+    return true;
   }
   const chainTxHash = base.txHash!;
 
@@ -657,26 +791,36 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
   async function ingest(page: readonly WireEvent[], from: Peer): Promise<number> {
     let inserted = 0;
     const blocks: DecidedBlock<NodeEvent>[] = [];
+    type Placed = { ne: NodeEvent; r: ReturnType<typeof engine.insert> };
+    const place = (wire: WireEvent): Placed => {
+      const ne = toConsensusEvent(wire, index);
+      preverified.add(wire);
+      return { ne, r: insertEvent(ne) };
+    };
     try {
       for (const wire of page) {
         if (engine.has(wire.hash)) continue;
-        let ne: NodeEvent;
+        let placed: Placed;
         try {
-          ne = toConsensusEvent(wire, index);
+          try {
+            placed = place(wire);
+          } catch (e) {
+            // An event of a validator registered, or in an epoch whose table
+            // is taken, by a block decided but not applied yet (section 5):
+            // apply what is decided, then try once more.
+            const code = (e as { code?: unknown }).code;
+            if (code !== 'UNKNOWN_CREATOR' && code !== 'TABLE_PENDING') throw e;
+            await handleBlocks(blocks.splice(0));
+            placed = place(wire);
+          }
         } catch (e) {
-          const code = e instanceof DagError ? e.code : 'BAD_EVENT';
+          const code = String((e as { code?: unknown }).code ?? 'BAD_EVENT');
           metrics.eventsRefusedTotal.inc({ reason: code });
-          scores.penalize(from.url, 'BAD_RESPONSE');
-          log.warn({ peer: from.url, code }, 'refused an event from a peer');
-          break;
-        }
-        preverified.add(wire);
-        let r: ReturnType<typeof engine.insert>;
-        try {
-          r = engine.insert(ne);
-        } catch (e) {
-          const code = (e as ConsensusError).code ?? 'BAD_EVENT';
-          metrics.eventsRefusedTotal.inc({ reason: String(code) });
+          if (code === 'TABLE_PENDING') {
+            // Its snapshot round is not decided here yet: its ancestors will decide it.
+            log.debug({ peer: from.url }, 'an event waits for its stake table');
+            break;
+          }
           scores.penalize(from.url, code === 'BAD_SIGNATURE' ? 'BAD_SIGNATURE' : 'BAD_RESPONSE');
           log.warn(
             { peer: from.url, code, message: (e as Error).message },
@@ -684,6 +828,7 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
           );
           break; // its descendants in this page cannot be placed either
         }
+        const { ne, r } = placed;
         if (!r.inserted) continue;
         store.add(wire);
         inserted++;
@@ -803,8 +948,11 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
       const heartbeat = connected && Date.now() - lastOwnMs >= rt.idleIntervalMs;
       if (txs.length > 0 || urgentPayloads || heartbeat || (gotNew > 0 && hasWork())) {
         const t = performance.now();
-        await createOwnEvent(tip, txs);
-        metrics.gossipStepSeconds.observe({ phase: 'event' }, (performance.now() - t) / 1000);
+        if (await createOwnEvent(tip, txs)) {
+          metrics.gossipStepSeconds.observe({ phase: 'event' }, (performance.now() - t) / 1000);
+        } else if (txs.length > 0) {
+          mempool.untake(txs.map((x) => chainTxHash(x)));
+        }
         lastOwnMs = Date.now();
       }
     }
@@ -861,18 +1009,34 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
         unspent: chain.ledger.unspent().toString(),
         burned: chain.ledger.burned().toString(),
       },
+      validatorSet: (() => {
+        const epoch = epochOfRound(nextRound(), params);
+        const set = setOf(epoch);
+        const stake = stakeIn(set, key.publicKey);
+        return {
+          epoch,
+          member: stake > 0n,
+          stake: stake.toString(),
+          totalStake: (set?.validators.reduce((a, v) => a + v.stake, 0n) ?? 0n).toString(),
+          size: set?.validators.length ?? 0,
+        };
+      })(),
     };
   }
 
   function readiness(): { ready: boolean; reason?: string } {
     if (replaying) return { ready: false, reason: 'replaying stored events' };
     if (lastMore) return { ready: false, reason: 'catching up with peers' };
-    // Caught up with a quorum: self and the peers synced recently hold > 2/3 of the stake.
+    // Caught up with a quorum: self and the peers synced recently hold > 2/3
+    // of the stake of the set that signs the next block.
     const now = Date.now();
-    let stake = selfIndex === undefined ? 0n : stakeTable[selfIndex]!;
+    const set = setOfRound(nextRound());
+    if (set === undefined)
+      return { ready: false, reason: 'the next validator set is not known yet' };
+    const totalStake = set.validators.reduce((a, v) => a + v.stake, 0n);
+    let stake = stakeIn(set, key.publicKey);
     for (const p of freshPeers(now)) {
-      const i = p.publicKey === null ? undefined : index.indexOf(p.publicKey);
-      if (i !== undefined) stake += stakeTable[i]!;
+      if (p.publicKey !== null) stake += stakeIn(set, p.publicKey);
     }
     if (3n * stake > 2n * totalStake) return { ready: true };
     return {
@@ -888,7 +1052,9 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     mempool,
     store,
     index,
-    validatorSet,
+    validatorSet: setOf,
+    currentEpoch: () => epochOfRound(nextRound(), params),
+    epochProof: (k) => chain.epochProof(k),
     engine,
     collector,
     status,
@@ -989,6 +1155,7 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
       chainId: hexKey(chainId),
       validatorId: hexKey(key.validatorId),
       validator: selfIndex !== undefined,
+      member: signsAt(nextRound()),
       rpc: rpcUrl,
       p2p: p2pUrl,
       peers: peers.map((p) => p.url),

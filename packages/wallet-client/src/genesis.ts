@@ -4,16 +4,17 @@
  * outputs. Its canonical encoding is hashed into the chainId that every signed
  * object commits to, so it has exactly one byte form (section 2).
  *
- * Byte layout, version 1 (integers big-endian; strings UTF-8 with a u16 length):
+ * Byte layout, version 2 (integers big-endian; strings UTF-8 with a u16 length):
  *
  * ```
- * u8  version = 1
+ * u8  version = 2
  * u16 len ‖ chainName          1..64 bytes
  * u64 genesisTime              ms since the epoch, < 2^53
  * u16 coinFrequency            2..65535 (section 4; the engine needs c >= 2)
  * u64 minFee
- * u32 lag                      (section 5: LAG)
+ * u32 lag                      1..2^32-1 (section 5: LAG; 0 would let a set certify its own table)
  * u32 epoch                    1..2^32-1 (section 5: EPOCH)
+ * u64 minStake                 >= 1 (section 5: the least stake of a validator-set member)
  * u16 nValidators              1..1024, sorted by validatorId, no validatorId twice
  *     nValidators × ( pubkey (32) ‖ u16 len ‖ name (0..64 bytes) ‖ u16 len ‖ p2p (1..128 bytes) )
  * u16 nOutputs                 1..65535
@@ -39,7 +40,7 @@ import { formatAmount, fromHex, MAX_AMOUNT, parseAmount, toHex } from './json.js
 import type { Outpoint, Output, OutputJSON } from './tx.js';
 
 /** Version byte of the genesis encoding. */
-export const GENESIS_VERSION = 1;
+export const GENESIS_VERSION = 2;
 /** Domain tag of the chainId. */
 export const GENESIS_TAG = 'pos/genesis';
 /** Bounds of the genesis fields (bytes for strings). */
@@ -78,6 +79,11 @@ export interface GenesisParams {
   readonly lag: number;
   /** EPOCH of the stake snapshot (section 5), u32 >= 1. */
   readonly epoch: number;
+  /**
+   * Least stake (u64, at least 1) a registered validator must host at a
+   * snapshot to be in the next epoch's set (section 5).
+   */
+  readonly minStake: bigint;
 }
 
 /** The defaults of the design (sections 4 and 5); `minFee` has none. */
@@ -85,6 +91,7 @@ export const defaultGenesisParams: Readonly<Omit<GenesisParams, 'minFee'>> = Obj
   coinFrequency: 10,
   lag: 1000,
   epoch: 4096,
+  minStake: 1n,
 });
 
 /** A genesis validator. */
@@ -177,8 +184,11 @@ function checkGenesis(g: Genesis, hash: HashFn, code: GenesisErrorCode): void {
     if (typeof p.minFee !== 'bigint' || p.minFee < 0n || p.minFee > MAX_AMOUNT) {
       fail('BAD_GENESIS', 'params.minFee must be a u64');
     }
-    checkUint(p.lag, 0, 0xffffffff, 'params.lag');
+    checkUint(p.lag, 1, 0xffffffff, 'params.lag');
     checkUint(p.epoch, 1, 0xffffffff, 'params.epoch');
+    if (typeof p.minStake !== 'bigint' || p.minStake < 1n || p.minStake > MAX_AMOUNT) {
+      fail('BAD_GENESIS', 'params.minStake must be a u64 >= 1');
+    }
     const vs = g.validators;
     if (!Array.isArray(vs) || vs.length < 1 || vs.length > GENESIS_LIMITS.validators) {
       fail('BAD_GENESIS', `validators: 1..${GENESIS_LIMITS.validators} required`);
@@ -231,6 +241,7 @@ export function encodeGenesis(g: Genesis, hash: HashFn = sha256Noble): Uint8Arra
     .u64be(g.params.minFee)
     .u32be(g.params.lag)
     .u32be(g.params.epoch)
+    .u64be(g.params.minStake)
     .u16be(g.validators.length);
   for (const v of g.validators) {
     w.bytes(v.pubkey, 32).varBytes(utf8Encoder.encode(v.name)).varBytes(utf8Encoder.encode(v.p2p));
@@ -260,8 +271,9 @@ export function decodeGenesis(bytes: Uint8Array, hash: HashFn = sha256Noble): Ge
     const params: GenesisParams = {
       coinFrequency: r.u16be(2, 0xffff, 'coinFrequency'),
       minFee: r.u64be(0n, undefined, 'minFee'),
-      lag: r.u32be(0, undefined, 'lag'),
+      lag: r.u32be(1, undefined, 'lag'),
       epoch: r.u32be(1, undefined, 'epoch'),
+      minStake: r.u64be(1n, undefined, 'minStake'),
     };
     const nV = r.u16be(1, GENESIS_LIMITS.validators, 'validator count');
     const validators: GenesisValidator[] = [];
@@ -355,10 +367,10 @@ export function createGenesis(input: GenesisInput, hash: HashFn = sha256Noble): 
 
 /** JSON form of a {@link Genesis}. */
 export interface GenesisJSON {
-  version: 1;
+  version: 2;
   chainName: string;
   genesisTime: number;
-  params: { coinFrequency: number; minFee: string; lag: number; epoch: number };
+  params: { coinFrequency: number; minFee: string; lag: number; epoch: number; minStake: string };
   validators: { pubkey: string; name: string; p2p: string }[];
   outputs: OutputJSON[];
 }
@@ -375,6 +387,7 @@ export function genesisToJSON(g: Genesis, hash: HashFn = sha256Noble): GenesisJS
       minFee: formatAmount(g.params.minFee),
       lag: g.params.lag,
       epoch: g.params.epoch,
+      minStake: formatAmount(g.params.minStake),
     },
     validators: g.validators.map((v) => ({ pubkey: toHex(v.pubkey), name: v.name, p2p: v.p2p })),
     outputs: g.outputs.map((o) => ({
@@ -412,7 +425,7 @@ function jsonArray(v: unknown, what: string): unknown[] {
 /**
  * Parses the JSON form strictly: unknown keys, wrong types, non-canonical hex
  * or amounts and every rule of the binary form throw `BAD_GENESIS`. Only
- * `params.coinFrequency`, `lag` and `epoch` may be left out (they take the
+ * `params.coinFrequency`, `lag`, `epoch` and `minStake` may be left out (they take the
  * design's defaults); validators must already be in validatorId order, as in
  * the binary form, so that one JSON document means one genesis.
  */
@@ -427,8 +440,8 @@ export function genesisFromJSON(json: unknown, hash: HashFn = sha256Noble): Gene
     if (o.version !== GENESIS_VERSION) fail('BAD_GENESIS', `version must be ${GENESIS_VERSION}`);
     const p = jsonObject(
       o.params,
-      ['coinFrequency', 'minFee', 'lag', 'epoch'],
-      ['coinFrequency', 'lag', 'epoch'],
+      ['coinFrequency', 'minFee', 'lag', 'epoch', 'minStake'],
+      ['coinFrequency', 'lag', 'epoch', 'minStake'],
       'params',
     );
     const g: Genesis = {
@@ -441,6 +454,8 @@ export function genesisFromJSON(json: unknown, hash: HashFn = sha256Noble): Gene
         minFee: parseAmount(p.minFee),
         lag: (p.lag === undefined ? defaultGenesisParams.lag : p.lag) as number,
         epoch: (p.epoch === undefined ? defaultGenesisParams.epoch : p.epoch) as number,
+        minStake:
+          p.minStake === undefined ? defaultGenesisParams.minStake : parseAmount(p.minStake),
       },
       validators: jsonArray(o.validators, 'validators').map((v, i) => {
         const x = jsonObject(v, ['pubkey', 'name', 'p2p'], [], `validators[${i}]`);

@@ -64,6 +64,18 @@ export {
   signEd25519,
   verifyEd25519,
 } from './ed25519.js';
+export {
+  EPOCH_TABLE_PREFIX,
+  type EpochParams,
+  epochOfRound,
+  epochOfTableKey,
+  epochTableKey,
+  firstRoundOf,
+  lastRoundOf,
+  REGISTRATION_SUFFIX,
+  registrationKey,
+  snapshotRoundOf,
+} from './epochs.js';
 export { WalletError, type WalletErrorCode } from './errors.js';
 export {
   chainIdOf,
@@ -128,9 +140,11 @@ export {
   ownerPrefix,
   RECEIPT_BYTES,
   RECEIPT_VERSION,
+  REGISTRATION_LIMITS,
   REJECT_REASONS,
   type Receipt,
   type ReceiptJSON,
+  type Registration,
   type RejectReason,
   receiptFromJSON,
   receiptToJSON,
@@ -138,6 +152,7 @@ export {
   signTx,
   TX_HASH_TAG,
   TX_VERSION,
+  TX_VERSION_REGISTER,
   type TxBody,
   type TxJSON,
   type TxSignature,

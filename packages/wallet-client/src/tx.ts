@@ -8,11 +8,14 @@
  * ```
  * Output    (72)  u64 amount (> 0) ‖ owner (32, Ed25519 public key) ‖ host (32, validatorId)
  * Outpoint  (34)  txHash (32) ‖ u16 index
- * TxBody          u8 version = 1 ‖ chainId (32)
+ * TxBody          u8 version (1, or 2 with a registration) ‖ chainId (32)
  *                 ‖ u16 nIn (1..256)  ‖ nIn × Outpoint  (no outpoint twice)
  *                 ‖ u16 nOut (1..256) ‖ nOut × Output
  *                 ‖ u64 fee ‖ u16 memoLen (0..256) ‖ memo
- * SignedTx        TxBody ‖ u16 nSig (1..nIn) ‖ nSig × (publicKey (32) ‖ signature (64)),
+ *                 [version 2: ‖ pubkey (32) ‖ u16 len ‖ name (0..64 bytes UTF-8)
+ *                             ‖ u16 len ‖ p2p (1..128 bytes UTF-8)]
+ * SignedTx        TxBody ‖ u16 nSig (1..nIn, +1 with a registration)
+ *                 ‖ nSig × (publicKey (32) ‖ signature (64)),
  *                 sorted by publicKey ascending, no key twice; at most 64 KiB in all
  * Receipt   (47)  u8 version = 1 ‖ txHash (32) ‖ u8 status (0 committed, 1 rejected)
  *                 ‖ u8 reason (0 iff committed, else 1 + its position in REJECT_REASONS)
@@ -25,6 +28,12 @@
  * with exactly one valid signature per distinct input owner; the codec cannot
  * know the owners (they are in the state), so it bounds `nSig` by `nIn` (a
  * valid transaction never has more owners than inputs).
+ *
+ * A **registration** (version 2, PROTOCOL.md section 5) is an ordinary
+ * transfer (it pays at least the fee from its inputs) that also records a
+ * validator's public key, display name and p2p endpoint in the ledger. The
+ * validator's key must sign it too, so nobody registers a key they do not
+ * hold; the ledger then requires exactly the input owners plus that key.
  */
 import { bytesKey, compareBytes, type HashFn, sha256Noble, taggedHash } from '@pos/merkle';
 import { Reader, Writer } from './codec.js';
@@ -33,6 +42,10 @@ import { formatAmount, fromHex, parseAmount, toHex } from './json.js';
 
 /** Version byte of {@link TxBody} encodings. */
 export const TX_VERSION = 1;
+/** Version byte of a {@link TxBody} that carries a {@link Registration}. */
+export const TX_VERSION_REGISTER = 2;
+/** Bounds of a registration's strings, in UTF-8 bytes (as the genesis validators'). */
+export const REGISTRATION_LIMITS = Object.freeze({ nameBytes: 64, p2pBytes: 128 });
 /** Inputs per transaction: 1..256. */
 export const MAX_TX_INPUTS = 256;
 /** Outputs per transaction: 1..256. */
@@ -96,6 +109,18 @@ export interface TxBody {
   readonly fee: bigint;
   /** 0..256 bytes of anything. */
   readonly memo: Uint8Array;
+  /** Registers (or re-registers) a validator; its `pubkey` must sign the transaction. */
+  readonly register?: Registration;
+}
+
+/** A validator's registration (section 5): what peers and wallets learn of it. */
+export interface Registration {
+  /** Ed25519 public key (32 bytes); the validatorId is `sha256("pos/validator" ‖ pubkey)`. */
+  readonly pubkey: Uint8Array;
+  /** Display name, 0..64 bytes of UTF-8. */
+  readonly name: string;
+  /** Peer-sync endpoint (`host:port`), 1..128 bytes of UTF-8. */
+  readonly p2p: string;
 }
 
 /** One owner's Ed25519 signature over the 32-byte txHash. */
@@ -198,11 +223,49 @@ function checkBody(body: TxBody, code: RuleCode): void {
   if (!(body.memo instanceof Uint8Array) || body.memo.length > MAX_MEMO_BYTES) {
     fail(code, `memo must be at most ${MAX_MEMO_BYTES} bytes`);
   }
+  if (body.register !== undefined) {
+    const g = body.register;
+    if (typeof g !== 'object' || g === null) fail(code, 'register must be an object');
+    checkBytes(g.pubkey, 32, 'register.pubkey', code);
+    const name = utf8Bytes(g.name, 'register.name', code);
+    if (name.length > REGISTRATION_LIMITS.nameBytes) {
+      fail(code, `register.name: at most ${REGISTRATION_LIMITS.nameBytes} bytes`);
+    }
+    const p2p = utf8Bytes(g.p2p, 'register.p2p', code);
+    if (p2p.length < 1 || p2p.length > REGISTRATION_LIMITS.p2pBytes) {
+      fail(code, `register.p2p: 1..${REGISTRATION_LIMITS.p2pBytes} bytes`);
+    }
+  }
+}
+
+// Both exist in every browser and in Node; declared here because the package
+// compiles without DOM or Node typings.
+const { TextEncoder: Enc, TextDecoder: Dec } = globalThis as unknown as {
+  TextEncoder: new () => { encode(s: string): Uint8Array };
+  TextDecoder: new (
+    label: string,
+    o: { fatal: boolean; ignoreBOM: boolean },
+  ) => { decode(b: Uint8Array): string };
+};
+const utf8Encoder = new Enc();
+const utf8Decoder = new Dec('utf-8', { fatal: true, ignoreBOM: true });
+
+/** UTF-8 of `s`, refusing a non-string or a lone surrogate (it would not round-trip). */
+function utf8Bytes(s: unknown, what: string, code: RuleCode): Uint8Array {
+  if (typeof s !== 'string') fail(code, `${what} must be a string`);
+  const b = utf8Encoder.encode(s);
+  if (utf8Decoder.decode(b) !== s) fail(code, `${what} is not well-formed Unicode`);
+  return b;
+}
+
+/** Most signatures a body can carry: one per input owner, plus the registered key. */
+function maxSignatures(body: TxBody): number {
+  return body.inputs.length + (body.register === undefined ? 0 : 1);
 }
 
 function checkSignatures(sigs: readonly TxSignature[], nIn: number, code: RuleCode): void {
   if (!Array.isArray(sigs) || sigs.length < 1 || sigs.length > nIn) {
-    fail(code, `signatures: 1..${nIn} (the number of inputs) required`);
+    fail(code, `signatures: 1..${nIn} (the inputs, and a registered key) required`);
   }
   sigs.forEach((s, i) => {
     if (typeof s !== 'object' || s === null) fail(code, `signatures[${i}] must be an object`);
@@ -236,15 +299,32 @@ function readOutpoint(r: Reader): Outpoint {
 }
 
 function writeBody(w: Writer, b: TxBody): void {
-  w.u8(TX_VERSION).bytes(b.chainId, 32).u16be(b.inputs.length);
+  const reg = b.register;
+  w.u8(reg === undefined ? TX_VERSION : TX_VERSION_REGISTER)
+    .bytes(b.chainId, 32)
+    .u16be(b.inputs.length);
   for (const p of b.inputs) writeOutpoint(w, p);
   w.u16be(b.outputs.length);
   for (const o of b.outputs) writeOutput(w, o);
   w.u64be(b.fee).varBytes(b.memo, MAX_MEMO_BYTES);
+  if (reg !== undefined) {
+    w.bytes(reg.pubkey, 32)
+      .varBytes(utf8Encoder.encode(reg.name), REGISTRATION_LIMITS.nameBytes)
+      .varBytes(utf8Encoder.encode(reg.p2p), REGISTRATION_LIMITS.p2pBytes);
+  }
+}
+
+function readUtf8(r: Reader, min: number, max: number, what: string): string {
+  const b = r.varBytes(min, max, what);
+  try {
+    return utf8Decoder.decode(b);
+  } catch {
+    return fail('BAD_ENCODING', `${what} is not UTF-8`);
+  }
 }
 
 function readBody(r: Reader): TxBody {
-  r.u8(TX_VERSION, TX_VERSION, 'version');
+  const version = r.u8(TX_VERSION, TX_VERSION_REGISTER, 'version');
   const chainId = r.bytes(32, 'chainId');
   const nIn = r.u16be(1, MAX_TX_INPUTS, 'input count');
   const inputs: Outpoint[] = [];
@@ -254,7 +334,11 @@ function readBody(r: Reader): TxBody {
   for (let i = 0; i < nOut; i++) outputs.push(readOutput(r));
   const fee = r.u64be(0n, undefined, 'fee');
   const memo = r.varBytes(0, MAX_MEMO_BYTES, 'memo');
-  return { chainId, inputs, outputs, fee, memo };
+  if (version === TX_VERSION) return { chainId, inputs, outputs, fee, memo };
+  const pubkey = r.bytes(32, 'register.pubkey');
+  const name = readUtf8(r, 0, REGISTRATION_LIMITS.nameBytes, 'register.name');
+  const p2p = readUtf8(r, 1, REGISTRATION_LIMITS.p2pBytes, 'register.p2p');
+  return { chainId, inputs, outputs, fee, memo, register: { pubkey, name, p2p } };
 }
 
 /** The 72-byte encoding of an output (also its value in the state trie). Throws `BAD_TX`. */
@@ -292,7 +376,7 @@ export function decodeOutpoint(bytes: Uint8Array): Outpoint {
 /** The canonical body encoding, the preimage of the txHash. Throws `BAD_TX`. */
 export function encodeTxBody(body: TxBody): Uint8Array {
   checkBody(body, 'BAD_TX');
-  const w = new Writer(128 + 34 * body.inputs.length + 72 * body.outputs.length);
+  const w = new Writer(512 + 34 * body.inputs.length + 72 * body.outputs.length);
   writeBody(w, body);
   return w.finish();
 }
@@ -312,9 +396,9 @@ export function decodeTxBody(bytes: Uint8Array): TxBody {
 export function encodeTx(tx: SignedTx): Uint8Array {
   if (typeof tx !== 'object' || tx === null) fail('BAD_TX', 'tx must be an object');
   checkBody(tx.body, 'BAD_TX');
-  checkSignatures(tx.signatures, tx.body.inputs.length, 'BAD_TX');
+  checkSignatures(tx.signatures, maxSignatures(tx.body), 'BAD_TX');
   const w = new Writer(
-    128 + 34 * tx.body.inputs.length + 72 * tx.body.outputs.length + 96 * tx.signatures.length,
+    512 + 34 * tx.body.inputs.length + 72 * tx.body.outputs.length + 96 * tx.signatures.length,
   );
   writeBody(w, tx.body);
   w.u16be(tx.signatures.length);
@@ -333,7 +417,7 @@ export function decodeTx(bytes: Uint8Array): SignedTx {
   if (bytes.length > MAX_TX_BYTES) fail('BAD_ENCODING', 'transaction too large');
   const r = new Reader(bytes);
   const body = readBody(r);
-  const nSig = r.u16be(1, body.inputs.length, 'signature count');
+  const nSig = r.u16be(1, maxSignatures(body), 'signature count');
   const signatures: TxSignature[] = [];
   for (let i = 0; i < nSig; i++) {
     const publicKey = r.bytes(32, 'publicKey');
@@ -341,7 +425,7 @@ export function decodeTx(bytes: Uint8Array): SignedTx {
   }
   r.end();
   checkBody(body, 'BAD_ENCODING');
-  checkSignatures(signatures, body.inputs.length, 'BAD_ENCODING');
+  checkSignatures(signatures, maxSignatures(body), 'BAD_ENCODING');
   return { body, signatures };
 }
 
@@ -398,7 +482,7 @@ export function signTx(
       fail('BAD_ARGUMENT', 'two secret keys with one public key');
     }
   }
-  checkSignatures(signatures, body.inputs.length, 'BAD_TX');
+  checkSignatures(signatures, maxSignatures(body), 'BAD_TX');
   return { body, signatures };
 }
 
@@ -499,12 +583,14 @@ export interface OutputJSON {
 }
 /** JSON form of a {@link SignedTx}: the body's fields and `signatures`, flat. */
 export interface TxJSON {
-  version: 1;
+  version: 1 | 2;
   chainId: string;
   inputs: OutpointJSON[];
   outputs: OutputJSON[];
   fee: string;
   memo: string;
+  /** Only in version 2. */
+  register?: { pubkey: string; name: string; p2p: string };
   signatures: { publicKey: string; signature: string }[];
 }
 /** JSON form of a {@link Receipt}; `reason` only when rejected. */
@@ -553,7 +639,7 @@ export function txToJSON(tx: SignedTx): TxJSON {
   encodeTx(tx); // every rule, once
   const b = tx.body;
   return {
-    version: TX_VERSION,
+    version: b.register === undefined ? TX_VERSION : TX_VERSION_REGISTER,
     chainId: toHex(b.chainId),
     inputs: b.inputs.map((p) => ({ txHash: toHex(p.txHash), index: p.index })),
     outputs: b.outputs.map((o) => ({
@@ -563,6 +649,15 @@ export function txToJSON(tx: SignedTx): TxJSON {
     })),
     fee: formatAmount(b.fee),
     memo: toHex(b.memo),
+    ...(b.register === undefined
+      ? {}
+      : {
+          register: {
+            pubkey: toHex(b.register.pubkey),
+            name: b.register.name,
+            p2p: b.register.p2p,
+          },
+        }),
     signatures: tx.signatures.map((s) => ({
       publicKey: toHex(s.publicKey),
       signature: toHex(s.signature),
@@ -578,10 +673,17 @@ export function txToJSON(tx: SignedTx): TxJSON {
 export function txFromJSON(json: unknown): SignedTx {
   const o = jsonObject(
     json,
-    ['version', 'chainId', 'inputs', 'outputs', 'fee', 'memo', 'signatures'],
+    ['version', 'chainId', 'inputs', 'outputs', 'fee', 'memo', 'register', 'signatures'],
     'tx',
+    ['register'],
   );
-  if (o.version !== TX_VERSION) fail('BAD_TX', `version must be ${TX_VERSION}`);
+  const version = o.register === undefined ? TX_VERSION : TX_VERSION_REGISTER;
+  if (o.version !== version) {
+    fail(
+      'BAD_TX',
+      `version must be ${version} ${o.register === undefined ? 'without' : 'with'} register`,
+    );
+  }
   const inputs = jsonArray(o.inputs, 'inputs').map((v, i) => {
     const p = jsonObject(v, ['txHash', 'index'], `inputs[${i}]`);
     return { txHash: fromHex(p.txHash, 32), index: jsonUint(p.index, 0xffff, `inputs[${i}]`) };
@@ -598,16 +700,22 @@ export function txFromJSON(json: unknown): SignedTx {
     const s = jsonObject(v, ['publicKey', 'signature'], `signatures[${i}]`);
     return { publicKey: fromHex(s.publicKey, 32), signature: fromHex(s.signature, 64) };
   });
+  let register: Registration | undefined;
+  if (o.register !== undefined) {
+    const g = jsonObject(o.register, ['pubkey', 'name', 'p2p'], 'register');
+    register = { pubkey: fromHex(g.pubkey, 32), name: g.name as string, p2p: g.p2p as string };
+  }
   const body: TxBody = {
     chainId: fromHex(o.chainId, 32),
     inputs,
     outputs,
     fee: parseAmount(o.fee),
     memo: fromHex(o.memo),
+    ...(register === undefined ? {} : { register }),
   };
   const tx = { body, signatures };
   checkBody(body, 'BAD_TX');
-  checkSignatures(signatures, inputs.length, 'BAD_TX');
+  checkSignatures(signatures, maxSignatures(body), 'BAD_TX');
   return tx;
 }
 
