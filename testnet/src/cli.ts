@@ -5,7 +5,11 @@
  * Ctrl-C (or `--duration`), which stops every validator cleanly.
  *
  *   pnpm testnet [--nodes 4] [--stakes 40,30,20,10] [--duration S]
- *                [--reset] [--dir .testnet] [--base-port 8680]
+ *                [--reset] [--dir .testnet] [--base-port 8680] [--demo-stake]
+ *
+ * `--demo-stake` walks through proof of share (section 5): a new validator
+ * starts read-only, is registered, v0 re-hosts half of its stake to it, and
+ * the set change is printed when the epoch that includes it begins.
  *
  * Live status, from each node's JSON-RPC and /metrics: height and decided
  * round (the lowest over the nodes, and the spread), committed tx/s over the
@@ -19,11 +23,14 @@ import { join, resolve } from 'node:path';
 import { fromHex } from '@pos/merkle';
 import { readKeyFile } from '@pos/node';
 import { checkTestnet } from './check.js';
+import { demoStake } from './demo-stake.js';
 import { fetchCoins, type LoadReport, startLoad } from './load.js';
 import { initHosts, startTestnet, type Testnet, type TestnetLayout } from './network.js';
+import { type EpochSet, epochSet } from './stake.js';
 import { TestnetError } from './stakes.js';
 
 interface CliOpts {
+  demoStake: boolean;
   loadTps: number;
   nodes: number;
   stakes: string | undefined;
@@ -34,7 +41,7 @@ interface CliOpts {
 }
 
 const USAGE = `usage: pnpm testnet [--nodes N] [--stakes 40,30,20,10] [--duration S] [--reset]
-                    [--load TPS] [--dir DIR] [--base-port PORT]
+                    [--load TPS] [--dir DIR] [--base-port PORT] [--demo-stake]
        pnpm testnet check [--dir DIR] [--wait S]
        pnpm testnet init --hosts H1,H2,... [--stakes W,...] [--dir DIR] [--base-port P2P] [--rpc-public]
 
@@ -44,6 +51,9 @@ funded demo wallets; prints the nodes and wallets, writes DIR/testnet.json
 An existing network in DIR is restarted as it was; --reset starts afresh.
 --load TPS sends real signed transfers between the demo wallets at TPS and
 reports committed tx/s and submit-to-certificate latency p50/p99.
+--demo-stake: a new validator joins: it starts read-only, is registered, v0
+re-hosts half of its stake to it, and the set change is printed as the epoch
+that includes it begins (LAG 8, EPOCH 32 rounds on the testnet).
 --base-port 0 takes any free ports.
 check: invariants over JSON-RPC across the running network's nodes (same
 block at every checked height, supply conserved, certificates valid, heights
@@ -67,6 +77,7 @@ function intArg(flag: string, v: string | undefined, min: number, max: number): 
 
 function parse(argv: string[]): CliOpts {
   const o: CliOpts = {
+    demoStake: false,
     loadTps: 0,
     nodes: 4,
     stakes: undefined,
@@ -89,6 +100,7 @@ function parse(argv: string[]): CliOpts {
     else if (flag === '--stakes') o.stakes = value() ?? usage('--stakes needs a value');
     else if (flag === '--duration') o.durationS = intArg(flag, value(), 1, 10_000_000);
     else if (flag === '--reset') o.reset = true;
+    else if (flag === '--demo-stake') o.demoStake = true;
     else if (flag === '--load') o.loadTps = intArg(flag, value(), 1, 100_000);
     else if (flag === '--dir') o.dir = value() ?? usage('--dir needs a value');
     else if (flag === '--base-port') o.basePort = intArg(flag, value(), 0, 65_000);
@@ -139,6 +151,8 @@ function printLayout(l: TestnetLayout, file: string): void {
 }
 
 interface Sample {
+  /** The set that signs the next block, from node 0 (or the first that answers). */
+  set?: EpochSet;
   atMs: number;
   height: number[];
   round: number[];
@@ -163,6 +177,14 @@ async function sample(l: TestnetLayout): Promise<Sample> {
     latCount: [],
     peers: [],
   };
+  for (const n of l.nodes) {
+    try {
+      s.set = await epochSet(n.rpcUrl);
+      break;
+    } catch {
+      // try the next node
+    }
+  }
   await Promise.all(
     l.nodes.map(async (n, i) => {
       try {
@@ -210,8 +232,20 @@ function statusLine(a: Sample, b: Sample): string {
     `committed ${Number.isFinite(tps) ? tps.toFixed(1) : '-'} tx/s`,
     `finality ${lat}`,
     `peers ${b.peers.map((p) => (Number.isFinite(p) ? String(p) : 'x')).join('/')}`,
+    ...(b.set === undefined ? [] : [setSummary(b.set)]),
     ...(down > 0 ? [`${down} node(s) not answering`] : []),
   ].join('  ');
+}
+
+/** `epoch 3 stake v0 40.0% v1 30.0% …`: each member's share of the set's stake. */
+function setSummary(set: EpochSet): string {
+  const total = BigInt(set.totalStake);
+  const share = (s: string) =>
+    total === 0n ? '-' : `${(Number((BigInt(s) * 1000n) / total) / 10).toFixed(1)}%`;
+  const members = set.validators.map(
+    (v) => `${v.name || v.validatorId.slice(0, 10)} ${share(v.stake)}`,
+  );
+  return `epoch ${set.epoch} stake ${members.join(' ')}`;
 }
 
 function loadLine(r: LoadReport, final: boolean): string {
@@ -320,6 +354,20 @@ async function main(): Promise<void> {
     throw e;
   }
   printLayout(net.layout, net.file);
+  if (o.demoStake) {
+    try {
+      await demoStake(net);
+    } catch (e) {
+      process.stderr.write(`demo-stake: ${(e as Error).message}\n`);
+      await net.stop();
+      process.exit(1);
+    }
+    if (o.durationS === 0) {
+      await net.stop();
+      process.stdout.write('stopped.\n');
+      process.exit(0);
+    }
+  }
   process.stdout.write('all validators ready; live status every 2 s (Ctrl-C stops the network)\n');
   let load: ReturnType<typeof startLoad> | null = null;
   if (o.loadTps > 0) {

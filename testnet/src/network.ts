@@ -49,6 +49,14 @@ export interface TestnetOpts {
   reset: boolean;
   /** Flags for each posd process's node (default: a 1 GiB V8 heap cap). */
   nodeArgs: string[];
+  /**
+   * Epoch parameters of the genesis (section 5): small, so that set changes
+   * show within a minute (the design's defaults are 1000 and 4096).
+   */
+  lag: number;
+  epoch: number;
+  /** Least stake of a set member: 1% of `validatorSupply` by default. */
+  minStake: bigint;
   /** Called with progress lines. */
   say?: (line: string) => void;
 }
@@ -65,6 +73,9 @@ export const defaultTestnetOpts: Omit<TestnetOpts, 'dir'> = {
   basePort: 8680,
   reset: false,
   nodeArgs: ['--max-old-space-size=1024'],
+  lag: 8,
+  epoch: 32,
+  minStake: 10_000_000n,
 };
 
 /** One validator of the running network, as written to testnet.json. */
@@ -108,6 +119,13 @@ export interface Testnet {
   readonly processes: readonly ChildProcess[];
   /** SIGTERM to every validator, SIGKILL after `graceMs`; resolves once all exited. */
   stop(graceMs?: number): Promise<void>;
+  /**
+   * Starts one more `posd` with a fresh key that is not in the genesis: it
+   * syncs read-only until a registration and hosted stake make it a member
+   * (section 5). Its data dir is `dir/<name>`; it is added to testnet.json
+   * (stake "0") and stopped with the rest. Resolves once its RPC answers.
+   */
+  addNode(name: string): Promise<{ node: TestnetNode; key: ValidatorKey }>;
 }
 
 const STAKES_4 = '40,30,20,10';
@@ -196,7 +214,7 @@ async function prepare(o: TestnetOpts, stakes: bigint[], ends: Endpoint[]): Prom
   const genesis: Genesis = createGenesis({
     chainName: 'pos-testnet',
     genesisTime: Date.now(),
-    params: { minFee: 1n },
+    params: { minFee: 1n, lag: o.lag, epoch: o.epoch, minStake: o.minStake },
     validators: keys.map((k, i) => ({
       pubkey: k.publicKey,
       name: `v${i}`,
@@ -310,21 +328,23 @@ export async function startTestnet(
     await Promise.all(exits);
     clearTimeout(timer);
   };
+  const spawnNode = (n: TestnetNode): ChildProcess => {
+    const out = openSync(n.log, 'a');
+    const p = spawn(process.execPath, [...o.nodeArgs, cli, 'start', '--data-dir', n.dataDir], {
+      env,
+      stdio: ['ignore', out, out],
+    });
+    procs.push(p);
+    exits.push(
+      new Promise((resolve) => {
+        if (p.exitCode !== null) resolve(p.exitCode);
+        else p.once('exit', (code) => resolve(code));
+      }),
+    );
+    return p;
+  };
   try {
-    for (const n of layout.nodes) {
-      const out = openSync(n.log, 'a');
-      const p = spawn(process.execPath, [...o.nodeArgs, cli, 'start', '--data-dir', n.dataDir], {
-        env,
-        stdio: ['ignore', out, out],
-      });
-      procs.push(p);
-      exits.push(
-        new Promise((resolve) => {
-          if (p.exitCode !== null) resolve(p.exitCode);
-          else p.once('exit', (code) => resolve(code));
-        }),
-      );
-    }
+    for (const n of layout.nodes) spawnNode(n);
     say(`${layout.nodes.length} validators starting (logs: ${o.dir}/v*/posd.log)...`);
     const deadline = Date.now() + 60_000;
     for (const [i, n] of layout.nodes.entries()) {
@@ -347,11 +367,63 @@ export async function startTestnet(
     await stop(2_000);
     throw e;
   }
+  const addNode = async (name: string) => {
+    if (!/^[a-z0-9-]{1,32}$/.test(name) || layout.nodes.some((n) => n.name === name)) {
+      throw new TestnetError(`node name ${name} is taken or not [a-z0-9-]{1,32}`);
+    }
+    const key = generateValidatorKey();
+    const d = join(o.dir, name);
+    mkdirSync(d, { recursive: true, mode: 0o700 });
+    await writeKeyFile(join(d, 'validator.key'), key);
+    writeFileSync(join(d, 'genesis.json'), readFileSync(layout.genesis));
+    const rpcPort = await freePort();
+    const p2pPort = await freePort();
+    const config = {
+      rpcHost: '127.0.0.1',
+      rpcPort,
+      p2pHost: '127.0.0.1',
+      p2pPort,
+      logLevel: 'info',
+      peers: layout.nodes.map((n) => n.p2p),
+    };
+    writeFileSync(join(d, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+    const node: TestnetNode = {
+      name,
+      index: layout.nodes.length,
+      publicKey: toHex(key.publicKey),
+      validatorId: toHex(key.validatorId),
+      stake: '0',
+      rpcUrl: `http://127.0.0.1:${rpcPort}`,
+      p2p: `127.0.0.1:${p2pPort}`,
+      metricsUrl: `http://127.0.0.1:${rpcPort}/metrics`,
+      dataDir: d,
+      log: join(d, 'posd.log'),
+    };
+    const p = spawnNode(node);
+    layout.nodes.push(node);
+    writeFileSync(file, `${JSON.stringify(layout, null, 2)}\n`);
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (p.exitCode !== null || p.signalCode !== null) {
+        const tail = readFileSync(node.log, 'utf8').split('\n').slice(-8).join('\n');
+        throw new TestnetError(`${name} exited (${p.exitCode ?? p.signalCode}):\n${tail}`);
+      }
+      try {
+        if ((await fetch(`${node.rpcUrl}/status`)).status === 200) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new TestnetError(`${name} not answering within 60 s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return { node, key };
+  };
   return {
     layout,
     file: join(o.dir, 'testnet.json'),
     processes: procs,
     stop: (graceMs) => (stopping ? Promise.all(exits).then(() => {}) : stop(graceMs)),
+    addNode,
   };
 }
 
