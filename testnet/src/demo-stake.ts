@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fromHex, toHex } from '@pos/merkle';
 import { readKeyFile } from '@pos/node';
 import { firstRoundOf, genesisFromJSON } from '@pos/wallet-client';
+import { fetchCoins, startLoad } from './load.js';
 import type { Testnet, TestnetNode } from './network.js';
 import { rpcCall } from './rpc.js';
 import { type EpochSet, epochSet, registerValidator, rehostStake } from './stake.js';
@@ -25,6 +26,8 @@ export interface DemoStakeOpts {
   say?: (line: string) => void;
   /** Longest wait for the set change (default 180 s). */
   timeoutMs?: number;
+  /** Background transfers per second while waiting (default 20). */
+  loadTps?: number;
 }
 
 /** What the demo saw, for tests. */
@@ -130,9 +133,21 @@ export async function demoStake(net: Testnet, o: DemoStakeOpts = {}): Promise<De
     `   the snapshot after round ${(epoch - 1) * params.epoch} holds it: epoch ${epoch}, from round ${firstRound}`,
   );
 
-  // 4. Watch the epochs go by until the new one begins.
+  // 4. Watch the epochs go by until the new one begins. A trickle of demo
+  // transfers (sent to the genesis validators only: the new node is not in
+  // the set yet) keeps gossip at its busy pace; an idle network makes a
+  // round every few seconds on its heartbeat alone.
+  const tps = o.loadTps ?? 20;
+  const background = startLoad({
+    layout: { ...layout, nodes: layout.nodes.filter((n) => n !== node) },
+    wallets: await Promise.all(layout.wallets.map((w) => readKeyFile(w.keyFile))),
+    coins: await fetchCoins(layout),
+    host: fromHex(v0.validatorId, 32),
+    ratePerSec: tps,
+    fee: params.minFee,
+  });
   say('');
-  say('4. watching the set (node v0):');
+  say(`4. watching the set (node v0; ${tps} demo transfers/s keep the rounds going):`);
   const deadline = Date.now() + timeoutMs;
   let seenEpoch = -1;
   let set: EpochSet | undefined;
@@ -196,12 +211,14 @@ export async function demoStake(net: Testnet, o: DemoStakeOpts = {}): Promise<De
       layout.nodes.find((n) => n.publicKey === ev.creator)?.name ?? ev.creator.slice(0, 10);
     leaders[who] = (leaders[who] ?? 0) + 1;
   }
+  const load = await background.stop();
   st = await status(node.rpcUrl);
   say('');
   say(
     `5. ${name} is a member (status: member ${st.validatorSet.member}, stake ${st.validatorSet.stake} of ${st.validatorSet.totalStake}):`,
   );
   say(`   it signed the certificate of block ${signedHeight}`);
+  say(`   background transfers: ${load.committed} of ${load.submitted} committed`);
   say(
     `   leaders of blocks ${firstRound}..${upTo}: ${Object.entries(leaders)
       .map(([k, v]) => `${k} ${v}`)
