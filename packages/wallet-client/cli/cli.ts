@@ -25,6 +25,7 @@ import {
   randomEd25519SecretKey,
   toHex,
   type VerifiedReceipt,
+  type VerifiedValidatorSet,
   validatorIdOfKey,
   type WalletClient,
   WalletError,
@@ -55,6 +56,8 @@ const USAGE = `usage: pnpm wallet <command> [options]
   history --key KEY            the wallet's transfers, each receipt proved
   verify [TX_HASH]             every agent's certified head and that their histories agree;
                                with TX_HASH, that transaction's receipt proved
+  validators [EPOCH]           the validator table of EPOCH (default: the one signing the next
+                               block), followed from the trust anchor by proofs, and how
 
   KEY      a keystore or key file, or a demo wallet's name (demo0) on the local testnet
   ADDRESS  0x + 64 hex digits, or a demo wallet's name
@@ -126,10 +129,15 @@ const need = (a: Args, name: string): string => {
 
 // --- output ------------------------------------------------------------------------
 
-/** `signed of total (p%)`, integer arithmetic to one decimal. */
-function stakeLine(signed: bigint, total: bigint): string {
-  const permille = total === 0n ? 0n : (signed * 1000n) / total;
-  return `${signed} of ${total} stake (${permille / 10n}.${permille % 10n}%, more than 2/3)`;
+/** `p%` of `part` in `total`, integer arithmetic to one decimal. */
+function percent(part: bigint, total: bigint): string {
+  const permille = total === 0n ? 0n : (part * 1000n) / total;
+  return `${permille / 10n}.${permille % 10n}%`;
+}
+
+/** `signed of total (p%) of epoch E's validator set`. */
+function stakeLine(signed: bigint, total: bigint, epoch: number): string {
+  return `${signed} of ${total} stake (${percent(signed, total)}, more than 2/3) of epoch ${epoch}'s validator set`;
 }
 
 const short = (b: Uint8Array) => `${toHex(b).slice(0, 18)}…`;
@@ -141,6 +149,7 @@ function headerJSON(h: CertifiedHeader) {
     stateRoot: toHex(h.stateRoot),
     historyRoot: toHex(h.historyRoot),
     historySize: h.historySize,
+    epoch: h.epoch,
     signedStake: h.signedStake.toString(),
     totalStake: h.totalStake.toString(),
   };
@@ -156,6 +165,7 @@ function receiptJSON(r: VerifiedReceipt) {
     certifiedHeight: r.certifiedHeight,
     historyRoot: toHex(r.historyRoot),
     historySize: r.historySize,
+    epoch: r.epoch,
     signedStake: r.signedStake.toString(),
     totalStake: r.totalStake.toString(),
   };
@@ -169,7 +179,7 @@ function receiptLines(r: VerifiedReceipt): string[] {
   return [
     `${what} at height ${r.height}, index ${r.receipt.index}`,
     `verified  receipt included in the history log (size ${r.historySize}, root ${short(r.historyRoot)})`,
-    `          of certified block ${r.certifiedHeight}, signed by ${stakeLine(r.signedStake, r.totalStake)}`,
+    `          of certified block ${r.certifiedHeight}, signed by ${stakeLine(r.signedStake, r.totalStake, r.epoch)}`,
   ];
 }
 
@@ -243,8 +253,8 @@ async function balance({ a, out }: Ctx): Promise<void> {
       `balance   ${formatAmount(b.balance)} in ${b.outputs.length} output${b.outputs.length === 1 ? '' : 's'} of ${toHex(owner)}`,
       `verified  at height ${b.height}, block ${short(b.blockHash)}, state root ${short(b.stateRoot)}:`,
       `          every output of the owner, complete (a completeness proof under that state root),`,
-      `          the block's finality certificate signed by ${stakeLine(b.signedStake, b.totalStake)}`,
-      `          of the validator set of chain ${short(net.trust.chainId)} (trust anchor ${net.genesisFile})`,
+      `          the block's finality certificate signed by ${stakeLine(b.signedStake, b.totalStake, b.epoch)}`,
+      `          of chain ${short(net.trust.chainId)}, followed from the trust anchor ${net.genesisFile}`,
       `agent     ${agent.name} ${agent.url} (trusted for nothing)`,
     ],
     {
@@ -259,6 +269,7 @@ async function balance({ a, out }: Ctx): Promise<void> {
       height: b.height,
       blockHash: toHex(b.blockHash),
       stateRoot: toHex(b.stateRoot),
+      epoch: b.epoch,
       signedStake: b.signedStake.toString(),
       totalStake: b.totalStake.toString(),
       chainId: toHex(net.trust.chainId),
@@ -415,7 +426,7 @@ async function history({ a, out }: Ctx): Promise<void> {
       ),
       `balance   ${bal.balance} (verified at height ${bal.height}, outputs complete under state root ${short(bal.stateRoot)})`,
       `verified  every receipt included in the history log (size ${head.historySize}) of certified`,
-      `          block ${head.height}, signed by ${stakeLine(head.signedStake, head.totalStake)}`,
+      `          block ${head.height}, signed by ${stakeLine(head.signedStake, head.totalStake, head.epoch)}`,
       `note      lists what this wallet sent (its journal) and received into outputs it holds`,
       `          or spent; the chain keeps no per-address index to prove more`,
     ],
@@ -452,7 +463,7 @@ async function verify({ a, out }: Ctx): Promise<void> {
   const lines = [`trust     chain ${toHex(net.trust.chainId)} (${net.genesisFile})`];
   heads.forEach((h, i) => {
     lines.push(
-      `${agents[i]!.name.padEnd(9)} height ${h.height}, block ${short(h.blockHash)}, history size ${h.historySize}: certificate signed by ${stakeLine(h.signedStake, h.totalStake)}`,
+      `${agents[i]!.name.padEnd(9)} height ${h.height}, block ${short(h.blockHash)}, history size ${h.historySize}: certificate signed by ${stakeLine(h.signedStake, h.totalStake, h.epoch)}`,
     );
   });
   // Each pair with the first agent, the proof asked of each side in turn.
@@ -472,6 +483,107 @@ async function verify({ a, out }: Ctx): Promise<void> {
   });
 }
 
+/** How a table was verified, one line. */
+function provenanceLine(t: VerifiedValidatorSet, anchor: string): string {
+  const p = t.provenance;
+  return p.kind === 'anchor'
+    ? `epoch ${t.epoch}: the trust anchor (${anchor})`
+    : `epoch ${t.epoch}: in the state of block ${p.height}, certified by epoch ${p.certifiedBy}'s set (${percent(p.signedStake, p.certifierTotalStake)} of its stake)`;
+}
+
+function provenanceJSON(t: VerifiedValidatorSet) {
+  const p = t.provenance;
+  return p.kind === 'anchor'
+    ? { epoch: t.epoch, kind: 'anchor' }
+    : {
+        epoch: t.epoch,
+        kind: 'proof',
+        height: p.height,
+        blockHash: toHex(p.blockHash),
+        stateRoot: toHex(p.stateRoot),
+        certifiedBy: p.certifiedBy,
+        signedStake: p.signedStake.toString(),
+        certifierTotalStake: p.certifierTotalStake.toString(),
+      };
+}
+
+/** Lines of the chain of proofs shown in full up to this many; longer ones keep both ends. */
+const PATH_LINES = 12;
+
+async function validators({ a, out }: Ctx): Promise<void> {
+  if (a.pos.length > 1) throw new CliError('USAGE', 'validators takes at most one EPOCH');
+  let epoch: number | undefined;
+  if (a.pos[0] !== undefined) {
+    if (!/^(0|[1-9][0-9]{0,15})$/.test(a.pos[0]) || !Number.isSafeInteger(Number(a.pos[0]))) {
+      throw new CliError('USAGE', 'EPOCH must be a whole number');
+    }
+    epoch = Number(a.pos[0]);
+  }
+  const net = network(a);
+  const agent = pickAgent(net, one(a, 'node'));
+  const client = clientOf(net, agent);
+  const t = await client.validators(epoch);
+  // Every table from the anchor to this one: verified on the way, so cached.
+  const path: VerifiedValidatorSet[] = [];
+  for (let k = net.trust.epoch ?? 0; k <= t.epoch; k++) path.push(await client.validators(k));
+  const fromAnchor = t.provenance.kind === 'anchor';
+  const rows = t.validators.map((v) => {
+    const l = t.labels.get(toHex(v.validatorId));
+    return {
+      validatorId: toHex(v.validatorId),
+      publicKey: toHex(v.publicKey),
+      stake: v.stake.toString(),
+      share: percent(v.stake, t.totalStake),
+      name: l?.name ?? '',
+      endpoint: l?.endpoint ?? '',
+    };
+  });
+  const p = t.provenance;
+  const lines = [
+    `epoch     ${t.epoch}: rounds ${t.firstRound}..${t.lastRound}, ${t.snapshotRound === null ? 'the genesis table' : `taken after round ${t.snapshotRound}`}`,
+    `table     ${t.validators.length} validator${t.validators.length === 1 ? '' : 's'}, total stake ${t.totalStake}, set hash ${short(t.validatorSetHash)}`,
+    `  ${'validatorId'.padEnd(19)}  ${'stake'.padStart(12)}  ${'share'.padStart(6)}  ${'name'.padEnd(16)}  endpoint`,
+    ...rows.map(
+      (r) =>
+        `  ${r.validatorId.slice(0, 18)}…  ${r.stake.padStart(12)}  ${r.share.padStart(6)}  ${r.name.padEnd(16)}  ${r.endpoint}`,
+    ),
+    ...(p.kind === 'anchor'
+      ? [`verified  the trust anchor's own table (${net.genesisFile})`]
+      : [
+          `verified  committed at epoch ${t.epoch}'s key in the state of block ${p.height} (state root ${short(p.stateRoot)}),`,
+          `          an inclusion proof under that root; block ${p.height} certified by`,
+          `          ${stakeLine(p.signedStake, p.certifierTotalStake, p.certifiedBy)},`,
+          `          each table followed from the trust anchor by such a proof:`,
+          ...(path.length <= PATH_LINES
+            ? path
+            : [...path.slice(0, 2), undefined, ...path.slice(-(PATH_LINES - 3))]
+          ).map((x) =>
+            x === undefined
+              ? `            … ${path.length - PATH_LINES + 1} more`
+              : `            ${provenanceLine(x, net.genesisFile)}`,
+          ),
+        ]),
+    fromAnchor
+      ? `names     as the trust anchor names them`
+      : `names     as the agent lists them: not in the committed table, not verified`,
+    `agent     ${agent.name} ${agent.url} (trusted for nothing)`,
+  ];
+  out(lines, {
+    epoch: t.epoch,
+    firstRound: t.firstRound,
+    lastRound: t.lastRound,
+    snapshotRound: t.snapshotRound,
+    totalStake: t.totalStake.toString(),
+    validatorSetHash: toHex(t.validatorSetHash),
+    validators: rows,
+    namesVerified: fromAnchor,
+    provenance: provenanceJSON(t),
+    path: path.map(provenanceJSON),
+    chainId: toHex(net.trust.chainId),
+    agent: agent.url,
+  });
+}
+
 const COMMANDS: Record<string, (c: Ctx) => Promise<void>> = {
   keygen,
   address,
@@ -479,6 +591,7 @@ const COMMANDS: Record<string, (c: Ctx) => Promise<void>> = {
   send,
   history,
   verify,
+  validators,
 };
 
 function usageError(msg: string, json: boolean): number {

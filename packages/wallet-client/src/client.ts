@@ -5,22 +5,37 @@
  *
  * A balance is verified in three steps, each failing closed with a typed
  * {@link WalletError}:
- * 1. the agent names its latest certified height; the header and finality
- *    certificate of that height must verify against the trusted validator
- *    set (more than 2/3 of the stake signed that header's hash, on the
- *    trusted chainId) - `BAD_CERTIFICATE`, `WRONG_CHAIN`, `UNKNOWN_SET`;
+ * 1. the agent names its latest certified height h; the header and finality
+ *    certificate of h must verify against the validator table of h's epoch
+ *    (more than 2/3 of its stake signed that header's hash, on the trusted
+ *    chainId), and the header must commit to the table of h + 1's epoch -
+ *    `BAD_CERTIFICATE`, `WRONG_CHAIN`, `UNKNOWN_SET`;
  * 2. the outputs at that height must be complete for the owner under that
  *    header's state root: the wallet rebuilds each entry (its own
  *    `outputKey(owner, outpoint)` and `encodeOutput(output)`) and checks the
  *    completeness proof of the prefix `sha256(owner)` - `BAD_PROOF`;
  * 3. only then is the sum returned, with what was verified.
  *
- * Until validator sets change with the ledger (the proof-of-share issue),
- * the trusted set must be the one every header commits to
- * (`validatorSetHash`); a header naming another set is `UNKNOWN_SET`.
+ * **Following set changes** (PROTOCOL.md sections 5 and 8). The trust
+ * anchor is the table of one epoch (genesis: epoch 0). The table of epoch
+ * k >= 1 is committed in the state trie at `epochTableKey(k)` by the first
+ * block at or after its snapshot round; the client learns it from
+ * `pos_getValidators(k)` only with a proof: a header of height in
+ * `[snapshotRound(k), firstRound(k))`, certified by the already verified
+ * table of that height's epoch (always < k, since LAG >= 1), whose state
+ * root includes `epochTableKey(k) ↦ encodeValidatorSet(table)`. Tables are
+ * verified one epoch after another from the anchor, kept for the client's
+ * lifetime, and fetched once even by concurrent callers (a failed fetch is
+ * forgotten, so a retry asks again). Cost: one RPC, one certificate check
+ * and one trie proof per epoch between the anchor and the height asked for;
+ * a height more than `maxEpochWalk` epochs past the last verified one is
+ * refused (`UNKNOWN_SET`) before any request, so an agent naming an absurd
+ * height costs nothing.
+ *
  * Browser-safe: `fetch` is the global one (undici's in Node) unless given.
  */
 import {
+  equalBytes,
   type HashFn,
   logConsistencyProofFromJSON,
   logInclusionProofFromJSON,
@@ -30,17 +45,31 @@ import {
   verifyLogConsistency,
   verifyLogInclusion,
   verifyTrieCompleteness,
+  verifyTrieInclusion,
 } from '@pos/merkle';
 import {
+  type BlockHeader,
   blockHashOf,
   blockHeaderFromJSON,
   certificateFromJSON,
+  decodeValidatorSet,
+  type FinalityCertificate,
   makeValidatorSet,
+  type Validator,
   type ValidatorSet,
+  validatorIdOfKey,
   validatorSetHash,
   verifyCertificate,
 } from './block.js';
 import { ed25519PublicKey, signEd25519 } from './ed25519.js';
+import {
+  type EpochParams,
+  epochOfRound,
+  epochTableKey,
+  firstRoundOf,
+  lastRoundOf,
+  snapshotRoundOf,
+} from './epochs.js';
 import { WalletError, type WalletErrorCode } from './errors.js';
 import { chainIdOf, type Genesis, genesisStakes } from './genesis.js';
 import { fromHex, parseAmount } from './json.js';
@@ -59,23 +88,90 @@ import {
   txHashOf,
 } from './tx.js';
 
-/** What the wallet trusts: a chain and its validator set (from the genesis, or a pinned checkpoint). */
+/**
+ * What the wallet trusts: a chain, its epoch parameters, and the validator
+ * table of one epoch (the genesis set of epoch 0, or a pinned checkpoint's
+ * table of a later epoch), from which it follows every later table by proofs.
+ */
 export interface WalletTrust {
   readonly chainId: Uint8Array;
-  readonly validators: readonly { readonly publicKey: Uint8Array; readonly stake: bigint }[];
+  /** The table of epoch {@link epoch}: public keys and stakes (ids are derived). */
+  readonly validators: readonly {
+    readonly publicKey: Uint8Array;
+    readonly stake: bigint;
+    /** Display name and p2p endpoint, as the anchor (the genesis) names them. */
+    readonly name?: string;
+    readonly endpoint?: string;
+  }[];
+  /** LAG of the genesis (section 5), >= 1. */
+  readonly lag: number;
+  /** EPOCH of the genesis (section 5; `params.epoch`), >= 1. */
+  readonly epochLength: number;
+  /** The epoch whose table {@link validators} is: 0 (default) for the genesis set. */
+  readonly epoch?: number;
 }
 
 /**
- * The trust anchor a genesis gives (PROTOCOL.md section 1): its chainId and
- * its validators with their genesis stakes (the outputs each hosts, section
- * 5), all of them (one hosting nothing has no weight but is still in the
- * set whose hash every header commits to).
+ * The trust anchor a genesis gives (PROTOCOL.md section 1): its chainId, its
+ * epoch parameters, and its validators with their genesis stakes (the
+ * outputs each hosts, section 5), all of them (one hosting nothing has no
+ * weight but is still in the set whose hash the headers of epoch 0 commit
+ * to): the table of epoch 0.
  */
 export function trustFromGenesis(g: Genesis, hash: HashFn = sha256Noble): WalletTrust {
+  const byId = new Map(g.validators.map((v) => [toHex(v.pubkey), v]));
   return {
     chainId: chainIdOf(g, hash),
-    validators: genesisStakes(g, hash).map((s) => ({ publicKey: s.pubkey, stake: s.stake })),
+    validators: genesisStakes(g, hash).map((s) => {
+      const v = byId.get(toHex(s.pubkey));
+      return {
+        publicKey: s.pubkey,
+        stake: s.stake,
+        ...(v === undefined ? {} : { name: v.name, endpoint: v.p2p }),
+      };
+    }),
+    lag: g.params.lag,
+    epochLength: g.params.epoch,
+    epoch: 0,
   };
+}
+
+/** How a {@link VerifiedValidatorSet} was verified. */
+export type TableProvenance =
+  /** It is the trust anchor's own table (the genesis, or a pinned checkpoint). */
+  | { readonly kind: 'anchor' }
+  | {
+      readonly kind: 'proof';
+      /** The certified header whose state root includes the table (in [snapshotRound, firstRound)). */
+      readonly height: number;
+      readonly blockHash: Uint8Array;
+      readonly stateRoot: Uint8Array;
+      /** The epoch whose (already verified) table certified that header: `epochOfRound(height)`. */
+      readonly certifiedBy: number;
+      readonly signedStake: bigint;
+      readonly certifierTotalStake: bigint;
+    };
+
+/**
+ * A validator table the client verified (a `ValidatorSet`, so it can be
+ * handed to `verifyCertificate`), with its epoch and how it was verified.
+ */
+export interface VerifiedValidatorSet extends ValidatorSet {
+  readonly epoch: number;
+  /** The rounds (block heights) it certifies: `firstRound ..= lastRound`. */
+  readonly firstRound: number;
+  readonly lastRound: number;
+  /** The round after which it was taken; null for epoch 0 (the genesis state). */
+  readonly snapshotRound: number | null;
+  readonly totalStake: bigint;
+  readonly validatorSetHash: Uint8Array;
+  readonly provenance: TableProvenance;
+  /**
+   * Display names and p2p endpoints by validatorId (hex). For the anchor's
+   * table, as the anchor names them; for a proven table, as the agent listed
+   * them: NOT verified (the committed table holds ids, keys and stakes only).
+   */
+  readonly labels: ReadonlyMap<string, { readonly name: string; readonly endpoint: string }>;
 }
 
 /** The part of `fetch` the client uses (the global one by default). */
@@ -91,6 +187,12 @@ export interface WalletClientOpts {
   trust: WalletTrust;
   fetch?: FetchLike;
   hash?: HashFn;
+  /**
+   * Most epochs one call may verify past the last verified table (default
+   * 10,000): one RPC, one certificate and one trie proof each. A height
+   * further ahead is refused `UNKNOWN_SET` before any request.
+   */
+  maxEpochWalk?: number;
 }
 
 /** A balance the wallet checked, with what it checked it against. */
@@ -102,7 +204,9 @@ export interface VerifiedBalance {
   height: number;
   blockHash: Uint8Array;
   stateRoot: Uint8Array;
-  /** Stake that signed the certificate, and the set's total. */
+  /** The epoch whose verified table certified that block. */
+  epoch: number;
+  /** Stake that signed the certificate, and the table's total. */
   signedStake: bigint;
   totalStake: bigint;
 }
@@ -116,6 +220,9 @@ export interface CertifiedHeader {
   stateRoot: Uint8Array;
   historyRoot: Uint8Array;
   historySize: number;
+  /** The epoch whose verified table certified it (`epochOfRound(height)`). */
+  epoch: number;
+  /** Stake that signed its certificate, and that table's total. */
   signedStake: bigint;
   totalStake: bigint;
 }
@@ -163,6 +270,8 @@ export interface VerifiedReceipt {
   certifiedHeight: number;
   historyRoot: Uint8Array;
   historySize: number;
+  /** The epoch whose verified table certified the header at `certifiedHeight`. */
+  epoch: number;
   signedStake: bigint;
   totalStake: bigint;
 }
@@ -204,6 +313,14 @@ export interface WalletClient {
    * the proof asked of this agent). `BAD_PROOF` if not.
    */
   verifyConsistency(a: CertifiedHeader, b: CertifiedHeader): Promise<void>;
+  /**
+   * The verified validator table of `epoch` (default: the table that signs
+   * the block after the agent's latest certified one, as `pos_getValidators`
+   * without a param), following every table from the trust anchor up to it
+   * as needed. `UNKNOWN_SET` if the agent cannot prove it (yet), or if it
+   * precedes a pinned checkpoint's epoch.
+   */
+  validators(epoch?: number): Promise<VerifiedValidatorSet>;
 }
 
 // setTimeout exists in browsers and Node; declared here since the package
@@ -232,12 +349,309 @@ export function createWalletClient(opts: WalletClientOpts): WalletClient {
   const doFetch: FetchLike =
     opts.fetch ?? ((globalThis as unknown as { fetch: FetchLike }).fetch as FetchLike);
   if (typeof doFetch !== 'function') fail('BAD_ARGUMENT', 'no fetch available');
-  const set: ValidatorSet = makeValidatorSet(opts.trust.validators, hash);
-  const setHash = validatorSetHash(set, hash);
-  const chainId = opts.trust.chainId;
+  const trust = opts.trust;
+  if (typeof trust !== 'object' || trust === null) fail('BAD_ARGUMENT', 'trust is required');
+  if (!(trust.chainId instanceof Uint8Array) || trust.chainId.length !== 32) {
+    fail('BAD_ARGUMENT', 'trust.chainId must be 32 bytes');
+  }
+  if (!Number.isSafeInteger(trust.lag) || trust.lag < 1 || trust.lag > 0xffffffff) {
+    fail('BAD_ARGUMENT', 'trust.lag must be an integer in 1..2^32-1 (the genesis LAG)');
+  }
+  if (
+    !Number.isSafeInteger(trust.epochLength) ||
+    trust.epochLength < 1 ||
+    trust.epochLength > 0xffffffff
+  ) {
+    fail('BAD_ARGUMENT', 'trust.epochLength must be an integer in 1..2^32-1 (the genesis EPOCH)');
+  }
+  const anchorEpoch = trust.epoch ?? 0;
+  if (!Number.isSafeInteger(anchorEpoch) || anchorEpoch < 0) {
+    fail('BAD_ARGUMENT', 'trust.epoch must be an integer >= 0');
+  }
+  const maxEpochWalk = opts.maxEpochWalk ?? 10_000;
+  if (!Number.isSafeInteger(maxEpochWalk) || maxEpochWalk < 1) {
+    fail('BAD_ARGUMENT', 'maxEpochWalk must be an integer >= 1');
+  }
+  const params: EpochParams = { lag: trust.lag, epoch: trust.epochLength };
+  const chainId = trust.chainId.slice();
   const base = opts.url.replace(/\/+$/, '');
   let nextId = 1;
   const verifiedHeaders = new WeakSet<CertifiedHeader>();
+
+  // --- validator tables, epoch by epoch from the anchor ---------------------------
+
+  /** Verified tables: every epoch from the anchor's to `verifiedUpTo`, no gaps. */
+  const tables = new Map<number, VerifiedValidatorSet>();
+  let verifiedUpTo = anchorEpoch;
+  /** Fetches under way, shared by concurrent callers; dropped when they fail. */
+  const inFlight = new Map<number, Promise<VerifiedValidatorSet>>();
+  {
+    // Copies: the caller's later edits of `trust` must not change the anchor.
+    const set = makeValidatorSet(
+      trust.validators.map((v) => ({ publicKey: v.publicKey.slice(), stake: v.stake })),
+      hash,
+    );
+    const labels = new Map<string, { name: string; endpoint: string }>();
+    for (const v of trust.validators) {
+      if (typeof v.name === 'string' || typeof v.endpoint === 'string') {
+        labels.set(toHex(validatorIdOfKey(v.publicKey, hash)), {
+          name: v.name ?? '',
+          endpoint: v.endpoint ?? '',
+        });
+      }
+    }
+    tables.set(anchorEpoch, tableOf(anchorEpoch, set, { kind: 'anchor' }, labels));
+  }
+
+  function tableOf(
+    epoch: number,
+    set: ValidatorSet,
+    provenance: TableProvenance,
+    labels: ReadonlyMap<string, { name: string; endpoint: string }>,
+  ): VerifiedValidatorSet {
+    return {
+      validators: set.validators,
+      epoch,
+      firstRound: firstRoundOf(epoch, params),
+      lastRound: lastRoundOf(epoch, params),
+      snapshotRound: snapshotRoundOf(epoch, params),
+      totalStake: set.validators.reduce((a, v) => a + v.stake, 0n),
+      validatorSetHash: validatorSetHash(set, hash),
+      provenance,
+      labels,
+    };
+  }
+
+  /** The verified table of `epoch`, verifying every missing one before it in order. */
+  async function table(epoch: number): Promise<VerifiedValidatorSet> {
+    const have = tables.get(epoch);
+    if (have !== undefined) return have;
+    if (epoch < anchorEpoch) {
+      fail(
+        'UNKNOWN_SET',
+        `epoch ${epoch} precedes the trust anchor's epoch ${anchorEpoch}: its table is not trusted`,
+      );
+    }
+    if (epoch - verifiedUpTo > maxEpochWalk) {
+      fail(
+        'UNKNOWN_SET',
+        `epoch ${epoch} is ${epoch - verifiedUpTo} epochs past the last verified table ` +
+          `(${verifiedUpTo}); at most ${maxEpochWalk} are followed in one call: pin a later checkpoint`,
+      );
+    }
+    for (let j = verifiedUpTo + 1; j <= epoch; j++) await step(j);
+    return tables.get(epoch)!;
+  }
+
+  /** Verifies epoch `j`'s table, every earlier one being verified; one fetch at a time per epoch. */
+  function step(j: number): Promise<VerifiedValidatorSet> {
+    const have = tables.get(j);
+    if (have !== undefined) return Promise.resolve(have);
+    let p = inFlight.get(j);
+    if (p === undefined) {
+      p = fetchTable(j).then(
+        (t) => {
+          tables.set(j, t);
+          if (j > verifiedUpTo) verifiedUpTo = j;
+          inFlight.delete(j);
+          return t;
+        },
+        (e: unknown) => {
+          inFlight.delete(j);
+          throw e;
+        },
+      );
+      inFlight.set(j, p);
+    }
+    return p;
+  }
+
+  /**
+   * `pos_getValidators(j)`, accepted only with its proof (module comment);
+   * the table of every epoch before `j` is verified.
+   */
+  async function fetchTable(j: number): Promise<VerifiedValidatorSet> {
+    let raw: unknown;
+    try {
+      raw = await rpc('pos_getValidators', [j]);
+    } catch (e) {
+      // The agent does not know the epoch (yet): nothing to verify.
+      if (e instanceof WalletError && e.code === 'AGENT_ERROR') {
+        fail('UNKNOWN_SET', `the agent gives no table of epoch ${j}: ${e.message}`);
+      }
+      throw e;
+    }
+    const r = obj(raw, 'pos_getValidators');
+    if (r.epoch !== j) fail('BAD_ANSWER', `asked for epoch ${j}'s table, got ${String(r.epoch)}`);
+    const snapshot = snapshotRoundOf(j, params)!;
+    const first = firstRoundOf(j, params);
+    if (
+      r.snapshotRound !== snapshot ||
+      r.firstRound !== first ||
+      r.lastRound !== lastRoundOf(j, params)
+    ) {
+      fail('BAD_ANSWER', `epoch ${j}'s rounds are not those of the trusted genesis parameters`);
+    }
+    if (r.proof === null || r.proof === undefined) {
+      fail('UNKNOWN_SET', `the agent cannot prove epoch ${j}'s table (yet): no proof`);
+    }
+    const pr = obj(r.proof, 'proof');
+    let header: BlockHeader;
+    let cert: FinalityCertificate;
+    let encoded: Uint8Array;
+    let claimedHash: Uint8Array;
+    let key: Uint8Array;
+    const listed: { validatorId: string; publicKey: string; stake: string }[] = [];
+    const labels = new Map<string, { name: string; endpoint: string }>();
+    try {
+      header = blockHeaderFromJSON(pr.header);
+      cert = certificateFromJSON(pr.certificate);
+      encoded = fromHex(r.encoded);
+      claimedHash = fromHex(r.validatorSetHash, 32);
+      key = fromHex(pr.key);
+      if (!Array.isArray(r.validators)) throw new Error('validators must be an array');
+      for (const x of r.validators as unknown[]) {
+        const v = obj(x, 'validator');
+        const id = toHex(fromHex(v.validatorId, 32));
+        listed.push({
+          validatorId: id,
+          publicKey: toHex(fromHex(v.publicKey, 32)),
+          stake: parseAmount(v.stake).toString(),
+        });
+        if (typeof v.name !== 'string' || typeof v.endpoint !== 'string') {
+          throw new Error('validator name and endpoint must be strings');
+        }
+        labels.set(id, { name: v.name, endpoint: v.endpoint });
+      }
+      if (typeof r.totalStake !== 'string') throw new Error('totalStake must be a decimal string');
+    } catch (e) {
+      return fail('BAD_ANSWER', `epoch ${j}'s table: ${(e as Error).message}`);
+    }
+    const height = pr.height;
+    if (!Number.isSafeInteger(height)) fail('BAD_ANSWER', 'proof.height must be an integer');
+    const h = height as number;
+    // The window: after the snapshot (so the table is in the state), before
+    // the epoch starts (so an older table certified the header).
+    if (h < snapshot || h >= first) {
+      fail(
+        'BAD_PROOF',
+        `epoch ${j}'s table must be proven under a header of height ${snapshot}..${first - 1}, not ${h}`,
+      );
+    }
+    if (header.height !== h)
+      fail('BAD_PROOF', `proof.height ${h} but a header of ${header.height}`);
+    if (!equalBytes(header.chainId, chainId)) {
+      fail('WRONG_CHAIN', `epoch ${j}'s proof header is of chain ${toHex(header.chainId)}`);
+    }
+    const by = epochOfRound(h, params);
+    const certifier = tables.get(by);
+    if (certifier === undefined) {
+      // Only before a pinned checkpoint: every epoch from it to j - 1 is verified.
+      fail('UNKNOWN_SET', `the proof header ${h} is of epoch ${by}, whose table is not trusted`);
+    }
+    const v = verifyCertificate(header, cert, certifier!, undefined, hash);
+    if (!v.ok) {
+      fail(
+        'BAD_CERTIFICATE',
+        `the certificate of height ${h} (proving epoch ${j}'s table) does not verify against epoch ${by}'s table: ${v.reason}`,
+      );
+    }
+    const { signedStake, totalStake: certifierTotalStake } = v as {
+      signedStake: bigint;
+      totalStake: bigint;
+    };
+    if (!equalBytes(key, epochTableKey(j))) {
+      fail('BAD_PROOF', `the proof is for key ${toHex(key)}, not epoch ${j}'s table key`);
+    }
+    let trieProof: ReturnType<typeof trieProofFromJSON>;
+    try {
+      trieProof = trieProofFromJSON(pr.trieProof);
+    } catch (e) {
+      return fail('BAD_PROOF', `epoch ${j}'s trie proof: ${(e as Error).message}`);
+    }
+    if (!verifyTrieInclusion(header.stateRoot, epochTableKey(j), encoded, trieProof, { hash })) {
+      fail(
+        'BAD_PROOF',
+        `epoch ${j}'s table is not in the state of certified block ${h} (the inclusion proof fails)`,
+      );
+    }
+    let set: ValidatorSet;
+    try {
+      set = decodeValidatorSet(encoded, hash);
+    } catch (e) {
+      return fail(
+        'BAD_PROOF',
+        `epoch ${j}'s committed table does not decode: ${(e as Error).message}`,
+      );
+    }
+    const setHash = validatorSetHash(set, hash);
+    if (!equalBytes(setHash, claimedHash)) {
+      fail('BAD_PROOF', `epoch ${j}'s validatorSetHash is not the hash of the proven table`);
+    }
+    // What the agent lists must be what was proven (names and endpoints aside).
+    const total = set.validators.reduce((a, x) => a + x.stake, 0n);
+    if (
+      listed.length !== set.validators.length ||
+      set.validators.some(
+        (x, i) =>
+          listed[i]!.validatorId !== toHex(x.validatorId) ||
+          listed[i]!.publicKey !== toHex(x.publicKey) ||
+          listed[i]!.stake !== x.stake.toString(),
+      ) ||
+      r.totalStake !== total.toString()
+    ) {
+      fail('BAD_PROOF', `the validators listed for epoch ${j} are not the proven table`);
+    }
+    for (const id of labels.keys()) {
+      if (!set.validators.some((x) => toHex(x.validatorId) === id)) labels.delete(id);
+    }
+    // The header also commits to the table of the round after it: epoch j's
+    // own (the window's last height) or one verified before.
+    const next = epochOfRound(h + 1, params);
+    const nextHash = next === j ? setHash : tables.get(next)?.validatorSetHash;
+    if (nextHash === undefined || !equalBytes(header.validatorSetHash, nextHash)) {
+      fail(
+        'UNKNOWN_SET',
+        `the proof header ${h} commits to a validator set that is not epoch ${next}'s table`,
+      );
+    }
+    return tableOf(
+      j,
+      set,
+      {
+        kind: 'proof',
+        height: h,
+        blockHash: blockHashOf(header, hash),
+        stateRoot: header.stateRoot,
+        certifiedBy: by,
+        signedStake,
+        certifierTotalStake,
+      },
+      labels,
+    );
+  }
+
+  /** A copy of a cached table: a caller's edits must not reach the cache. */
+  function copyTable(t: VerifiedValidatorSet): VerifiedValidatorSet {
+    const validators: Validator[] = t.validators.map((v) => ({
+      validatorId: v.validatorId.slice(),
+      publicKey: v.publicKey.slice(),
+      stake: v.stake,
+    }));
+    const p = t.provenance;
+    return {
+      ...t,
+      validators,
+      validatorSetHash: t.validatorSetHash.slice(),
+      provenance:
+        p.kind === 'anchor'
+          ? p
+          : { ...p, blockHash: p.blockHash.slice(), stateRoot: p.stateRoot.slice() },
+      labels: new Map(t.labels),
+    };
+  }
+
+  // --- JSON-RPC and headers -------------------------------------------------------
 
   async function rpc(method: string, params: unknown[]): Promise<unknown> {
     let body: unknown;
@@ -262,8 +676,8 @@ export function createWalletClient(opts: WalletClientOpts): WalletClient {
 
   async function headerAt(height: number): Promise<CertifiedHeader> {
     const r = obj(await rpc('pos_getCertificate', [height]), 'pos_getCertificate');
-    let header: ReturnType<typeof blockHeaderFromJSON>;
-    let cert: ReturnType<typeof certificateFromJSON>;
+    let header: BlockHeader;
+    let cert: FinalityCertificate;
     try {
       header = blockHeaderFromJSON(r.header);
       cert = certificateFromJSON(r.certificate);
@@ -272,14 +686,27 @@ export function createWalletClient(opts: WalletClientOpts): WalletClient {
     }
     if (header.height !== height)
       fail('BAD_CERTIFICATE', `asked for height ${height}, got ${header.height}`);
-    if (toHex(header.chainId) !== toHex(chainId)) {
+    if (!equalBytes(header.chainId, chainId)) {
       fail('WRONG_CHAIN', `the header is of chain ${toHex(header.chainId)}, not the trusted one`);
     }
+    const epoch = epochOfRound(height, params);
+    const set = await table(epoch);
     const v = verifyCertificate(header, cert, set, undefined, hash);
-    if (!v.ok)
-      fail('BAD_CERTIFICATE', `the certificate of height ${height} does not verify: ${v.reason}`);
-    if (toHex(header.validatorSetHash) !== toHex(setHash)) {
-      fail('UNKNOWN_SET', 'the header names a validator set the wallet has not verified');
+    if (!v.ok) {
+      fail(
+        'BAD_CERTIFICATE',
+        `the certificate of height ${height} does not verify against epoch ${epoch}'s table: ${v.reason}`,
+      );
+    }
+    // The header names the table that signs the next height: epoch's own, or
+    // the next epoch's at the epoch's last height (proven first).
+    const next = epochOfRound(height + 1, params);
+    const nextSet = next === epoch ? set : await table(next);
+    if (!equalBytes(header.validatorSetHash, nextSet.validatorSetHash)) {
+      fail(
+        'UNKNOWN_SET',
+        `the header of height ${height} names a validator set that is not epoch ${next}'s verified table`,
+      );
     }
     const verified: CertifiedHeader = {
       chainId,
@@ -288,6 +715,7 @@ export function createWalletClient(opts: WalletClientOpts): WalletClient {
       stateRoot: header.stateRoot,
       historyRoot: header.historyRoot,
       historySize: header.historySize,
+      epoch,
       signedStake: (v as { signedStake: bigint }).signedStake,
       totalStake: (v as { totalStake: bigint }).totalStake,
     };
@@ -348,6 +776,7 @@ export function createWalletClient(opts: WalletClientOpts): WalletClient {
       certifiedHeight: head.height,
       historyRoot: head.historyRoot,
       historySize: head.historySize,
+      epoch: head.epoch,
       signedStake: head.signedStake,
       totalStake: head.totalStake,
     };
@@ -356,6 +785,21 @@ export function createWalletClient(opts: WalletClientOpts): WalletClient {
   const client: WalletClient = {
     certifiedHeader,
     receipt,
+    async validators(epoch) {
+      let k: number;
+      if (epoch === undefined) {
+        // The table that signs the block after the latest certified one;
+        // verifying that header proved it already.
+        const head = await certifiedHeader();
+        k = epochOfRound(head.height + 1, params);
+      } else {
+        if (!Number.isSafeInteger(epoch) || epoch < 0) {
+          fail('BAD_ARGUMENT', 'epoch must be an integer >= 0');
+        }
+        k = epoch;
+      }
+      return copyTable(await table(k));
+    },
     async consistentWith(other) {
       const [mine, theirs] = await Promise.all([certifiedHeader(), other.certifiedHeader()]);
       await client.verifyConsistency(mine, theirs);
@@ -527,6 +971,7 @@ export function createWalletClient(opts: WalletClientOpts): WalletClient {
         height: head.height,
         blockHash: head.blockHash,
         stateRoot: head.stateRoot,
+        epoch: head.epoch,
         signedStake: head.signedStake,
         totalStake: head.totalStake,
       };

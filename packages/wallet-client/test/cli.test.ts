@@ -3,8 +3,9 @@
 // the password from POS_WALLET_PASSWORD or --password-file, never guessed),
 // address (keystores and plain key files, refusals of bad ones), usage errors
 // (exit 2, --json errors as JSON on stdout), the trust anchor's resolution
-// (testnet.json and --genesis) up to an agent that is not there (exit 1), and
-// the wallet journal's reader (cli/io.ts). The CLI must be built (tsc -b).
+// (testnet.json and --genesis) up to an agent that is not there (exit 1),
+// the wallet journal's reader (cli/io.ts), and `validators 0` (the genesis table,
+// which needs no agent). The CLI must be built (tsc -b).
 // Keygen costs a scrypt N = 2^17 (about 0.5 s), so one keystore serves most
 // tests.
 import { type StdioOptions, spawn } from 'node:child_process';
@@ -404,6 +405,12 @@ test('usage errors: exit 2 and a message that names the problem', async () => {
       /^error \(USAGE\): send needs --amount\n$/,
     ],
     [['history', '--testnet', 'nowhere'], /^error \(USAGE\): history needs --key\n$/],
+    // Checked before any network too.
+    [
+      ['validators', 'x', '--testnet', 'nowhere'],
+      /^error \(USAGE\): EPOCH must be a whole number\n$/,
+    ],
+    [['validators', '1', '2'], /^error \(USAGE\): validators takes at most one EPOCH\n$/],
     // A value that is the next option is refused, not taken as a file name.
     [['keygen', '--out', '--testnet', 'x'], /^--out needs a value\n\nusage: /],
     [['keygen', '--out='], /^--out needs a value\n\nusage: /],
@@ -508,12 +515,29 @@ test('an agent that is not there: exit 1, AGENT_UNREACHABLE', async () => {
       ['balance', addr, '--genesis', 'genesis-alone.json', '--rpc', CLOSED, '--testnet', 'empty'],
     ],
     ['verify', ['verify', '--testnet', 'net-good']],
+    ["validators (the next block's table)", ['validators', '--testnet', 'net-good']],
+    ['validators 1 (a proven table)', ['validators', '1', '--testnet', 'net-good']],
     ['history, plain --key', ['history', '--key', 'plain.json', '--testnet', 'net-good']],
   ];
   await each(table, async ([name, args]) => {
     assert.match(await jsonError(args, 1, 'AGENT_UNREACHABLE'), /^pos_/, name);
   });
   await humanError(['balance', addr, '--testnet', 'net-good'], 1, 'AGENT_UNREACHABLE');
+});
+
+test('validators 0: the genesis table needs no agent at all', async () => {
+  const r = await wallet(['validators', '0', '--testnet', 'net-good', '--json']);
+  assert.is(r.code, 0, show(['validators', '0'], r));
+  const j = JSON.parse(r.stdout);
+  assert.is(j.epoch, 0);
+  assert.equal(j.provenance, { epoch: 0, kind: 'anchor' });
+  assert.equal(j.validators.map((v: { name: string; stake: string }) => [v.name, v.stake]).sort(), [
+    ['v0', '1000'],
+    ['v1', '1000'],
+  ]);
+  assert.is(j.namesVerified, true);
+  assert.is(j.firstRound, 0);
+  assert.is(j.lastRound, 999);
 });
 
 // --- the journal (cli/io.ts) ------------------------------------------------------------

@@ -65,13 +65,14 @@ const p2pOf = (pk: Uint8Array) => (pk === pkA ? '127.0.0.1:9001' : '127.0.0.1:90
 
 /** The encoding of `genesis`, by hand from the layout in genesis.ts. */
 const reference = cat(
-  Uint8Array.of(1),
+  Uint8Array.of(2),
   str('testnet-ü'),
   u64(1_700_000_000_000n),
   u16(10),
   u64(5n),
   u32(1000),
   u32(4096),
+  u64(1n),
   u16(2),
   first,
   str(nameOf(first)),
@@ -134,7 +135,13 @@ test('genesis stakes: per validator in validatorId order; unknown hosts count fo
 
 test('JSON: round trip, every param written, defaults only when a param is left out', () => {
   const json = genesisToJSON(genesis);
-  assert.equal(json.params, { coinFrequency: 10, minFee: '5', lag: 1000, epoch: 4096 });
+  assert.equal(json.params, {
+    coinFrequency: 10,
+    minFee: '5',
+    lag: 1000,
+    epoch: 4096,
+    minStake: '1',
+  });
   assert.is(json.outputs[0]!.amount, '100');
   assert.is(json.validators[0]!.pubkey, `0x${hex(first)}`);
   assert.equal(genesisFromJSON(JSON.parse(JSON.stringify(json))), genesis);
@@ -145,7 +152,10 @@ test('JSON: round trip, every param written, defaults only when a param is left 
     minFee: 5n,
     lag: 1000,
     epoch: 16,
+    minStake: 1n,
   });
+  short.params = { minFee: '5', minStake: '1000' };
+  assert.is(genesisFromJSON(short).params.minStake, 1000n);
 });
 
 // --- rejections ----------------------------------------------------------------------------
@@ -153,7 +163,7 @@ test('JSON: round trip, every param written, defaults only when a param is left 
 // Offsets into `reference`, for the splices below.
 const afterName = 1 + 2 + utf8('testnet-ü').length;
 const atParams = afterName + 8;
-const atValidators = atParams + 2 + 8 + 4 + 4;
+const atValidators = atParams + 2 + 8 + 4 + 4 + 8;
 const validatorsEnd = reference.length - 2 - 4 * 72;
 const outputsTail = reference.subarray(validatorsEnd);
 const validatorBytes = (pk: Uint8Array, name: Uint8Array, p2p: Uint8Array) =>
@@ -173,25 +183,26 @@ test('the splicing helpers rebuild the reference exactly', () => {
 });
 
 for (const [why, bytes, match] of [
-  ['version 2', cat(Uint8Array.of(2), reference.subarray(1)), /version/],
+  ['version 1', cat(Uint8Array.of(1), reference.subarray(1)), /version/],
+  ['version 3', cat(Uint8Array.of(3), reference.subarray(1)), /version/],
   [
     'an empty chain name',
-    cat(Uint8Array.of(1), str(''), reference.subarray(afterName)),
+    cat(Uint8Array.of(2), str(''), reference.subarray(afterName)),
     /chainName length/,
   ],
   [
     'a 65-byte chain name',
-    cat(Uint8Array.of(1), str('x'.repeat(65)), reference.subarray(afterName)),
+    cat(Uint8Array.of(2), str('x'.repeat(65)), reference.subarray(afterName)),
     /chainName length/,
   ],
   [
     'a chain name that is not UTF-8',
-    cat(Uint8Array.of(1), u16(2), Uint8Array.of(0xc3, 0x28), reference.subarray(afterName)),
+    cat(Uint8Array.of(2), u16(2), Uint8Array.of(0xc3, 0x28), reference.subarray(afterName)),
     /UTF-8/,
   ],
   [
     'an overlong UTF-8 encoding',
-    cat(Uint8Array.of(1), u16(2), Uint8Array.of(0xc0, 0xaf), reference.subarray(afterName)),
+    cat(Uint8Array.of(2), u16(2), Uint8Array.of(0xc0, 0xaf), reference.subarray(afterName)),
     /UTF-8/,
   ],
   [
@@ -205,9 +216,19 @@ for (const [why, bytes, match] of [
     /coinFrequency/,
   ],
   [
+    'lag 0 (a set would certify its own table)',
+    cat(reference.subarray(0, atValidators - 16), u32(0), reference.subarray(atValidators - 12)),
+    /lag/,
+  ],
+  [
     'epoch 0',
-    cat(reference.subarray(0, atValidators - 4), u32(0), reference.subarray(atValidators)),
+    cat(reference.subarray(0, atValidators - 12), u32(0), reference.subarray(atValidators - 8)),
     /epoch/,
+  ],
+  [
+    'minStake 0',
+    cat(reference.subarray(0, atValidators - 8), u64(0n), reference.subarray(atValidators)),
+    /minStake/,
   ],
   ['no validators', withValidators(), /validator count/],
   ['unsorted validators', withValidators(vSecond, vFirst), /sorted/],
@@ -263,6 +284,9 @@ for (const [why, edit, match] of [
   ['a number amount', { outputs: [{ amount: 1, owner, host: idA }] }, /amount/],
   ['a negative minFee', { params: { minFee: -1n } }, /minFee/],
   ['a lag of 2^32', { params: { minFee: 0n, lag: 2 ** 32 } }, /lag/],
+  ['a lag of 0', { params: { minFee: 0n, lag: 0 } }, /lag/],
+  ['a minStake of 0', { params: { minFee: 0n, minStake: 0n } }, /minStake/],
+  ['a number minStake', { params: { minFee: 0n, minStake: 1 } }, /minStake/],
 ] as const) {
   test(`createGenesis rejects ${why}`, () => {
     throwsCode(
@@ -286,7 +310,9 @@ for (const [why, edit] of [
   ['an unknown param', (j: Json) => (j.params.lagg = 1)],
   ['a missing minFee', (j: Json) => delete j.params.minFee],
   ['a null coinFrequency', (j: Json) => (j.params.coinFrequency = null)],
-  ['version 2', (j: Json) => (j.version = 2)],
+  ['version 1', (j: Json) => (j.version = 1)],
+  ['a minStake of 0', (j: Json) => (j.params.minStake = '0')],
+  ['a minStake as a number', (j: Json) => (j.params.minStake = 1)],
   ['upper-case hex', (j: Json) => (j.outputs[0].owner = j.outputs[0].owner.toUpperCase())],
   ['an amount as a number', (j: Json) => (j.outputs[0].amount = 100)],
   ['unsorted validators', (j: Json) => j.validators.reverse()],
@@ -309,8 +335,9 @@ const arbGenesis: fc.Arbitrary<Genesis> = fc
     genesisTime: fc.nat({ max: Number.MAX_SAFE_INTEGER }),
     coinFrequency: fc.integer({ min: 2, max: 0xffff }),
     minFee: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
-    lag: fc.nat({ max: 0xffffffff }),
+    lag: fc.integer({ min: 1, max: 0xffffffff }),
     epoch: fc.integer({ min: 1, max: 0xffffffff }),
+    minStake: fc.bigInt({ min: 1n, max: (1n << 64n) - 1n }),
     validators: fc.uniqueArray(
       fc.record({
         pubkey: bytes32,
@@ -329,7 +356,13 @@ const arbGenesis: fc.Arbitrary<Genesis> = fc
     createGenesis({
       chainName: r.chainName,
       genesisTime: r.genesisTime,
-      params: { coinFrequency: r.coinFrequency, minFee: r.minFee, lag: r.lag, epoch: r.epoch },
+      params: {
+        coinFrequency: r.coinFrequency,
+        minFee: r.minFee,
+        lag: r.lag,
+        epoch: r.epoch,
+        minStake: r.minStake,
+      },
       validators: r.validators.map((v) => ({ pubkey: v.pubkey, name: v.name, p2p: v.p2p })),
       outputs: r.outputs.map((o) => ({ amount: o.amount, owner: o.owner, host: o.host })),
     }),

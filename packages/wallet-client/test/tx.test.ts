@@ -25,13 +25,17 @@ import {
   outpointId,
   outputKey,
   ownerPrefix,
+  REGISTRATION_LIMITS,
   REJECT_REASONS,
   Reader,
   type Receipt,
+  type Registration,
   receiptFromJSON,
   receiptToJSON,
   type SignedTx,
   signTx,
+  TX_VERSION,
+  TX_VERSION_REGISTER,
   type TxBody,
   type TxSigner,
   txFromJSON,
@@ -257,7 +261,10 @@ test('the hand-built reference bytes decode (the rejection cases below differ in
 
 for (const [why, bytes, match] of [
   ['version 0', cat(rawBody({ version: 0 }), goodSigs), /version/],
-  ['version 2', cat(rawBody({ version: 2 }), goodSigs), /version/],
+  // A version-2 body must carry a registration: here the signature section
+  // is read as one and breaks a rule of it.
+  ['version 2 without registration bytes', cat(rawBody({ version: 2 }), goodSigs), /register/],
+  ['version 3', cat(rawBody({ version: 3 }), goodSigs), /version/],
   ['no inputs', cat(rawBody({ inputs: [] }), goodSigs), /input count/],
   [
     '257 inputs',
@@ -429,6 +436,227 @@ for (const [why, edit, code] of [
   });
 }
 
+// --- registrations (version 2) -----------------------------------------------------
+
+const skV = fill(32, 3);
+const pkV = ed25519.getPublicKey(skV);
+const registration: Registration = { pubkey: pkV, name: 'validator-ü', p2p: '127.0.0.1:9100' };
+const regBody: TxBody = { ...body, register: registration };
+const str = (s: string) => cat(u16(ascii(s).length), ascii(s));
+/** The registration's bytes after the memo, by hand from the layout in tx.ts. */
+const regTail = (r: Registration = registration) => cat(r.pubkey, str(r.name), str(r.p2p));
+/** `regBody` encoded by hand: version 2, the v1 fields, then the registration. */
+const regBodyBytes = cat(Uint8Array.of(2), bodyBytes.subarray(1), regTail());
+
+test('registration: version 2 body layout as documented; a distinct txHash', () => {
+  assert.is(TX_VERSION, 1);
+  assert.is(TX_VERSION_REGISTER, 2);
+  assert.equal(encodeTxBody(regBody), regBodyBytes);
+  assert.is(regBodyBytes.length, bodyBytes.length + 32 + 2 + ascii('validator-ü').length + 2 + 14);
+  assert.equal(decodeTxBody(regBodyBytes), regBody);
+  assert.is(hex(txHashOf(regBody)), hex(sha256(cat(ascii('pos/tx'), regBodyBytes))));
+  // The registration is hashed: a changed key, name or endpoint is another transaction.
+  const ids = new Set(
+    [
+      body,
+      regBody,
+      { ...regBody, register: { ...registration, pubkey: pk1 } },
+      { ...regBody, register: { ...registration, name: 'other' } },
+      { ...regBody, register: { ...registration, p2p: '127.0.0.1:9101' } },
+    ].map((b) => hex(txHashOf(b))),
+  );
+  assert.is(ids.size, 5);
+});
+
+test('registration: signed by the input owners and the registered key (nIn + 1), round trips', () => {
+  const tx = signTx(regBody, [sk1, sk2, skV], signer);
+  assert.is(tx.signatures.length, 3);
+  const keys = tx.signatures.map((s) => hex(s.publicKey));
+  assert.equal(keys, [...keys].sort());
+  assert.ok(keys.includes(hex(pkV)));
+  const h = txHashOf(regBody);
+  for (const s of tx.signatures) {
+    assert.ok(ed25519.verify(s.signature, h, s.publicKey, { zip215: false }));
+  }
+  const bytes = encodeTx(tx);
+  assert.equal(
+    bytes,
+    cat(
+      regBodyBytes,
+      sigBytes(tx.signatures.map((s) => [s.publicKey, s.signature] as [Uint8Array, Uint8Array])),
+    ),
+  );
+  assert.equal(decodeTx(bytes), tx);
+  assert.equal(encodeTx(decodeTx(bytes)), bytes);
+  // Fewer signatures decode (the codec cannot know the owners; the ledger checks them).
+  assert.ok(decodeTx(encodeTx(signTx(regBody, [skV], signer))));
+  // Without a registration the bound stays nIn.
+  throwsCode(() => signTx(body, [sk1, sk2, skV], signer), 'BAD_TX', /signatures/);
+  // With one, nIn + 1 and no more.
+  const oneInput = { ...regBody, inputs: [regBody.inputs[0]!] };
+  assert.is(signTx(oneInput, [sk1, skV], signer).signatures.length, 2);
+  throwsCode(() => signTx(oneInput, [sk1, sk2, skV], signer), 'BAD_TX', /signatures/);
+});
+
+test('registration: the bounds of name (0..64 bytes) and p2p (1..128 bytes) decode', () => {
+  for (const r of [
+    { ...registration, name: '' },
+    { ...registration, name: 'n'.repeat(REGISTRATION_LIMITS.nameBytes) },
+    { ...registration, name: 'ü'.repeat(REGISTRATION_LIMITS.nameBytes / 2) },
+    { ...registration, p2p: 'h' },
+    { ...registration, p2p: 'p'.repeat(REGISTRATION_LIMITS.p2pBytes) },
+  ]) {
+    const b = cat(Uint8Array.of(2), bodyBytes.subarray(1), regTail(r));
+    assert.equal(decodeTxBody(b), { ...body, register: r });
+    assert.equal(encodeTxBody({ ...body, register: r }), b);
+  }
+});
+
+const regSigs3 = sigBytes([
+  [fill(32, 1), sigA],
+  [fill(32, 2), sigA],
+  [fill(32, 3), sigA],
+]);
+const regGood = cat(regBodyBytes, regSigs3);
+const regWith = (tail: Uint8Array, sigs = regSigs3) =>
+  cat(Uint8Array.of(2), bodyBytes.subarray(1), tail, sigs);
+
+test('registration: the hand-built bytes decode, three signatures for two inputs', () => {
+  assert.is(decodeTx(regGood).signatures.length, 3);
+  assert.equal(decodeTx(regGood).body.register, registration);
+});
+
+for (const [why, bytes, match] of [
+  ['a trailing byte', cat(regGood, Uint8Array.of(0)), /trailing/],
+  ['version 1 with registration bytes', cat(bodyBytes, regTail(), regSigs3), /signature count/],
+  [
+    'version 2 with the body ending at the memo',
+    cat(Uint8Array.of(2), bodyBytes.subarray(1)),
+    /truncated: register.pubkey/,
+  ],
+  [
+    'nIn + 2 signatures',
+    regWith(
+      regTail(),
+      sigBytes([
+        [fill(32, 1), sigA],
+        [fill(32, 2), sigA],
+        [fill(32, 3), sigA],
+        [fill(32, 4), sigA],
+      ]),
+    ),
+    /signature count/,
+  ],
+  ['no signatures', regWith(regTail(), sigBytes([])), /signature count/],
+  ['a 65-byte name', regWith(cat(pkV, str('n'.repeat(65)), str('h:1'))), /register.name/],
+  ['an empty p2p endpoint', regWith(cat(pkV, str('n'), u16(0))), /register.p2p/],
+  ['a 129-byte p2p endpoint', regWith(cat(pkV, str('n'), str('p'.repeat(129)))), /register.p2p/],
+  [
+    'a name that is not UTF-8',
+    regWith(cat(pkV, u16(2), Uint8Array.of(0xc3, 0x28), str('h:1'))),
+    /UTF-8/,
+  ],
+  [
+    'an overlong UTF-8 endpoint',
+    regWith(cat(pkV, str('n'), u16(2), Uint8Array.of(0xc0, 0xaf))),
+    /UTF-8/,
+  ],
+  [
+    'a name length past the end',
+    cat(regBodyBytes.subarray(0, regBodyBytes.length - 20)),
+    /truncated/,
+  ],
+] as const) {
+  test(`decodeTx rejects a registration with ${why}`, () => {
+    throwsCode(() => decodeTx(bytes), 'BAD_ENCODING', match);
+  });
+}
+
+for (const [why, bytes, match] of [
+  ['a trailing byte', cat(regBodyBytes, Uint8Array.of(0)), /trailing/],
+  ['version 1 with registration bytes', cat(bodyBytes, regTail()), /trailing/],
+  ['version 2 ending at the memo', cat(Uint8Array.of(2), bodyBytes.subarray(1)), /register.pubkey/],
+] as const) {
+  test(`decodeTxBody rejects ${why}`, () => {
+    throwsCode(() => decodeTxBody(bytes), 'BAD_ENCODING', match);
+  });
+}
+
+test('decodeTx rejects every strict prefix of a registration', () => {
+  for (let n = 0; n < regGood.length; n++) {
+    throwsCode(() => decodeTx(regGood.subarray(0, n)), 'BAD_ENCODING');
+  }
+});
+
+const regSigned = signTx(regBody, [sk1, sk2, skV], signer);
+for (const [why, register] of [
+  ['a 31-byte pubkey', { ...registration, pubkey: fill(31, 0) }],
+  ['a 65-byte name', { ...registration, name: 'n'.repeat(65) }],
+  ['a 33-character name of two-byte letters', { ...registration, name: 'ü'.repeat(33) }],
+  ['an empty p2p', { ...registration, p2p: '' }],
+  ['a 129-byte p2p', { ...registration, p2p: 'p'.repeat(129) }],
+  ['a lone surrogate in the name', { ...registration, name: 'a\uD800' }],
+  ['a number name', { ...registration, name: 5 }],
+  ['null', null],
+] as const) {
+  test(`encodeTx rejects a registration with ${why}`, () => {
+    const tx = { ...regSigned, body: { ...regBody, register } } as unknown as SignedTx;
+    throwsCode(() => encodeTx(tx), 'BAD_TX');
+    throwsCode(() => encodeTxBody(tx.body), 'BAD_TX');
+  });
+}
+
+test('registration JSON: version 2 and a register object; a round trip', () => {
+  const json = txToJSON(regSigned);
+  assert.is(json.version, 2);
+  assert.equal(json.register, {
+    pubkey: `0x${hex(pkV)}`,
+    name: 'validator-ü',
+    p2p: '127.0.0.1:9100',
+  });
+  assert.equal(Object.keys(json), [
+    'version',
+    'chainId',
+    'inputs',
+    'outputs',
+    'fee',
+    'memo',
+    'register',
+    'signatures',
+  ]);
+  assert.not.ok('register' in txToJSON(signed));
+  const back = txFromJSON(JSON.parse(JSON.stringify(json)));
+  assert.equal(back, regSigned);
+  assert.equal(encodeTx(back), encodeTx(regSigned));
+});
+
+const regJSON = (): Json => JSON.parse(JSON.stringify(txToJSON(regSigned)));
+for (const [why, edit, code] of [
+  ['version 1 with a register', (j: Json) => (j.version = 1), 'BAD_TX'],
+  ['version 2 without a register', (j: Json) => delete j.register, 'BAD_TX'],
+  ['register null', (j: Json) => (j.register = null), 'BAD_TX'],
+  ['an unknown key in register', (j: Json) => (j.register.stake = '1'), 'BAD_TX'],
+  ['a register without p2p', (j: Json) => delete j.register.p2p, 'BAD_TX'],
+  ['a short register.pubkey', (j: Json) => (j.register.pubkey = '0x00'), 'BAD_HEX'],
+  ['a 65-byte name', (j: Json) => (j.register.name = 'n'.repeat(65)), 'BAD_TX'],
+  ['an empty p2p', (j: Json) => (j.register.p2p = ''), 'BAD_TX'],
+  ['a number name', (j: Json) => (j.register.name = 1), 'BAD_TX'],
+  [
+    'nIn + 2 signatures',
+    (j: Json) => {
+      j.signatures.push({ publicKey: `0x${'ff'.repeat(32)}`, signature: `0x${'11'.repeat(64)}` });
+    },
+    'BAD_TX',
+  ],
+] as const) {
+  test(`txFromJSON rejects a registration with ${why}`, () => {
+    const j = regJSON();
+    txFromJSON(j); // the unedited document parses
+    edit(j);
+    throwsCode(() => txFromJSON(j), code);
+  });
+}
+
 // --- receipts ----------------------------------------------------------------------
 
 test('receipts: byte layout, round trips for each status and reason', () => {
@@ -581,22 +809,33 @@ const arbTx: fc.Arbitrary<SignedTx> = fc
     outputs: fc.array(arbOutput, { minLength: 1, maxLength: 12 }),
     fee: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
     memo: fc.uint8Array({ maxLength: 256 }),
-    keys: fc.uniqueArray(bytes32, { minLength: 1, maxLength: 12, selector: hex }),
+    keys: fc.uniqueArray(bytes32, { minLength: 1, maxLength: 13, selector: hex }),
     sig: fc.uint8Array({ minLength: 64, maxLength: 64 }),
+    register: fc.option(
+      fc.record({
+        pubkey: bytes32,
+        name: fc.string({ maxLength: 16 }),
+        p2p: fc.string({ minLength: 1, maxLength: 32 }),
+      }),
+      { nil: undefined },
+    ),
   })
   // Plain objects: fc.record may build null-prototype ones, and uvu's deep
   // equality compares constructors.
-  .map(({ keys, sig, ...b }) => ({
+  .map(({ keys, sig, register, ...b }) => ({
     body: {
       chainId: b.chainId,
       inputs: b.inputs.map((p) => ({ txHash: p.txHash, index: p.index })),
       outputs: b.outputs.map((o) => ({ amount: o.amount, owner: o.owner, host: o.host })),
       fee: b.fee,
       memo: b.memo,
+      ...(register === undefined
+        ? {}
+        : { register: { pubkey: register.pubkey, name: register.name, p2p: register.p2p } }),
     },
     signatures: [...keys]
       .sort((x, y) => (hex(x) < hex(y) ? -1 : 1))
-      .slice(0, b.inputs.length)
+      .slice(0, b.inputs.length + (register === undefined ? 0 : 1))
       .map((publicKey) => ({ publicKey, signature: sig })),
   }));
 

@@ -1,0 +1,477 @@
+// A real chain, built in memory, and an in-process agent that serves it over
+// the client's `fetch`: what test/client.test.ts checks the thin wallet
+// against. Nothing here is mocked below the JSON-RPC surface: the headers
+// are real headers, the state roots are real state tries (@pos/merkle,
+// 64-byte keys, in a memory store) holding real outputs and the epoch
+// tables at `epochTableKey(k)`, the history root is a real RFC 9162 log of
+// receipts, and every certificate is real Ed25519 signatures by the members
+// of the table of the height's epoch. Tests make the agent lie by
+// intercepting one method's answer and returning what a lying agent would.
+import {
+  createHistoryLog,
+  createMemoryStore,
+  createStateTrie,
+  type HistoryLog,
+  logConsistencyProofToJSON,
+  logInclusionProofToJSON,
+  type StateTrie,
+  taggedHash,
+  trieProofToJSON,
+} from '@pos/merkle';
+import {
+  type BlockHeader,
+  blockHashOf,
+  blockHeaderToJSON,
+  certificateToJSON,
+  chainIdOf,
+  createGenesis,
+  ed25519PublicKey,
+  encodeOutput,
+  encodeReceipt,
+  encodeValidatorSet,
+  epochOfRound,
+  epochTableKey,
+  type FetchLike,
+  type FinalityCertificate,
+  firstRoundOf,
+  fromHex,
+  type Genesis,
+  genesisOutpoint,
+  lastRoundOf,
+  makeValidatorSet,
+  type Outpoint,
+  type Output,
+  outputKey,
+  ownerPrefix,
+  type Receipt,
+  receiptToJSON,
+  signEd25519,
+  snapshotRoundOf,
+  type TxBody,
+  toHex,
+  txHashOf,
+  type ValidatorSet,
+  validatorIdOfKey,
+  validatorSetHash,
+} from '../src/index.js';
+
+/** A validator of the fake chain: its keys, and what it registered. */
+export interface Member {
+  name: string;
+  endpoint: string;
+  secretKey: Uint8Array;
+  publicKey: Uint8Array;
+  validatorId: Uint8Array;
+}
+
+/** A deterministic member from a seed byte. */
+export function member(name: string, seed: number): Member {
+  const secretKey = new Uint8Array(32).fill(seed);
+  const publicKey = ed25519PublicKey(secretKey);
+  return {
+    name,
+    endpoint: `127.0.0.1:${9000 + seed}`,
+    secretKey,
+    publicKey,
+    validatorId: validatorIdOfKey(publicKey),
+  };
+}
+
+/** One epoch's table as the test writes it: members and stakes. */
+export type TableSpec = readonly (readonly [Member, bigint])[];
+
+export function setOf(spec: TableSpec): ValidatorSet {
+  return makeValidatorSet(spec.map(([m, stake]) => ({ publicKey: m.publicKey, stake })));
+}
+
+/** The certificate of `header` signed by `signers` (sorted by validatorId, as the rule wants). */
+export function certify(header: BlockHeader, signers: readonly Member[]): FinalityCertificate {
+  const blockHash = blockHashOf(header);
+  const signatures = [...signers]
+    .sort((a, b) => (toHex(a.validatorId) < toHex(b.validatorId) ? -1 : 1))
+    .map((m) => ({ validatorId: m.validatorId, signature: signEd25519(m.secretKey, blockHash) }));
+  return { height: header.height, blockHash, signatures };
+}
+
+export interface Block {
+  header: BlockHeader;
+  /** Signatures over the block hash by every member of the table of its epoch, by validatorId hex. */
+  signatures: Map<string, Uint8Array>;
+  certificate: FinalityCertificate;
+}
+
+export interface Chain {
+  genesis: Genesis;
+  chainId: Uint8Array;
+  lag: number;
+  epochLength: number;
+  /** Every member that ever was in a table, by validatorId hex. */
+  members: Map<string, Member>;
+  /** Table of epoch k (k = 0 is the genesis set), up to the one the last header commits to. */
+  tables: ValidatorSet[];
+  tableSpecs: TableSpec[];
+  blocks: Block[];
+  trie: StateTrie;
+  log: HistoryLog;
+  /** State root of block h. */
+  roots: Uint8Array[];
+  /** Every output ever created, by trie key hex. */
+  outputs: Map<string, { outpoint: Outpoint; output: Output }>;
+  receipts: Receipt[];
+  /** History size after block h. */
+  historySizes: number[];
+  /** The wallet owner with genesis outputs, its second transfer's recipient. */
+  owner: { secretKey: Uint8Array; publicKey: Uint8Array };
+  other: Uint8Array;
+  /** The committed transfer (height 3) and the rejected one (height 10). */
+  tx1: Uint8Array;
+  tx2: Uint8Array;
+}
+
+export interface ChainOpts {
+  lag: number;
+  epochLength: number;
+  /** Genesis table (epoch 0): its stakes become the genesis outputs of `owner`. */
+  genesisTable: TableSpec;
+  /** Tables of epochs 1, 2, ...: one per epoch up to the last header's next one. */
+  tables: TableSpec[];
+  /** Last height. */
+  tip: number;
+}
+
+/**
+ * Builds blocks 0..tip. Block h writes into the state the table of every
+ * epoch k with `snapshotRound(k) = h` (the first block at or after it: every
+ * round has a block here), the owner's transfer at height 3 (one genesis
+ * output spent, a change output and one to `other`), and appends a committed
+ * receipt at 3 and a rejected one at 10 to the history log.
+ */
+export async function buildChain(o: ChainOpts): Promise<Chain> {
+  const ownerSk = new Uint8Array(32).fill(0x77);
+  const owner = { secretKey: ownerSk, publicKey: ed25519PublicKey(ownerSk) };
+  const other = ed25519PublicKey(new Uint8Array(32).fill(0x78));
+  const members = new Map<string, Member>();
+  for (const spec of [o.genesisTable, ...o.tables]) {
+    for (const [m] of spec) members.set(toHex(m.validatorId), m);
+  }
+  const genesis = createGenesis({
+    chainName: 'fake-epochs',
+    genesisTime: 1_700_000_000_000,
+    params: { minFee: 1n, lag: o.lag, epoch: o.epochLength },
+    validators: o.genesisTable.map(([m]) => ({
+      pubkey: m.publicKey,
+      name: m.name,
+      p2p: m.endpoint,
+    })),
+    // A validator with no stake hosts nothing (an output is never 0).
+    outputs: o.genesisTable
+      .filter(([, stake]) => stake > 0n)
+      .map(([m, stake]) => ({ amount: stake, owner: owner.publicKey, host: m.validatorId })),
+  });
+  const chainId = chainIdOf(genesis);
+  const tableSpecs = [o.genesisTable, ...o.tables];
+  const tables = tableSpecs.map(setOf);
+  const p = { lag: o.lag, epoch: o.epochLength };
+  const needed = epochOfRound(o.tip + 1, p);
+  if (tables.length <= needed) throw new Error(`need tables up to epoch ${needed}`);
+
+  const trie = await createStateTrie({
+    keyBytes: 64,
+    store: createMemoryStore(),
+    keepVersions: 100_000,
+  });
+  const log = await createHistoryLog({ store: createMemoryStore() });
+  const outputs = new Map<string, { outpoint: Outpoint; output: Output }>();
+  const putOutput = async (outpoint: Outpoint, output: Output) => {
+    const key = outputKey(output.owner, outpoint);
+    outputs.set(toHex(key), { outpoint, output });
+    await trie.put(key, encodeOutput(output));
+  };
+  for (let i = 0; i < genesis.outputs.length; i++) {
+    await putOutput(genesisOutpoint(chainId, i), genesis.outputs[i]!);
+  }
+  await trie.commit(0);
+
+  // The owner's transfer: genesis output 0 -> 30 to `other`, change 69 (fee 1).
+  const spent = genesisOutpoint(chainId, 0);
+  const host = o.genesisTable[0]![0].validatorId;
+  const body: TxBody = {
+    chainId,
+    inputs: [spent],
+    outputs: [
+      { amount: 30n, owner: other, host },
+      { amount: genesis.outputs[0]!.amount - 31n, owner: owner.publicKey, host },
+    ],
+    fee: 1n,
+    memo: new Uint8Array(0),
+  };
+  const tx1 = txHashOf(body);
+  const tx2 = taggedHash('test/rejected', Uint8Array.of(2));
+
+  const blocks: Block[] = [];
+  const roots: Uint8Array[] = [];
+  const receipts: Receipt[] = [];
+  const historySizes: number[] = [];
+  let prev: Uint8Array = new Uint8Array(32);
+  for (let h = 0; h <= o.tip; h++) {
+    let txCount = 0;
+    for (let k = 1; k < tables.length; k++) {
+      if (snapshotRoundOf(k, p) === h)
+        await trie.put(epochTableKey(k), encodeValidatorSet(tables[k]!));
+    }
+    if (h === 3) {
+      await trie.del(outputKey(owner.publicKey, spent));
+      await putOutput({ txHash: tx1, index: 0 }, body.outputs[0]!);
+      await putOutput({ txHash: tx1, index: 1 }, body.outputs[1]!);
+      const rc: Receipt = { txHash: tx1, status: 'committed', height: 3, index: 0 };
+      receipts.push(rc);
+      await log.append(encodeReceipt(rc));
+      txCount = 1;
+    }
+    if (h === 10) {
+      const rc: Receipt = {
+        txHash: tx2,
+        status: 'rejected',
+        reason: 'INPUT_SPENT',
+        height: 10,
+        index: 0,
+      };
+      receipts.push(rc);
+      await log.append(encodeReceipt(rc));
+      txCount = 1;
+    }
+    const { root } = await trie.commit(h + 1);
+    roots.push(root);
+    historySizes.push(log.size);
+    const header: BlockHeader = {
+      chainId,
+      height: h,
+      leader: taggedHash('test/leader', Uint8Array.of(h >> 8, h & 0xff)),
+      prevBlockHash: prev,
+      timestamp: 1_700_000_000_000 + 1000 * (h + 1),
+      txCount,
+      stateRoot: root,
+      historyRoot: await log.root(),
+      historySize: log.size,
+      validatorSetHash: validatorSetHash(tables[epochOfRound(h + 1, p)]!),
+    };
+    const blockHash = blockHashOf(header);
+    const signers = tableSpecs[epochOfRound(h, p)]!.map(([m]) => m);
+    const signatures = new Map(
+      signers.map((m) => [toHex(m.validatorId), signEd25519(m.secretKey, blockHash)]),
+    );
+    blocks.push({ header, signatures, certificate: certify(header, signers) });
+    prev = blockHash;
+  }
+  return {
+    genesis,
+    chainId,
+    lag: o.lag,
+    epochLength: o.epochLength,
+    members,
+    tables,
+    tableSpecs,
+    blocks,
+    trie,
+    log,
+    roots,
+    outputs,
+    receipts,
+    historySizes,
+    owner,
+    other,
+    tx1,
+    tx2,
+  };
+}
+
+/** The certificate of block h signed by the members `ids` (hex) of its epoch's table, from the stored signatures. */
+export function certificateBy(b: Block, ids: readonly string[]): FinalityCertificate {
+  return {
+    height: b.header.height,
+    blockHash: b.certificate.blockHash,
+    signatures: [...ids].sort().map((id) => {
+      const signature = b.signatures.get(id);
+      if (signature === undefined) throw new Error(`no signature of ${id}`);
+      return { validatorId: fromHex(id, 32), signature };
+    }),
+  };
+}
+
+/** A JSON-RPC error an answer function throws (the agent answers `{error}`). */
+export class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Params = unknown[];
+type Answer = (params: Params) => Promise<unknown>;
+
+/** The in-process agent: honest answers, a hook to replace any of them, and a log of calls. */
+export interface FakeAgent {
+  fetch: FetchLike;
+  /** The height `pos_status` names as the latest certified one. */
+  tip: number;
+  /** `method(params)` as an honest node answers it. */
+  honest(method: string, params: Params): Promise<unknown>;
+  /** Replaces answers: return `next()` for the honest one. Cleared with `undefined`. */
+  intercept:
+    | ((method: string, params: Params, next: () => Promise<unknown>) => Promise<unknown>)
+    | undefined;
+  /** Every call, in order: `method` and its params. */
+  calls: { method: string; params: Params }[];
+  /** How many times `pos_getValidators` was asked for each epoch. */
+  validatorCalls(): Map<number, number>;
+}
+
+const hexId = (b: Uint8Array) => toHex(b);
+
+export function fakeAgent(chain: Chain, tip = chain.blocks.length - 1): FakeAgent {
+  const p = { lag: chain.lag, epoch: chain.epochLength };
+  const knownEpochs = (t: number) => epochOfRound(t + 1, p);
+  const answers: Record<string, Answer> = {
+    pos_status: async () => ({
+      chainId: toHex(chain.chainId),
+      lastCertifiedHeight: agent.tip,
+    }),
+    pos_getCertificate: async ([h]) => {
+      if (typeof h !== 'number' || h > agent.tip || h < 0)
+        throw new RpcError(-32001, 'no certificate');
+      const b = chain.blocks[h]!;
+      return {
+        height: h,
+        certificate: certificateToJSON(b.certificate),
+        header: blockHeaderToJSON(b.header),
+      };
+    },
+    pos_getValidators: async ([k]) => {
+      if (typeof k !== 'number' || k < 0 || k > knownEpochs(agent.tip)) {
+        throw new RpcError(-32001, `unknown epoch ${String(k)}`);
+      }
+      const set = chain.tables[k]!;
+      const encoded = encodeValidatorSet(set);
+      const spec = chain.tableSpecs[k]!;
+      const base = {
+        epoch: k,
+        firstRound: firstRoundOf(k, p),
+        lastRound: lastRoundOf(k, p),
+        snapshotRound: snapshotRoundOf(k, p),
+        validators: set.validators.map((v) => {
+          const m = chain.members.get(hexId(v.validatorId))!;
+          return {
+            validatorId: toHex(v.validatorId),
+            publicKey: toHex(v.publicKey),
+            stake: v.stake.toString(),
+            name: m.name,
+            endpoint: m.endpoint,
+          };
+        }),
+        totalStake: spec.reduce((a, [, s]) => a + s, 0n).toString(),
+        validatorSetHash: toHex(validatorSetHash(set)),
+        encoded: toHex(encoded),
+      };
+      if (k === 0) return { ...base, proof: null };
+      return { ...base, proof: await proofOf(chain, k, snapshotRoundOf(k, p)!) };
+    },
+    pos_getOutputs: async ([owner, height]) => {
+      const h = height as number;
+      if (h > agent.tip) throw new RpcError(-32001, 'no block');
+      const ownerBytes = fromHex(owner, 32);
+      const r = await chain.trie.at(chain.roots[h]!).provePrefix(ownerPrefix(ownerBytes));
+      return {
+        owner,
+        height: h,
+        stateRoot: toHex(chain.roots[h]!),
+        prefix: toHex(ownerPrefix(ownerBytes)),
+        entries: r.entries.map((e) => ({ key: toHex(e.key), value: toHex(e.value) })),
+        proof: trieProofToJSON(r.proof),
+        outputs: r.entries.map((e) => {
+          const { outpoint, output } = chain.outputs.get(toHex(e.key))!;
+          return {
+            outpoint: { txHash: toHex(outpoint.txHash), index: outpoint.index },
+            amount: output.amount.toString(),
+            owner: toHex(output.owner),
+            host: toHex(output.host),
+          };
+        }),
+      };
+    },
+    pos_getTransaction: async ([txHash, atHeight]) => {
+      const i = chain.receipts.findIndex((r) => toHex(r.txHash) === txHash);
+      if (i < 0) return { txHash, status: 'unknown' };
+      const rc = chain.receipts[i]!;
+      const h = (atHeight as number | undefined) ?? agent.tip;
+      if (rc.height > h) throw new RpcError(-32001, 'the block precedes the receipt');
+      const size = chain.historySizes[h]!;
+      return {
+        txHash,
+        status: rc.status,
+        height: rc.height,
+        receipt: receiptToJSON(rc),
+        leafIndex: i,
+        inclusionProof: logInclusionProofToJSON(await chain.log.inclusionProof(i, size)),
+        historyRoot: toHex(await chain.log.root(size)),
+        historySize: size,
+      };
+    },
+    pos_getConsistencyProof: async ([from, to]) =>
+      logConsistencyProofToJSON(await chain.log.consistencyProof(from as number, to as number)),
+  };
+  const honest = (method: string, params: Params): Promise<unknown> => {
+    const a = answers[method];
+    if (a === undefined) return Promise.reject(new RpcError(-32601, `no method ${method}`));
+    return a(params);
+  };
+  const agent: FakeAgent = {
+    tip,
+    honest,
+    intercept: undefined,
+    calls: [],
+    validatorCalls() {
+      const m = new Map<number, number>();
+      for (const c of agent.calls) {
+        if (c.method === 'pos_getValidators') {
+          const k = c.params[0] as number;
+          m.set(k, (m.get(k) ?? 0) + 1);
+        }
+      }
+      return m;
+    },
+    fetch: async (_url, init) => {
+      const req = JSON.parse(init.body) as { id: number; method: string; params: Params };
+      agent.calls.push({ method: req.method, params: req.params });
+      let body: unknown;
+      try {
+        const next = () => honest(req.method, req.params);
+        const result = await (agent.intercept
+          ? agent.intercept(req.method, req.params, next)
+          : next());
+        body = { jsonrpc: '2.0', id: req.id, result };
+      } catch (e) {
+        if (!(e instanceof RpcError)) throw e;
+        body = { jsonrpc: '2.0', id: req.id, error: { code: e.code, message: e.message } };
+      }
+      // Through JSON, as on the wire: no object identity leaks to the client.
+      const text = JSON.stringify(body);
+      return { status: 200, json: async () => JSON.parse(text) };
+    },
+  };
+  return agent;
+}
+
+/** The `proof` object of `pos_getValidators(k)` under block `h` of `chain`. */
+export async function proofOf(chain: Chain, k: number, h: number) {
+  const b = chain.blocks[h]!;
+  const key = epochTableKey(k);
+  return {
+    height: h,
+    header: blockHeaderToJSON(b.header),
+    certificate: certificateToJSON(b.certificate),
+    key: toHex(key),
+    trieProof: trieProofToJSON(await chain.trie.at(chain.roots[h]!).prove(key)),
+  };
+}
