@@ -57,6 +57,12 @@ export interface TestnetOpts {
   epoch: number;
   /** Least stake of a set member: 1% of `validatorSupply` by default. */
   minStake: bigint;
+  /**
+   * Who hosts the demo wallets' outputs: validator 0 (default, so that they
+   * add to its stake), or nobody (a zero validatorId: the validators' stakes
+   * are then exactly `stakes`, whatever the wallets spend on fees).
+   */
+  walletHost: 'v0' | 'none';
   /** Called with progress lines. */
   say?: (line: string) => void;
 }
@@ -76,6 +82,7 @@ export const defaultTestnetOpts: Omit<TestnetOpts, 'dir'> = {
   lag: 8,
   epoch: 32,
   minStake: 10_000_000n,
+  walletHost: 'v0',
 };
 
 /** One validator of the running network, as written to testnet.json. */
@@ -210,7 +217,7 @@ async function prepare(o: TestnetOpts, stakes: bigint[], ends: Endpoint[]): Prom
   mkdirSync(o.dir, { recursive: true, mode: 0o700 });
   const keys: ValidatorKey[] = stakes.map(() => generateValidatorKey());
   const walletKeys = Array.from({ length: o.wallets }, () => generateValidatorKey());
-  const host = keys[0]!.validatorId;
+  const host = o.walletHost === 'none' ? new Uint8Array(32) : keys[0]!.validatorId;
   const genesis: Genesis = createGenesis({
     chainName: 'pos-testnet',
     genesisTime: Date.now(),

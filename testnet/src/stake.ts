@@ -169,13 +169,18 @@ export interface RegisterOpts {
   p2p: string;
   fee: bigint;
   timeoutMs?: number;
+  /** The payer's output to spend (default: its smallest above the fee). */
+  coin?: OwnedCoin;
 }
 
 /** Registers a validator (section 5): a transfer back to the payer that carries the registration. */
 export async function registerValidator(origin: string, o: RegisterOpts): Promise<StakeTx> {
-  const coins = (await ownedCoins(origin, o.payer.publicKey))
-    .filter((c) => c.output.amount > o.fee)
-    .sort((a, b) => (a.output.amount < b.output.amount ? -1 : 1));
+  const coins =
+    o.coin !== undefined
+      ? [o.coin]
+      : (await ownedCoins(origin, o.payer.publicKey))
+          .filter((c) => c.output.amount > o.fee)
+          .sort((a, b) => (a.output.amount < b.output.amount ? -1 : 1));
   const coin = coins[0];
   if (coin === undefined) throw new TestnetError('the payer has no output above the fee');
   const register: Registration = { pubkey: o.validator.publicKey, name: o.name, p2p: o.p2p };
