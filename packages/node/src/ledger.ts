@@ -586,8 +586,20 @@ class LedgerImpl implements Ledger {
     for (let k = 0; k <= this.lastEpoch; k++) {
       if (!this.tables.has(k)) throw new LedgerError('CORRUPT_STATE', `no table of epoch ${k}`);
     }
+    // Block h's commit holds the table of every epoch k >= 1 whose snapshot
+    // round (k - 1) * EPOCH is at or below h, and no later one. A missing last
+    // table would otherwise be written again by the next block from the wrong
+    // state, and an extra one never rewritten.
+    const height = version === 0 ? null : version - 1;
+    const want = height === null ? 0 : Math.floor(height / this.genesis.params.epoch) + 1;
+    if (this.lastEpoch !== want) {
+      throw new LedgerError(
+        'CORRUPT_STATE',
+        `tables up to epoch ${this.lastEpoch} at height ${height ?? 'genesis'}, not ${want}`,
+      );
+    }
     this.totals = totals;
-    this.committedHeight = version === 0 ? null : version - 1;
+    this.committedHeight = height;
     this.committedRoot = this.trie.root();
   }
 

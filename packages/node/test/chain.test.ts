@@ -3,7 +3,9 @@
 // the ledger's and to an independently built log, receipts proven against
 // the header's historyRoot/historySize, a double spend in one block, two
 // chains (memory/noble vs classic-level/node:crypto) agreeing byte for byte,
-// and crashes between the three batches of a block recovered on reopen.
+// crashes between the three batches of a block recovered on reopen, header
+// validator-set hashes across an epoch change with the tables' recorded
+// proofs (more in epochs-chain.test.ts), and misuse refused before any write.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +20,7 @@ import {
   type KVStore,
   sha256Noble,
   verifyLogInclusion,
+  verifyTrieInclusion,
 } from '@pos/merkle';
 import {
   blockHashOf,
@@ -25,6 +28,8 @@ import {
   createGenesis,
   encodeReceipt,
   encodeTx,
+  epochOfRound,
+  epochTableKey,
   type Genesis,
   makeValidatorSet,
   type Outpoint,
@@ -93,12 +98,20 @@ function tx(inputs: Outpoint[], outputs: Output[], keys: Uint8Array[]) {
   return { bytes: encodeTx(signTx(body, keys, signer)), hash: txHashOf(body) };
 }
 
-/** A set that changes with the height, so that header h must commit to the set of h + 1. */
-const validatorSet = (height: number): ValidatorSet =>
-  makeValidatorSet([
-    { publicKey: valA, stake: BigInt(height + 1) },
-    { publicKey: valB, stake: 7n },
-  ]);
+/**
+ * The set that signs `round` (section 5, LAG 4): epoch 0, the genesis set
+ * with valB's zero stake, for rounds 0..3; epoch 1 (the state after round 0:
+ * no block there, so the genesis state) from round 4 on, valB left out for
+ * want of stake. Header h commits to the set of h + 1, so the headers below
+ * cross the change.
+ */
+const validatorSet = (round: number): ValidatorSet =>
+  round < 4
+    ? makeValidatorSet([
+        { publicKey: valA, stake: 1800n },
+        { publicKey: valB, stake: 0n },
+      ])
+    : makeValidatorSet([{ publicKey: valA, stake: 1800n }]);
 
 const decided = (round: number, txs: Uint8Array[]): DecidedBlock<NodeEvent> => ({
   round,
@@ -133,7 +146,6 @@ const memOpts = (): ChainOpts => ({
   genesis,
   ledger: { store: createMemoryStore(), verify },
   store: createMemoryStore(),
-  validatorSet,
 });
 
 const status = (r: Receipt) => (r.status === 'committed' ? 'committed' : r.reason!);
@@ -195,8 +207,12 @@ test('headers: heights are rounds with gaps, linked by prevBlockHash, roots equa
     await ref.appendMany(r.receipts.map(encodeReceipt));
     assert.is(h.historySize, ref.size);
     assert.is(hex(h.historyRoot), hex(await ref.root()));
+    // The set of the next round: the ledger's table of its epoch, as the test expects it.
     assert.is(hex(h.validatorSetHash), hex(validatorSetHash(validatorSet(blk.round + 1))));
-    assert.is.not(hex(h.validatorSetHash), hex(validatorSetHash(validatorSet(blk.round))));
+    const next = chain.ledger.epochTable(epochOfRound(blk.round + 1, genesis.params))!;
+    assert.is(hex(h.validatorSetHash), hex(next.setHash));
+    assert.equal(r.epochs, i === 0 ? [1] : i === 3 ? [2] : []);
+    assert.equal(r.registered, []);
     assert.is(hex(r.blockHash), hex(blockHashOf(h)));
     const prev = applied[i - 1];
     assert.is(
@@ -211,6 +227,22 @@ test('headers: heights are rounds with gaps, linked by prevBlockHash, roots equa
     assert.equal(await chain.header(r.header.height), { header: r.header, blockHash: r.blockHash });
   }
   for (const skipped of [0, 1, 3, 4, 7, 8, 10]) assert.is(await chain.header(skipped), undefined);
+  // Header 2 commits to epoch 0's set, the rest to epoch 1's: the set changed.
+  assert.is.not(hex(applied[0]!.header.validatorSetHash), hex(applied[1]!.header.validatorSetHash));
+  // Each table's proof, recorded with the block that wrote it (2 and 9: both
+  // after their snapshot rounds 0 and 8), verifies under that block's root.
+  assert.is(await chain.epochProof(0), undefined); // genesis: no block wrote it
+  for (const [k, height] of [
+    [1, 2],
+    [2, 9],
+  ] as const) {
+    const p = (await chain.epochProof(k))!;
+    assert.equal([p.epoch, p.height], [k, height]);
+    const t = chain.ledger.epochTable(k)!;
+    const root = (await chain.header(height))!.header.stateRoot;
+    assert.ok(verifyTrieInclusion(root, epochTableKey(k), t.encoded, p.proof));
+  }
+  assert.is(await chain.epochProof(3), undefined);
   assert.is(chain.ledger.supply(), 1800n);
   assert.is(chain.ledger.burned(), 6n);
 });
@@ -285,7 +317,6 @@ test('two chains fed the same blocks (memory + noble, classic-level + node:crypt
       genesis,
       ledger: { store: ledgerStore, verify, maxCachedDepth: 2 },
       store: chainStore,
-      validatorSet,
       hash: sha256,
     });
     for (const blk of BLOCKS) {
@@ -303,11 +334,14 @@ test('two chains fed the same blocks (memory + noble, classic-level + node:crypt
       genesis,
       ledger: { store: again.ledgerStore, verify },
       store: again.chainStore,
-      validatorSet,
       hash: sha256,
     });
     assert.equal(resumed.latest(), mem.latest());
     assert.equal(await resumed.header(5), await mem.header(5));
+    for (const k of [1, 2]) {
+      assert.ok(await mem.epochProof(k));
+      assert.equal(await resumed.epochProof(k), await mem.epochProof(k));
+    }
     const p = (await resumed.receipt(c.hash))!;
     assert.ok(verifyLogInclusion(p.historyRoot, encodeReceipt(p.receipt), p.inclusionProof));
     const next = decided(12, [tx([g(2)], [out(298n, pk0)], [sks[2]!]).bytes]);
@@ -322,7 +356,6 @@ test('two chains fed the same blocks (memory + noble, classic-level + node:crypt
           genesis: makeGenesis('other'),
           ledger: { store: again.ledgerStore, verify },
           store: again.chainStore,
-          validatorSet,
         }),
       'CHAIN_MISMATCH',
     );
@@ -370,7 +403,6 @@ for (const crashAfter of ['log', 'trie'] as const) {
           genesis,
           ledger: { store: stores.ledgerStore, verify },
           store: chainStore,
-          validatorSet,
         });
         for (const blk of BLOCKS.slice(0, k)) await chain.applyDecided(blk);
         armed = true;
@@ -402,7 +434,6 @@ for (const crashAfter of ['log', 'trie'] as const) {
           genesis,
           ledger: { store: s2.ledgerStore, verify },
           store: s2.chainStore,
-          validatorSet,
         };
         const rec = await openChain(opts);
         assert.is(rec.ledger.height, prevHeight);
@@ -418,12 +449,20 @@ for (const crashAfter of ['log', 'trie'] as const) {
         }
         assert.is((await createHistoryLog({ store: s2.chainStore })).size, prevSize);
         assert.is(await rec.header(BLOCKS[k]!.round), undefined);
+        // The tables of the lost block are gone with it, their proofs were never recorded.
+        for (const e of ref.applied[k]!.epochs) {
+          assert.is(rec.ledger.epochTable(e), undefined);
+          assert.is(await rec.epochProof(e), undefined);
+        }
         // Re-applying the lost block and the rest gives the reference chain.
         for (let i = k; i < BLOCKS.length; i++) {
           const r = await rec.applyDecided(BLOCKS[i]!);
           assert.equal(r.header, ref.applied[i]!.header);
           assert.is(hex(r.blockHash), hex(ref.applied[i]!.blockHash));
+          assert.equal(r.epochs, ref.applied[i]!.epochs);
         }
+        for (const e of [1, 2])
+          assert.equal(await rec.epochProof(e), await ref.chain.epochProof(e));
         const p = (await rec.receipt(d.hash))!;
         assert.ok(verifyLogInclusion(p.historyRoot, encodeReceipt(p.receipt), p.inclusionProof));
         await db2.close();
@@ -451,7 +490,6 @@ test('crash, run step by step: log appended and trie committed, no block record;
       genesis,
       ledger: { store: s.ledgerStore, verify },
       store: s.chainStore,
-      validatorSet,
     };
     const chain: Chain = await openChain(opts);
     await chain.applyDecided(BLOCKS[0]!);
@@ -481,36 +519,60 @@ test('crash, run step by step: log appended and trie committed, no block record;
 
 // --- misuse -------------------------------------------------------------------------------
 
-test('misuse: non-increasing rounds, a bad leader, a failing validatorSet (no write, chain still usable)', async () => {
-  let fail = false;
-  const chain = await openChain({
-    ...memOpts(),
-    validatorSet: (h) => {
-      if (fail) throw new Error('no set');
-      return validatorSet(h);
-    },
-  });
+test('misuse: non-increasing rounds, a bad leader, timestamp or transaction list are refused before any write (chain still usable)', async () => {
+  const chain = await openChain(memOpts());
   await chain.applyDecided(BLOCKS[1]!);
-  await throwsChain(() => chain.applyDecided(BLOCKS[1]!), 'BAD_HEIGHT');
-  await throwsChain(() => chain.applyDecided(BLOCKS[0]!), 'BAD_HEIGHT');
+  const head = chain.latest();
+  const root = hex(chain.ledger.stateRoot());
+  const refusals: [string, DecidedBlock<NodeEvent>, string][] = [
+    ['the same round again', BLOCKS[1]!, 'BAD_HEIGHT'],
+    ['an earlier round', BLOCKS[0]!, 'BAD_HEIGHT'],
+    ['a negative round', { ...BLOCKS[3]!, round: -1 }, 'BAD_HEIGHT'],
+    ['a fractional round', { ...BLOCKS[3]!, round: 9.5 }, 'BAD_HEIGHT'],
+    [
+      'a 31-byte leader hash',
+      { ...BLOCKS[3]!, leader: { hash: fill(31, 1) } as unknown as NodeEvent },
+      'BAD_ARGUMENT',
+    ],
+    ['no leader', { ...BLOCKS[3]!, leader: undefined as unknown as NodeEvent }, 'BAD_ARGUMENT'],
+    ['a negative timestamp', { ...BLOCKS[3]!, timestamp: -1 }, 'BAD_ARGUMENT'],
+    ['a fractional timestamp', { ...BLOCKS[3]!, timestamp: 1.5 }, 'BAD_ARGUMENT'],
+    [
+      'transactions not an array',
+      { ...BLOCKS[3]!, transactions: 'x' as unknown as Uint8Array[] },
+      'BAD_ARGUMENT',
+    ],
+    ['not a block', null as unknown as DecidedBlock<NodeEvent>, 'BAD_ARGUMENT'],
+  ];
+  for (const [what, blk, code] of refusals) {
+    try {
+      await chain.applyDecided(blk);
+      assert.unreachable(`accepted ${what}`);
+    } catch (e) {
+      assert.instance(e, ChainError, `${what}: ${(e as Error).message}`);
+      assert.is((e as ChainError).code, code, what);
+    }
+    // Nothing was written: same head, same state, no table or proof of a later epoch.
+    assert.equal(chain.latest(), head, what);
+    assert.is(hex(chain.ledger.stateRoot()), root, what);
+    assert.is(chain.ledger.lastTableEpoch, 1, what);
+    assert.is(await chain.epochProof(2), undefined, what);
+  }
+  // Still usable: the next block applies and links to the last one.
+  const r = await chain.applyDecided(BLOCKS[3]!);
+  assert.is(hex(r.header.prevBlockHash), hex(head!.blockHash));
+  assert.equal(r.epochs, [2]);
+  await throwsChain(() => chain.header(-1), 'BAD_HEIGHT');
+  await throwsChain(() => chain.blockTxHashes(1.5), 'BAD_HEIGHT');
+  await throwsChain(() => chain.epochProof(-1), 'BAD_ARGUMENT');
+  await throwsChain(() => chain.epochProof(0.5), 'BAD_ARGUMENT');
+  await throwsChain(() => chain.consistencyProof(2, 1), 'BAD_ARGUMENT');
   await throwsChain(
-    () =>
-      chain.applyDecided({ ...BLOCKS[2]!, leader: { hash: fill(31, 1) } as unknown as NodeEvent }),
+    () => openChain({ ...memOpts(), ledger: undefined as unknown as ChainOpts['ledger'] }),
     'BAD_ARGUMENT',
   );
-  await throwsChain(() => chain.applyDecided({ ...BLOCKS[2]!, round: -1 }), 'BAD_HEIGHT');
-  fail = true;
-  const root = hex(chain.ledger.stateRoot());
-  await throwsChain(() => chain.applyDecided(BLOCKS[3]!), 'BAD_ARGUMENT');
-  assert.is(hex(chain.ledger.stateRoot()), root);
-  assert.is(chain.latest()!.header.height, 5);
-  fail = false;
-  const r = await chain.applyDecided(BLOCKS[3]!);
-  assert.is(hex(r.header.prevBlockHash), hex((await chain.header(5))!.blockHash));
-  await throwsChain(() => chain.header(-1), 'BAD_HEIGHT');
   await throwsChain(
-    () =>
-      openChain({ ...memOpts(), validatorSet: undefined as unknown as ChainOpts['validatorSet'] }),
+    () => openChain({ ...memOpts(), ledger: { verify } as unknown as ChainOpts['ledger'] }),
     'BAD_ARGUMENT',
   );
 });

@@ -371,14 +371,19 @@ const cases: Case[] = [
 for (const c of cases) {
   test(`receipt: ${c.name}`, async () => {
     const l = await open();
+    // The first block writes epoch 1's validator table (its snapshot round is
+    // 0), whatever it holds: an empty one first, so that the block under test
+    // writes nothing but what its transactions do (epoch 2's snapshot is 8).
+    assert.equal((await block(l, 0, [])).epochs, [1]);
     const before = l.stateRoot();
     const txs = c.txs();
     verifyCalls = 0;
-    const { receipts, stateRoot } = await block(l, 0, txs);
+    const { receipts, stateRoot, epochs } = await block(l, 1, txs);
+    assert.equal(epochs, []);
     if (c.verifies !== undefined) assert.is(verifyCalls, c.verifies, 'verify calls');
     assert.equal(receipts.map(status), c.want);
     receipts.forEach((r, i) => {
-      assert.is(r.height, 0);
+      assert.is(r.height, 1);
       assert.is(r.index, i);
       assert.equal(decodeReceipt(encodeReceipt(r)), r);
       const id =
@@ -534,6 +539,8 @@ test('misuse: typed LedgerError codes, state unchanged', async () => {
   await throwsLedger(() => l.getOutputs(new Uint8Array(31)), 'BAD_ARGUMENT');
   await throwsLedger(() => l.getOutput({ txHash: chainId, index: -1 }), 'BAD_ARGUMENT');
   await throwsLedger(async () => l.stakeOf(new Uint8Array(3)), 'BAD_ARGUMENT');
+  await throwsLedger(async () => l.registration(new Uint8Array(31)), 'BAD_ARGUMENT');
+  await throwsLedger(() => l.proveEpochTable(2), 'BAD_ARGUMENT'); // block 5 wrote epoch 1 only
   await throwsLedger(() => createLedger({ genesis, verify, keepVersions: 1 }), 'BAD_ARGUMENT');
   await throwsLedger(() => createLedger({ genesis } as unknown as LedgerOpts), 'BAD_ARGUMENT');
   assert.is(l.height, 5);
