@@ -16,6 +16,12 @@
  * Everything is a pure function of the events inserted and the stake tables:
  * no clock, no randomness, no Map iteration in a decision, and integer stake
  * arithmetic only (see `Table`).
+ *
+ * Stake tables change per round (docs/PROTOCOL.md 5.9): round r's table is
+ * asked for when the first event lands in round r, before anything changes,
+ * and an unknown one (`undefined`) refuses the event with `TABLE_PENDING`.
+ * The creator index universe grows with `addValidator`, which widens every
+ * vector indexed by creator.
  */
 import { compareBytes, type HashFn, taggedHash } from '@pos/merkle';
 import { ConsensusError } from './errors.js';
@@ -30,6 +36,7 @@ import {
   type EventInfo,
   type ForkEvidence,
   type InsertResult,
+  type ProbeResult,
 } from './types.js';
 
 const NONE = -1;
@@ -88,10 +95,34 @@ interface Ev<E> {
  */
 interface Table {
   readonly safe: boolean;
-  readonly w: Float64Array;
+  /** Stake per creator as doubles (filled when `safe`); length n, grown by `addValidator`. */
+  w: Float64Array;
   readonly total: number;
-  readonly big: readonly bigint[];
+  /** Stake per creator; length n, grown by `addValidator` (new creators: 0). */
+  readonly big: bigint[];
   readonly totalBig: bigint;
+}
+
+/**
+ * Everything `insert` establishes about a new event before it changes any
+ * state; `probe` stops here.
+ */
+interface Plan<E> {
+  readonly ev: E;
+  readonly key: string;
+  readonly sp: Ev<E> | null;
+  readonly op: Ev<E> | null;
+  readonly forks: boolean;
+  readonly branch: number;
+  readonly spAncient: boolean;
+  readonly la: (Ev<E> | null)[];
+  readonly laSeq: Int32Array;
+  readonly forkCount: number;
+  readonly ssMask: Uint32Array | null;
+  readonly round: number;
+  readonly witness: boolean;
+  /** `T_round`, resolved (the commit keeps it for the round if the round is new). */
+  readonly table: Table;
 }
 
 interface RoundInfo<E> {
@@ -132,7 +163,8 @@ const isSafeNat = (n: unknown): n is number =>
 export function createConsensus<E extends ConsensusEventInput>(
   opts: ConsensusOpts<E>,
 ): Consensus<E> {
-  const n = opts.validators.length;
+  /** Size of the creator index universe; grows with `addValidator`. */
+  let n = opts.validators.length;
   if (n === 0) throw new ConsensusError('BAD_OPTIONS', 'validators must not be empty');
   const coinFrequency = opts.coinFrequency ?? defaultConsensusOpts.coinFrequency;
   const expireRounds = opts.expireRounds ?? defaultConsensusOpts.expireRounds;
@@ -149,6 +181,12 @@ export function createConsensus<E extends ConsensusEventInput>(
   const hash: HashFn = opts.hash;
   const txHash = opts.txHash ?? ((tx: Uint8Array) => taggedHash('pos/tx', tx, hash));
   const validators = opts.validators.slice();
+  /** validatorId → index (the first, should `validators` repeat an id), for `addValidator`. */
+  const indexById = new Map<string, number>();
+  validators.forEach((id, i) => {
+    const k = keyOf(id);
+    if (!indexById.has(k)) indexById.set(k, i);
+  });
 
   const events = new Map<string, Ev<E>>();
   const rounds = new Map<number, RoundInfo<E>>();
@@ -164,6 +202,11 @@ export function createConsensus<E extends ConsensusEventInput>(
   const allEvidence: ForkEvidence<E>[] = [];
   /** Transaction hash → round of the block that ordered it (the dedup window). */
   const orderedTx = new Map<string, number>();
+  /**
+   * Converted tables by the caller's array: a caller that returns one array
+   * per epoch gets it converted once. Entries may be narrower than n after an
+   * `addValidator`; `sized` widens them on the way out.
+   */
   const tableCache = new WeakMap<readonly bigint[], Table>();
 
   let lastDecided = -1;
@@ -187,17 +230,26 @@ export function createConsensus<E extends ConsensusEventInput>(
   const forgottenSeq: number[] = new Array(n).fill(-1);
   /** The creator that the event being inserted forks, or -1 (see `insert`). */
   let pendingFork = -1;
-  const seenStamp = new Int32Array(n);
-  const possibleStamp = new Int32Array(n);
+  let seenStamp = new Int32Array(n);
+  let possibleStamp = new Int32Array(n);
 
   // ---- stake tables -------------------------------------------------------
 
-  function tableOf(round: number): Table {
+  /**
+   * `T_round`: the live round's table, else the caller's answer converted
+   * (and checked), or `undefined` while the caller does not know it yet.
+   * Nothing is recorded for the round here: a round keeps its table from the
+   * moment its first event is committed (`roundInfo`), so a pending answer is
+   * never cached and a known one never changes while the round is live.
+   */
+  function tableOf(round: number): Table | undefined {
     const info = rounds.get(round);
     if (info) return info.table;
     const stakes = opts.stakeTable(round);
-    const cached = tableCache.get(stakes);
-    if (cached) return cached;
+    if (stakes === undefined) return undefined;
+    const cached =
+      typeof stakes === 'object' && stakes !== null ? tableCache.get(stakes) : undefined;
+    if (cached) return sized(cached);
     if (!Array.isArray(stakes) || stakes.length > n) {
       throw new ConsensusError('BAD_STAKE_TABLE', `round ${round}: need at most ${n} stakes`);
     }
@@ -223,10 +275,29 @@ export function createConsensus<E extends ConsensusEventInput>(
     return t;
   }
 
-  function roundInfo(round: number): RoundInfo<E> {
+  /** `tableOf` for a round that must be known: one of the live rounds (see `tally`). */
+  function knownTable(round: number): Table {
+    const t = tableOf(round);
+    if (!t) throw new Error(`consensus invariant: the table of live round ${round} is pending`);
+    return t;
+  }
+
+  /** Widens a table converted before an `addValidator` to n creators (new ones: stake 0). */
+  function sized(t: Table): Table {
+    if (t.big.length < n) {
+      const w = new Float64Array(n);
+      w.set(t.w);
+      t.w = w;
+      while (t.big.length < n) t.big.push(0n);
+    }
+    return t;
+  }
+
+  /** Round `round`'s state, created with table `t` (`T_round`, resolved before any commit). */
+  function roundInfo(round: number, t: Table): RoundInfo<E> {
     let info = rounds.get(round);
     if (!info) {
-      info = { round, table: tableOf(round), witnesses: [], events: [], undecided: 0 };
+      info = { round, table: t, witnesses: [], events: [], undecided: 0 };
       rounds.set(round, info);
     }
     return info;
@@ -372,9 +443,28 @@ export function createConsensus<E extends ConsensusEventInput>(
   }
 
   function insert(ev: E): InsertResult<E> {
+    const plan = prepare(ev, true);
+    if (!plan) return { inserted: false, blocks: [], evidence: [] };
+    return commit(plan);
+  }
+
+  function probe(ev: E): ProbeResult {
+    const plan = prepare(ev, false);
+    if (plan) return { round: plan.round, witness: plan.witness };
+    const known = events.get(keyOf(ev.hash))!;
+    return { round: known.round, witness: known.witness };
+  }
+
+  /**
+   * Every check of `insert` and the new event's vectors, round and table,
+   * changing no state (scratch markers aside): a throw here leaves the engine
+   * as it was. Null for a known hash. `verify` false skips the injected
+   * signature check (`probe`).
+   */
+  function prepare(ev: E, verify: boolean): Plan<E> | null {
     checkShape(ev);
     const key = keyOf(ev.hash);
-    if (events.has(key)) return { inserted: false, blocks: [], evidence: [] };
+    if (events.has(key)) return null;
     let sp = lookup(ev.selfParent);
     let op = lookup(ev.otherParent);
     // An unknown other-parent whose descriptor puts it at or below its
@@ -393,7 +483,7 @@ export function createConsensus<E extends ConsensusEventInput>(
     if (sp === undefined || op === undefined) {
       throw new ConsensusError('MISSING_PARENT', 'a parent is not known yet');
     }
-    if (opts.verify) {
+    if (verify && opts.verify) {
       let ok = false;
       try {
         ok = opts.verify(ev);
@@ -439,16 +529,17 @@ export function createConsensus<E extends ConsensusEventInput>(
       branch = forks ? cs.branches.length : sp ? sp.branch : 0;
     }
     // While x is checked, a creator that x itself forks already needs the
-    // branch-aware ancestry test (its other branch is not x's ancestor).
+    // branch-aware ancestry test (its other branch is not x's ancestor). The
+    // commit then marks the creator forked for good.
     pendingFork = forks ? cx : -1;
     try {
-      return insertChecked(ev, key, sp, op, forks, branch, spAncient);
+      return plan(ev, key, sp, op, forks, branch, spAncient);
     } finally {
       pendingFork = -1;
     }
   }
 
-  function insertChecked(
+  function plan(
     ev: E,
     key: string,
     sp: Ev<E> | null,
@@ -456,9 +547,8 @@ export function createConsensus<E extends ConsensusEventInput>(
     forks: boolean,
     branch: number,
     spAncient: boolean,
-  ): InsertResult<E> {
+  ): Plan<E> {
     const cx = ev.creator;
-    const cs = creators[cx]!;
 
     // Latest-ancestor vectors: the merge of the parents', with forks absorbing.
     const la: (Ev<E> | null)[] = new Array(n).fill(null);
@@ -488,8 +578,10 @@ export function createConsensus<E extends ConsensusEventInput>(
     }
 
     // Round (section 4): r = max parent round; r + 1 if x strongly sees a
-    // supermajority of round-r witnesses. Round r's witnesses are live unless
-    // r is below the expiry horizon, where x is stale anyway (see `expire`).
+    // supermajority of round-r witnesses, weighed with T_r (the live round's
+    // table, resolved when its first event was committed). Round r's
+    // witnesses are live unless r is below the expiry horizon, where x is
+    // stale anyway (see `expire`).
     const r = Math.max(sp ? sp.round : 0, op ? op.round : 0);
     let round = r;
     const rInfo = sp || op ? rounds.get(r) : undefined;
@@ -502,9 +594,54 @@ export function createConsensus<E extends ConsensusEventInput>(
     }
     if (round !== r) ssMask = null;
     const witness = !sp || round > sp.round;
-    if ((tableOf(round).big[cx] ?? 0n) === 0n) {
+    // Membership in T_round(x) (the only table lookup that can be pending:
+    // T_r is a live round's). Pending means "not yet": nothing has changed.
+    const table = tableOf(round);
+    if (!table) {
+      throw new ConsensusError(
+        'TABLE_PENDING',
+        `the stake table of round ${round} is not known yet (retry after more blocks)`,
+      );
+    }
+    if ((table.big[cx] ?? 0n) === 0n) {
       throw new ConsensusError('NOT_A_VALIDATOR', `creator ${cx} has no stake in round ${round}`);
     }
+    return {
+      ev,
+      key,
+      sp,
+      op,
+      forks,
+      branch,
+      spAncient,
+      la,
+      laSeq,
+      forkCount,
+      ssMask,
+      round,
+      witness,
+      table,
+    };
+  }
+
+  function commit(p: Plan<E>): InsertResult<E> {
+    const {
+      ev,
+      key,
+      sp,
+      op,
+      forks,
+      branch,
+      spAncient,
+      la,
+      laSeq,
+      forkCount,
+      ssMask,
+      round,
+      witness,
+    } = p;
+    const cx = ev.creator;
+    const cs = creators[cx]!;
 
     // ---- commit: nothing above this line has changed any state ----
     if (forks) {
@@ -586,7 +723,7 @@ export function createConsensus<E extends ConsensusEventInput>(
       else compactByRound.set(bucket, [x]);
       return { inserted: true, blocks, evidence };
     }
-    const info = roundInfo(round);
+    const info = roundInfo(round, p.table);
     info.events.push(x);
     if (witness) {
       info.witnesses.push(x);
@@ -717,6 +854,12 @@ export function createConsensus<E extends ConsensusEventInput>(
       if (c === self || (l && l.round >= info.round)) reach += stakes[c]!;
     }
     if (3 * reach <= twoS) return false;
+    if (stampCounter === 0x7fffffff) {
+      // The markers are Int32: start over rather than wrap (after 2^31 calls).
+      stampCounter = 0;
+      seenStamp.fill(0);
+      possibleStamp.fill(0);
+    }
     const stamp = ++stampCounter;
     // `seen`: stake of creators with a strongly seen witness (marked in
     // seenStamp); `possible`: that plus creators with a witness not refused yet.
@@ -821,7 +964,8 @@ export function createConsensus<E extends ConsensusEventInput>(
   /** Stake of y's strongly seen round-(r-1) witnesses voting yes / no on x. */
   function tally(y: Ev<E>, x: Ev<E>): { yes: boolean; super: boolean } {
     const ws = ssPrevOf(y);
-    const t = tableOf(y.round - 1);
+    // T_{r+d-1}: y's previous round is live (an event of it made y's round).
+    const t = knownTable(y.round - 1);
     let yes = 0n;
     let no = 0n;
     for (const w of ws) {
@@ -1014,10 +1158,63 @@ export function createConsensus<E extends ConsensusEventInput>(
     compactCount++;
   }
 
+  // ---- validator set --------------------------------------------------------
+
+  /**
+   * Appends a creator index (docs/PROTOCOL.md 5.9). Every vector indexed by
+   * creator grows by one entry meaning "nothing by it": the creator states,
+   * the forgotten horizons, the scratch markers, each live event's `la`
+   * (null), `laSeq` (NONE) and `fd` (INF), and every converted table (stake
+   * 0; cached conversions are widened when next used). No decision depends on
+   * n itself, only on stakes, so the timing of this call relative to inserts
+   * does not matter.
+   */
+  function addValidator(id: Uint8Array): number {
+    if (!(id instanceof Uint8Array) || id.length !== 32) {
+      throw new ConsensusError('BAD_ARGUMENT', 'validatorId: 32 bytes');
+    }
+    const k = keyOf(id);
+    const known = indexById.get(k);
+    if (known !== undefined) return known;
+    const c = n;
+    n++;
+    validators.push(id.slice());
+    indexById.set(k, c);
+    creators.push({
+      branches: [{ parent: -1, firstSeq: 0 }],
+      forked: false,
+      firstRoot: null,
+      latest: null,
+      evidence: null,
+    });
+    forgottenSeq.push(-1);
+    const grow = (a: Int32Array, fill: number) => {
+      const b = new Int32Array(n);
+      b.set(a);
+      b[c] = fill;
+      return b;
+    };
+    seenStamp = grow(seenStamp, 0);
+    possibleStamp = grow(possibleStamp, 0);
+    for (const e of events.values()) {
+      if (!e.live) continue;
+      e.la!.push(null);
+      e.laSeq = grow(e.laSeq!, NONE);
+      e.fd = grow(e.fd!, INF);
+    }
+    for (const info of rounds.values()) sized(info.table);
+    return c;
+  }
+
   // ---- queries --------------------------------------------------------------
 
   return {
     insert,
+    probe,
+    addValidator,
+    get validatorCount() {
+      return n;
+    },
     has: (h) => events.has(keyOf(h)),
     missingParents(ev) {
       const out: Uint8Array[] = [];

@@ -10,6 +10,11 @@
  *   creator or seq for a self-parent, own creator for an other-parent).
  * - `MISSING_PARENT`: a parent is not known yet; buffer and fetch it.
  * - `NOT_A_VALIDATOR`: the creator has no stake in the event's round.
+ * - `TABLE_PENDING`: the stake table of the event's round is not known yet
+ *   (`stakeTable` returned `undefined`: its snapshot block is not decided and
+ *   applied on this node). Nothing changed; the caller keeps the event and
+ *   inserts it again once its ledger has caught up (docs/PROTOCOL.md 5.9).
+ *   Not the peer's fault.
  * - `BAD_SIGNATURE`: the injected verifier refused the event.
  */
 export type ConsensusErrorCode =
@@ -21,6 +26,7 @@ export type ConsensusErrorCode =
   | 'BAD_PARENT'
   | 'MISSING_PARENT'
   | 'NOT_A_VALIDATOR'
+  | 'TABLE_PENDING'
   | 'BAD_SIGNATURE';
 
 /**

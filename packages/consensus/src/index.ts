@@ -28,4 +28,5 @@ export {
   type EventInfo,
   type ForkEvidence,
   type InsertResult,
+  type ProbeResult,
 } from './types.js';

@@ -11,6 +11,13 @@
  * half of the network), validators whose clock runs ahead, and a network that
  * reorders and duplicates the events of a sync.
  *
+ * With `ledger`, stake tables change at epoch boundaries as proof of share
+ * has it (docs/PROTOCOL.md 5.9): each node keeps a toy ledger of stakes and
+ * registrations, applies its own decided blocks to it, and answers
+ * `stakeTable(r)` from the snapshot after block s(r), or "not yet" before it
+ * decided that far; validators join and leave through ledger transactions
+ * carried in events.
+ *
  * Everything is a pure function of the options: the schedule comes from a
  * seeded integer PRNG ({@link SimRng}), never `Math.random`, and the clock is
  * a simulated integer millisecond counter. Floats appear only in scheduling
@@ -29,6 +36,7 @@ import type {
   ConsensusStats,
   DecidedBlock,
   ForkEvidence,
+  ProbeResult,
 } from './types.js';
 
 // ---- PRNG ---------------------------------------------------------------------
@@ -295,6 +303,360 @@ export function simConsensusOpts(p: SimConsensusParams): ConsensusOpts<SimEvent>
   };
 }
 
+// ---- proof-of-share stake tables: a toy ledger ------------------------------------
+
+/** Epoch parameters of the brief's section 5 and who is registered at genesis. */
+export interface SimLedgerParams {
+  /** LAG: round r's table is the ledger after block s(r) = ⌊(r − lag) / epoch⌋ · epoch. */
+  readonly lag: number;
+  /** EPOCH (at least 1). */
+  readonly epoch: number;
+  /**
+   * Validators registered at genesis: indexes [0, genesisValidators). The
+   * others join with a `register` transaction; registrations must come in
+   * index order (one that does not is ignored), so that a simulator index is
+   * the engine index on every node.
+   */
+  readonly genesisValidators: number;
+}
+
+/** A ledger transaction of the simulator, carried in an event (see {@link encodeLedgerTx}). */
+export type SimLedgerTx =
+  | { readonly kind: 'register'; readonly validator: number }
+  | {
+      readonly kind: 'move';
+      readonly from: number;
+      readonly to: number;
+      readonly amount: bigint;
+    };
+
+/**
+ * A ledger transaction to submit: from step `atStep` on, validator `by` puts
+ * it in every event it creates until its own ledger has applied it (a wallet
+ * resubmitting). Its nonce is its index in `SimOpts.ledger.actions`.
+ */
+export interface SimAction {
+  readonly atStep: number;
+  readonly by: number;
+  readonly tx: SimLedgerTx;
+}
+
+/** `SimOpts.ledger`: the epoch parameters, the transactions to submit and who stops when. */
+export interface SimLedgerOpts extends SimLedgerParams {
+  readonly actions: readonly SimAction[];
+  /** Validator → the step from which it is silent: it neither creates events nor answers syncs. */
+  readonly silentFrom: Readonly<Record<number, number>>;
+  /**
+   * Steps between a node's engine deciding blocks and its ledger applying
+   * them (default 0): the node computes its tables asynchronously, so its
+   * engine may need a table its ledger does not have yet.
+   */
+  readonly applyDelay?: number;
+}
+
+const LEDGER_TAG = ascii('sim/ledger');
+const LEDGER_TX_BYTES = LEDGER_TAG.length + 4 + 1 + 4 + 4 + 8;
+
+/**
+ * `"sim/ledger" ‖ u32be nonce ‖ u8 kind (1 register, 2 move) ‖ u32be a ‖
+ * u32be b ‖ u64be amount`. The nonce makes a resubmitted transaction apply
+ * once even beyond the engine's duplicate window.
+ */
+export function encodeLedgerTx(nonce: number, tx: SimLedgerTx): Uint8Array {
+  const out = new Uint8Array(LEDGER_TX_BYTES);
+  const view = new DataView(out.buffer);
+  out.set(LEDGER_TAG, 0);
+  let o = LEDGER_TAG.length;
+  view.setUint32(o, nonce);
+  o += 4;
+  if (tx.kind === 'register') {
+    out[o] = 1;
+    view.setUint32(o + 1, tx.validator);
+  } else {
+    if (tx.amount < 0n || tx.amount >= 1n << 64n) {
+      throw new ConsensusError('BAD_ARGUMENT', 'amount: u64');
+    }
+    out[o] = 2;
+    view.setUint32(o + 1, tx.from);
+    view.setUint32(o + 5, tx.to);
+    view.setBigUint64(o + 9, tx.amount);
+  }
+  return out;
+}
+
+/** The ledger transaction in `b`, or null if `b` is not one (any other transaction). */
+export function decodeLedgerTx(b: Uint8Array): { nonce: number; tx: SimLedgerTx } | null {
+  if (b.length !== LEDGER_TX_BYTES) return null;
+  for (let i = 0; i < LEDGER_TAG.length; i++) if (b[i] !== LEDGER_TAG[i]) return null;
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let o = LEDGER_TAG.length;
+  const nonce = view.getUint32(o);
+  o += 4;
+  const kind = b[o];
+  if (kind === 1) return { nonce, tx: { kind: 'register', validator: view.getUint32(o + 1) } };
+  if (kind === 2) {
+    return {
+      nonce,
+      tx: {
+        kind: 'move',
+        from: view.getUint32(o + 1),
+        to: view.getUint32(o + 5),
+        amount: view.getBigUint64(o + 9),
+      },
+    };
+  }
+  return null;
+}
+
+/** s(r) = ⌊(r − lag) / epoch⌋ · epoch (the brief's section 5); negative: the genesis state. */
+export function snapshotRound(round: number, lag: number, epoch: number): number {
+  return Math.floor((round - lag) / epoch) * epoch;
+}
+
+/**
+ * A node's toy ledger: stake per validator (by simulator index) and how many
+ * are registered. It follows the node's decided blocks, exactly as the node
+ * computes its stake tables: `table(r)` is the stakes of the registered
+ * validators after block s(r), answered only once every round ≤ s(r) is
+ * decided here (`undefined` before: the engine then says `TABLE_PENDING`).
+ *
+ * Transactions: `register j` (valid iff j is the next index), `move amount
+ * from i to j` (valid iff i holds it; j need not be registered yet, its
+ * stake counts once it is). Each nonce applies once; an invalid transaction
+ * is skipped. Stake of an unregistered validator is not in any table.
+ */
+export class SimLedger {
+  private readonly stakes: bigint[];
+  private registeredCount: number;
+  private readonly genesis: readonly bigint[];
+  /** Boundary s → the table after block s (one array per epoch: the engine converts it once). */
+  private readonly snapshots = new Map<number, readonly bigint[]>();
+  private nextBoundary = 0;
+  private readonly appliedNonces = new Set<number>();
+  /** Every ledger transaction applied, with the round of its block. */
+  readonly history: { round: number; nonce: number; tx: SimLedgerTx }[] = [];
+
+  constructor(
+    stakes: readonly bigint[],
+    readonly params: SimLedgerParams,
+    private readonly ids: readonly Uint8Array[],
+  ) {
+    const g = params.genesisValidators;
+    const bad = (m: string) => new ConsensusError('BAD_OPTIONS', m);
+    if (!Number.isSafeInteger(params.lag) || params.lag < 0) throw bad('lag: integer >= 0');
+    if (!Number.isSafeInteger(params.epoch) || params.epoch < 1) throw bad('epoch: integer >= 1');
+    if (!Number.isSafeInteger(g) || g < 1 || g > stakes.length) {
+      throw bad('genesisValidators: 1 to the number of validators');
+    }
+    if (ids.length !== stakes.length) throw bad('one validatorId per stake');
+    this.stakes = stakes.slice();
+    this.registeredCount = g;
+    this.genesis = stakes.slice(0, g);
+    if (this.genesis.reduce((a, b) => a + b, 0n) <= 0n)
+      throw bad('genesis validators hold no stake');
+  }
+
+  /** Validators registered so far (the engine's `validatorCount` once their blocks are applied). */
+  get registered(): number {
+    return this.registeredCount;
+  }
+
+  /** Whether the transaction with this nonce has been applied (valid or not). */
+  applied(nonce: number): boolean {
+    return this.appliedNonces.has(nonce);
+  }
+
+  /** The current stakes, by simulator index (registered or not). */
+  stakesNow(): readonly bigint[] {
+    return this.stakes.slice();
+  }
+
+  /** `T_round` (see the class comment). */
+  table(round: number): readonly bigint[] | undefined {
+    const s = snapshotRound(round, this.params.lag, this.params.epoch);
+    return s < 0 ? this.genesis : this.snapshots.get(s);
+  }
+
+  /**
+   * Applies the blocks one `insert` returned (in order) and takes the
+   * snapshot of every epoch boundary decided through `decidedThrough` (the
+   * engine's `lastDecidedRound` when they were returned). Registers new
+   * validators in `cons` as their registrations are applied.
+   */
+  absorb(
+    blocks: readonly DecidedBlock<SimEvent>[],
+    cons: Consensus<SimEvent>,
+    decidedThrough: number = cons.lastDecidedRound,
+  ): void {
+    for (const b of blocks) {
+      // Boundaries below this block's round: their state is complete.
+      while (this.nextBoundary < b.round) this.snapshot();
+      for (const raw of b.transactions) {
+        const t = decodeLedgerTx(raw);
+        if (!t || this.appliedNonces.has(t.nonce)) continue;
+        this.appliedNonces.add(t.nonce);
+        if (this.apply(t.tx, cons)) this.history.push({ round: b.round, ...t });
+      }
+    }
+    while (this.nextBoundary <= decidedThrough) this.snapshot();
+  }
+
+  private apply(tx: SimLedgerTx, cons: Consensus<SimEvent>): boolean {
+    const n = this.stakes.length;
+    if (tx.kind === 'register') {
+      if (tx.validator !== this.registeredCount || tx.validator >= n) return false;
+      const index = cons.addValidator(this.ids[tx.validator]!);
+      if (index !== tx.validator) {
+        throw new Error(`addValidator gave index ${index} to validator ${tx.validator}`);
+      }
+      this.registeredCount++;
+      return true;
+    }
+    if (tx.from >= n || tx.to >= n || tx.amount <= 0n || this.stakes[tx.from]! < tx.amount) {
+      return false;
+    }
+    this.stakes[tx.from]! -= tx.amount;
+    this.stakes[tx.to]! += tx.amount;
+    return true;
+  }
+
+  private snapshot(): void {
+    this.snapshots.set(this.nextBoundary, this.stakes.slice(0, this.registeredCount));
+    this.nextBoundary += this.params.epoch;
+  }
+}
+
+/** An engine whose stake tables come from its own decided blocks, and its ledger (see {@link SimLedger}). */
+export interface LedgerEngine {
+  readonly cons: Consensus<SimEvent>;
+  readonly ledger: SimLedger;
+}
+
+/**
+ * Creates an engine wired to a fresh {@link SimLedger}: the validators
+ * registered at genesis, `stakeTable` answered by the ledger. `p.stakes` is
+ * every simulator validator's genesis stake (those not registered at genesis
+ * count once registered). After each `insert`, pass its blocks to
+ * `ledger.absorb`.
+ */
+export function createLedgerEngine(
+  p: SimConsensusParams & { readonly ledger: SimLedgerParams },
+): LedgerEngine {
+  const base = simConsensusOpts(p);
+  const ids = base.validators;
+  const ledger = new SimLedger(p.stakes, p.ledger, ids);
+  const cons = createConsensus<SimEvent>({
+    ...base,
+    validators: ids.slice(0, p.ledger.genesisValidators),
+    stakeTable: (round) => ledger.table(round),
+  });
+  return { cons, ledger };
+}
+
+/** What {@link replayWithLedger} produced. */
+export interface LedgerReplay extends LedgerEngine {
+  readonly blocks: DecidedBlock<SimEvent>[];
+  /** Events held at least once (table pending or creator not registered yet). */
+  readonly heldTotal: number;
+  /** Largest number held at once. */
+  readonly maxHeld: number;
+  /** Events still held at the end: their tables never became known. */
+  readonly stuck: readonly SimEvent[];
+  /** Events refused with MISSING_PARENT (a forgotten parent), with their descendants. */
+  readonly dropped: readonly SimEvent[];
+  /** The round each inserted event got, by `SimEvent.id` (kept after the engine forgets it). */
+  readonly rounds: ReadonlyMap<number, number>;
+}
+
+/**
+ * Feeds `order` (a topological order) into a fresh {@link createLedgerEngine}
+ * as a node must: an event whose creator is not registered here yet, or
+ * whose round's table is pending, is held with its descendants and inserted
+ * again after the engine decides more rounds (in `order` order, until nothing
+ * more goes in). Other errors are thrown. `onInsert` runs after each insert
+ * (and after the ledger took its blocks), before the next one.
+ */
+export function replayWithLedger(
+  p: SimConsensusParams & { readonly ledger: SimLedgerParams },
+  order: readonly SimEvent[],
+  onInsert?: (
+    event: SimEvent,
+    blocks: readonly DecidedBlock<SimEvent>[],
+    cons: Consensus<SimEvent>,
+  ) => void,
+): LedgerReplay {
+  const { cons, ledger } = createLedgerEngine(p);
+  const blocks: DecidedBlock<SimEvent>[] = [];
+  const held: SimEvent[] = [];
+  const heldKeys = new Set<string>();
+  const droppedKeys = new Set<string>();
+  const dropped: SimEvent[] = [];
+  let heldTotal = 0;
+  let maxHeld = 0;
+  const rounds = new Map<number, number>();
+  const parents = (e: SimEvent) => [e.selfParent, e.otherParent].filter((q) => q !== null);
+
+  /** 'ok', 'held' (try later) or 'missing' (a forgotten parent). */
+  const attempt = (e: SimEvent): 'ok' | 'held' | 'missing' => {
+    if (e.creator >= cons.validatorCount) return 'held';
+    let res: ReturnType<Consensus<SimEvent>['insert']>;
+    try {
+      res = cons.insert(e);
+    } catch (err) {
+      if (err instanceof ConsensusError && err.code === 'TABLE_PENDING') return 'held';
+      if (err instanceof ConsensusError && err.code === 'MISSING_PARENT') return 'missing';
+      throw err;
+    }
+    const info = cons.info(e.hash);
+    if (info) rounds.set(e.id, info.round);
+    blocks.push(...res.blocks);
+    ledger.absorb(res.blocks, cons);
+    onInsert?.(e, res.blocks, cons);
+    return 'ok';
+  };
+  const retry = () => {
+    for (let progress = true; progress && held.length > 0; ) {
+      progress = false;
+      for (let i = 0; i < held.length; i++) {
+        const e = held[i]!;
+        if (parents(e).some((q) => heldKeys.has(keyOf(q)))) continue;
+        const before = cons.lastDecidedRound;
+        const r = attempt(e);
+        if (r === 'held') continue;
+        held.splice(i--, 1);
+        heldKeys.delete(keyOf(e.hash));
+        if (r === 'missing') {
+          droppedKeys.add(keyOf(e.hash));
+          dropped.push(e);
+        }
+        progress = true;
+        if (cons.lastDecidedRound !== before) break; // earlier ones may go in now
+      }
+    }
+  };
+  for (const e of order) {
+    const ps = parents(e);
+    if (ps.some((q) => droppedKeys.has(keyOf(q)))) {
+      droppedKeys.add(keyOf(e.hash));
+      dropped.push(e);
+      continue;
+    }
+    const before = cons.lastDecidedRound;
+    const r = ps.some((q) => heldKeys.has(keyOf(q))) ? 'held' : attempt(e);
+    if (r === 'held') {
+      held.push(e);
+      heldKeys.add(keyOf(e.hash));
+      heldTotal++;
+      if (held.length > maxHeld) maxHeld = held.length;
+    } else if (r === 'missing') {
+      droppedKeys.add(keyOf(e.hash));
+      dropped.push(e);
+    } else if (cons.lastDecidedRound !== before && held.length > 0) retry();
+  }
+  retry();
+  return { cons, ledger, blocks, heldTotal, maxHeld, stuck: held, dropped, rounds };
+}
+
 /** Options of {@link createSim} / {@link runSim}. */
 export interface SimOpts {
   /** Stake per validator; N = length (at least 2). */
@@ -333,6 +695,16 @@ export interface SimOpts {
    * timestamp and leader rules. Costs one `info()` per inserted event.
    */
   readonly recordCandidates: boolean;
+  /**
+   * Stake tables from a toy ledger per node, driven by its decided blocks
+   * ({@link SimLedger}), or null for one constant table (`stakes`). With a
+   * ledger, `stakes` are the genesis stakes of every validator, registered at
+   * genesis or not; a node creates an event only when `probe` accepts it (it
+   * is a member in that round and knows the round's table), and holds an
+   * event whose table is pending, or whose creator it has not registered
+   * yet, until it has decided enough.
+   */
+  readonly ledger: SimLedgerOpts | null;
 }
 
 /** Defaults of {@link SimOpts}: five honest validators with unequal stakes, no faults. */
@@ -355,6 +727,7 @@ export const defaultSimOpts: SimOpts = {
   maxStepMs: 5,
   startMs: 1_700_000_000_000,
   recordCandidates: false,
+  ledger: null,
 };
 
 // ---- results ----------------------------------------------------------------------
@@ -383,6 +756,10 @@ export interface SimCounters {
   dropped: number;
   /** Rejections by `ConsensusError` code (other than MISSING_PARENT, which buffers). */
   rejected: Record<string, number>;
+  /** Events held because their round's table was pending or their creator not registered here yet. */
+  heldTotal: number;
+  /** Turns in which it created nothing because `probe` said it was no member (or its table was pending). */
+  idleTurns: number;
 }
 
 /** One validator of a simulation: its faults, its consensus instance and what it decided. */
@@ -397,6 +774,8 @@ export interface SimNode {
   readonly honest: boolean;
   /** Its own engine; `null` for a silent node, which receives nothing. */
   readonly consensus: Consensus<SimEvent> | null;
+  /** Its ledger when the run has one (`SimOpts.ledger`). */
+  readonly ledger: SimLedger | null;
   /** Blocks it decided, in order. */
   readonly blocks: DecidedBlock<SimEvent>[];
   /** Parallel to `blocks` when `recordCandidates`: the round's leader candidates. */
@@ -490,6 +869,15 @@ interface NodeState {
   readonly own: Map<string, SimEvent>;
   readonly buffer: Map<string, SimEvent>;
   readonly waiting: Map<string, string[]>;
+  /** Events held for a pending table or an unregistered creator, and their descendants. */
+  readonly held: Map<string, SimEvent>;
+  readonly ledger: SimLedger | null;
+  /** Whether its last attempt to create an event passed `probe` (so peers take its tip as other-parent). */
+  member: boolean;
+  /** Decisions its ledger has not applied yet (`ledger.applyDelay`), oldest first. */
+  readonly unapplied: { due: number; blocks: readonly DecidedBlock<SimEvent>[]; decided: number }[];
+  /** The engine's decided round when the ledger was last handed decisions. */
+  handedDecided: number;
   readonly witnesses: WitnessIndex<SimEvent> | null;
   forkCounter: number;
 }
@@ -521,11 +909,22 @@ export function createSim(partial: Partial<SimOpts> = {}): Simulation {
   if (!Number.isSafeInteger(o.forkEvery) || o.forkEvery < 1) throw bad('forkEvery >= 1');
   if (!Number.isSafeInteger(o.maxStepMs) || o.maxStepMs < 1) throw bad('maxStepMs >= 1');
   if (!Number.isSafeInteger(o.maxTxPerEvent) || o.maxTxPerEvent < 0) throw bad('maxTxPerEvent');
+  const applyDelay = o.ledger?.applyDelay ?? 0;
+  if (!Number.isSafeInteger(applyDelay) || applyDelay < 0) throw bad('applyDelay >= 0');
   const active = Array.from({ length: n }, (_, i) => i).filter((i) => !o.silent.includes(i));
   if (active.length === 0) throw bad('every validator is silent');
+  const L = o.ledger;
+  if (L) {
+    for (const a of L.actions) {
+      if (!idx(a.by) || !Number.isSafeInteger(a.atStep)) throw bad('action: by, atStep');
+    }
+    for (const k of Object.keys(L.silentFrom)) if (!idx(Number(k))) throw bad(`no validator ${k}`);
+    // Checks the epoch parameters and genesis set.
+    new SimLedger(o.stakes, L, simValidatorIds(n, o.hash));
+  }
 
   const rng = new SimRng(o.seed);
-  const copts = simConsensusOpts(o);
+  const copts = L ? null : simConsensusOpts(o);
   const events: SimEvent[] = [];
   let clock = o.startMs;
   let stepsDone = 0;
@@ -545,8 +944,13 @@ export function createSim(partial: Partial<SimOpts> = {}): Simulation {
       maxBuffered: 0,
       dropped: 0,
       rejected: {},
+      heldTotal: 0,
+      idleTurns: 0,
     };
-    const cons = silent ? null : createConsensus(copts);
+    let cons: Consensus<SimEvent> | null = null;
+    let ledger: SimLedger | null = null;
+    if (!silent && L) ({ cons, ledger } = createLedgerEngine({ ...o, ledger: L }));
+    else if (!silent) cons = createConsensus(copts!);
     const view: SimNode = {
       index: i,
       stake: o.stakes[i]!,
@@ -556,6 +960,7 @@ export function createSim(partial: Partial<SimOpts> = {}): Simulation {
       clockAheadMs: o.clockAheadMs[i] ?? 0,
       honest: !silent && !forker,
       consensus: cons,
+      ledger,
       blocks: [],
       candidates: [],
       evidence: [],
@@ -574,6 +979,11 @@ export function createSim(partial: Partial<SimOpts> = {}): Simulation {
       own: new Map(),
       buffer: new Map(),
       waiting: new Map(),
+      held: new Map(),
+      ledger,
+      member: !L || (i < L.genesisValidators && o.stakes[i]! > 0n),
+      unapplied: [],
+      handedDecided: -1,
       witnesses: o.recordCandidates && cons ? new WitnessIndex<SimEvent>() : null,
       forkCounter: 0,
     };
@@ -584,18 +994,33 @@ export function createSim(partial: Partial<SimOpts> = {}): Simulation {
   /** The forker's tip for half g (both halves share one chain until its first fork). */
   const forkTip = (f: NodeState, g: 0 | 1): SimEvent | null => f.tips[g];
 
-  /** Has `node` got (or buffered) the event? */
+  /** Has `node` got (or buffered, or held) the event? */
   function holds(node: NodeState, x: SimEvent): boolean {
-    return node.cons!.has(x.hash) || node.buffer.has(keyOf(x.hash));
+    const k = keyOf(x.hash);
+    return node.cons!.has(x.hash) || node.buffer.has(k) || node.held.has(k);
   }
 
-  /** Inserts one event whose parents are known. True if it was new and accepted. */
-  function tryInsert(node: NodeState, e: SimEvent): boolean {
+  /** Whether validator i is silent at this step (from the start, or from `ledger.silentFrom`). */
+  function silentNow(i: number): boolean {
+    if (nodes[i]!.view.silent) return true;
+    const from = L?.silentFrom[i];
+    return from !== undefined && stepsDone >= from;
+  }
+
+  /**
+   * Inserts one event whose parents are known: `ok` if it was new and
+   * accepted, `held` if this node cannot take it yet (its round's table is
+   * pending here, or its creator is not registered here yet), `duplicate`,
+   * or `refused` (recorded as an anomaly).
+   */
+  function tryInsert(node: NodeState, e: SimEvent): 'ok' | 'held' | 'duplicate' | 'refused' {
     const cons = node.cons!;
     let res: ReturnType<Consensus<SimEvent>['insert']>;
+    if (e.creator >= cons.validatorCount) return 'held';
     try {
       res = cons.insert(e);
     } catch (err) {
+      if (err instanceof ConsensusError && err.code === 'TABLE_PENDING') return 'held';
       const code = err instanceof ConsensusError ? err.code : 'THROWN';
       node.counters.rejected[code] = (node.counters.rejected[code] ?? 0) + 1;
       // A crash (not a ConsensusError) carries its innermost frame: where to look.
@@ -606,14 +1031,14 @@ export function createSim(partial: Partial<SimOpts> = {}): Simulation {
       node.view.anomalies.push(
         `node ${node.view.index} rejected event ${e.id} (creator ${e.creator} seq ${e.seq}): ${code} ${(err as Error).message}${at}`,
       );
-      return false;
+      return 'refused';
     }
     if (!res.inserted) {
       node.counters.duplicatesIgnored++;
       if (res.blocks.length > 0 || res.evidence.length > 0) {
         node.view.anomalies.push(`node ${node.view.index}: a duplicate insert decided something`);
       }
-      return false;
+      return 'duplicate';
     }
     node.known.push(e);
     node.witnesses?.add(cons, e);
@@ -622,7 +1047,92 @@ export function createSim(partial: Partial<SimOpts> = {}): Simulation {
       if (node.witnesses) node.view.candidates.push(node.witnesses.candidates(cons, b.round));
     }
     for (const ev of res.evidence) node.view.evidence.push(ev);
-    return true;
+    if (node.ledger && cons.lastDecidedRound !== node.handedDecided) {
+      node.handedDecided = cons.lastDecidedRound;
+      // The ledger follows the decisions: at once (the next insert may need
+      // the new table), or `applyDelay` steps later.
+      if (applyDelay === 0) node.ledger.absorb(res.blocks, cons);
+      else {
+        const decided = cons.lastDecidedRound;
+        node.unapplied.push({ due: stepsDone + applyDelay, blocks: res.blocks, decided });
+      }
+    }
+    return 'ok';
+  }
+
+  /** A node's ledger applies the decisions that are due, then what waited for their tables goes in. */
+  function catchUp(node: NodeState): void {
+    let applied = false;
+    while (node.unapplied.length > 0 && node.unapplied[0]!.due <= stepsDone) {
+      const u = node.unapplied.shift()!;
+      node.ledger!.absorb(u.blocks, node.cons!, u.decided);
+      applied = true;
+    }
+    if (applied && node.held.size > 0) retryHeld(node);
+  }
+
+  /** Holds `e` (table pending or creator unknown here) and every buffered event waiting on it. */
+  function hold(node: NodeState, e: SimEvent): void {
+    const stack = [e];
+    while (stack.length > 0) {
+      const x = stack.pop()!;
+      const k = keyOf(x.hash);
+      if (node.held.has(k)) continue;
+      node.held.set(k, x);
+      node.buffer.delete(k);
+      node.counters.heldTotal++;
+      const waiters = node.waiting.get(k);
+      if (!waiters) continue;
+      node.waiting.delete(k);
+      for (const wk of waiters) {
+        const w = node.buffer.get(wk);
+        if (w) stack.push(w);
+      }
+    }
+  }
+
+  /**
+   * Inserts the held events that can go in now, in creation order (which is
+   * topological), pass after pass while a pass inserts something: each
+   * insert may decide rounds and so make more tables known.
+   */
+  function retryHeld(node: NodeState): void {
+    const cons = node.cons!;
+    for (let progress = true; progress && node.held.size > 0; ) {
+      progress = false;
+      const list = [...node.held.values()].sort((a, b) => a.id - b.id);
+      for (const e of list) {
+        const k = keyOf(e.hash);
+        if (cons.has(e.hash)) {
+          node.held.delete(k);
+          continue;
+        }
+        if (cons.missingParents(e).length > 0) continue;
+        const out = tryInsert(node, e);
+        if (out === 'held') continue; // still: the engine changed nothing
+        node.held.delete(k);
+        progress = true;
+        if (out === 'ok') for (const w of release(node, e)) admit(node, w);
+      }
+    }
+  }
+
+  /** Drops held events that wait on a parent that is neither known nor held (it was forgotten). */
+  function pruneHeld(node: NodeState): void {
+    const cons = node.cons!;
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const [k, e] of node.held) {
+        const orphan = cons
+          .missingParents(e)
+          .some((q) => !node.held.has(keyOf(q)) && !node.buffer.has(keyOf(q)));
+        if (orphan) {
+          node.held.delete(k);
+          node.counters.dropped++;
+          changed = true;
+        }
+      }
+    }
   }
 
   function wait(node: NodeState, key: string, missing: readonly Uint8Array[]): void {
@@ -636,12 +1146,14 @@ export function createSim(partial: Partial<SimOpts> = {}): Simulation {
 
   /**
    * Delivers one event as the gossip layer would: duplicates are free; an
-   * event with a missing parent is buffered and retried when the parent comes.
+   * event with a missing parent is buffered and retried when the parent
+   * comes; one the engine cannot take yet (`held` by `tryInsert`), or one
+   * whose parent is held, is held until this node has decided enough.
    */
   function receive(node: NodeState, x: SimEvent): void {
     const cons = node.cons!;
     const key = keyOf(x.hash);
-    if (node.buffer.has(key)) {
+    if (node.buffer.has(key) || node.held.has(key)) {
       node.counters.duplicatesIgnored++;
       return;
     }
@@ -652,6 +1164,10 @@ export function createSim(partial: Partial<SimOpts> = {}): Simulation {
     }
     const missing = cons.missingParents(x);
     if (missing.length > 0) {
+      if (missing.some((m) => node.held.has(keyOf(m)))) {
+        hold(node, x);
+        return;
+      }
       node.buffer.set(key, x);
       wait(node, key, missing);
       node.counters.bufferedTotal++;
@@ -659,26 +1175,41 @@ export function createSim(partial: Partial<SimOpts> = {}): Simulation {
         node.counters.maxBuffered = node.buffer.size;
       return;
     }
+    admit(node, x);
+  }
+
+  /** Inserts x, whose parents are known, then the buffered events that were waiting on it. */
+  function admit(node: NodeState, x: SimEvent): void {
     const stack = [x];
     while (stack.length > 0) {
       const e = stack.pop()!;
-      if (!tryInsert(node, e)) continue;
-      const k = keyOf(e.hash);
-      const waiters = node.waiting.get(k);
-      if (!waiters) continue;
-      node.waiting.delete(k);
-      for (const wk of waiters) {
-        const w = node.buffer.get(wk);
-        if (!w) continue; // already inserted through its other parent
-        const still = cons.missingParents(w);
-        if (still.length > 0) {
-          wait(node, wk, still);
-          continue;
-        }
-        node.buffer.delete(wk);
-        stack.push(w);
-      }
+      const out = tryInsert(node, e);
+      if (out === 'held') hold(node, e);
+      if (out === 'ok') stack.push(...release(node, e));
     }
+  }
+
+  /** The buffered events that waited on `e` (just inserted) and now have every parent. */
+  function release(node: NodeState, e: SimEvent): SimEvent[] {
+    const cons = node.cons!;
+    const k = keyOf(e.hash);
+    const waiters = node.waiting.get(k);
+    const ready: SimEvent[] = [];
+    if (!waiters) return ready;
+    node.waiting.delete(k);
+    for (const wk of waiters) {
+      const w = node.buffer.get(wk);
+      if (!w) continue; // already inserted through its other parent, or held
+      const still = cons.missingParents(w);
+      if (still.length > 0) {
+        if (still.some((m) => node.held.has(keyOf(m)))) hold(node, w);
+        else wait(node, wk, still);
+        continue;
+      }
+      node.buffer.delete(wk);
+      ready.push(w);
+    }
+    return ready;
   }
 
   /** Whether own event x of the forker is `tip` or a self-ancestor of it. */
@@ -742,7 +1273,9 @@ export function createSim(partial: Partial<SimOpts> = {}): Simulation {
   /** Drops the prefix of `known` that every node that pulls has been offered. */
   function compactKnown(b: NodeState): void {
     let min = b.knownBase + b.known.length;
-    for (const i of active) if (i !== b.view.index && b.cursor[i]! < min) min = b.cursor[i]!;
+    for (const i of active) {
+      if (i !== b.view.index && b.cursor[i]! < min && !silentNow(i)) min = b.cursor[i]!;
+    }
     const drop = min - b.knownBase;
     if (drop >= COMPACT_KNOWN && drop * 2 >= b.known.length) {
       b.known = b.known.slice(drop);
@@ -763,6 +1296,8 @@ export function createSim(partial: Partial<SimOpts> = {}): Simulation {
     a.counters.delivered += list.length;
     // Each node decodes its own copy off the wire; the engine keeps the object it is given.
     for (const x of list) receive(a, { ...x });
+    // What waited for a table may go in now that this sync decided more.
+    if (a.held.size > 0) retryHeld(a);
     if (a.buffer.size > 0) {
       // A sync answer is closed under parents, so what is still buffered waits
       // on parents this node once had and has forgotten (expired): drop it.
@@ -770,17 +1305,47 @@ export function createSim(partial: Partial<SimOpts> = {}): Simulation {
       a.buffer.clear();
       a.waiting.clear();
     }
+    if (a.held.size > 0) pruneHeld(a);
   }
 
-  /** The latest own event B shows A: its tip, or for the forker the tip of A's half. */
+  /**
+   * The latest own event B shows A: its tip, or for the forker the tip of A's
+   * half. A node that creates no events (not a member, or no more) shows the
+   * latest event it holds by another creator: what a syncing non-validator
+   * offers as the newest thing it knows.
+   */
   function shownTip(b: NodeState, ai: number): SimEvent | null {
-    return b.view.forker ? forkTip(b, groupOf(ai)) : b.tip;
+    if (b.view.forker) return forkTip(b, groupOf(ai));
+    if (b.member && b.tip) return b.tip;
+    if (!L) return b.tip;
+    for (let i = b.known.length - 1; i >= 0; i--) {
+      const x = b.known[i]!;
+      if (x.creator !== ai) return x;
+    }
+    return null;
+  }
+
+  /** The ledger transactions validator `ai` submits at this step (not yet applied by its ledger). */
+  function actionTxs(a: NodeState): Uint8Array[] {
+    if (!L || !a.ledger) return [];
+    const out: Uint8Array[] = [];
+    L.actions.forEach((act, nonce) => {
+      if (act.by === a.view.index && act.atStep <= stepsDone && !a.ledger!.applied(nonce)) {
+        out.push(encodeLedgerTx(nonce, act.tx));
+      }
+    });
+    return out;
   }
 
   function create(a: NodeState, b: NodeState): void {
     const ai = a.view.index;
     const op = shownTip(b, ai);
     if (op && !a.cons!.has(op.hash)) {
+      if (a.held.has(keyOf(op.hash))) {
+        // Held for a table its ledger has not computed yet: nothing to build on this turn.
+        a.counters.idleTurns++;
+        return;
+      }
       a.view.anomalies.push(`node ${ai} lacks the tip of its peer ${b.view.index} after a sync`);
       return;
     }
@@ -795,7 +1360,7 @@ export function createSim(partial: Partial<SimOpts> = {}): Simulation {
       otherParent: op ? op.hash : null,
       ...(op ? { otherParentCreator: op.creator, otherParentSeq: op.seq } : {}),
       timestamp: ts,
-      transactions: randomTxs(rng, ai, seq, o.maxTxPerEvent, twin),
+      transactions: [...randomTxs(rng, ai, seq, o.maxTxPerEvent, twin), ...actionTxs(a)],
     });
     if (a.view.forker && a.forkCounter++ % o.forkEvery === o.forkEvery - 1) {
       // Equivocate: two events on one self-parent, one per half of the network.
@@ -817,12 +1382,41 @@ export function createSim(partial: Partial<SimOpts> = {}): Simulation {
     } else a.tips[g] = e;
   }
 
-  /** Signs an event and gives it to its creator's own engine first; null if refused. */
+  /**
+   * Signs an event and gives it to its creator's own engine first; null if
+   * refused. As a node does, it first asks `probe` whether the engine would
+   * take it: with a ledger, a validator that is no member in the event's
+   * round, or whose table for it is pending, creates nothing this turn.
+   */
   function publish(a: NodeState, f: SimEventFields): SimEvent | null {
     const e = makeSimEvent(f, events.length, o.hash);
-    if (!tryInsert(a, e)) {
-      a.view.anomalies.push(`node ${a.view.index}: its own event was refused`);
+    const cons = a.cons!;
+    let probed: ProbeResult;
+    try {
+      if (e.creator >= cons.validatorCount) {
+        throw new ConsensusError('NOT_A_VALIDATOR', 'not registered here yet');
+      }
+      probed = cons.probe(e);
+    } catch (err) {
+      const code = err instanceof ConsensusError ? err.code : 'THROWN';
+      if (L && (code === 'NOT_A_VALIDATOR' || code === 'TABLE_PENDING')) {
+        if (code === 'NOT_A_VALIDATOR') a.member = false;
+        a.counters.idleTurns++;
+      } else {
+        a.view.anomalies.push(`node ${a.view.index}: probe refused its own event: ${code}`);
+      }
       return null;
+    }
+    a.member = true;
+    if (tryInsert(a, e) !== 'ok') {
+      a.view.anomalies.push(`node ${a.view.index}: its own event was refused after probe`);
+      return null;
+    }
+    const got = cons.info(e.hash);
+    if (got && (got.round !== probed.round || got.witness !== probed.witness)) {
+      a.view.anomalies.push(
+        `node ${a.view.index}: probe said round ${probed.round}, insert ${got.round}`,
+      );
     }
     events.push(e);
     a.counters.created++;
@@ -833,16 +1427,21 @@ export function createSim(partial: Partial<SimOpts> = {}): Simulation {
   function step(): void {
     stepsDone++;
     clock += 1 + rng.below(o.maxStepMs);
+    if (applyDelay > 0) for (const nd of nodes) if (nd.unapplied.length > 0) catchUp(nd);
     const ai = rng.pick(active);
     const a = nodes[ai]!;
     if (a.view.slow && !rng.chance(o.slowParticipation)) {
       a.counters.skippedTurns++;
       return;
     }
+    if (L && silentNow(ai)) {
+      a.counters.skippedTurns++;
+      return;
+    }
     let bi = rng.below(n - 1);
     if (bi >= ai) bi++;
     const b = nodes[bi]!;
-    if (b.view.silent) {
+    if (silentNow(bi)) {
       a.counters.failedSyncs++;
       return;
     }
@@ -901,6 +1500,8 @@ export interface DagOpts {
   readonly forkEvery?: number;
   readonly maxStepMs?: number;
   readonly startMs?: number;
+  /** Transactions appended to the event of a creation index (e.g. ledger transactions). */
+  readonly extraTxs?: ReadonlyMap<number, readonly Uint8Array[]>;
 }
 
 /**
@@ -946,7 +1547,10 @@ export function generateDag(opts: DagOpts): SimEvent[] {
       otherParent: op ? op.hash : null,
       ...(op ? { otherParentCreator: op.creator, otherParentSeq: op.seq } : {}),
       timestamp: Math.max(clock, sp ? sp.timestamp + 1 : 0),
-      transactions: randomTxs(rng, a, seq, maxTx, twin),
+      transactions: [
+        ...randomTxs(rng, a, seq, maxTx, twin),
+        ...(opts.extraTxs?.get(out.length) ?? []),
+      ],
     });
     if (a === forker) {
       if (forkCounter++ % forkEvery === forkEvery - 1 && out.length + 2 <= opts.events) {

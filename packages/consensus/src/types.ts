@@ -79,18 +79,32 @@ export interface InsertResult<E extends ConsensusEventInput = ConsensusEventInpu
 /** Options of {@link createConsensus}. */
 export interface ConsensusOpts<E extends ConsensusEventInput = ConsensusEventInput> {
   /**
-   * Every validator that may create events, by index (an event's `creator`).
-   * Each entry is the validatorId, `sha256("pos/validator" ‖ pubkey)` (section
-   * 2); the leader draw sorts candidates by it.
+   * The validators known at creation, by index (an event's `creator`). Each
+   * entry is the validatorId, `sha256("pos/validator" ‖ pubkey)` (section
+   * 2); the leader draw sorts candidates by it. Validators registered later
+   * are appended with {@link Consensus.addValidator}.
    */
   readonly validators: readonly Uint8Array[];
   /**
-   * The stake table `T_q` of round q (section 4): stake per validator index
-   * (missing or 0 = not a member in that round). Must be a pure function of
-   * the round, the same on every node; the engine calls it once per round and
-   * keeps the answer while the round is live.
+   * The stake table `T_q` of round q (section 4, and the brief's section 5:
+   * the stakes in the ledger state after block `s(q)`): stake per validator
+   * index, at most `validatorCount` entries (missing or 0 = not a member in
+   * that round).
+   *
+   * `undefined` means "not known yet": its snapshot block is not decided and
+   * applied on this node. An `insert` that needs it then throws
+   * `TABLE_PENDING` having changed nothing, and the caller inserts the same
+   * event again later; a pending answer is never cached.
+   *
+   * Must be a pure function of the round, the same on every node once known,
+   * and stay answerable (with the same answer) for every round it has once
+   * answered: the engine asks again for a round whose state it expired (an
+   * event arriving stale, a parentless event of round 0). It is asked for a
+   * round when an event first lands in it, and the answer is kept while the
+   * round is live. Returning the same array object for every round of an
+   * epoch lets the engine convert it once; that array must not be mutated.
    */
-  readonly stakeTable: (round: number) => readonly bigint[];
+  readonly stakeTable: (round: number) => readonly bigint[] | undefined;
   /** The seed before the first leader: the chainId (32 bytes). */
   readonly initialSeed: Uint8Array;
   /** SHA-256; `node:crypto` in the node, `@noble/hashes` elsewhere. */
@@ -153,15 +167,50 @@ export interface ConsensusStats {
   readonly forkers: number;
 }
 
+/** What {@link Consensus.probe} says about an event. */
+export interface ProbeResult {
+  /** The round the event gets (or has, when already known). */
+  readonly round: number;
+  /** Whether it is (or would be) a witness. */
+  readonly witness: boolean;
+}
+
 /** The engine: feed it events in any topological order, get blocks back. */
 export interface Consensus<E extends ConsensusEventInput = ConsensusEventInput> {
   /**
    * Validates and inserts one event, then decides what it can. Throws a
    * `ConsensusError` (and changes nothing) for an invalid event; code
    * `MISSING_PARENT` means a parent is unknown, so the caller buffers the
-   * event and fetches the parent (`missingParents`).
+   * event and fetches the parent (`missingParents`); code `TABLE_PENDING`
+   * means the stake table of the event's round is not known yet, so the
+   * caller keeps the event and inserts it again after its ledger applied
+   * more decided blocks.
    */
   insert(event: E): InsertResult<E>;
+  /**
+   * Every check `insert` makes except the injected `verify`, and the round
+   * the event would get, changing nothing at all (no state, no stats). Throws
+   * the same `ConsensusError`s as `insert` (`BAD_EVENT`, `BAD_PARENT`,
+   * `MISSING_PARENT`, `NOT_A_VALIDATOR`, `TABLE_PENDING`, `BAD_STAKE_TABLE`).
+   * For a known hash it returns the known event's round and witness flag.
+   * A node probes its own next event before signing and storing it, so it
+   * never stores an event the engine would refuse (not a member in that
+   * round, or the round's table not known yet).
+   */
+  probe(event: E): ProbeResult;
+  /**
+   * Appends a validator to the creator index universe and returns its index
+   * (`validatorCount` before the call). Idempotent: an id already known
+   * returns its index. Throws `BAD_ARGUMENT` unless `validatorId` is 32
+   * bytes. The new validator has stake 0 in every table until a stake table
+   * gives it some (tables may then have up to `validatorCount` entries).
+   * Every node must add validators in the same order (the order their
+   * registrations were decided in), so that an index means the same
+   * validator everywhere.
+   */
+  addValidator(validatorId: Uint8Array): number;
+  /** Number of validator indexes: `validators.length` plus those added since. */
+  readonly validatorCount: number;
   /** Whether an event with this hash is known (live or compact). */
   has(hash: Uint8Array): boolean;
   /** The parent hashes of `event` that are not known. */

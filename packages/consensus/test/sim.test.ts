@@ -24,68 +24,24 @@ import {
   makeSimEvent,
   runSim,
   type SimEvent,
-  type SimResult,
   SimRng,
   simConsensusOpts,
   WitnessIndex,
 } from '../src/sim.js';
+import {
+  ALPHA,
+  assertNoAnomalies,
+  assertPrefixes,
+  assertWellFormed,
+  chiSquareTail,
+  digest,
+  pearson,
+  runs,
+} from './sim-helpers.js';
 
 // Put a failing property's error message in fast-check's report (uvu prints
 // the message, not the error's cause, where fast-check puts it by default).
 fc.configureGlobal({ includeErrorInReport: true });
-
-/** Everything a block says, as one string: two blocks are the same block iff their digests are equal. */
-function digest(b: DecidedBlock<SimEvent>): string {
-  return [
-    b.round,
-    hex(b.leader.hash),
-    b.events.map((e) => hex(e.hash)).join(','),
-    b.transactions.map(hex).join(','),
-    b.timestamp,
-    hex(b.seed),
-  ].join('|');
-}
-
-/** Asserts that of every two sequences, the shorter is a prefix of the longer. */
-function assertPrefixes(seqs: readonly (readonly string[])[], what: string): void {
-  for (let i = 0; i < seqs.length; i++) {
-    for (let j = i + 1; j < seqs.length; j++) {
-      const a = seqs[i]!;
-      const b = seqs[j]!;
-      for (let k = 0; k < Math.min(a.length, b.length); k++) {
-        if (a[k] !== b[k]) {
-          assert.unreachable(
-            `${what}: sequences ${i} and ${j} differ at block ${k}:\n${a[k]}\n${b[k]}`,
-          );
-        }
-      }
-    }
-  }
-}
-
-/** Nothing that must not happen to a node running the engine happened (its own event refused, a crash). */
-function assertNoAnomalies(r: SimResult): void {
-  for (const node of r.nodes) {
-    const first = node.anomalies.slice(0, 3).join('; ');
-    assert.ok(node.anomalies.length === 0, `node ${node.index}: ${first}`);
-  }
-}
-
-/** Each node's blocks: rounds strictly increase and no event is ordered twice. */
-function assertWellFormed(blocks: readonly DecidedBlock<SimEvent>[], who: string): void {
-  const seen = new Set<string>();
-  let prev = -1;
-  for (const b of blocks) {
-    assert.ok(b.round > prev, `${who}: block rounds increase`);
-    prev = b.round;
-    for (const e of b.events) {
-      const k = hex(e.hash);
-      assert.not.ok(seen.has(k), `${who}: event ordered twice`);
-      seen.add(k);
-    }
-    assert.ok(b.events.includes(b.leader), `${who}: the leader is in its block`);
-  }
-}
 
 /**
  * Inserts `order` into `cons`, calling `after(e, i)` after each insert, and
@@ -161,9 +117,6 @@ function clampFaulty(honest: readonly number[], raw: readonly number[]): number[
   assert.ok(2 * out.reduce((a, b) => a + b, 0) < h, 'faulty stake below a third');
   return out;
 }
-
-/** numRuns scaled by SIM_SCALE (default 1), e.g. SIM_SCALE=20 for a long soak. */
-const runs = (n: number) => Math.max(1, Math.round(n * Number(process.env.SIM_SCALE ?? '1')));
 
 const seedArb = fc.integer({ min: 0, max: 2 ** 31 - 1 });
 const honestArb = (min: number, max: number) =>
@@ -439,35 +392,6 @@ test('liveness: with > 2/3 of the stake honest, every honest node keeps deciding
 
 // --- (d) fairness of the leader draw ---------------------------------------------------
 
-/**
- * Upper tail of the chi-square distribution for an even number of degrees
- * of freedom 2m, exactly: Q(x; 2m) = e^(-x/2) Σ_{k<m} (x/2)^k / k!
- * (the chi-square with 2m degrees is a Gamma(m, 2), whose tail is a Poisson
- * sum). No table lookup, no approximation.
- */
-function chiSquareTail(x: number, df: number): number {
-  assert.ok(df > 0 && df % 2 === 0, 'even degrees of freedom');
-  let term = 1;
-  let sum = 1;
-  for (let k = 1; k < df / 2; k++) {
-    term *= x / 2 / k;
-    sum += term;
-  }
-  return Math.exp(-x / 2) * sum;
-}
-
-/** Pearson's statistic Σ (O − E)² / E of counts against shares (shares as bigint weights). */
-function pearson(counts: readonly number[], weights: readonly bigint[]): number {
-  const total = counts.reduce((a, b) => a + b, 0);
-  const w = weights.reduce((a, b) => a + b, 0n);
-  let x = 0;
-  counts.forEach((o, i) => {
-    const e = (total * Number(weights[i]!)) / Number(w);
-    x += ((o - e) * (o - e)) / e;
-  });
-  return x;
-}
-
 test('chi-square tail: matches the NIST/SEMATECH table (e-Handbook 1.3.6.7.4) at α = 0.001', () => {
   // Upper-tail critical values for α = 0.001: df 4 → 18.467, df 6 → 22.458, df 2 → 13.816.
   for (const [df, crit] of [
@@ -478,8 +402,6 @@ test('chi-square tail: matches the NIST/SEMATECH table (e-Handbook 1.3.6.7.4) at
     assert.ok(Math.abs(chiSquareTail(crit, df) - 0.001) < 2e-6, `df ${df}`);
   }
 });
-
-const ALPHA = 0.001;
 
 /**
  * Runs one long single-observer DAG and counts, over the rounds whose
