@@ -6,8 +6,6 @@
 // wallet that trusts only the genesis follows the change, and an agent that
 // serves a forged set is refused.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromHex, toHex } from '@pos/merkle';
@@ -38,6 +36,7 @@ import { loud } from '../../scripts/testing/hooks.js';
 import { type DemoStakeReport, demoStake } from '../src/demo-stake.js';
 import { startTestnet, type Testnet } from '../src/network.js';
 import { rpcCall } from '../src/rpc.js';
+import { lyingAgent, type Tamper } from './lying-agent.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pos-stake-'));
 let net: Testnet;
@@ -148,31 +147,6 @@ test('a wallet that trusts the genesis follows the set change', async () => {
 
 // --- an agent that serves a forged set ---------------------------------------------------
 
-type Tamper = (method: string, result: Record<string, unknown>) => void;
-
-async function lyingAgent(tamper: Tamper): Promise<{ url: string; close(): Promise<void> }> {
-  const target = `${net.layout.nodes[0]!.rpcUrl}/rpc`;
-  const server: Server = createServer(async (req, res) => {
-    let body = '';
-    for await (const c of req) body += c;
-    const call = JSON.parse(body) as { method: string };
-    const up = (await (
-      await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
-    ).json()) as { result?: Record<string, unknown> };
-    if (up.result !== undefined && up.result !== null && typeof up.result === 'object') {
-      tamper(call.method, up.result);
-    }
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(up));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((r) => server.close(() => r())),
-  };
-}
-
 /** Four keys of the agent's own: the forged set it claims for the new epoch. */
 const forgers = Array.from({ length: 4 }, () => generateValidatorKey());
 const forgedSet = () =>
@@ -242,7 +216,7 @@ const lies: [string, Tamper][] = [
 
 for (const [name, tamper] of lies) {
   test(`a lying agent: ${name} — refused`, async () => {
-    const agent = await lyingAgent(tamper);
+    const agent = await lyingAgent(net.layout.nodes[0]!.rpcUrl, tamper);
     try {
       const client = createWalletClient({ url: agent.url, trust: trustFromGenesis(genesis) });
       await client.balance(fromHex(net.layout.wallets[1]!.publicKey, 32));

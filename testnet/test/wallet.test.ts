@@ -2,8 +2,6 @@
 // through a lying agent: a proxy that tampers with one kind of answer.
 // Every lie must be caught with a typed error; the truth must verify.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromHex } from '@pos/merkle';
@@ -21,6 +19,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loud } from '../../scripts/testing/hooks.js';
 import { startTestnet, type Testnet } from '../src/network.js';
+import { lyingAgent, type Tamper } from './lying-agent.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pos-wallet-'));
 let net: Testnet;
@@ -124,32 +123,6 @@ test('consistency: two agents certified histories extend one another', async () 
   }
 });
 
-type Tamper = (method: string, result: Record<string, unknown>) => void;
-
-/** A JSON-RPC proxy to node 0 that lets `tamper` edit each result. */
-async function lyingAgent(tamper: Tamper): Promise<{ url: string; close(): Promise<void> }> {
-  const target = `${net.layout.nodes[0]!.rpcUrl}/rpc`;
-  const server: Server = createServer(async (req, res) => {
-    let body = '';
-    for await (const c of req) body += c;
-    const call = JSON.parse(body) as { method: string };
-    const up = (await (
-      await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
-    ).json()) as {
-      result?: Record<string, unknown>;
-    };
-    if (up.result !== undefined && typeof up.result === 'object') tamper(call.method, up.result);
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(up));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((r) => server.close(() => r())),
-  };
-}
-
 type Outs = { amount: string; outpoint: { txHash: string; index: number } }[];
 const table: [string, Tamper, string, ('balance' | 'receipt' | 'consistency')?][] = [
   [
@@ -249,7 +222,7 @@ const table: [string, Tamper, string, ('balance' | 'receipt' | 'consistency')?][
 
 for (const [name, tamper, code, action = 'balance'] of table) {
   test(`a lying agent is caught: ${name} -> ${code}`, async () => {
-    const agent = await lyingAgent(tamper);
+    const agent = await lyingAgent(net.layout.nodes[0]!.rpcUrl, tamper);
     try {
       const w = createWalletClient({ url: agent.url, trust });
       try {

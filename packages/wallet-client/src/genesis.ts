@@ -38,6 +38,7 @@ import { Reader, Writer } from './codec.js';
 import { WalletError } from './errors.js';
 import { formatAmount, fromHex, MAX_AMOUNT, parseAmount, toHex } from './json.js';
 import type { Outpoint, Output, OutputJSON } from './tx.js';
+import { utf8Decoder, utf8Encoder } from './utf8.js';
 
 /** Version byte of the genesis encoding. */
 export const GENESIS_VERSION = 2;
@@ -118,18 +119,6 @@ export interface Genesis {
 }
 
 // --- rules -------------------------------------------------------------------
-
-// Both exist in every browser and in Node; declared here because the package
-// compiles without DOM or Node typings.
-const { TextEncoder: Enc, TextDecoder: Dec } = globalThis as unknown as {
-  TextEncoder: new () => { encode(s: string): Uint8Array };
-  TextDecoder: new (
-    label: string,
-    o: { fatal: boolean; ignoreBOM: boolean },
-  ) => { decode(b: Uint8Array): string };
-};
-const utf8Encoder = new Enc();
-const utf8Decoder = new Dec('utf-8', { fatal: true, ignoreBOM: true });
 
 function fail(code: GenesisErrorCode, message: string): never {
   throw new GenesisError(code, message);

@@ -39,6 +39,7 @@ import { bytesKey, compareBytes, type HashFn, sha256Noble, taggedHash } from '@p
 import { Reader, Writer } from './codec.js';
 import { WalletError, type WalletErrorCode } from './errors.js';
 import { formatAmount, fromHex, parseAmount, toHex } from './json.js';
+import { utf8Decoder, utf8Encoder } from './utf8.js';
 
 /** Version byte of {@link TxBody} encodings. */
 export const TX_VERSION = 1;
@@ -237,18 +238,6 @@ function checkBody(body: TxBody, code: RuleCode): void {
     }
   }
 }
-
-// Both exist in every browser and in Node; declared here because the package
-// compiles without DOM or Node typings.
-const { TextEncoder: Enc, TextDecoder: Dec } = globalThis as unknown as {
-  TextEncoder: new () => { encode(s: string): Uint8Array };
-  TextDecoder: new (
-    label: string,
-    o: { fatal: boolean; ignoreBOM: boolean },
-  ) => { decode(b: Uint8Array): string };
-};
-const utf8Encoder = new Enc();
-const utf8Decoder = new Dec('utf-8', { fatal: true, ignoreBOM: true });
 
 /** UTF-8 of `s`, refusing a non-string or a lone surrogate (it would not round-trip). */
 function utf8Bytes(s: unknown, what: string, code: RuleCode): Uint8Array {
