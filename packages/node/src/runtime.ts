@@ -548,6 +548,9 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
       certified: false,
     });
     queueSignature(height, applied.blockHash);
+    // Signatures that arrived before the block (a node catching up, or one
+    // that is not a member and signs nothing) may already make a certificate.
+    void checkCertificate(height);
     if (applied.receipts.length > 0) urgentPayloads = true;
     if (!replaying) {
       log.info(
