@@ -18,6 +18,8 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const failures = [];
+/** Packages whose test process had to be killed after its summary. */
+const lateExit = [];
 
 for (const dir of dirs) {
   const pkg = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'));
@@ -29,12 +31,28 @@ for (const dir of dirs) {
       cwd: join(root, dir),
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+      // Its own process group, so a hung run can be stopped whole (below).
+      detached: true,
     });
     let out = '';
+    let hung = null;
     child.stdout.on('data', (b) => {
       out += b;
       process.stdout.write(b);
+      // uvu prints Duration last. A run still alive 20 s later is held open
+      // by a leaked timer, socket or child (a suite whose cleanup never ran):
+      // stop it and fail the package rather than wait for CI's time limit.
+      if (hung === null && /Duration:/.test(strip(out))) {
+        hung = setTimeout(() => {
+          process.stdout.write(`${pkg.name}: tests finished but the process did not exit: killed\n`);
+          lateExit.push(pkg.name);
+          try {
+            process.kill(-child.pid, 'SIGKILL');
+          } catch {}
+        }, 20_000);
+      }
     });
+    child.on('exit', () => hung !== null && clearTimeout(hung));
     child.on('error', (e) => {
       process.stdout.write(`cannot run the tests of ${pkg.name}: ${e.message}\n`);
       resolve(1);
@@ -53,7 +71,7 @@ for (const dir of dirs) {
       resolve(c ?? 1);
     });
   });
-  if (code !== 0) failures.push(pkg.name);
+  if (code !== 0 || lateExit.includes(pkg.name)) failures.push(pkg.name);
 }
 
 console.log('');

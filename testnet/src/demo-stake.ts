@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fromHex, toHex } from '@pos/merkle';
 import { readKeyFile } from '@pos/node';
 import { firstRoundOf, genesisFromJSON } from '@pos/wallet-client';
-import { fetchCoins, startLoad } from './load.js';
+import { fetchCoins, type LoadReport, startLoad } from './load.js';
 import type { Testnet, TestnetNode } from './network.js';
 import { rpcCall } from './rpc.js';
 import { type EpochSet, epochSet, registerValidator, rehostStake } from './stake.js';
@@ -148,70 +148,82 @@ export async function demoStake(net: Testnet, o: DemoStakeOpts = {}): Promise<De
   });
   say('');
   say(`4. watching the set (node v0; ${tps} demo transfers/s keep the rounds going):`);
-  const deadline = Date.now() + timeoutMs;
-  let seenEpoch = -1;
-  let set: EpochSet | undefined;
-  for (;;) {
-    if (Date.now() > deadline) throw new TestnetError(`epoch ${epoch} did not begin in time`);
-    st = await status(origin);
-    const cur = st.validatorSet.epoch;
-    if (cur !== seenEpoch) {
-      seenEpoch = cur;
-      const s = await epochSet(origin, cur);
-      const has = s.validators.some((v) => v.validatorId === node.validatorId);
-      say(
-        `   height ${st.height}, round ${st.round}: epoch ${cur} — ${s.validators.length} validators${has ? `, ${name} among them` : ''}`,
-      );
-      if (cur >= epoch) {
-        set = s;
-        break;
+  // The background load stops however the watch ends (a leaked timer would
+  // keep the process alive).
+  const watch = async () => {
+    const deadline = Date.now() + timeoutMs;
+    let seenEpoch = -1;
+    let set: EpochSet | undefined;
+    for (;;) {
+      if (Date.now() > deadline) throw new TestnetError(`epoch ${epoch} did not begin in time`);
+      st = await status(origin);
+      const cur = st.validatorSet.epoch;
+      if (cur !== seenEpoch) {
+        seenEpoch = cur;
+        const s = await epochSet(origin, cur);
+        const has = s.validators.some((v) => v.validatorId === node.validatorId);
+        say(
+          `   height ${st.height}, round ${st.round}: epoch ${cur} — ${s.validators.length} validators${has ? `, ${name} among them` : ''}`,
+        );
+        if (cur >= epoch) {
+          set = s;
+          break;
+        }
       }
+      await sleep(500);
     }
-    await sleep(500);
-  }
-  if (!set.validators.some((v) => v.validatorId === node.validatorId)) {
-    throw new TestnetError(`${name} is not in the set of epoch ${set.epoch}`);
-  }
-  say('');
-  say(`   the set changed at round ${firstRound} (epoch ${set.epoch}):`);
-  for (const l of setLines(set)) say(l);
+    if (!set.validators.some((v) => v.validatorId === node.validatorId)) {
+      throw new TestnetError(`${name} is not in the set of epoch ${set.epoch}`);
+    }
+    say('');
+    say(`   the set changed at round ${firstRound} (epoch ${set.epoch}):`);
+    for (const l of setLines(set)) say(l);
 
-  // 5. The new validator creates events and signs blocks; count the leaders.
-  let signedHeight = -1;
-  for (;;) {
-    if (Date.now() > deadline) throw new TestnetError(`no certificate signed by ${name} in time`);
-    st = await status(node.rpcUrl);
-    const last = (await status(origin)).height ?? -1;
-    for (let h = Math.max(firstRound, signedHeight + 1); h <= last && signedHeight < 0; h++) {
-      const c = await rpcCall(origin, 'pos_getCertificate', [h]);
-      const cert = (c.result as { certificate?: { signatures: { validatorId: string }[] } })
-        ?.certificate;
-      if (cert?.signatures.some((x) => x.validatorId === node.validatorId)) signedHeight = h;
+    // 5. The new validator creates events and signs blocks; count the leaders.
+    let signedHeight = -1;
+    for (;;) {
+      if (Date.now() > deadline) throw new TestnetError(`no certificate signed by ${name} in time`);
+      st = await status(node.rpcUrl);
+      const last = (await status(origin)).height ?? -1;
+      for (let h = Math.max(firstRound, signedHeight + 1); h <= last && signedHeight < 0; h++) {
+        const c = await rpcCall(origin, 'pos_getCertificate', [h]);
+        const cert = (c.result as { certificate?: { signatures: { validatorId: string }[] } })
+          ?.certificate;
+        if (cert?.signatures.some((x) => x.validatorId === node.validatorId)) signedHeight = h;
+      }
+      if (signedHeight >= 0) break;
+      await sleep(1000);
     }
-    if (signedHeight >= 0) break;
-    await sleep(1000);
+    // Leaders over half an epoch of the new set (the draw is by stake, section 4).
+    const upTo = firstRound + Math.floor(params.epoch / 2);
+    while (((await status(origin)).height ?? 0) < upTo) {
+      if (Date.now() > deadline) throw new TestnetError(`round ${upTo} not reached in time`);
+      await sleep(500);
+    }
+    const leaders: Record<string, number> = {};
+    for (let h = firstRound; h <= upTo; h++) {
+      const b = (await rpcCall(origin, 'pos_getBlock', [h])).result as
+        | { header: { leader: string } }
+        | undefined;
+      if (b === undefined) continue;
+      const ev = (await rpcCall(origin, 'pos_getEvent', [b.header.leader])).result as
+        | { creator: string }
+        | undefined;
+      if (ev === undefined) continue;
+      const who =
+        layout.nodes.find((n) => n.publicKey === ev.creator)?.name ?? ev.creator.slice(0, 10);
+      leaders[who] = (leaders[who] ?? 0) + 1;
+    }
+    return { set, signedHeight, upTo, leaders };
+  };
+  let watched: Awaited<ReturnType<typeof watch>>;
+  let load: LoadReport;
+  try {
+    watched = await watch();
+  } finally {
+    load = await background.stop();
   }
-  // Leaders over half an epoch of the new set (the draw is by stake, section 4).
-  const upTo = firstRound + Math.floor(params.epoch / 2);
-  while (((await status(origin)).height ?? 0) < upTo) {
-    if (Date.now() > deadline) throw new TestnetError(`round ${upTo} not reached in time`);
-    await sleep(500);
-  }
-  const leaders: Record<string, number> = {};
-  for (let h = firstRound; h <= upTo; h++) {
-    const b = (await rpcCall(origin, 'pos_getBlock', [h])).result as
-      | { header: { leader: string } }
-      | undefined;
-    if (b === undefined) continue;
-    const ev = (await rpcCall(origin, 'pos_getEvent', [b.header.leader])).result as
-      | { creator: string }
-      | undefined;
-    if (ev === undefined) continue;
-    const who =
-      layout.nodes.find((n) => n.publicKey === ev.creator)?.name ?? ev.creator.slice(0, 10);
-    leaders[who] = (leaders[who] ?? 0) + 1;
-  }
-  const load = await background.stop();
+  const { set, signedHeight, upTo, leaders } = watched;
   st = await status(node.rpcUrl);
   say('');
   say(

@@ -88,11 +88,14 @@ test.before(
     const k = Math.ceil(lastRegistration / p.epoch) + 1;
     endHeight = (k - 1) * p.epoch + p.lag + 24;
     const deadline = Date.now() + 300_000;
-    while ((await heightOf(v0.rpcUrl)) < endHeight) {
-      if (Date.now() > deadline) throw new Error(`height ${endHeight} not reached`);
-      await new Promise((r) => setTimeout(r, 1000));
+    try {
+      while ((await heightOf(v0.rpcUrl)) < endHeight) {
+        if (Date.now() > deadline) throw new Error(`height ${endHeight} not reached`);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    } finally {
+      await load.stop();
     }
-    await load.stop();
   }),
 );
 
