@@ -44,7 +44,9 @@ for (const dir of dirs) {
       // stop it and fail the package rather than wait for CI's time limit.
       if (hung === null && /Duration:/.test(strip(out))) {
         hung = setTimeout(() => {
-          process.stdout.write(`${pkg.name}: tests finished but the process did not exit: killed\n`);
+          process.stdout.write(
+            `${pkg.name}: tests finished but the process did not exit: killed\n`,
+          );
           lateExit.push(pkg.name);
           try {
             process.kill(-child.pid, 'SIGKILL');

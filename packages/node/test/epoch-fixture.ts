@@ -3,6 +3,9 @@
 // registrations that builds signed transactions against itself, and the
 // validator table of section 5 computed from that model, independently of
 // the ledger's own code.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import type { DecidedBlock } from '@pos/consensus';
 import {
@@ -24,6 +27,7 @@ import {
   type ValidatorSet,
   validatorIdOf,
 } from '@pos/wallet-client';
+import { ClassicLevel } from 'classic-level';
 import { cat, fill, u16 } from '../../../scripts/testing/bytes.js';
 import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import type { NodeEvent } from '../src/dag.js';
@@ -478,3 +482,22 @@ export const decided = (round: number, txs: Uint8Array[]): DecidedBlock<NodeEven
   timestamp: 1_700_000_000_000 + 1000 * round,
   seed: new Uint8Array(32),
 });
+
+/** Runs `fn` with an opener of one classic-level database in a fresh temporary dir, removed afterwards. */
+export async function withLevelDir(
+  prefix: string,
+  fn: (openDb: () => ClassicLevel<Uint8Array, Uint8Array>) => Promise<void>,
+): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  try {
+    await fn(
+      () =>
+        new ClassicLevel<Uint8Array, Uint8Array>(join(dir, 'db'), {
+          keyEncoding: 'view',
+          valueEncoding: 'view',
+        }),
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,15 +1,3 @@
-// Validator tables through the chain (PROTOCOL.md sections 5 and 8;
-// chain.ts): header h commits to the table of round h + 1's epoch across
-// set changes; each table's inclusion proof is recorded with the block that
-// wrote it (a block at the snapshot round, a block past it, several in one
-// block) and verifies under that block's state root, even once the trie has
-// pruned that version and after a reopen from disk. A property over random
-// heights with gaps, re-hosting transfers and registrations checks every
-// table against one computed from scratch from the test's own model of the
-// outputs and registrations at each snapshot point.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createLevelStore, createMemoryStore, verifyTrieInclusion } from '@pos/merkle';
 import {
   encodeValidatorSet,
@@ -19,7 +7,7 @@ import {
   validatorIdOf,
   validatorSetHash,
 } from '@pos/wallet-client';
-import { ClassicLevel } from 'classic-level';
+import type { ClassicLevel } from 'classic-level';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -50,6 +38,7 @@ import {
   tableOf,
   V,
   verify,
+  withLevelDir,
 } from './epoch-fixture.js';
 
 const genesis = makeGenesis();
@@ -168,13 +157,7 @@ test('headers commit to the next roundâ€™s table across set changes; each tableâ
 });
 
 test('recorded proofs outlive the pruned trie versions and a reopen from disk; both chains keep agreeing', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'pos-epochs-chain-'));
-  try {
-    const openDb = () =>
-      new ClassicLevel<Uint8Array, Uint8Array>(join(dir, 'db'), {
-        keyEncoding: 'view',
-        valueEncoding: 'view',
-      });
+  await withLevelDir('pos-epochs-chain-', async (openDb) => {
     const open = (db: ClassicLevel<Uint8Array, Uint8Array>) =>
       openChain({
         genesis,
@@ -231,9 +214,7 @@ test('recorded proofs outlive the pruned trie versions and a reopen from disk; b
     for (const s of ALL.slice(7)) for (const k of s.epochs) writer.set(k, s.height);
     await checkProofs(disk, expectedTables(ALL), writer, 'continued');
     await db.close();
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 // --- property: random heights, transfers and registrations against a reference -------------------

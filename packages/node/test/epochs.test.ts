@@ -1,17 +1,3 @@
-// Validator tables in the ledger (PROTOCOL.md section 5; ledger.ts module
-// comment) with small parameters (LAG 2, EPOCH 4, minStake 100): each epoch's
-// table written by the first block at or after its snapshot round, from the
-// state after the block when the block is at that round and from the state
-// before it when the round had no block (several tables in one block over a
-// long gap); stake below minStake leaving the set, a registered validator
-// that gains stake joining it, an unregistered host never in it, the previous
-// table repeating when nobody qualifies, the 1,024 cap with ties to the lower
-// id; previewTable, inclusion proofs under the state root, tables of a block
-// not yet committed, reopening from disk, and a reopened state whose tables
-// are missing, extra or malformed refused as CORRUPT_STATE.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   createLevelStore,
   createMemoryStore,
@@ -31,7 +17,6 @@ import {
   type ValidatorSet,
   validatorIdOf,
 } from '@pos/wallet-client';
-import { ClassicLevel } from 'classic-level';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fill } from '../../../scripts/testing/bytes.js';
@@ -53,6 +38,7 @@ import {
   T3,
   V,
   verify,
+  withLevelDir,
 } from './epoch-fixture.js';
 
 const genesis = makeGenesis();
@@ -232,13 +218,7 @@ test('the table holds the 1,024 largest stakes, ties to the lower validatorId, m
 // --- storage -------------------------------------------------------------------------------
 
 test('tables, registrations and the preview survive a reopen from disk; both ledgers keep agreeing', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'pos-epochs-'));
-  try {
-    const openDb = () =>
-      new ClassicLevel<Uint8Array, Uint8Array>(join(dir, 'db'), {
-        keyEncoding: 'view',
-        valueEncoding: 'view',
-      });
+  await withLevelDir('pos-epochs-', async (openDb) => {
     let db = openDb();
     const mem = await createLedger({ genesis, verify });
     let disk = await createLedger({ genesis, verify, store: createLevelStore(db) });
@@ -284,9 +264,7 @@ test('tables, registrations and the preview survive a reopen from disk; both led
     }
     await checkTables(disk, expectedTables(STEPS), 'continued');
     await db.close();
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 /** A store whose state was tampered with by `mutate`, committed as the next trie version. */

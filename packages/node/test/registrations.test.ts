@@ -1,15 +1,3 @@
-// Validator registrations (PROTOCOL.md section 5; the version-2 TxBody of
-// tx.ts; ledger.ts rule 6): a registration commits like a transfer and
-// records the validator, signed by exactly the input owners plus the
-// registered key (BAD_SIGNATURE otherwise, MALFORMED past the codec's
-// bound), one signature when the owner registers its own key; the ordinary
-// rules still apply; re-registration replaces the record, the later of two
-// in a block wins; the record is in the state trie as documented, proven
-// under the state root; checkTx agrees; nothing shows before the commit;
-// records survive a reopen from disk; fees are burned and supply conserved.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   createLevelStore,
   createMemoryStore,
@@ -28,7 +16,6 @@ import {
   type SignedTx,
   signTx,
 } from '@pos/wallet-client';
-import { ClassicLevel } from 'classic-level';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cat, u16 } from '../../../scripts/testing/bytes.js';
@@ -44,6 +31,7 @@ import {
   signer,
   verify as strictVerify,
   V,
+  withLevelDir,
 } from './epoch-fixture.js';
 
 let verifyCalls = 0;
@@ -365,13 +353,7 @@ test('a registration shows only once its block is committed; checkTx answers fro
 });
 
 test('registrations survive a reopen from disk, and a later re-registration replaces the record', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'pos-registrations-'));
-  try {
-    const openDb = () =>
-      new ClassicLevel<Uint8Array, Uint8Array>(join(dir, 'db'), {
-        keyEncoding: 'view',
-        valueEncoding: 'view',
-      });
+  await withLevelDir('pos-registrations-', async (openDb) => {
     let db = openDb();
     let l = await open({ store: createLevelStore(db) });
     const book = new Book(genesis);
@@ -407,9 +389,7 @@ test('registrations survive a reopen from disk, and a later re-registration repl
     l = await open({ store: createLevelStore(db) });
     assert.equal(l.registration(V[2].id), record(V[2], 'v2', '10.0.0.22:9000'));
     await db.close();
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('supply: registrations burn their fees like any transaction; stakes follow their outputs', async () => {

@@ -24,9 +24,11 @@ import {
   buildChain,
   type Chain,
   certify,
+  crew,
   type FakeAgent,
   fakeAgent,
   member,
+  scenarioTables,
 } from './fake-chain.js';
 
 const CLI = join(import.meta.dirname, '../dist/cli/cli.js');
@@ -37,13 +39,7 @@ const baseEnv: Record<string, string | undefined> = { ...process.env };
 delete baseEnv.FORCE_COLOR;
 for (const k of Object.keys(baseEnv)) if (k.startsWith('POS_')) delete baseEnv[k];
 
-const A = member('alpha', 1);
-const B = member('bravo', 2);
-const C = member('charlie', 3);
-const D = member('delta', 4);
-const E = member('echo', 5);
-const F = member('foxtrot', 6);
-const G = member('golf', 7);
+const { A, B, C, D } = crew;
 const forgers = [member('x1', 0x41), member('x2', 0x42)];
 
 let chain: Chain;
@@ -63,45 +59,7 @@ test.before(
         [C, 100n],
         [D, 100n],
       ],
-      tables: [
-        [
-          [A, 100n],
-          [B, 100n],
-          [C, 100n],
-          [D, 100n],
-        ],
-        [
-          [A, 100n],
-          [B, 100n],
-          [C, 100n],
-          [D, 100n],
-          [E, 60n],
-        ],
-        [
-          [A, 150n],
-          [B, 100n],
-          [C, 100n],
-          [E, 60n],
-        ],
-        [
-          [A, 150n],
-          [B, 40n],
-          [C, 100n],
-          [E, 300n],
-        ],
-        [
-          [B, 40n],
-          [C, 100n],
-          [E, 300n],
-          [F, 200n],
-        ],
-        [
-          [C, 100n],
-          [E, 300n],
-          [F, 200n],
-          [G, 10n],
-        ],
-      ],
+      tables: scenarioTables,
       tip: 21,
     });
     agent = fakeAgent(chain);

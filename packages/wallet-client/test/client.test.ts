@@ -41,12 +41,14 @@ import {
   type Chain,
   certificateBy,
   certify,
+  crew,
   type FakeAgent,
   fakeAgent,
   type Member,
   member,
   proofOf,
   RpcError,
+  scenarioTables,
   setOf,
   type TableSpec,
 } from './fake-chain.js';
@@ -54,15 +56,8 @@ import {
 // biome-ignore lint/suspicious/noExplicitAny: JSON answers as a lying agent edits them
 type Json = any;
 
-const A = member('alpha', 1);
-const B = member('bravo', 2);
-const C = member('charlie', 3);
-const D = member('delta', 4);
-const E = member('echo', 5);
-const F = member('foxtrot', 6);
-const G = member('golf', 7);
-/** In the genesis, hosting nothing: stake 0, still a member of epoch 0's table. */
-const H = member('hotel', 8);
+/** H: in the genesis, hosting nothing: stake 0, still a member of epoch 0's table. */
+const { A, B, C, D, E, H } = crew;
 /** Keys of nobody the chain knows: what a forger signs with. */
 const forgers = [member('x1', 0x41), member('x2', 0x42), member('x3', 0x43)];
 
@@ -77,52 +72,8 @@ const genesisTable: TableSpec = [
   [D, 100n],
   [H, 0n],
 ];
-/** Tables of epochs 1..6 (snapshots after rounds 0, 4, 8, 12, 16, 20). */
-const tables: TableSpec[] = [
-  // 1: the genesis state (H has no stake and is no longer a member).
-  [
-    [A, 100n],
-    [B, 100n],
-    [C, 100n],
-    [D, 100n],
-  ],
-  // 2: E joins.
-  [
-    [A, 100n],
-    [B, 100n],
-    [C, 100n],
-    [D, 100n],
-    [E, 60n],
-  ],
-  // 3: D leaves, A's stake grows.
-  [
-    [A, 150n],
-    [B, 100n],
-    [C, 100n],
-    [E, 60n],
-  ],
-  // 4: stake shifts to E: A, B and C alone are short of 2/3.
-  [
-    [A, 150n],
-    [B, 40n],
-    [C, 100n],
-    [E, 300n],
-  ],
-  // 5: A leaves, F joins: no genesis key but B and C is left.
-  [
-    [B, 40n],
-    [C, 100n],
-    [E, 300n],
-    [F, 200n],
-  ],
-  // 6: B leaves, G joins.
-  [
-    [C, 100n],
-    [E, 300n],
-    [F, 200n],
-    [G, 10n],
-  ],
-];
+/** Tables of epochs 1..6 (fake-chain.ts). */
+const tables = scenarioTables;
 
 let chain: Chain;
 let trust: WalletTrust;

@@ -475,3 +475,70 @@ export async function proofOf(chain: Chain, k: number, h: number) {
     trieProof: trieProofToJSON(await chain.trie.at(chain.roots[h]!).prove(key)),
   };
 }
+
+// --- the scenario both the client and the CLI suites run ------------------------
+
+/** Validators of the shared scenario; H is in the genesis with stake 0. */
+export const crew = {
+  A: member('alpha', 1),
+  B: member('bravo', 2),
+  C: member('charlie', 3),
+  D: member('delta', 4),
+  E: member('echo', 5),
+  F: member('foxtrot', 6),
+  G: member('golf', 7),
+  H: member('hotel', 8),
+} as const;
+
+/**
+ * Tables of epochs 1..6 (lag 2, epoch 4: snapshots after rounds 0, 4, 8, 12,
+ * 16, 20): every kind of set change, until no genesis key is left.
+ */
+export const scenarioTables: readonly TableSpec[] = (() => {
+  const { A, B, C, D, E, F, G } = crew;
+  return [
+    // 1: the genesis state (H has no stake and is no longer a member).
+    [
+      [A, 100n],
+      [B, 100n],
+      [C, 100n],
+      [D, 100n],
+    ],
+    // 2: E joins.
+    [
+      [A, 100n],
+      [B, 100n],
+      [C, 100n],
+      [D, 100n],
+      [E, 60n],
+    ],
+    // 3: D leaves, A's stake grows.
+    [
+      [A, 150n],
+      [B, 100n],
+      [C, 100n],
+      [E, 60n],
+    ],
+    // 4: stake shifts to E: A, B and C alone are short of 2/3.
+    [
+      [A, 150n],
+      [B, 40n],
+      [C, 100n],
+      [E, 300n],
+    ],
+    // 5: A leaves, F joins: no genesis key but B and C is left.
+    [
+      [B, 40n],
+      [C, 100n],
+      [E, 300n],
+      [F, 200n],
+    ],
+    // 6: B leaves, G joins.
+    [
+      [C, 100n],
+      [E, 300n],
+      [F, 200n],
+      [G, 10n],
+    ],
+  ];
+})();
