@@ -106,6 +106,8 @@ import {
   type SignedTx,
   snapshotRoundOf,
   txHashOf,
+  utf8Decoder,
+  utf8Encoder,
   type ValidatorSet,
   validatorIdOfKey,
   validatorSetHash,
@@ -311,15 +313,13 @@ function isRegistrationKey(key: Uint8Array): boolean {
 }
 
 const REG_VERSION = 1;
-const utf8Enc = new TextEncoder();
-const utf8Dec = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function encodeRegistration(r: ValidatorRecord): Uint8Array {
   return new Writer(300)
     .u8(REG_VERSION)
     .bytes(r.pubkey, 32)
-    .varBytes(utf8Enc.encode(r.name))
-    .varBytes(utf8Enc.encode(r.p2p))
+    .varBytes(utf8Encoder.encode(r.name))
+    .varBytes(utf8Encoder.encode(r.p2p))
     .finish();
 }
 
@@ -328,8 +328,8 @@ function decodeRegistration(bytes: Uint8Array, hash: HashFn): ValidatorRecord {
     const r = new Reader(bytes);
     r.u8(REG_VERSION, REG_VERSION, 'registration version');
     const pubkey = r.bytes(32);
-    const name = utf8Dec.decode(r.varBytes(0, 64, 'name'));
-    const p2p = utf8Dec.decode(r.varBytes(1, 128, 'p2p'));
+    const name = utf8Decoder.decode(r.varBytes(0, 64, 'name'));
+    const p2p = utf8Decoder.decode(r.varBytes(1, 128, 'p2p'));
     r.end();
     return { validatorId: validatorIdOfKey(pubkey, hash), pubkey, name, p2p };
   } catch (e) {

@@ -163,3 +163,4 @@ export {
   txHashOf,
   txToJSON,
 } from './tx.js';
+export { utf8Decoder, utf8Encoder } from './utf8.js';
