@@ -145,15 +145,23 @@ function posdPath(): string {
   return cli;
 }
 
+/**
+ * A port free now, below Linux's ephemeral range (32768..60999): a port the
+ * OS hands out for "listen on 0" is also one it hands out as the local port
+ * of outgoing connections, and with many nodes syncing on loopback one was
+ * taken between this check and posd binding it (EADDRINUSE in CI). Random in
+ * 20000..32767, checked free, a few tries.
+ */
+const handedOut = new Set<number>();
 async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a !== null ? resolve(a.port) : reject(new Error())));
-    });
-  });
+  for (let i = 0; i < 64; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_768);
+    // Never the same port twice in this process (two nodes, or RPC and P2P).
+    if (handedOut.has(port) || !(await portFree(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new TestnetError('no free port found in 20000..32767');
 }
 
 async function portFree(port: number): Promise<boolean> {
