@@ -29,12 +29,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  type Consensus,
-  type ConsensusError,
-  createConsensus,
-  type DecidedBlock,
-} from '@pos/consensus';
+import { type Consensus, createConsensus, type DecidedBlock } from '@pos/consensus';
 import {
   createPeerScores,
   createRateLimiter,
@@ -83,7 +78,6 @@ import {
 } from './crypto.js';
 import {
   createValidatorIndex,
-  DagError,
   type NodeEvent,
   nodeConsensusOpts,
   toConsensusEvent,
