@@ -65,6 +65,20 @@ export interface TestnetOpts {
   walletHost: 'v0' | 'none';
   /** Called with progress lines. */
   say?: (line: string) => void;
+  /**
+   * Give each validator a P2P front port (issue 7, fault injection): the
+   * genesis and every peer name `p2p` (where a fault proxy listens), and
+   * posd binds `p2pBind`, a port of its own. Nothing listens on the front
+   * until the caller starts a proxy there (`createFaultNet`).
+   */
+  p2pFront: boolean;
+  /** Extra environment of one validator's posd by name (`{v2: {POS_FAILPOINT: ...}}`). */
+  nodeEnv?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /**
+   * Validators whose files are made but whose posd is not started: a
+   * stand-in (a Byzantine process, issue 7) runs with that key instead.
+   */
+  external?: readonly string[];
 }
 
 /** Defaults of {@link TestnetOpts} (`dir` has none). */
@@ -83,6 +97,7 @@ export const defaultTestnetOpts: Omit<TestnetOpts, 'dir'> = {
   epoch: 32,
   minStake: 10_000_000n,
   walletHost: 'v0',
+  p2pFront: false,
 };
 
 /** One validator of the running network, as written to testnet.json. */
@@ -93,7 +108,10 @@ export interface TestnetNode {
   validatorId: string;
   stake: string;
   rpcUrl: string;
+  /** The P2P address in the genesis, which peers dial. */
   p2p: string;
+  /** Where posd binds P2P when it differs from `p2p` (a front port, {@link TestnetOpts.p2pFront}). */
+  p2pBind?: string;
   metricsUrl: string;
   dataDir: string;
   log: string;
@@ -122,10 +140,20 @@ export interface Testnet {
   readonly layout: TestnetLayout;
   /** Path of testnet.json. */
   readonly file: string;
-  /** Each validator's process (null once it exited). */
+  /** Each started validator's process, in start order (a restart appends the new one). */
   readonly processes: readonly ChildProcess[];
+  /** The current process of a validator by name (undefined for an external one). */
+  process(name: string): ChildProcess | undefined;
   /** SIGTERM to every validator, SIGKILL after `graceMs`; resolves once all exited. */
   stop(graceMs?: number): Promise<void>;
+  /** Sends `signal` (default SIGKILL) to one validator and resolves once it exited. */
+  kill(name: string, signal?: NodeJS.Signals): Promise<number | null>;
+  /**
+   * Starts a stopped validator again on its data dir (extra `env` for this
+   * run only) and resolves once its RPC answers `/status`; rejects with the
+   * tail of its log if it exits first (e.g. a damaged data dir).
+   */
+  restart(name: string, env?: Readonly<Record<string, string>>): Promise<ChildProcess>;
   /**
    * Starts one more `posd` with a fresh key that is not in the genesis: it
    * syncs read-only until a registration and hosted stake make it a member
@@ -179,6 +207,8 @@ interface Endpoint {
   rpcPort: number;
   p2pHost: string;
   p2pPort: number;
+  /** The front port peers dial, when it is not `p2pPort`. */
+  frontPort?: number;
 }
 
 function stakesFor(o: TestnetOpts): bigint[] {
@@ -195,11 +225,12 @@ async function localEndpoints(o: TestnetOpts): Promise<Endpoint[]> {
   const out: Endpoint[] = [];
   for (let i = 0; i < o.nodes; i++) {
     const loop = { host: '127.0.0.1', rpcHost: '127.0.0.1', p2pHost: '127.0.0.1' };
+    const front = o.p2pFront ? { frontPort: await freePort() } : {};
     if (o.basePort === 0) {
-      out.push({ ...loop, rpcPort: await freePort(), p2pPort: await freePort() });
+      out.push({ ...loop, rpcPort: await freePort(), p2pPort: await freePort(), ...front });
       continue;
     }
-    const p = { rpcPort: o.basePort + 2 * i, p2pPort: o.basePort + 2 * i + 1 };
+    const p = { rpcPort: o.basePort + 2 * i, p2pPort: o.basePort + 2 * i + 1, ...front };
     for (const port of [p.rpcPort, p.p2pPort]) {
       if (!(await portFree(port))) {
         throw new TestnetError(`port ${port} is in use: stop what holds it or pass --base-port`);
@@ -221,7 +252,12 @@ function readLayout(file: string): TestnetLayout {
 /** Creates the network's files (keys, genesis, configs) for `ends`. */
 async function prepare(o: TestnetOpts, stakes: bigint[], ends: Endpoint[]): Promise<TestnetLayout> {
   const file = join(o.dir, 'testnet.json');
-  const ports = ends.map((e) => ({ rpc: e.rpcPort, p2p: e.p2pPort }));
+  // Peers dial the front port when there is one; posd binds p2pPort.
+  const ports = ends.map((e) => ({
+    rpc: e.rpcPort,
+    p2p: e.frontPort ?? e.p2pPort,
+    bind: e.p2pPort,
+  }));
   mkdirSync(o.dir, { recursive: true, mode: 0o700 });
   const keys: ValidatorKey[] = stakes.map(() => generateValidatorKey());
   const walletKeys = Array.from({ length: o.wallets }, () => generateValidatorKey());
@@ -263,7 +299,7 @@ async function prepare(o: TestnetOpts, stakes: bigint[], ends: Endpoint[]): Prom
       rpcHost: ends[i]!.rpcHost,
       rpcPort: ports[i]!.rpc,
       p2pHost: ends[i]!.p2pHost,
-      p2pPort: ports[i]!.p2p,
+      p2pPort: ports[i]!.bind,
       logLevel: 'info',
     };
     writeFileSync(join(d, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
@@ -275,6 +311,9 @@ async function prepare(o: TestnetOpts, stakes: bigint[], ends: Endpoint[]): Prom
       stake: stakes[i]!.toString(),
       rpcUrl: `http://${ends[i]!.host}:${ports[i]!.rpc}`,
       p2p: `${ends[i]!.host}:${ports[i]!.p2p}`,
+      ...(ports[i]!.bind === ports[i]!.p2p
+        ? {}
+        : { p2pBind: `${ends[i]!.host}:${ports[i]!.bind}` }),
       metricsUrl: `http://${ends[i]!.host}:${ports[i]!.rpc}/metrics`,
       dataDir: d,
       log: join(d, 'posd.log'),
@@ -331,57 +370,78 @@ export async function startTestnet(
   const cli = posdPath();
   const env = { ...process.env };
   delete env.FORCE_COLOR;
+  const external = new Set(o.external ?? []);
   const procs: ChildProcess[] = [];
+  const current = new Map<string, ChildProcess>();
   const exits: Promise<number | null>[] = [];
   let stopping = false;
+  const alive = (p: ChildProcess) => p.exitCode === null && p.signalCode === null;
   const stop = async (graceMs = 10_000) => {
     stopping = true;
-    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGTERM');
+    for (const p of procs) if (alive(p)) p.kill('SIGTERM');
     const timer = setTimeout(() => {
-      for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+      for (const p of procs) if (alive(p)) p.kill('SIGKILL');
     }, graceMs);
     await Promise.all(exits);
     clearTimeout(timer);
   };
-  const spawnNode = (n: TestnetNode): ChildProcess => {
+  const spawnNode = (n: TestnetNode, extra?: Readonly<Record<string, string>>): ChildProcess => {
     const out = openSync(n.log, 'a');
     const p = spawn(process.execPath, [...o.nodeArgs, cli, 'start', '--data-dir', n.dataDir], {
-      env,
+      env: { ...env, ...o.nodeEnv?.[n.name], ...extra },
       stdio: ['ignore', out, out],
     });
     procs.push(p);
-    exits.push(
-      new Promise((resolve) => {
-        if (p.exitCode !== null) resolve(p.exitCode);
-        else p.once('exit', (code) => resolve(code));
-      }),
-    );
+    current.set(n.name, p);
+    exits.push(exitOf(p));
     return p;
   };
-  try {
-    for (const n of layout.nodes) spawnNode(n);
-    say(`${layout.nodes.length} validators starting (logs: ${o.dir}/v*/posd.log)...`);
-    const deadline = Date.now() + 60_000;
-    for (const [i, n] of layout.nodes.entries()) {
-      for (;;) {
-        const p = procs[i]!;
-        if (p.exitCode !== null || p.signalCode !== null) {
-          const tail = readFileSync(n.log, 'utf8').split('\n').slice(-8).join('\n');
-          throw new TestnetError(`${n.name} exited (${p.exitCode ?? p.signalCode}):\n${tail}`);
-        }
-        try {
-          if ((await fetch(`${n.rpcUrl}/ready`)).status === 200) break;
-        } catch {
-          // not listening yet
-        }
-        if (Date.now() > deadline) throw new TestnetError(`${n.name} not ready within 60 s`);
-        await new Promise((r) => setTimeout(r, 200));
+  /** Resolves once `n` answers `path` with 200; throws with its log's tail if `p` exits first. */
+  const awaitUp = async (n: TestnetNode, p: ChildProcess, path: string, deadline: number) => {
+    for (;;) {
+      if (!alive(p)) {
+        const tail = readFileSync(n.log, 'utf8').split('\n').slice(-8).join('\n');
+        throw new TestnetError(`${n.name} exited (${p.exitCode ?? p.signalCode}):\n${tail}`);
       }
+      try {
+        if ((await fetch(`${n.rpcUrl}${path}`)).status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new TestnetError(`${n.name} not answering within 60 s`);
+      await new Promise((r) => setTimeout(r, 200));
     }
+  };
+  const nodeNamed = (name: string): TestnetNode => {
+    const n = layout.nodes.find((x) => x.name === name);
+    if (n === undefined) throw new TestnetError(`no validator named ${name}`);
+    return n;
+  };
+  try {
+    const started = layout.nodes.filter((n) => !external.has(n.name));
+    const ps = started.map((n) => spawnNode(n));
+    say(`${started.length} validators starting (logs: ${o.dir}/v*/posd.log)...`);
+    const deadline = Date.now() + 60_000;
+    for (const [i, n] of started.entries()) await awaitUp(n, ps[i]!, '/ready', deadline);
   } catch (e) {
     await stop(2_000);
     throw e;
   }
+  const kill = async (name: string, signal: NodeJS.Signals = 'SIGKILL') => {
+    const p = current.get(nodeNamed(name).name);
+    if (p === undefined) throw new TestnetError(`${name} was never started here`);
+    const exited = exitOf(p);
+    if (alive(p)) p.kill(signal);
+    return exited;
+  };
+  const restart = async (name: string, extra?: Readonly<Record<string, string>>) => {
+    const n = nodeNamed(name);
+    const prev = current.get(name);
+    if (prev !== undefined && alive(prev)) throw new TestnetError(`${name} is still running`);
+    const p = spawnNode(n, extra);
+    await awaitUp(n, p, '/status', Date.now() + 60_000);
+    return p;
+  };
   const addNode = async (name: string) => {
     if (!/^[a-z0-9-]{1,32}$/.test(name) || layout.nodes.some((n) => n.name === name)) {
       throw new TestnetError(`node name ${name} is taken or not [a-z0-9-]{1,32}`);
@@ -417,29 +477,26 @@ export async function startTestnet(
     const p = spawnNode(node);
     layout.nodes.push(node);
     writeFileSync(file, `${JSON.stringify(layout, null, 2)}\n`);
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (p.exitCode !== null || p.signalCode !== null) {
-        const tail = readFileSync(node.log, 'utf8').split('\n').slice(-8).join('\n');
-        throw new TestnetError(`${name} exited (${p.exitCode ?? p.signalCode}):\n${tail}`);
-      }
-      try {
-        if ((await fetch(`${node.rpcUrl}/status`)).status === 200) break;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new TestnetError(`${name} not answering within 60 s`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await awaitUp(node, p, '/status', Date.now() + 60_000);
     return { node, key };
   };
   return {
     layout,
     file: join(o.dir, 'testnet.json'),
     processes: procs,
+    process: (name) => current.get(name),
     stop: (graceMs) => (stopping ? Promise.all(exits).then(() => {}) : stop(graceMs)),
+    kill,
+    restart,
     addNode,
   };
+}
+
+function exitOf(p: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (p.exitCode !== null || p.signalCode !== null) resolve(p.exitCode);
+    else p.once('exit', (code) => resolve(code));
+  });
 }
 
 /** Options of {@link initHosts}. */
