@@ -77,6 +77,7 @@ import {
   Writer,
 } from '@pos/wallet-client';
 import type { NodeEvent } from './dag.js';
+import { failpoint } from './failpoints.js';
 import { createLedger, type Ledger, type LedgerOpts, type ValidatorRecord } from './ledger.js';
 
 /** Codes of {@link ChainError}. */
@@ -405,6 +406,7 @@ class ChainImpl implements Chain {
     const firstLeaf = this.log.size;
     // Batch 1: the log.
     const historySize = await this.log.appendMany(leaves);
+    failpoint('chain.commit.afterLog');
     const historyRoot = await this.log.root(historySize);
     const header: BlockHeader = {
       chainId: this.chainId,
@@ -423,6 +425,7 @@ class ChainImpl implements Chain {
     // Batch 2: the trie.
     const committed = await this.ledger.commit(height);
     if (!equalBytes(committed.stateRoot, stateRoot)) corrupt('committed root differs');
+    failpoint('chain.commit.afterTrie');
     // Batch 3: the block record, the commit point.
     const ops: BatchOp[] = [
       { type: 'put', key: blockKey(height), value: headerBytes },
@@ -452,6 +455,7 @@ class ChainImpl implements Chain {
     }
     ops.push({ type: 'put', key: LAST_KEY, value: u64(height) });
     await this.store.batch(ops);
+    failpoint('chain.commit.afterRecord');
     this.head = { header, blockHash };
     return { header, blockHash: blockHash.slice(), receipts, epochs, registered };
   }

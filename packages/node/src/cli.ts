@@ -33,6 +33,7 @@ import {
   type NodeConfig,
   resolveConfig,
 } from './config.js';
+import { checkFailpointEnv } from './failpoints.js';
 import {
   generateValidatorKey,
   KeyFileError,
@@ -387,6 +388,12 @@ async function start(args: string[]): Promise<void> {
     { ...configFlagOptions, config: { type: 'string' } },
     'start',
   );
+  // A crash test must not believe it armed a failpoint that does not exist.
+  try {
+    checkFailpointEnv(process.env.POS_FAILPOINT);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   const { config, genesis, key } = await loadNodeSetup(values);
   const { startNode } = await import('./runtime.js');
   let signals = 0;

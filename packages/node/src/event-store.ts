@@ -53,6 +53,7 @@ import {
   toHex,
   u64be,
 } from '@pos/merkle';
+import { failpoint } from './failpoints.js';
 
 /** Codes of {@link EventStoreError}. */
 export type EventStoreErrorCode =
@@ -300,6 +301,7 @@ export async function openLevelEventStore(opts: LevelEventStoreOpts): Promise<Le
       ops.push({ type: 'put', key: mKey, value: metaValue() });
       try {
         if (failure) throw failure;
+        failpoint('eventStore.write');
         await db.batch(ops, { sync });
       } catch (e) {
         failure ??= new EventStoreError('WRITE_FAILED', `event batch failed: ${String(e)}`, {

@@ -69,6 +69,13 @@ export {
   openLevelEventStore,
 } from './event-store.js';
 export {
+  checkFailpointEnv,
+  FAILPOINTS,
+  type FailpointName,
+  failpoint,
+  parseFailpoints,
+} from './failpoints.js';
+export {
   generateValidatorKey,
   KeyFileError,
   type KeyFileErrorCode,

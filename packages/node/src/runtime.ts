@@ -84,6 +84,7 @@ import {
   type ValidatorIndex,
 } from './dag.js';
 import { type LevelEventStore, openLevelEventStore } from './event-store.js';
+import { failpoint } from './failpoints.js';
 import type { ValidatorKey } from './keyfile.js';
 import type { ValidatorRecord } from './ledger.js';
 import { createMempool, type Mempool } from './mempool.js';
@@ -445,6 +446,7 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     const cert = collector.certificate(height);
     if (cert === undefined) return;
     uncertified.delete(height);
+    failpoint('node.cert.beforeStore');
     await certStore.batch([{ type: 'put', key: u64be(height), value: encodeCertificate(cert) }]);
     if (lastCertified === null || height > lastCertified) lastCertified = height;
     const now = Date.now();
@@ -782,7 +784,9 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     if (pendingPayloads.length === 0) urgentPayloads = false;
     // Section 11: on disk before anyone can see it, so a crash cannot make the
     // node sign a second event on the same self-parent.
+    failpoint('node.ownEvent.signed');
     await store.addOwn(wire);
+    failpoint('node.ownEvent.stored');
     durableOwn = { hash: wire.hash, seq: wire.seq };
     preverified.add(wire);
     const r = insertEvent(ne);
