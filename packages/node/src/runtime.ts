@@ -92,7 +92,7 @@ import { createNodeMetrics, type NodeMetrics } from './metrics.js';
 import { registerOpsRoutes } from './ops.js';
 import { createRpcDispatcher, registerRpcRoute } from './rpc.js';
 import { createNodeRpcMethods, mapNodeError } from './rpc-methods.js';
-import { createSignatureCache } from './sig-cache.js';
+import { coalescePrefetch, createSignatureCache } from './sig-cache.js';
 import { createNodeEvents, type NodeEvents, registerSubscriptions } from './subscriptions.js';
 
 /** Tuning of the gossip loop; every field has a default in {@link defaultRuntimeOpts}. */
@@ -287,10 +287,12 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     throw e;
   }
   const certStore: KVStore = createLevelStore(db, { prefix: PREFIX_CERTS });
+  // Submissions of one event-loop turn share one worker-pool batch.
+  const prefetchSubmitted = coalescePrefetch(sigCache);
   const mempool = createMempool({
     // The signatures go to the worker pool first; the check then hits the cache.
     checkTx: async (tx) => {
-      await sigCache.prefetch(signatureItems([tx]));
+      await prefetchSubmitted(signatureItems([tx]));
       return chain.ledger.checkTx(tx);
     },
     isOrdered: (txHash) => chain.hasReceipt(txHash),

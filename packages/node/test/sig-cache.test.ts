@@ -5,6 +5,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createSignatureCache, verifyEd25519Batch, verifyEd25519Sync } from '../src/index.js';
+import { coalescePrefetch } from '../src/sig-cache.js';
 
 function keyPair() {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
@@ -93,6 +94,22 @@ test('prefetch of fewer than minBatch misses verifies them inline', async () => 
   await c.prefetch([good(32), good(33), { ...good(34), message: msg(0) }]);
   assert.is(calls.batch, 1);
   assert.is(c.size, 4);
+});
+
+test('coalesced prefetches of one turn become one batch; a later turn gets its own', async () => {
+  const { calls, cache } = counting();
+  const c = cache(undefined, 4);
+  const prefetch = coalescePrefetch(c);
+  const bad = { ...good(99), signature: good(98).signature };
+  // Five submissions in one turn: 5 items, above minBatch 4, so one pool batch.
+  await Promise.all([0, 1, 2, 3].map((i) => prefetch([good(i)])).concat(prefetch([bad])));
+  assert.equal(calls, { one: 0, batch: 1, items: 5 });
+  for (const i of [0, 1, 2, 3]) assert.ok(c.verify(good(i).publicKey, msg(i), good(i).signature));
+  assert.is(calls.one, 0, 'the valid ones are cached');
+  assert.not.ok(c.verify(bad.publicKey, bad.message, bad.signature), 'the invalid one is not');
+  // One lone submission in the next turn: below minBatch, verified inline.
+  await prefetch([good(10)]);
+  assert.equal({ batch: calls.batch, one: calls.one }, { batch: 1, one: 2 });
 });
 
 test('the cache holds at most maxEntries, dropping the least recently used', () => {
