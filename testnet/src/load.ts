@@ -43,6 +43,13 @@ export interface LoadOpts {
   host: Uint8Array;
   ratePerSec: number;
   fee: bigint;
+  /**
+   * Called for each transfer a node accepted (`added: true`): its hash, the
+   * signed bytes (hex, to resend), the index of the node that took it and
+   * when it was sent (`Date.now()` before the request).
+   * A crash test (issue 7) uses it to check that every one ends in a block.
+   */
+  onAccepted?: (a: { txHash: string; tx: string; node: number; sentAtMs: number }) => void;
 }
 
 /** A spendable output of a demo wallet. */
@@ -127,10 +134,14 @@ export function startLoad(o: LoadOpts): {
     pending.set(txHash, { wallet: w, coin, to, atMs });
     submitted++;
     try {
-      const r = await call(rpc[submitted % rpc.length]!, 'pos_sendTransaction', [
-        toHex(encodeTx(tx)),
-      ]);
+      const node = submitted % rpc.length;
+      const hex = toHex(encodeTx(tx));
+      const sentAtMs = Date.now();
+      const r = await call(rpc[node]!, 'pos_sendTransaction', [hex]);
       if (r.error !== undefined) throw new Error(r.error.message);
+      if ((r.result as { added?: boolean } | undefined)?.added === true) {
+        o.onAccepted?.({ txHash, tx: hex, node, sentAtMs });
+      }
     } catch {
       refused++;
       pending.delete(txHash);
