@@ -265,6 +265,59 @@ async function readHeader(store: KVStore, height: number): Promise<BlockHeader |
   }
 }
 
+/** How many rounds back from the last block {@link openChain} checks the headers' links. */
+export const CHECKED_HEADER_ROUNDS = 256;
+
+/**
+ * Startup integrity check of the block records (docs/PROTOCOL.md section 9.2):
+ * no block record above `last` (the block record and `l` are one batch, so
+ * no crash leaves one), and the headers of the last
+ * {@link CHECKED_HEADER_ROUNDS} rounds up to `last` are each of this chain,
+ * under their own height, and linked by `prevBlockHash` to the one before
+ * (the first block to zero). One range read of at most that many headers.
+ */
+async function checkRecentHeaders(
+  store: KVStore,
+  last: number | null,
+  chainId: Uint8Array,
+  hash: HashFn,
+): Promise<void> {
+  const above = last === null ? 0 : last + 1;
+  for await (const [key] of store.entries({
+    gte: blockKey(above),
+    lt: Uint8Array.of(TAG_BLOCK + 1),
+  })) {
+    const h = key.length === 9 ? new Reader(key.subarray(1)).u64safe() : -1;
+    corrupt(`a block record at height ${h} above the last recorded height ${last ?? 'none'}`);
+  }
+  if (last === null) return;
+  const from = Math.max(0, last - CHECKED_HEADER_ROUNDS);
+  let prev: { height: number; blockHash: Uint8Array } | null = null;
+  for await (const [key, bytes] of store.entries({ gte: blockKey(from), lt: blockKey(last + 1) })) {
+    const height = key.length === 9 ? new Reader(key.subarray(1)).u64safe() : -1;
+    let header: BlockHeader;
+    try {
+      header = decodeBlockHeader(bytes);
+    } catch (e) {
+      return corrupt(`malformed header at height ${height}`, e);
+    }
+    if (header.height !== height) {
+      corrupt(`the record of height ${height} holds height ${header.height}`);
+    }
+    if (!equalBytes(header.chainId, chainId)) {
+      throw new ChainError('CHAIN_MISMATCH', `the header at height ${height} is of another chain`);
+    }
+    const linked =
+      prev === null
+        ? from > 0 || equalBytes(header.prevBlockHash, ZERO32)
+        : equalBytes(header.prevBlockHash, prev.blockHash);
+    if (!linked) {
+      corrupt(`the header at height ${height} does not link to the block before it`);
+    }
+    prev = { height, blockHash: blockHashOf(header, hash) };
+  }
+}
+
 /**
  * Opens the chain of `opts.genesis` over its stores, recovering from a crash
  * between the three batches of a block (module comment): reads `l`, rolls the
@@ -292,6 +345,7 @@ export async function openChain(opts: ChainOpts): Promise<Chain> {
     }
     head = { header, blockHash: blockHashOf(header, hash) };
   }
+  await checkRecentHeaders(store, last, chainId, hash);
   const trieVersion = last === null ? 0 : last + 1;
   const logSize = head === null ? 0 : head.header.historySize;
 

@@ -8,7 +8,7 @@
  * `config.json` and `db/` (classic-level). Configuration precedence, per key:
  * flags > environment (`POS_*`) > the config file > defaults.
  */
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fromHex, toHex } from '@pos/merkle';
@@ -420,8 +420,66 @@ async function start(args: string[]): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  node = await startNode({ config, genesis, key });
+  await checkDbFiles(config.dataDir);
+  try {
+    node = await startNode({ config, genesis, key });
+  } catch (e) {
+    throw storageError(config.dataDir, e) ?? e;
+  }
   if (signals > 0) shutdown();
+}
+
+/** A data dir the node refuses to start on (exit 1, one line). */
+class DataDirError extends Error {}
+
+/**
+ * LevelDB takes a `db/` without a CURRENT file for a new database and, with
+ * `createIfMissing`, writes an empty one over the old tables: the node would
+ * start from genesis having forgotten its own events (and sign them again).
+ * Files there without CURRENT are a damaged database, not a new one.
+ */
+async function checkDbFiles(dataDir: string): Promise<void> {
+  const db = join(dataDir, 'db');
+  let names: string[];
+  try {
+    names = await readdir(db);
+  } catch {
+    return; // no db/ yet: a new node
+  }
+  const leveldb = names.filter((n) => /^(MANIFEST-|[0-9]+\.(ldb|log|sst)$)/.test(n));
+  if (leveldb.length > 0 && !names.includes('CURRENT')) {
+    throw new DataDirError(
+      `${db} is damaged: it has no CURRENT file but holds ${leveldb.join(', ')} (refusing to start: LevelDB would replace it with an empty database)`,
+    );
+  }
+}
+
+/** One line for an error of the stores, with its causes; undefined for any other error. */
+function storageError(dataDir: string, e: unknown): DataDirError | undefined {
+  const parts: string[] = [];
+  let damaged = false;
+  let locked = false;
+  let mismatch = false;
+  for (let c: unknown = e, i = 0; c instanceof Error && i < 5; c = c.cause, i++) {
+    const code = String((c as { code?: unknown }).code ?? '');
+    if (
+      ['ChainError', 'LedgerError', 'EventStoreError', 'MerkleError'].includes(c.name) ||
+      code.startsWith('LEVEL_')
+    ) {
+      damaged = true;
+    }
+    if (code === 'LEVEL_LOCKED') locked = true;
+    if (code === 'CHAIN_MISMATCH') mismatch = true;
+    parts.push(`${code === '' ? '' : `${code}: `}${c.message}`.replace(/\s*\n\s*/g, ' '));
+  }
+  if (!damaged) return undefined;
+  const db = join(dataDir, 'db');
+  const what = locked
+    ? `${db} is locked (another posd on this data dir?)`
+    : mismatch
+      ? `${db} holds another chain than ${join(dataDir, GENESIS_FILE)}`
+      : `${db} is damaged (refusing to start)`;
+  return new DataDirError(`${what}: ${parts.join(': ')}`);
 }
 
 // --- status -----------------------------------------------------------------------
@@ -489,5 +547,6 @@ main(process.argv.slice(2)).catch((e: unknown) => {
     fail(2, e.message);
   }
   if (e instanceof KeyFileError) fail(e.code === 'EXISTS' ? 2 : 1, e.message);
+  if (e instanceof DataDirError) fail(1, e.message);
   fail(1, (e as Error).stack ?? String(e));
 });

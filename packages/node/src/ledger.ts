@@ -76,6 +76,7 @@ import {
   type TrieOp,
   type TrieProof,
   type TrieReader,
+  verifyTrieCompleteness,
 } from '@pos/merkle';
 import {
   chainIdOf,
@@ -551,7 +552,22 @@ class LedgerImpl implements Ledger {
       throw new LedgerError('CHAIN_MISMATCH', 'the store holds another chain');
     }
     const totals: Totals = { unspent: 0n, burned: meta.burned, stakes: new Map() };
-    const { entries } = await this.trie.provePrefix(new Uint8Array(0));
+    const { entries, proof } = await this.trie.provePrefix(new Uint8Array(0));
+    // Startup integrity check: trie nodes are read by the hash their parent
+    // names, not re-hashed, so a damaged record would be believed. Rebuilding
+    // the root from every entry (the scan reads them all anyway) makes the
+    // committed root, which the chain compares with its last header, vouch
+    // for the whole state.
+    if (
+      !verifyTrieCompleteness(this.trie.root(), new Uint8Array(0), entries, proof, {
+        hash: this.hash,
+      })
+    ) {
+      throw new LedgerError(
+        'CORRUPT_STATE',
+        'the state records do not hash to the stored state root',
+      );
+    }
     for (const e of entries) {
       // Epoch keys first: epoch 0's ends in 32 zero bytes, like a record key.
       if (isRegistrationKey(e.key)) {
