@@ -344,6 +344,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       await startNode(`v${i}`, keys[i]!, ports[i]!.rpc, ports[i]!.p2p, []);
     }
     say(`  ${nodeCount} nodes starting in ${dir}...`);
+    const startedAt = performance.now();
     const readyBy = performance.now() + (opts.readyTimeoutMs ?? 60_000 + 5_000 * nodeCount);
     for (const [i, u] of rpcUrls.entries()) {
       for (;;) {
@@ -357,6 +358,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         await sleep(200);
       }
     }
+
+    say(`  ready in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
 
     // Certificate times per node and height, from each node's own notifications;
     // the transfer counts of the blocks node 0 certified, to know when all are in.
