@@ -1,4 +1,13 @@
 export {
+  type BlockMode,
+  createFaultNet,
+  type FaultNet,
+  type FaultNetOpts,
+  type LinkRule,
+  type LinkStats,
+  seededRandom,
+} from './faults.js';
+export {
   defaultTestnetOpts,
   startTestnet,
   type Testnet,

@@ -79,6 +79,12 @@ export interface TestnetOpts {
    * stand-in (a Byzantine process, issue 7) runs with that key instead.
    */
   external?: readonly string[];
+  /**
+   * Called with the layout before any posd starts: the place to start fault
+   * proxies on the front ports ({@link p2pFront}), since a validator is only
+   * ready once it has synced with peers through them.
+   */
+  onLayout?: (layout: TestnetLayout) => void | Promise<void>;
 }
 
 /** Defaults of {@link TestnetOpts} (`dir` has none). */
@@ -367,6 +373,7 @@ export async function startTestnet(
   // A restarted network must still be ours: the files name its genesis.
   genesisFromJSON(JSON.parse(readFileSync(layout.genesis, 'utf8')));
   for (const w of layout.wallets) await readKeyFile(w.keyFile);
+  await o.onLayout?.(layout);
   const cli = posdPath();
   const env = { ...process.env };
   delete env.FORCE_COLOR;
