@@ -37,6 +37,12 @@ export interface NodeMetrics {
   readonly transactionsRejectedTotal: Counter<'reason'>;
   /** From acceptance into the mempool to the certificate of the block that holds it. */
   readonly finalityLatencySeconds: Histogram;
+  /**
+   * The same clock split by stage, for transactions submitted to this node:
+   * in one of its events, ordered by a decided block, that block applied.
+   * With the finality histogram it says where latency goes.
+   */
+  readonly txStageSeconds: Histogram<'stage'>;
   readonly peers: Gauge;
   readonly mempoolTransactions: Gauge;
   readonly mempoolBytes: Gauge;
@@ -121,6 +127,13 @@ export function createNodeMetrics(opts: NodeMetricsOpts = {}): NodeMetrics {
       name: 'pos_finality_latency_seconds',
       help: 'From acceptance into the mempool to the certificate of the block holding it.',
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      registers,
+    }),
+    txStageSeconds: new Histogram({
+      name: 'pos_tx_stage_seconds',
+      help: 'From acceptance into the mempool to a stage: in_event, decided, applied.',
+      labelNames: ['stage'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
       registers,
     }),
     peers: new Gauge({

@@ -483,7 +483,20 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
       if (t !== undefined) {
         undecidedTxs -= t.n;
         txEvents.delete(k);
+        if (t.txHashes !== null) observeStage('decided', t.txHashes);
       }
+    }
+  }
+
+  /** Time since submission to `stage` of this node's own submissions among `txHashes`. */
+  function observeStage(
+    stage: 'in_event' | 'decided' | 'applied',
+    txHashes: readonly Uint8Array[],
+  ) {
+    const now = Date.now();
+    for (const h of txHashes) {
+      const at = submittedAtMs.get(hexKey(h));
+      if (at !== undefined) metrics.txStageSeconds.observe({ stage }, (now - at) / 1000);
     }
   }
 
@@ -533,6 +546,7 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
         submittedAtMs.delete(txHash);
       }
     }
+    observeStage('applied', committed);
     mempool.remove(applied.receipts.map((r) => r.txHash));
     // What the block spent, no pending transaction can spend any more (the
     // first spend wins, section 6): drop those without re-checking the rest.
@@ -794,7 +808,9 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     const r = insertEvent(ne);
     metrics.eventsInsertedTotal.inc();
     const round = noteRound(ne);
-    trackTxs(ne, round, txs.length > 0 ? txs.map((t) => chainTxHash(t)) : null);
+    const own = txs.length > 0 ? txs.map((t) => chainTxHash(t)) : null;
+    trackTxs(ne, round, own);
+    if (own !== null) observeStage('in_event', own);
     processPayloads(wire);
     void handleBlocks(r.blocks);
     return true;

@@ -253,6 +253,15 @@ test('transfers over JSON-RPC commit with the same receipts, blocks and roots on
     ...(await Promise.all(nodes.map(async (n) => (await rpc(n, 'pos_status')).height))),
   );
   await sameChain(nodes, height);
+  // Node 0 took one transfer: its latency split by stage, each stage once.
+  const text = await (await fetch(`${nodes[0]!.rpc}/metrics`)).text();
+  for (const stage of ['in_event', 'decided', 'applied']) {
+    assert.match(
+      text,
+      new RegExp(`^pos_tx_stage_seconds_count\\{stage="${stage}"\\} 1$`, 'm'),
+      stage,
+    );
+  }
 });
 
 test('a block certificate verifies against the genesis set (> 2/3 of the stake signed)', async () => {

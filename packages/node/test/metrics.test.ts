@@ -19,6 +19,7 @@ test('every metric is exposed under a pos_ name with HELP and TYPE', async () =>
     'pos_events_inserted_total',
     'pos_transactions_committed_total',
     'pos_finality_latency_seconds',
+    'pos_tx_stage_seconds',
     'pos_peers',
     'pos_mempool_transactions',
   ]) {
