@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -168,9 +168,10 @@ export interface Cluster {
   /**
    * Starts one more `posd` on the same genesis with a fresh key that is not
    * in it (so it syncs read-only) and the validators as peers. It is stopped
-   * with the network.
+   * with the network. `spawnedAtMs`: when `posd start` was spawned (client
+   * `performance.now()`, after `posd init`).
    */
-  startFollower(): Promise<{ rpcUrl: string; pid: number }>;
+  startFollower(): Promise<{ rpcUrl: string; pid: number; spawnedAtMs: number }>;
   /** The validators' `pos_status` answers (null for one that did not answer). */
   statuses(): Promise<(Json | null)[]>;
   /** Stops every process and removes the temp dir (kept if `KEEP_BENCH_DIR` is set). */
@@ -302,36 +303,44 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
 
     const rpcUrls = ports.map((p) => `http://127.0.0.1:${p.rpc}`);
     const p2pAddrs = ports.map((p) => `127.0.0.1:${p.p2p}`);
-    const startNode = async (
+    /** `posd init` of a data dir: a process of its own, so several run at once. */
+    const initNode = async (
       name: string,
       key: ValidatorKey,
       rpcPort: number,
       p2pPort: number,
       extra: string[],
-    ): Promise<ChildProcess> => {
+    ): Promise<string> => {
       const d = join(dir, name);
       mkdirSync(d, { recursive: true });
       await writeKeyFile(join(d, 'validator.key'), key);
-      const r = spawnSync(
-        process.execPath,
-        [
-          cli,
-          'init',
-          '--data-dir',
-          d,
-          '--genesis',
-          genesisFile,
-          '--rpc-port',
-          String(rpcPort),
-          '--p2p-port',
-          String(p2pPort),
-          '--p2p-host',
-          '127.0.0.1',
-          ...extra,
-        ],
-        { env, encoding: 'utf8' },
-      );
-      if (r.status !== 0) throw new Error(`posd init ${name}: ${r.stderr}`);
+      const args = [
+        cli,
+        'init',
+        '--data-dir',
+        d,
+        '--genesis',
+        genesisFile,
+        '--rpc-port',
+        String(rpcPort),
+        '--p2p-port',
+        String(p2pPort),
+        '--p2p-host',
+        '127.0.0.1',
+        ...extra,
+      ];
+      const stderr = await new Promise<string | null>((res) => {
+        const p = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        p.stderr.on('data', (b) => {
+          err += String(b);
+        });
+        p.on('close', (code) => res(code === 0 ? null : err || `exit ${code}`));
+      });
+      if (stderr !== null) throw new Error(`posd init ${name}: ${stderr}`);
+      return d;
+    };
+    const spawnNode = (name: string, d: string): ChildProcess => {
       const out = openSync(join(dir, `${name}.log`), 'a');
       const p = spawn(process.execPath, [...nodeArgs(name), cli, 'start', '--data-dir', d], {
         env: { ...env, POS_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn' },
@@ -340,9 +349,11 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       procs.push(p);
       return p;
     };
-    for (let i = 0; i < nodeCount; i++) {
-      await startNode(`v${i}`, keys[i]!, ports[i]!.rpc, ports[i]!.p2p, []);
-    }
+    const dirs = await Promise.all(
+      keys.map((k, i) => initNode(`v${i}`, k, ports[i]!.rpc, ports[i]!.p2p, [])),
+    );
+    // In validator order: procs[i] is v<i> (the CPU and memory columns rely on it).
+    for (const [i, d] of dirs.entries()) spawnNode(`v${i}`, d);
     say(`  ${nodeCount} nodes starting in ${dir}...`);
     const startedAt = performance.now();
     const readyBy = performance.now() + (opts.readyTimeoutMs ?? 60_000 + 5_000 * nodeCount);
@@ -529,11 +540,13 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
 
       async startFollower() {
         const [rpc, p2p] = await freePorts(2);
-        const p = await startNode('follower', generateValidatorKey(), rpc!, p2p!, [
+        const d = await initNode('follower', generateValidatorKey(), rpc!, p2p!, [
           '--peers',
           p2pAddrs.join(','),
         ]);
-        return { rpcUrl: `http://127.0.0.1:${rpc}`, pid: p.pid ?? -1 };
+        const spawnedAtMs = performance.now();
+        const p = spawnNode('follower', d);
+        return { rpcUrl: `http://127.0.0.1:${rpc}`, pid: p.pid ?? -1, spawnedAtMs };
       },
 
       async statuses() {

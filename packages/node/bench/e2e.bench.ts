@@ -411,8 +411,8 @@ async function catchUp(nodes: number, rate: number): Promise<void> {
     say(
       `[${elapsed()}]   chain: height ${target}, ${events} events stored; starting the follower...`,
     );
-    const t0 = performance.now();
     const f = await c.startFollower();
+    const t0 = f.spawnedAtMs;
     let upAt = Number.NaN;
     let height = 0;
     const deadline = t0 + Math.max(180_000, 20_000 * S);
