@@ -64,7 +64,7 @@ export interface KeystoreJSON {
 
 /** scrypt cost of {@link encryptKeystore}. */
 export interface KeystoreOpts {
-  /** CPU/memory cost, a power of two in 2^14..2^20 (memory ≈ 128·N·r bytes). */
+  /** CPU/memory cost, a power of two in 2^14..2^20 (memory ≈ 128·N·r bytes, at most 1 GiB). */
   N: number;
   r: number;
   p: number;
@@ -77,6 +77,13 @@ const bad = (msg: string): never => {
   throw new WalletError('BAD_KEYSTORE', msg);
 };
 
+/**
+ * Most memory scrypt's table may take, `128·N·r` bytes: a keystore file is
+ * input, and N = 2^20 with r = 32 would ask for 4 GiB (@noble/hashes then
+ * throws a plain Error at its own 1 GiB cap, which is no `WalletError`).
+ */
+const MAX_KDF_MEMORY = 2 ** 30;
+
 function checkCost(N: unknown, r: unknown, p: unknown): void {
   if (!Number.isSafeInteger(N) || (N as number) < 2 ** 14 || (N as number) > 2 ** 20) {
     bad('kdf.N must be a power of two in 2^14..2^20');
@@ -84,6 +91,7 @@ function checkCost(N: unknown, r: unknown, p: unknown): void {
   if (((N as number) & ((N as number) - 1)) !== 0) bad('kdf.N must be a power of two');
   if (!Number.isSafeInteger(r) || (r as number) < 1 || (r as number) > 32) bad('kdf.r: 1..32');
   if (!Number.isSafeInteger(p) || (p as number) < 1 || (p as number) > 16) bad('kdf.p: 1..16');
+  if (128 * (N as number) * (r as number) > MAX_KDF_MEMORY) bad('kdf: 128·N·r over 1 GiB');
 }
 
 function exactKeys(o: unknown, keys: string[], what: string): Record<string, unknown> {
@@ -128,6 +136,8 @@ async function aesKey(password: string, salt: Uint8Array, c: KeystoreOpts): Prom
     r: c.r,
     p: c.p,
     dkLen: 32,
+    // noble counts its p + 1 scratch blocks too; checkCost bounded the table.
+    maxmem: 128 * c.r * (c.N + c.p + 1),
   });
   return subtle().importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']);
 }
