@@ -6,7 +6,7 @@
 // node accepted ends in a block, and finality goes on.
 //
 // Seed: CRASH_SEED (printed; rerun with it). POS_LONG=1 runs more kills.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromHex } from '@pos/merkle';
@@ -19,6 +19,8 @@ import { startTestnet, type Testnet } from '../src/network.js';
 import { rpcCall } from '../src/rpc.js';
 
 const LONG = process.env.POS_LONG === '1';
+/** Runs only the known-bug repro at the end of this file. */
+const AMNESIA = process.env.POS_CRASH_AMNESIA === '1';
 const SEED =
   process.env.CRASH_SEED === undefined
     ? Math.floor(Math.random() * 2 ** 32)
@@ -188,88 +190,124 @@ test.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('a SIGKILL inside each write step: the node restarts, agrees and catches up', async () => {
-  for (const [i, fp] of COMMIT_FAILPOINTS.entries()) {
-    const name = KILLABLE[i % KILLABLE.length]!;
-    const hit = between(1, 4);
-    await crash(name);
-    // Restarted with the failpoint armed: it dies there (during replay or
-    // after; restart() rejects when it dies before its RPC answers).
-    await net.restart(name, { POS_FAILPOINT: `${fp}:${hit}` }).catch(() => {});
-    const p = net.process(name)!;
-    await waitFor(`${name} dies at ${fp}:${hit}`, 60_000, async () => p.signalCode !== null);
-    kills.push({ name, atMs: Date.now() });
-    assert.is(p.signalCode, 'SIGKILL', `${name} was not SIGKILLed by ${fp}`);
-    const log = readFileSync(join(dir, name, 'posd.log'), 'utf8');
-    assert.ok(log.includes(`posd: failpoint ${fp} hit ${hit}: SIGKILL`), `${fp} did not fire`);
-    const t = await restartAndCatchUp(name);
-    measured.push(`${fp}:${hit} on ${name}: up ${t.upMs} ms, caught up ${t.catchUpMs} ms later`);
-    say(measured.at(-1)!);
-  }
-  const h = await assertSameChain();
-  await assertNoEquivocation();
-  say(`failpoints: all ${net.layout.nodes.length} nodes agree on heights 0..${h}`);
-});
+const crashTest = AMNESIA ? test.skip : test;
 
-test('SIGKILLs at seeded random moments: agreement, no double-sign, every transfer lands', async () => {
-  const certifiedBefore = (await status('v0')).lastCertifiedHeight ?? -1;
-  for (let k = 0; k < RANDOM_KILLS; k++) {
-    const name = KILLABLE[between(0, KILLABLE.length - 1)]!;
-    const runMs = between(300, 3_000);
-    const downMs = between(200, 3_000);
-    await sleep(runMs);
-    await crash(name);
-    await sleep(downMs);
-    const t = await restartAndCatchUp(name);
-    measured.push(
-      `random kill ${k + 1}: ${name} after ${runMs} ms, down ${downMs} ms: up ${t.upMs} ms, caught up ${t.catchUpMs} ms later`,
-    );
-    say(measured.at(-1)!);
-  }
-  const report = await load!.stop();
-  load = null;
-  say(`load: ${JSON.stringify(report)}`);
-  // Transfers a node accepted and then lost in a crash (its mempool is not
-  // persisted) are resent, as a wallet does (section 11); any other must
-  // have reached a block by itself.
-  const atRisk = (a: (typeof accepted)[number]) =>
-    kills.some((k) => k.name === `v${a.node}` && k.atMs >= a.sentAtMs);
-  const statusOf = async (txHash: string) =>
-    (await result<{ status: string }>('v0', 'pos_getTransaction', [txHash])).status;
-  let resent = 0;
-  await waitFor('every accepted transfer is in a block', 60_000, async () => {
-    let missing = 0;
-    for (const a of accepted) {
-      const s = await statusOf(a.txHash);
-      if (s === 'committed' || s === 'rejected') continue;
-      missing++;
-      if (s === 'unknown' && atRisk(a)) {
-        await rpcCall(urlOf('v0'), 'pos_sendTransaction', [a.tx]);
-        resent++;
+crashTest(
+  'a SIGKILL inside each write step: the node restarts, agrees and catches up',
+  async () => {
+    for (const [i, fp] of COMMIT_FAILPOINTS.entries()) {
+      const name = KILLABLE[i % KILLABLE.length]!;
+      const hit = between(1, 4);
+      await crash(name);
+      // Restarted with the failpoint armed: it dies there (during replay or
+      // after; restart() rejects when it dies before its RPC answers).
+      await net.restart(name, { POS_FAILPOINT: `${fp}:${hit}` }).catch(() => {});
+      const p = net.process(name)!;
+      await waitFor(`${name} dies at ${fp}:${hit}`, 60_000, async () => p.signalCode !== null);
+      kills.push({ name, atMs: Date.now() });
+      assert.is(p.signalCode, 'SIGKILL', `${name} was not SIGKILLed by ${fp}`);
+      const log = readFileSync(join(dir, name, 'posd.log'), 'utf8');
+      assert.ok(log.includes(`posd: failpoint ${fp} hit ${hit}: SIGKILL`), `${fp} did not fire`);
+      const t = await restartAndCatchUp(name);
+      measured.push(`${fp}:${hit} on ${name}: up ${t.upMs} ms, caught up ${t.catchUpMs} ms later`);
+      say(measured.at(-1)!);
+    }
+    const h = await assertSameChain();
+    await assertNoEquivocation();
+    say(`failpoints: all ${net.layout.nodes.length} nodes agree on heights 0..${h}`);
+  },
+);
+
+crashTest(
+  'SIGKILLs at seeded random moments: agreement, no double-sign, every transfer lands',
+  async () => {
+    const certifiedBefore = (await status('v0')).lastCertifiedHeight ?? -1;
+    for (let k = 0; k < RANDOM_KILLS; k++) {
+      const name = KILLABLE[between(0, KILLABLE.length - 1)]!;
+      const runMs = between(300, 3_000);
+      const downMs = between(200, 3_000);
+      await sleep(runMs);
+      await crash(name);
+      await sleep(downMs);
+      const t = await restartAndCatchUp(name);
+      measured.push(
+        `random kill ${k + 1}: ${name} after ${runMs} ms, down ${downMs} ms: up ${t.upMs} ms, caught up ${t.catchUpMs} ms later`,
+      );
+      say(measured.at(-1)!);
+    }
+    const report = await load!.stop();
+    load = null;
+    say(`load: ${JSON.stringify(report)}`);
+    // Transfers a node accepted and then lost in a crash (its mempool is not
+    // persisted) are resent, as a wallet does (section 11); any other must
+    // have reached a block by itself.
+    const atRisk = (a: (typeof accepted)[number]) =>
+      kills.some((k) => k.name === `v${a.node}` && k.atMs >= a.sentAtMs);
+    const statusOf = async (txHash: string) =>
+      (await result<{ status: string }>('v0', 'pos_getTransaction', [txHash])).status;
+    let resent = 0;
+    await waitFor('every accepted transfer is in a block', 60_000, async () => {
+      let missing = 0;
+      for (const a of accepted) {
+        const s = await statusOf(a.txHash);
+        if (s === 'committed' || s === 'rejected') continue;
+        missing++;
+        if (s === 'unknown' && atRisk(a)) {
+          await rpcCall(urlOf('v0'), 'pos_sendTransaction', [a.tx]);
+          resent++;
+        }
       }
-    }
-    return missing === 0;
-  }).catch(async (e) => {
-    const lost = [];
-    for (const a of accepted) {
-      const s = await statusOf(a.txHash);
-      if (s !== 'committed' && s !== 'rejected') lost.push(`${a.txHash} via v${a.node}: ${s}`);
-    }
-    throw new Error(`${(e as Error).message}; ${lost.length} not in a block:\n${lost.join('\n')}`);
+      return missing === 0;
+    }).catch(async (e) => {
+      const lost = [];
+      for (const a of accepted) {
+        const s = await statusOf(a.txHash);
+        if (s !== 'committed' && s !== 'rejected') lost.push(`${a.txHash} via v${a.node}: ${s}`);
+      }
+      throw new Error(
+        `${(e as Error).message}; ${lost.length} not in a block:\n${lost.join('\n')}`,
+      );
+    });
+    say(`${accepted.length} accepted transfers all in blocks (${resent} resends of lost ones)`);
+    // Finality went on: every node holds certificates past the crashes.
+    const head = (await status('v0')).height ?? 0;
+    await waitFor(`every node certifies height ${head}`, 60_000, async () => {
+      for (const n of net.layout.nodes) {
+        if (((await status(n.name)).lastCertifiedHeight ?? -1) < head) return false;
+      }
+      return true;
+    });
+    assert.ok(head > certifiedBefore, 'no block after the crashes');
+    const h = await assertSameChain();
+    await assertNoEquivocation();
+    say(`random kills: all nodes agree on heights 0..${h}, certified to ${head}`);
+  },
+);
+
+// Known bug (issue 7), off by default: a validator whose LevelDB lost the
+// tail of its write-ahead log (a damaged disk, not a crash: addOwn's writes
+// are synced) restarts without complaint from the older state, forgets its
+// newest own events (its peers still hold them) and signs another event on
+// the same self-parent. Seen on a 4-node testnet under load at height 60:
+// v3's .log cut to 90%, within 3 s every node reported v3's fork at seq 228. The node needs to
+// learn its own tip from peers before it signs (runtime.ts). Run with
+// POS_CRASH_AMNESIA=1 (this test alone) once that is fixed.
+if (AMNESIA) {
+  test('a validator that lost the tail of its database does not sign twice', async () => {
+    await crash('v3');
+    const db = join(dir, 'v3', 'db');
+    const logs = readdirSync(db)
+      .filter((f) => f.endsWith('.log'))
+      .sort();
+    const log = join(db, logs.at(-1)!);
+    truncateSync(log, Math.floor(statSync(log).size * 0.9));
+    await net.restart('v3');
+    const target = ((await status('v0')).height ?? 0) + 20;
+    await waitFor(`v3 reaches height ${target}`, 60_000, async () => {
+      return ((await status('v3')).height ?? -1) >= target;
+    });
+    await assertNoEquivocation();
   });
-  say(`${accepted.length} accepted transfers all in blocks (${resent} resends of lost ones)`);
-  // Finality went on: every node holds certificates past the crashes.
-  const head = (await status('v0')).height ?? 0;
-  await waitFor(`every node certifies height ${head}`, 60_000, async () => {
-    for (const n of net.layout.nodes) {
-      if (((await status(n.name)).lastCertifiedHeight ?? -1) < head) return false;
-    }
-    return true;
-  });
-  assert.ok(head > certifiedBefore, 'no block after the crashes');
-  const h = await assertSameChain();
-  await assertNoEquivocation();
-  say(`random kills: all nodes agree on heights 0..${h}, certified to ${head}`);
-});
+}
 
 test.run();
