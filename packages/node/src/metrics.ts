@@ -44,6 +44,8 @@ export interface NodeMetrics {
    */
   readonly txStageSeconds: Histogram<'stage'>;
   readonly peers: Gauge;
+  /** Peers the puller skips: their misbehaviour score reached the ban (PROTOCOL.md section 8). */
+  readonly peersBanned: Gauge;
   readonly mempoolTransactions: Gauge;
   readonly mempoolBytes: Gauge;
   readonly syncPullsTotal: Counter<'result'>;
@@ -139,6 +141,11 @@ export function createNodeMetrics(opts: NodeMetricsOpts = {}): NodeMetrics {
     peers: new Gauge({
       name: 'pos_peers',
       help: 'Peers synced with successfully in the last minute.',
+      registers,
+    }),
+    peersBanned: new Gauge({
+      name: 'pos_peers_banned',
+      help: 'Peers not pulled from: their misbehaviour score reached the ban (it decays, halving every 10 minutes).',
       registers,
     }),
     mempoolTransactions: new Gauge({

@@ -21,6 +21,7 @@ test('every metric is exposed under a pos_ name with HELP and TYPE', async () =>
     'pos_finality_latency_seconds',
     'pos_tx_stage_seconds',
     'pos_peers',
+    'pos_peers_banned',
     'pos_mempool_transactions',
   ]) {
     assert.ok(names.includes(want), want);
