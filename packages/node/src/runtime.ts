@@ -861,6 +861,12 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
         const { ne, r } = placed;
         if (!r.inserted) continue;
         store.add(wire);
+        if (hexKey(wire.creator) === selfHex && wire.seq > (durableOwn?.seq ?? -1)) {
+          // A peer holds an own event newer than any this node has: it lost
+          // it (a damaged disk, an old backup). Build on it, never beside it.
+          durableOwn = { hash: wire.hash, seq: wire.seq };
+          log.warn({ seq: wire.seq, hash: hexKey(wire.hash) }, 'learned an own event from a peer');
+        }
         inserted++;
         metrics.eventsInsertedTotal.inc();
         const round = noteRound(ne);
@@ -931,6 +937,34 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     return pool[Math.floor(Math.random() * pool.length)];
   }
 
+  /**
+   * Own events wait, after a start, until peers that hold with this node
+   * more than 2/3 of the current set's stake were each pulled from in full
+   * once: any own event the node signed and then lost (a damaged or restored
+   * data dir: the crash test's truncated LevelDB log) comes back with those
+   * pulls and becomes the self-parent, so the node never signs a second
+   * event on one self-parent (as CometBFT's double_sign_check_height looks
+   * for its own votes before signing). A lone validator has no one to ask.
+   */
+  const pulledSinceStart = new Set<string>();
+  let ownTipChecked = peers.length === 0;
+  function ownTipKnown(): boolean {
+    if (ownTipChecked) return true;
+    const set = setOfRound(nextRound());
+    if (set === undefined) return false;
+    let total = 0n;
+    let seen = 0n;
+    for (const v of set.validators) {
+      total += v.stake;
+      const k = hexKey(v.publicKey);
+      if (k === selfHex || pulledSinceStart.has(k)) seen += v.stake;
+    }
+    if (3n * seen <= 2n * total) return false;
+    ownTipChecked = true;
+    log.info({ peers: pulledSinceStart.size }, 'own latest event checked with peers: signing');
+    return true;
+  }
+
   /** Transactions somewhere between the mempool and a certificate: gossip at full pace. */
   const hasWork = () => undecidedTxs > 0 || mempool.size > 0 || urgentPayloads || lastMore;
 
@@ -961,6 +995,7 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
           if (!lastMore) break;
         }
         metrics.syncPullsTotal.inc({ result: 'ok' });
+        if (!lastMore && peer.publicKey !== null) pulledSinceStart.add(hexKey(peer.publicKey));
         peer.lastOkMs = Date.now();
         peer.failures = 0;
       } catch (e) {
@@ -981,7 +1016,7 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
         }
       }
     }
-    if (selfIndex !== undefined) {
+    if (selfIndex !== undefined && ownTipKnown()) {
       const txs = mempool.take(rt.maxTxsPerEvent, rt.maxTxBytesPerEvent);
       // No heartbeat while cut off from every peer: events nobody can see
       // only fill the disk (a lone validator, with no peers, still runs).
@@ -999,7 +1034,6 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     }
     refresh();
     metrics.peers.set(freshPeers(Date.now()).length);
-    metrics.peersBanned.set(peers.filter((p) => scores.banned(p.url)).length);
     metrics.gossipStepSeconds.observe({ phase: 'total' }, (performance.now() - stepStart) / 1000);
     return hasWork();
   }
