@@ -1034,6 +1034,7 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     }
     refresh();
     metrics.peers.set(freshPeers(Date.now()).length);
+    metrics.peersBanned.set(peers.filter((p) => scores.banned(p.url)).length);
     metrics.gossipStepSeconds.observe({ phase: 'total' }, (performance.now() - stepStart) / 1000);
     return hasWork();
   }
