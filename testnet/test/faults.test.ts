@@ -289,7 +289,12 @@ test('a. delay + jitter, loss, duplication, reordering on every link: finality g
     (st) => minOf(st, names, 'certified') >= want,
     { minMs: CHAOS_MS },
   );
+  const unknown = Object.entries(f.stats())
+    .filter(([link]) => link.startsWith('?'))
+    .reduce((a, [, x]) => a + x.requests, 0);
   const t = f.totals({ reset: true });
+  // Every puller was recognised (else its pulls would escape per-link rules and cuts).
+  assert.is(unknown, 0, 'sync requests from an unknown caller');
   say(
     `a: ${JSON.stringify(rule)}: ${fmt(start)} → ${fmt(end)} in ${Date.now() - t0} ms; ` +
       `requests ${t.requests}, lost ${t.lost}, duplicated ${t.duplicated} (replays refused ${t.replayRefused}, served ${t.replayServed}), ` +
