@@ -3,15 +3,14 @@
 // in time so that CI stays fast, and run for longer on demand with
 // `pnpm fuzz --minutes M` (scripts/fuzz.mjs).
 //
-// Time. Each property runs until its budget is spent (fast-check's
+// Time. Each property makes a few runs (FUZZ_MIN_RUNS, default 10) whatever
+// the clock says, then runs until its budget is spent (fast-check's
 // `interruptAfterTimeLimit` plugin; `numRuns` is set out of reach, so the
 // budget is what bounds it). The budget per property is, first found:
 //   FUZZ_MS                  milliseconds per property;
 //   FUZZ_SUITE_MS            milliseconds for the whole file, shared equally by
 //                            the properties it registers (what scripts/fuzz.mjs sets);
 //   DEFAULT_FUZZ_MS          the CI default.
-// An interrupted property with no successful run fails (fast-check's rule),
-// so a budget too small to run anything cannot pass silently.
 //
 // Hangs. An async property's single run is capped by fast-check's `timeout`
 // plugin (FUZZ_RUN_TIMEOUT_MS, default 20 s): a request that never answers
@@ -66,37 +65,57 @@ export function fuzzBudgetMs(): number {
   return DEFAULT_FUZZ_MS;
 }
 
-/**
- * fast-check parameters for one property: time-bounded, the file's seed, a
- * per-run timeout for async properties. `over` wins.
- */
-export function fuzzParams<T>(over: Partial<fc.Parameters<T>> = {}): fc.Parameters<T> {
-  return {
-    seed: FUZZ_SEED,
-    ...(FUZZ_PATH === undefined ? {} : { path: FUZZ_PATH }),
-    numRuns: 1_000_000_000,
-    plugins: [fc.interruptAfterTimeLimit(fuzzBudgetMs()), fc.timeout(RUN_TIMEOUT_MS)],
-    ...over,
-  } as fc.Parameters<T>;
+/** Options of {@link fuzzTest}. */
+export interface FuzzOpts {
+  /**
+   * Runs made whatever the clock says (default FUZZ_MIN_RUNS, else 10): on a
+   * loaded machine the budget may be spent before a slow property has run at
+   * all, and a property must never pass having checked nothing.
+   */
+  minRuns?: number;
 }
 
 /**
- * Registers a uvu test that checks `make()`'s property with {@link fuzzParams}.
- * The property is built when the test runs, so a file's setup (a server, a
- * valid sample) may happen in a `before` hook.
+ * Registers a uvu test that checks `make()`'s property: first `minRuns`
+ * runs with the file's seed, then more with seed + 1 until the budget is
+ * spent. A failure throws fast-check's report (counterexample, seed, path);
+ * FUZZ_SEED and FUZZ_PATH from it replay that run alone. The property is
+ * built when the test runs, so a file's setup may happen in a `before` hook.
  */
 export function fuzzTest(
   name: string,
   make: () => fc.IProperty<never> | fc.IAsyncProperty<never>,
-  over: Partial<fc.Parameters<unknown>> = {},
+  opts: FuzzOpts = {},
 ): void {
   registered++;
   test(name, async () => {
-    const out = await fc.check(make() as fc.IAsyncProperty<unknown>, fuzzParams(over));
-    if (VERBOSE) process.stdout.write(`\n  ${name}: ${out.numRuns} runs\n`);
-    // fast-check's own report: the counterexample, its seed and path.
-    if (out.failed)
-      throw new Error(await fc.asyncDefaultReportMessage(out), { cause: out.errorInstance });
+    const end = Date.now() + fuzzBudgetMs();
+    const minRuns = opts.minRuns ?? envInt('FUZZ_MIN_RUNS') ?? 10;
+    const timeout = fc.timeout(RUN_TIMEOUT_MS);
+    const batches: fc.Parameters<unknown>[] =
+      FUZZ_PATH !== undefined
+        ? [{ seed: FUZZ_SEED, path: FUZZ_PATH, plugins: [timeout] }]
+        : [
+            { seed: FUZZ_SEED, numRuns: minRuns, plugins: [timeout] },
+            {
+              seed: (FUZZ_SEED + 1) | 0,
+              numRuns: 1_000_000_000,
+              plugins: [fc.interruptAfterTimeLimit(Math.max(0, end - Date.now())), timeout],
+            },
+          ];
+    let runs = 0;
+    for (const [i, params] of batches.entries()) {
+      if (i > 0 && Date.now() >= end) break;
+      // The second batch's time limit counts from now.
+      if (i > 0) params.plugins = [fc.interruptAfterTimeLimit(end - Date.now()), timeout];
+      const out = await fc.check(make() as fc.IAsyncProperty<unknown>, params);
+      runs += out.numRuns;
+      // fast-check's own report: the counterexample, its seed and path.
+      if (out.failed) {
+        throw new Error(await fc.asyncDefaultReportMessage(out), { cause: out.errorInstance });
+      }
+    }
+    if (VERBOSE) process.stdout.write(`\n  ${name}: ${runs} runs\n`);
   });
 }
 

@@ -123,6 +123,67 @@ export function syncRequestHash(req: SyncRequest, hash: HashFn = sha256Noble): U
 
 // ---------------------------------------------------------------- decoding
 
+/** Containers nest at most this deep in a request ({known: [[…]]}) or a response. */
+const MSGPACK_MAX_DEPTH = 3;
+
+/**
+ * Why `b` is not msgpack this protocol could have sent, or null. Walks the
+ * bytes without recursion before msgpackr sees them: msgpackr allocates each
+ * array at its declared length and recurses per level, so 100 KB of nested
+ * `array16` headers (0xdc 0xdc 0xdc …) cost it 1.3 GB and 4.5 s before its
+ * stack overflowed. Here every container must fit in the bytes left (each
+ * element takes at least one byte), nest at most {@link MSGPACK_MAX_DEPTH}
+ * deep and be complete; extension types (which msgpackr decodes with
+ * handlers of their own) and the unused byte 0xc1 are refused.
+ */
+function msgpackShapeProblem(b: Uint8Array): string | null {
+  const open: number[] = []; // elements still expected, per open container
+  let at = 0;
+  let values = 0;
+  const take = (n: number) => {
+    at += n;
+    return at <= b.length;
+  };
+  const len = (n: number) => {
+    if (at + n > b.length) return -1;
+    let v = 0;
+    for (let i = 0; i < n; i++) v = v * 256 + b[at + i]!;
+    at += n;
+    return v;
+  };
+  while (at < b.length) {
+    const t = b[at++]!;
+    let children = -1; // elements of a container starting here
+    if (t <= 0x7f || t >= 0xe0 || t === 0xc0 || t === 0xc2 || t === 0xc3) {
+      // one-byte value
+    } else if (t >= 0x80 && t <= 0x8f) children = 2 * (t & 0x0f);
+    else if (t >= 0x90 && t <= 0x9f) children = t & 0x0f;
+    else if (t >= 0xa0 && t <= 0xbf) {
+      if (!take(t & 0x1f)) return 'truncated';
+    } else if (t === 0xc4 || t === 0xc5 || t === 0xc6 || t === 0xd9 || t === 0xda || t === 0xdb) {
+      const n = len(t === 0xc4 || t === 0xd9 ? 1 : t === 0xc5 || t === 0xda ? 2 : 4);
+      if (n < 0 || !take(n)) return 'truncated';
+    } else if (t === 0xca || t === 0xcb || (t >= 0xcc && t <= 0xd3)) {
+      const sizes: Record<number, number> = { 202: 4, 203: 8, 204: 1, 205: 2, 206: 4 };
+      if (!take(sizes[t] ?? 2 ** ((t - 0xcc) & 3))) return 'truncated';
+    } else if (t === 0xdc || t === 0xdd || t === 0xde || t === 0xdf) {
+      const n = len(t === 0xdc || t === 0xde ? 2 : 4);
+      if (n < 0) return 'truncated';
+      children = t >= 0xde ? 2 * n : n;
+    } else return `type byte 0x${t.toString(16)} not used by this protocol`;
+    values++;
+    if (open.length > 0) open[open.length - 1]!--;
+    else if (values > 1) return 'trailing bytes';
+    if (children >= 0) {
+      if (children > b.length - at) return 'a container longer than the bytes left';
+      if (open.length >= MSGPACK_MAX_DEPTH) return 'nested too deep';
+      open.push(children);
+    }
+    while (open.length > 0 && open[open.length - 1] === 0) open.pop();
+  }
+  return open.length > 0 || values === 0 ? 'truncated' : null;
+}
+
 const badReq = (m: string) => new GossipError('BAD_ENCODING', m);
 
 function isMap(x: unknown): x is Record<string, unknown> {
@@ -165,6 +226,8 @@ const REQUEST_KEYS = [
  */
 export function decodeSyncRequest(body: Uint8Array): { req: SyncRequest; sig: Uint8Array } {
   let o: unknown;
+  const shape = body instanceof Uint8Array ? msgpackShapeProblem(body) : 'not bytes';
+  if (shape !== null) throw badReq(`not msgpack of this protocol: ${shape}`);
   try {
     o = unpackr.unpack(body);
   } catch (e) {
@@ -609,6 +672,8 @@ export function createSyncClient(opts: SyncClientOpts): SyncClient {
     if (raw === null) return fault('TOO_LARGE', `response over ${bodyCap} bytes`);
 
     let o: unknown;
+    const shape = msgpackShapeProblem(raw);
+    if (shape !== null) return fault('BAD_RESPONSE', `not msgpack of this protocol: ${shape}`);
     try {
       o = unpackr.unpack(raw);
     } catch (e) {

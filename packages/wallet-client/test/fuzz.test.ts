@@ -719,26 +719,30 @@ async function ask(agent: FakeAgent, method: string, params: unknown[]): Promise
   });
 }
 
-fuzzTest('client: every changed answer is a WalletError or changes nothing verified', () =>
-  fc.asyncProperty(
-    fc.nat().chain((i) => {
-      const all = calls();
-      const [method, params] = all[i % all.length]!;
-      const base = honest.get(`${method}${JSON.stringify(params)}`);
-      return fc.tuple(fc.constant(method), fc.constant(params), mutatedJson(base));
-    }),
-    async ([method, params, lie]) => {
-      const agent = fakeAgent(chain);
-      const truth = truths.get(`${method}${JSON.stringify(params)}`);
-      agent.intercept = (m, p, next) =>
-        m === method && JSON.stringify(p) === JSON.stringify(params)
-          ? Promise.resolve(lie)
-          : next();
-      const o = await ask(agent, method, params);
-      expectTyped(o, WALLET);
-      if (o.ok) assert.equal(o.value, truth, `${method}: a changed answer changed the result`);
-    },
-  ),
+fuzzTest(
+  'client: every changed answer is a WalletError or changes nothing verified',
+  () =>
+    fc.asyncProperty(
+      fc.nat().chain((i) => {
+        const all = calls();
+        const [method, params] = all[i % all.length]!;
+        const base = honest.get(`${method}${JSON.stringify(params)}`);
+        return fc.tuple(fc.constant(method), fc.constant(params), mutatedJson(base));
+      }),
+      async ([method, params, lie]) => {
+        const agent = fakeAgent(chain);
+        const truth = truths.get(`${method}${JSON.stringify(params)}`);
+        agent.intercept = (m, p, next) =>
+          m === method && JSON.stringify(p) === JSON.stringify(params)
+            ? Promise.resolve(lie)
+            : next();
+        const o = await ask(agent, method, params);
+        expectTyped(o, WALLET);
+        if (o.ok) assert.equal(o.value, truth, `${method}: a changed answer changed the result`);
+      },
+    ),
+  // A run is a fresh client walking every epoch: slow, so fewer runs are guaranteed.
+  { minRuns: 3 },
 );
 
 // --- memory ------------------------------------------------------------------------------
