@@ -29,16 +29,21 @@
  *   a burst of old events and relay them.
  * - `garbage`: an honest-looking validator whose every sync answer is broken
  *   in one of {@link GARBAGE_KINDS} ways: bytes that are not msgpack,
- *   truncated msgpack, a response of the wrong shape, an event with a bad
- *   signature, of another chain, over 1 MiB, undecodable, with a missing
- *   parent, with a wrong parent descriptor, with a timestamp not above its
- *   self-parent's, by a key that is no validator, a page over the puller's
- *   cap, a duplicated event. Each peer gets its own sequence of kinds
- *   (`GARBAGE_PLAN`), ordered so that each kind is seen by some peer before
- *   that peer's penalties reach the ban (100 points).
+ *   truncated msgpack, a response of the wrong shape, an empty page that
+ *   claims more, an event with a bad signature, of another chain, over
+ *   1 MiB, undecodable, with a missing parent, with a wrong parent
+ *   descriptor, with a timestamp not above its self-parent's, by a key that
+ *   is no validator, a page over the puller's cap, a duplicated event. Each
+ *   peer gets its own sequence of kinds (`GARBAGE_PLAN`), ordered so that
+ *   each kind is seen by some peer before that peer's penalties reach the
+ *   ban (100 points).
  * - `clock-ahead`: not this program's own validator: it runs the real `posd`
  *   on the data dir with the `clock-ahead.js` preload, its wall clock
  *   `--offset-ms` ahead (default one hour), and forwards signals to it.
+ * - `stall`: pulls and creates events, and takes every sync request without
+ *   ever answering it: the puller waits out its timeout. (Before pullers
+ *   scored a timeout, this stalled every honest node's gossip loop for 10 s
+ *   per pick and was never banned.)
  *
  * A run continues the key's own chain where an earlier run on the same
  * network left it (pulled back from the honest peers before its first
@@ -88,7 +93,7 @@ import {
 } from '@pos/node';
 import { chainIdOf, genesisFromJSON, Writer } from '@pos/wallet-client';
 
-const MODES = ['equivocate', 'withhold', 'garbage', 'clock-ahead'] as const;
+const MODES = ['equivocate', 'withhold', 'garbage', 'clock-ahead', 'stall'] as const;
 type Mode = (typeof MODES)[number];
 
 /** The ways `garbage` breaks a sync answer, in no particular order. */
@@ -103,6 +108,7 @@ export const GARBAGE_KINDS = [
   'huge-page',
   'too-large-event',
   'wrong-shape',
+  'empty-more',
   'stale-timestamp',
   'unknown-creator',
   'undecodable-event',
@@ -115,12 +121,14 @@ export type GarbageKind = (typeof GARBAGE_KINDS)[number];
  * seeded order). A peer scores a fault 5 (a missing parent), 25 (a bad
  * response, an oversized page, an event the engine refuses) or 50 (a bad
  * signature, an undecodable event) and bans at 100: each plan stays under
- * 100 until its last kind, so every kind reaches some peer before it bans.
+ * 100 until its last kind, so every kind reaches some peer before it bans,
+ * and ends at 125 or more, so that the ban outlasts a test (scores halve
+ * every 10 minutes: a peer at -105 is let back in after some 40 s).
  */
 export const GARBAGE_PLAN: readonly (readonly GarbageKind[])[] = [
-  ['missing-parent', 'duplicate', 'not-msgpack', 'truncated', 'bad-signature'],
+  ['missing-parent', 'duplicate', 'not-msgpack', 'truncated', 'wrong-shape', 'bad-signature'],
   ['wrong-chain', 'bad-parent', 'huge-page', 'too-large-event'],
-  ['wrong-shape', 'stale-timestamp', 'unknown-creator', 'undecodable-event'],
+  ['empty-more', 'stale-timestamp', 'unknown-creator', 'undecodable-event'],
 ];
 
 /** What `GET /byz/status` answers (hex strings; times in ms since the process started). */
@@ -887,6 +895,9 @@ async function main(): Promise<void> {
       }
       case 'wrong-shape':
         return new Pack().map(2).str('events').str('nope').str('more').uint(1).finish();
+      case 'empty-more':
+        // "Nothing, but there is more": a puller that believed it would loop.
+        return packResponse([], true, tip);
       case 'bad-signature': {
         const ev = ownEvent({});
         const b = ev.bytes.slice();
@@ -1024,9 +1035,18 @@ async function main(): Promise<void> {
     if (Math.abs(Date.now() - sr.timestampMs) > MAX_CLOCK_SKEW_MS) {
       return refuse(401, 'STALE_REQUEST');
     }
-    // Garbage is built around the own chain: nothing to say before it exists.
-    if (a.mode === 'garbage' && (heads.get('main') ?? null) === null) {
-      return refuse(503, 'NOT_READY');
+    // Until the own chain is known, an empty page: an equivocator would take
+    // the peers' tips of an earlier run for the other branch, and garbage is
+    // built around the own chain. A valid answer rather than a refusal, so
+    // that the peers do not back off from this process before it starts.
+    if (!resumed || (a.mode === 'garbage' && (heads.get('main') ?? null) === null)) {
+      return send(200, packResponse([], false, null), SYNC_CONTENT_TYPE);
+    }
+    if (a.mode === 'stall') {
+      // Accept the request and never answer: the puller waits for its
+      // timeout (a slowloris peer; the socket closes when the puller gives up).
+      report.peers[toHex(sr.from)]!.requests++;
+      return;
     }
     const out = respond(sr);
     send(out.status, out.body, out.type);
