@@ -13,13 +13,7 @@ export type GossipErrorCode =
   /** A sync response over the puller's own size or count cap (sync.ts). */
   | 'TOO_LARGE'
   /** The peer answered a sync request with an HTTP error, or could not be reached (sync.ts). */
-  | 'PEER_REFUSED'
-  /**
-   * The peer took a sync request and did not answer it (headers or body)
-   * within the puller's timeout: scored, unlike `PEER_REFUSED`, because a
-   * peer that holds requests open stalls the puller (sync.ts).
-   */
-  | 'TIMEOUT';
+  | 'PEER_REFUSED';
 
 /**
  * Typed error of this package. `BAD_ARGUMENT` is a caller bug; `BAD_ENCODING`

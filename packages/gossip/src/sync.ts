@@ -328,9 +328,6 @@ export const DEFAULT_PENALTIES: Readonly<Record<string, number>> = Object.freeze
   MISSING_PARENT: 5,
   BAD_RESPONSE: 25,
   TOO_LARGE: 25,
-  // High: each costs the puller a whole timeout of waiting, and a peer that
-  // never answers must be banned (three in a row) rather than pulled again.
-  TIMEOUT: 50,
   RATE_LIMITED: 2,
 });
 
@@ -578,9 +575,8 @@ export interface SyncClient {
    * The caller inserts the events, then pulls again with its new summary while
    * `more` is true (and stop if a page brings nothing new). Throws
    * `GossipError`: `PEER_REFUSED` (HTTP error or unreachable), or, after
-   * `onFault`, `TIMEOUT` (no answer within `timeoutMs`), `TOO_LARGE`,
-   * `BAD_RESPONSE`, `BAD_ENCODING`, `BAD_SIGNATURE`, `MISSING_PARENT`; a
-   * refused page yields no events at all.
+   * `onFault`, `TOO_LARGE`, `BAD_RESPONSE`, `BAD_ENCODING`, `BAD_SIGNATURE`,
+   * `MISSING_PARENT`; a refused page yields no events at all.
    */
   pull(peerUrl: string, known: readonly KnownEntry[]): Promise<PullResult>;
   /** Closes the owned agent (not an injected dispatcher). */
@@ -644,7 +640,6 @@ export function createSyncClient(opts: SyncClientOpts): SyncClient {
         dispatcher,
       });
     } catch (e) {
-      if (isTimeout(e)) fault('TIMEOUT', `${peerUrl}: no answer within ${timeoutMs} ms`);
       throw new GossipError('PEER_REFUSED', `${peerUrl}: ${(e as Error).message}`);
     }
     if (res.statusCode !== 200) {
@@ -666,7 +661,6 @@ export function createSyncClient(opts: SyncClientOpts): SyncClient {
     try {
       raw = await readCapped(res.body, bodyCap);
     } catch (e) {
-      if (isTimeout(e)) fault('TIMEOUT', `${peerUrl}: body not sent within ${timeoutMs} ms`);
       throw new GossipError('PEER_REFUSED', `${peerUrl}: ${(e as Error).message}`);
     }
     if (raw === null) return fault('TOO_LARGE', `response over ${bodyCap} bytes`);
@@ -759,15 +753,6 @@ export function createSyncClient(opts: SyncClientOpts): SyncClient {
       await owned?.close();
     },
   };
-}
-
-/**
- * undici's headers or body timeout: the peer accepted the request and held
- * it. (A peer that is down fails at connect, which stays `PEER_REFUSED`.)
- */
-function isTimeout(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
 }
 
 /** Reads a body up to `cap` bytes; null (and the stream destroyed) if it is longer. */
