@@ -41,9 +41,9 @@
  *   on the data dir with the `clock-ahead.js` preload, its wall clock
  *   `--offset-ms` ahead (default one hour), and forwards signals to it.
  * - `stall`: pulls and creates events, and takes every sync request without
- *   ever answering it: the puller waits out its timeout. (Before pullers
- *   scored a timeout, this stalled every honest node's gossip loop for 10 s
- *   per pick and was never banned.)
+ *   ever answering it: the puller waits out its timeout, 10 s in which an
+ *   honest node's gossip loop does nothing else, unscored (a known weakness,
+ *   docs/PROTOCOL.md section 8; the test runs it with `BYZ_STALL=1`).
  *
  * A run continues the key's own chain where an earlier run on the same
  * network left it (pulled back from the honest peers before its first
