@@ -158,39 +158,17 @@ export function startLoad(o: LoadOpts): {
     }
   };
 
-  // Follow blocks on node 0.
-  const ws = new WebSocket(`${o.layout.nodes[0]!.rpcUrl.replace('http', 'ws')}/ws`);
-  ws.addEventListener('open', () =>
-    ws.send(
-      JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'pos_subscribe', params: ['newBlocks'] }),
-    ),
-  );
-  ws.addEventListener('message', (ev) => {
-    let b: { height?: number; certified?: boolean; txCount?: number } | undefined;
-    try {
-      b = JSON.parse(String(ev.data)).params?.result;
-    } catch {
-      return;
-    }
-    if (b === undefined || typeof b.height !== 'number') return;
-    const h = b.height;
-    if (b.certified === true) {
-      const now = performance.now();
-      if (fetching.has(h)) certAt.set(h, now);
-      certify(byHeight.get(h) ?? [], now);
-      byHeight.delete(h);
-      return;
-    }
-    if (!b.txCount) return;
+  /** Reads block `h`'s transfers on node `node`: their change becomes spendable. */
+  const readBlock = (node: number, h: number) => {
     fetching.add(h);
-    void call(rpc[0]!, 'pos_getBlock', [h])
+    void call(rpc[node]!, 'pos_getBlock', [h])
       .then((r) => {
         fetching.delete(h);
         const hashes = (r.result as { txHashes?: string[] } | undefined)?.txHashes ?? [];
         const mine: string[] = [];
         for (const t of hashes) {
           const p = pending.get(t);
-          if (p === undefined) continue;
+          if (p === undefined || p.height !== undefined) continue;
           p.height = h;
           mine.push(t);
           committed++;
@@ -210,7 +188,50 @@ export function startLoad(o: LoadOpts): {
       .catch(() => {
         fetching.delete(h); // the node went away; those transfers stay unmeasured
       });
-  });
+  };
+
+  // Follow blocks on one node's newBlocks subscription. When that node goes
+  // away (the soak and crash tests kill validators), follow the next one and
+  // read the blocks applied in between: a transfer whose block was missed
+  // would keep its change unspendable and starve its wallet.
+  let lastApplied = -1;
+  let ws: WebSocket | null = null;
+  const follow = (node: number) => {
+    if (stopped) return;
+    const sock = new WebSocket(`${rpc[node]!.replace('http', 'ws')}/ws`);
+    ws = sock;
+    sock.addEventListener('open', () =>
+      sock.send(
+        JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'pos_subscribe', params: ['newBlocks'] }),
+      ),
+    );
+    sock.addEventListener('close', () => {
+      if (!stopped) setTimeout(() => follow((node + 1) % rpc.length), 500);
+    });
+    sock.addEventListener('error', () => {}); // a close follows
+    sock.addEventListener('message', (ev) => {
+      let b: { height?: number; certified?: boolean; txCount?: number } | undefined;
+      try {
+        b = JSON.parse(String(ev.data)).params?.result;
+      } catch {
+        return;
+      }
+      if (b === undefined || typeof b.height !== 'number') return;
+      const h = b.height;
+      if (b.certified === true) {
+        const now = performance.now();
+        if (fetching.has(h)) certAt.set(h, now);
+        certify(byHeight.get(h) ?? [], now);
+        byHeight.delete(h);
+        return;
+      }
+      const from = lastApplied < 0 ? h : lastApplied + 1;
+      lastApplied = Math.max(lastApplied, h);
+      for (let k = from; k < h; k++) readBlock(node, k); // missed while switching nodes
+      if (b.txCount) readBlock(node, h);
+    });
+  };
+  follow(0);
 
   // Paced by elapsed time, not by ticks (timers drift under load).
   const startMs = performance.now();
@@ -248,7 +269,7 @@ export function startLoad(o: LoadOpts): {
       while (pending.size > 0 && performance.now() < until) {
         await new Promise((r) => setTimeout(r, 200));
       }
-      ws.close();
+      ws?.close();
       return report();
     },
   };
