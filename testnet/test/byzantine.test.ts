@@ -16,7 +16,7 @@
 // each phase longer; BYZ_STALL=1 adds the stall repro (below, fails today).
 // BYZ_KEEP=1 keeps the logs (kept anyway on a failure).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +44,7 @@ process.stdout.write(`byzantine: seed ${SEED} (BYZ_SEED=${SEED} repeats the adve
 const GROWTH = LONG ? 15 : 3;
 const PROGRAM = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'byzantine.js');
 
-/** Every network's directory (the stall phase of POS_LONG has its own network). */
+/** Every network's directory (the stall phase has a network of its own). */
 const dirs: string[] = [];
 let net: Testnet | undefined;
 let load: ReturnType<typeof startLoad> | undefined;
@@ -107,20 +107,36 @@ const metricsOf = async (n: TestnetNode) => (await fetch(n.metricsUrl)).text();
 const byzStatus = async (): Promise<ByzantineStatus> =>
   (await (await fetch(`http://${v3.p2p}/byz/status`)).json()) as ByzantineStatus;
 
+/**
+ * Spawns the adversary in a process group of its own: in clock-ahead mode
+ * it runs posd as its child, and a SIGKILL must take both (a posd left
+ * behind would hold v3's ports for the next phase).
+ */
 function startAdversary(mode: string, extra: string[] = []): ChildProcess {
   const log = openSync(join(v3.dataDir, `byzantine-${mode}.log`), 'a');
   const args = [PROGRAM, '--data-dir', v3.dataDir, '--mode', mode, '--seed', String(SEED)];
-  adversary = spawn(process.execPath, [...args, ...extra], { stdio: ['ignore', log, log] });
+  adversary = spawn(process.execPath, [...args, ...extra], {
+    stdio: ['ignore', log, log],
+    detached: true,
+  });
+  closeSync(log); // the child has its own copy
   return adversary;
 }
 
+/** SIGTERM to the adversary (it forwards it to its posd), SIGKILL to its group after 10 s. */
 async function stopAdversary(): Promise<void> {
   const p = adversary;
   adversary = null;
   if (p === null || p.exitCode !== null || p.signalCode !== null) return;
   const exited = new Promise((r) => p.once('exit', r));
   p.kill('SIGTERM');
-  const timer = setTimeout(() => p.kill('SIGKILL'), 10_000);
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-p.pid!, 'SIGKILL');
+    } catch {
+      // the group is gone already
+    }
+  }, 10_000);
   await exited;
   clearTimeout(timer);
 }
@@ -612,9 +628,11 @@ phase(
 // A known weakness, off by default because it fails today: a validator that
 // takes every sync request and never answers costs each honest node the
 // puller's 10 s timeout per pick, unscored (a timeout looks like a
-// partition), and it is picked again within seconds. Measured: certified
-// height stood still for some 40 s of every minute. This is the property a
-// fix must give (docs/PROTOCOL.md section 8, "a peer that never answers").
+// partition), and it is picked again within seconds. Measured under this
+// file's load: 6.95 certified heights/s with v3 down, 0.50/s in the first
+// 40 s of the stall, 0.12/s in the next 40 s. The check below is the
+// property a fix must give (docs/PROTOCOL.md section 8, "a peer that never
+// answers").
 if (process.env.BYZ_STALL === '1') {
   phase(
     'stall (its own network): v3 holds every sync request open; each honest node stops pulling it and goes on',
@@ -628,20 +646,22 @@ if (process.env.BYZ_STALL === '1') {
         await until('v3 holds requests', 60_000, async () =>
           Object.values((await byzStatus()).peers).every((r) => r.requests > 0),
         );
-        // "Stops pulling": 100 good pulls from the others since its last
-        // request to v3, as in the garbage phase.
+        // "Stops pulling it": the chain certifies 20 heights while the node
+        // sends v3 no request. Today each node retries v3 within seconds and
+        // waits out 10 s each time, and the chain crawls (0.1-0.5 heights/s
+        // against 7/s): 20 heights between two requests do not happen.
         await Promise.all(
           honest.map(async (n) => {
             let lastReq = -1;
-            let okAt = 0;
-            await until(`${n.name} stops pulling v3`, 180_000, async () => {
+            let certAt = 0;
+            await until(`${n.name} certifies 20 heights without pulling v3`, 120_000, async () => {
               const req = (await byzStatus()).peers[n.publicKey]!.requests;
-              const ok = metric(await metricsOf(n), 'pos_sync_pulls_total', { result: 'ok' });
+              const c = (await status(n)).lastCertifiedHeight ?? -1;
               if (req !== lastReq) {
                 lastReq = req;
-                okAt = ok;
+                certAt = c;
               }
-              return ok - okAt >= 100;
+              return c - certAt >= 20;
             });
           }),
         );
