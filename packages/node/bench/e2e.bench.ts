@@ -73,7 +73,8 @@
  *
  * The bench client shares the machine with the nodes (as `bench:cluster`).
  * Progress goes to stderr, markdown tables to stdout. Needs the build
- * (`dist/cli.js`). A full default run takes about 15 minutes on 2 cores.
+ * (`dist/cli.js`). A full default run takes about 15–18 minutes on a quiet
+ * 2-core machine (about 22 runs of 15 s plus each network's start-up and wait).
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
