@@ -13,7 +13,13 @@ export type GossipErrorCode =
   /** A sync response over the puller's own size or count cap (sync.ts). */
   | 'TOO_LARGE'
   /** The peer answered a sync request with an HTTP error, or could not be reached (sync.ts). */
-  | 'PEER_REFUSED';
+  | 'PEER_REFUSED'
+  /**
+   * The peer took the request and did not answer in time (sync.ts): a
+   * silent or black-holed peer, or one far too slow. Not scored (a partition
+   * looks the same), but a puller waits longer before trying it again.
+   */
+  | 'PEER_TIMEOUT';
 
 /**
  * Typed error of this package. `BAD_ARGUMENT` is a caller bug; `BAD_ENCODING`

@@ -34,6 +34,7 @@ export {
 export {
   createPeerScores,
   createSyncClient,
+  DEFAULT_HEADERS_TIMEOUT_MS,
   DEFAULT_PENALTIES,
   decodeSyncRequest,
   encodeSyncRequest,

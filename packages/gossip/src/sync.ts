@@ -554,8 +554,15 @@ export interface SyncClientOpts {
   /** The puller's page caps (sent, and enforced on the response). */
   readonly maxEvents?: number;
   readonly maxBytes?: number;
-  /** Headers and body timeout; default 10 s. */
+  /** Body timeout (between two chunks of the answer); default 10 s. */
   readonly timeoutMs?: number;
+  /**
+   * Time to the answer's headers; default {@link DEFAULT_HEADERS_TIMEOUT_MS}.
+   * A server builds a page in milliseconds, so a peer that holds a request
+   * without answering is silent, not busy: the puller gives up on it sooner
+   * than on a slow body, since its gossip loop waits meanwhile.
+   */
+  readonly headersTimeoutMs?: number;
   /** Told of every protocol fault of a peer before the error is thrown, to score it. */
   readonly onFault?: (peerUrl: string, code: GossipErrorCode, message: string) => void;
 }
@@ -574,7 +581,8 @@ export interface SyncClient {
    * Pulls one page from `peerUrl` (origin, e.g. `http://127.0.0.1:4000`).
    * The caller inserts the events, then pulls again with its new summary while
    * `more` is true (and stop if a page brings nothing new). Throws
-   * `GossipError`: `PEER_REFUSED` (HTTP error or unreachable), or, after
+   * `GossipError`: `PEER_REFUSED` (HTTP error or unreachable), `PEER_TIMEOUT`
+   * (no answer in time), or, after
    * `onFault`, `TOO_LARGE`, `BAD_RESPONSE`, `BAD_ENCODING`, `BAD_SIGNATURE`,
    * `MISSING_PARENT`; a refused page yields no events at all.
    */
@@ -586,6 +594,15 @@ export interface SyncClient {
 // msgpack framing of a response: a few bytes per event plus the map and tip.
 const RESPONSE_OVERHEAD = 1024;
 const PER_EVENT_OVERHEAD = 8;
+
+/** Default time to a sync answer's headers (see {@link SyncClientOpts.headersTimeoutMs}). */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 2_000;
+
+/** undici's timeout errors: the peer took the request and went quiet. */
+const isTimeout = (e: unknown): boolean => {
+  const code = (e as { code?: unknown })?.code;
+  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+};
 
 /** Creates a puller using undici keep-alive connections (section 9). */
 export function createSyncClient(opts: SyncClientOpts): SyncClient {
@@ -607,7 +624,7 @@ export function createSyncClient(opts: SyncClientOpts): SyncClient {
       ? new Agent({
           keepAliveTimeout: 30_000,
           connections: 8,
-          headersTimeout: timeoutMs,
+          headersTimeout: opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
           bodyTimeout: timeoutMs,
         })
       : undefined;
@@ -640,7 +657,8 @@ export function createSyncClient(opts: SyncClientOpts): SyncClient {
         dispatcher,
       });
     } catch (e) {
-      throw new GossipError('PEER_REFUSED', `${peerUrl}: ${(e as Error).message}`);
+      const code = isTimeout(e) ? 'PEER_TIMEOUT' : 'PEER_REFUSED';
+      throw new GossipError(code, `${peerUrl}: ${(e as Error).message}`);
     }
     if (res.statusCode !== 200) {
       let detail = '';
@@ -661,7 +679,8 @@ export function createSyncClient(opts: SyncClientOpts): SyncClient {
     try {
       raw = await readCapped(res.body, bodyCap);
     } catch (e) {
-      throw new GossipError('PEER_REFUSED', `${peerUrl}: ${(e as Error).message}`);
+      const code = isTimeout(e) ? 'PEER_TIMEOUT' : 'PEER_REFUSED';
+      throw new GossipError(code, `${peerUrl}: ${(e as Error).message}`);
     }
     if (raw === null) return fault('TOO_LARGE', `response over ${bodyCap} bytes`);
 

@@ -4,7 +4,7 @@
 // typed error with nothing handed to the caller.
 import { createPublicKey, verify } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Packr } from 'msgpackr';
 import { request } from 'undici';
@@ -604,6 +604,36 @@ test('client: HTTP refusals are PEER_REFUSED, not scored', async () => {
   } finally {
     await c.close();
     await app.close();
+  }
+});
+
+test('client: a peer that takes the request and never answers is PEER_TIMEOUT, not scored', async () => {
+  // A black hole: accepts the connection, reads the request, sends nothing.
+  const held: import('node:net').Socket[] = [];
+  const silent = createTcpServer((sock) => {
+    held.push(sock);
+    sock.on('data', () => {});
+  });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  const faults: string[] = [];
+  const c = client(createMemoryEventStore(), {
+    headersTimeoutMs: 200,
+    onFault: (_u, code) => faults.push(code),
+  });
+  try {
+    let code = 'none';
+    try {
+      await c.pull(url, []);
+    } catch (e) {
+      code = e instanceof GossipError ? e.code : String(e);
+    }
+    assert.is(code, 'PEER_TIMEOUT');
+    assert.equal(faults, []);
+  } finally {
+    await c.close();
+    for (const s of held) s.destroy();
+    await new Promise((r) => silent.close(r));
   }
 });
 
