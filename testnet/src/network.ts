@@ -159,7 +159,11 @@ export interface Testnet {
    * run only) and resolves once its RPC answers `/status`; rejects with the
    * tail of its log if it exits first (e.g. a damaged data dir).
    */
-  restart(name: string, env?: Readonly<Record<string, string>>): Promise<ChildProcess>;
+  restart(
+    name: string,
+    env?: Readonly<Record<string, string>>,
+    timeoutMs?: number,
+  ): Promise<ChildProcess>;
   /**
    * Starts one more `posd` with a fresh key that is not in the genesis: it
    * syncs read-only until a registration and hosted stake make it a member
@@ -415,7 +419,7 @@ export async function startTestnet(
       } catch {
         // not listening yet
       }
-      if (Date.now() > deadline) throw new TestnetError(`${n.name} not answering within 60 s`);
+      if (Date.now() > deadline) throw new TestnetError(`${n.name} not answering in time`);
       await new Promise((r) => setTimeout(r, 200));
     }
   };
@@ -441,12 +445,16 @@ export async function startTestnet(
     if (alive(p)) p.kill(signal);
     return exited;
   };
-  const restart = async (name: string, extra?: Readonly<Record<string, string>>) => {
+  const restart = async (
+    name: string,
+    extra?: Readonly<Record<string, string>>,
+    timeoutMs = 60_000,
+  ) => {
     const n = nodeNamed(name);
     const prev = current.get(name);
     if (prev !== undefined && alive(prev)) throw new TestnetError(`${name} is still running`);
     const p = spawnNode(n, extra);
-    await awaitUp(n, p, '/status', Date.now() + 60_000);
+    await awaitUp(n, p, '/status', Date.now() + timeoutMs);
     return p;
   };
   const addNode = async (name: string) => {
