@@ -10,10 +10,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fromHex } from '@pos/merkle';
-import { readKeyFile } from '@pos/node';
 import { createFaultNet, type FaultNet } from '../src/faults.js';
-import { fetchCoins, startLoad } from '../src/load.js';
+import { startDemoLoad } from '../src/load.js';
 import { startTestnet } from '../src/network.js';
 import { rpcCall } from '../src/rpc.js';
 
@@ -38,15 +36,7 @@ try {
         result: { lastCertifiedHeight: number | null };
       }
     ).result.lastCertifiedHeight ?? 0;
-  const wallets = await Promise.all(net.layout.wallets.map((w) => readKeyFile(w.keyFile)));
-  const load = startLoad({
-    layout: net.layout,
-    wallets,
-    coins: await fetchCoins(net.layout),
-    host: fromHex(net.layout.nodes[0]!.validatorId, 32),
-    ratePerSec: 10,
-    fee: 1n,
-  });
+  const load = await startDemoLoad(net.layout, { ratePerSec: 10 });
   await sleep(5000);
   let a = await certified();
   await sleep(30_000);

@@ -92,6 +92,7 @@ import {
   verifyEd25519Sync,
 } from '@pos/node';
 import { chainIdOf, genesisFromJSON, Writer } from '@pos/wallet-client';
+import { mulberry32 } from './faults.js';
 
 const MODES = ['equivocate', 'withhold', 'garbage', 'clock-ahead', 'stall'] as const;
 type Mode = (typeof MODES)[number];
@@ -166,18 +167,6 @@ export interface PeerReport {
 }
 
 // ------------------------------------------------------------------ utilities
-
-/** mulberry32: small, fast, good enough to make the adversary's choices repeatable. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffle<T>(xs: readonly T[], rand: () => number): T[] {
   const out = [...xs];
@@ -497,7 +486,7 @@ async function main(): Promise<void> {
   const a = parseCli(process.argv.slice(2));
   if (a.mode === 'clock-ahead') return runClockAhead(a);
 
-  const rand = prng(a.seed);
+  const rand = mulberry32(a.seed);
   const key = await readKeyFile(join(a.dataDir, 'validator.key'));
   const genesis = genesisFromJSON(
     JSON.parse(readFileSync(join(a.dataDir, 'genesis.json'), 'utf8')),

@@ -20,11 +20,9 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fromHex } from '@pos/merkle';
-import { readKeyFile } from '@pos/node';
 import { checkTestnet } from './check.js';
 import { demoStake } from './demo-stake.js';
-import { fetchCoins, type LoadReport, startLoad } from './load.js';
+import { type LoadHandle, type LoadReport, startDemoLoad } from './load.js';
 import { initHosts, startTestnet, type Testnet, type TestnetLayout } from './network.js';
 import { type EpochSet, epochSet } from './stake.js';
 import { TestnetError } from './stakes.js';
@@ -369,17 +367,9 @@ async function main(): Promise<void> {
     }
   }
   process.stdout.write('all validators ready; live status every 2 s (Ctrl-C stops the network)\n');
-  let load: ReturnType<typeof startLoad> | null = null;
+  let load: LoadHandle | null = null;
   if (o.loadTps > 0) {
-    const wallets = await Promise.all(net.layout.wallets.map((w) => readKeyFile(w.keyFile)));
-    load = startLoad({
-      layout: net.layout,
-      wallets,
-      coins: await fetchCoins(net.layout),
-      host: fromHex(net.layout.nodes[0]!.validatorId, 32),
-      ratePerSec: o.loadTps,
-      fee: 1n,
-    });
+    load = await startDemoLoad(net.layout, { ratePerSec: o.loadTps });
     process.stdout.write(`load: ${o.loadTps} transfers/s between the demo wallets\n`);
   }
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fromHex, toHex } from '@pos/merkle';
 import { readKeyFile } from '@pos/node';
 import { firstRoundOf, genesisFromJSON } from '@pos/wallet-client';
-import { fetchCoins, type LoadReport, startLoad } from './load.js';
+import { type LoadReport, startDemoLoad } from './load.js';
 import type { Testnet, TestnetNode } from './network.js';
 import { rpcCall } from './rpc.js';
 import { type EpochSet, epochSet, registerValidator, rehostStake } from './stake.js';
@@ -138,13 +138,9 @@ export async function demoStake(net: Testnet, o: DemoStakeOpts = {}): Promise<De
   // the set yet) keeps gossip at its busy pace; an idle network makes a
   // round every few seconds on its heartbeat alone.
   const tps = o.loadTps ?? 20;
-  const background = startLoad({
-    layout: { ...layout, nodes: layout.nodes.filter((n) => n !== node) },
-    wallets: await Promise.all(layout.wallets.map((w) => readKeyFile(w.keyFile))),
-    coins: await fetchCoins(layout),
-    host: fromHex(v0.validatorId, 32),
+  const background = await startDemoLoad(layout, {
     ratePerSec: tps,
-    fee: params.minFee,
+    nodes: layout.nodes.filter((n) => n !== node),
   });
   say('');
   say(`4. watching the set (node v0; ${tps} demo transfers/s keep the rounds going):`);

@@ -12,11 +12,19 @@
  * which transfers it holds, and its `certified` notification ends their
  * latency.
  */
+import { readFileSync } from 'node:fs';
 import { fromHex, toHex } from '@pos/merkle';
-import { createEd25519Signer, type ValidatorKey } from '@pos/node';
-import { encodeTx, type Outpoint, signTx, type TxBody, txHashOf } from '@pos/wallet-client';
+import { createEd25519Signer, readKeyFile, type ValidatorKey } from '@pos/node';
+import {
+  encodeTx,
+  genesisFromJSON,
+  type Outpoint,
+  signTx,
+  type TxBody,
+  txHashOf,
+} from '@pos/wallet-client';
 import { WebSocket } from 'undici';
-import type { TestnetLayout } from './network.js';
+import type { TestnetLayout, TestnetNode } from './network.js';
 import { rpcCall } from './rpc.js';
 
 /** What the generator has done so far. */
@@ -273,4 +281,36 @@ export function startLoad(o: LoadOpts): {
       return report();
     },
   };
+}
+
+/** A running generator: {@link startLoad}'s result. */
+export type LoadHandle = ReturnType<typeof startLoad>;
+
+/** Options of {@link startDemoLoad}. */
+export interface DemoLoadOpts {
+  ratePerSec: number;
+  /** The nodes that take the transfers (default: every node of the layout). */
+  nodes?: readonly TestnetNode[];
+  /** validatorId that hosts the new outputs (default: validator 0's). */
+  host?: Uint8Array;
+  onAccepted?: LoadOpts['onAccepted'];
+}
+
+/**
+ * {@link startLoad} over the network's demo wallets: their keys from
+ * testnet.json's key files, their coins from node 0, the genesis's minimum
+ * fee. What the CLI's `--load`, the soak and the fault, crash and Byzantine
+ * tests run.
+ */
+export async function startDemoLoad(layout: TestnetLayout, o: DemoLoadOpts): Promise<LoadHandle> {
+  const genesis = genesisFromJSON(JSON.parse(readFileSync(layout.genesis, 'utf8')));
+  return startLoad({
+    layout: o.nodes === undefined ? layout : { ...layout, nodes: [...o.nodes] },
+    wallets: await Promise.all(layout.wallets.map((w) => readKeyFile(w.keyFile))),
+    coins: await fetchCoins(layout),
+    host: o.host ?? fromHex(layout.nodes[0]!.validatorId, 32),
+    ratePerSec: o.ratePerSec,
+    fee: genesis.params.minFee,
+    ...(o.onAccepted === undefined ? {} : { onAccepted: o.onAccepted }),
+  });
 }

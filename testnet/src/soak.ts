@@ -24,11 +24,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fromHex } from '@pos/merkle';
-import { readKeyFile } from '@pos/node';
 import { checkTestnet } from './check.js';
 import { createFaultNet, type FaultNet, mulberry32 } from './faults.js';
-import { fetchCoins, startLoad } from './load.js';
+import { type LoadHandle, startDemoLoad } from './load.js';
 import { startTestnet, type Testnet } from './network.js';
 import { rpcCall } from './rpc.js';
 
@@ -105,7 +103,7 @@ export async function runSoak(opts: SoakOpts): Promise<SoakReport> {
     throw e;
   });
   const faults = made.faults!;
-  let load: ReturnType<typeof startLoad> | null = null;
+  let load: LoadHandle | null = null;
   const accepted = new Map<string, Accepted>();
   const faultCounts = new Map<string, number>();
   const restarts: { cycle: number; name: string; ms: number }[] = [];
@@ -127,14 +125,8 @@ export async function runSoak(opts: SoakOpts): Promise<SoakReport> {
     // A little latency everywhere, always: loopback is not a network.
     const base = { delayMs: 2, jitterMs: 8 };
     faults.setAll(base);
-    const wallets = await Promise.all(layout.wallets.map((w) => readKeyFile(w.keyFile)));
-    load = startLoad({
-      layout,
-      wallets,
-      coins: await fetchCoins(layout),
-      host: fromHex(layout.nodes[0]!.validatorId, 32),
+    load = await startDemoLoad(layout, {
       ratePerSec: o.ratePerSec,
-      fee: 1n,
       onAccepted: (a) =>
         accepted.set(a.txHash, { tx: a.tx, node: a.node, sentAtMs: a.sentAtMs, resent: false }),
     });

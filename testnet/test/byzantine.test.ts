@@ -19,19 +19,18 @@
 // every sync request open), a known liveness weakness with no check that
 // tells it apart without a timing threshold (docs/PROTOCOL.md section 8).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSyncClient, GossipError } from '@pos/gossip';
 import { fromHex } from '@pos/merkle';
 import { createEd25519Signer, readKeyFile, sha256Node } from '@pos/node';
-import { genesisFromJSON } from '@pos/wallet-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loud } from '../../scripts/testing/hooks.js';
 import { type ByzantineStatus, GARBAGE_PLAN, type GarbageKind } from '../src/byzantine.js';
-import { fetchCoins, type LoadReport, startLoad } from '../src/load.js';
+import { type LoadHandle, type LoadReport, startDemoLoad } from '../src/load.js';
 import { startTestnet, type Testnet, type TestnetNode } from '../src/network.js';
 import { rpcCall } from '../src/rpc.js';
 
@@ -50,7 +49,7 @@ const PROGRAM = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'byz
 /** The network's directory, kept on a failure. */
 const dirs: string[] = [];
 let net: Testnet | undefined;
-let load: ReturnType<typeof startLoad> | undefined;
+let load: LoadHandle | undefined;
 let adversary: ChildProcess | null = null;
 let honest: TestnetNode[] = [];
 let v3: TestnetNode;
@@ -233,16 +232,11 @@ async function bringUp(): Promise<void> {
   honest = net.layout.nodes.slice(0, 3);
   v3 = net.layout.nodes[3]!;
   agreedUpTo = -1;
-  const genesis = genesisFromJSON(JSON.parse(readFileSync(net.layout.genesis, 'utf8')));
-  const wallets = await Promise.all(net.layout.wallets.map((w) => readKeyFile(w.keyFile)));
-  load = startLoad({
-    // Transfers go to the honest nodes only: v3 takes none in any mode.
-    layout: { ...net.layout, nodes: honest },
-    wallets,
-    coins: await fetchCoins(net.layout),
-    host: new Uint8Array(32),
+  load = await startDemoLoad(net.layout, {
     ratePerSec: 5,
-    fee: genesis.params.minFee,
+    // Transfers go to the honest nodes only: v3 takes none in any mode.
+    nodes: honest,
+    host: new Uint8Array(32),
   });
   say(`testnet in ${dir}; v3 = ${v3.publicKey.slice(0, 18)}...`);
 }

@@ -9,12 +9,11 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fromHex } from '@pos/merkle';
-import { readKeyFile } from '@pos/node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loud } from '../../scripts/testing/hooks.js';
-import { fetchCoins, startLoad } from '../src/load.js';
+import { mulberry32 } from '../src/faults.js';
+import { type LoadHandle, startDemoLoad } from '../src/load.js';
 import { startTestnet, type Testnet } from '../src/network.js';
 import { rpcCall } from '../src/rpc.js';
 
@@ -28,18 +27,7 @@ const SEED =
 if (!Number.isSafeInteger(SEED)) throw new Error(`CRASH_SEED must be an integer: ${SEED}`);
 process.stdout.write(`crash.test: CRASH_SEED=${SEED}${LONG ? ' POS_LONG=1' : ''}\n`);
 
-/** mulberry32: a small seeded generator, so a failing run can be repeated. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-const rand = rng(SEED);
+const rand = mulberry32(SEED);
 const between = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
 
 // Stakes 40/30/20/10: any one of v1..v3 down leaves more than 2/3 up. v0
@@ -65,7 +53,7 @@ const RANDOM_KILLS = LONG ? 12 : 2;
 
 const dir = mkdtempSync(join(tmpdir(), 'pos-crash-'));
 let net: Testnet;
-let load: ReturnType<typeof startLoad> | null = null;
+let load: LoadHandle | null = null;
 const accepted: { txHash: string; tx: string; node: number; sentAtMs: number }[] = [];
 const kills: { name: string; atMs: number }[] = [];
 const measured: string[] = [];
@@ -173,14 +161,8 @@ async function assertNoEquivocation(): Promise<void> {
 test.before(
   loud(async () => {
     net = await startTestnet({ dir, reset: true, basePort: 0, loadOutputs: 1000 });
-    const wallets = await Promise.all(net.layout.wallets.map((w) => readKeyFile(w.keyFile)));
-    load = startLoad({
-      layout: net.layout,
-      wallets,
-      coins: await fetchCoins(net.layout),
-      host: fromHex(net.layout.nodes[0]!.validatorId, 32),
+    load = await startDemoLoad(net.layout, {
       ratePerSec: LONG ? 15 : 8,
-      fee: 1n,
       onAccepted: (a) => accepted.push(a),
     });
     await waitFor('a first block', 60_000, async () => ((await status('v0')).height ?? -1) > 0);

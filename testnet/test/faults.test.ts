@@ -18,15 +18,14 @@
 // FAULT_SEED=<u32> replays a run's fault dice (printed at the start);
 // POS_LONG=1 holds the faults longer and adds the heavier variants.
 import { randomInt } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromHex, toHex } from '@pos/merkle';
-import { readKeyFile, verifyEd25519Sync } from '@pos/node';
+import { verifyEd25519Sync } from '@pos/node';
 import {
   blockHeaderFromJSON,
   certificateFromJSON,
-  genesisFromJSON,
   makeValidatorSet,
   type ValidatorSet,
   verifyCertificate,
@@ -35,7 +34,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loud } from '../../scripts/testing/hooks.js';
 import { createFaultNet, type FaultNet, type LinkStats, seededRandom } from '../src/faults.js';
-import { fetchCoins, type LoadReport, startLoad } from '../src/load.js';
+import { type LoadHandle, type LoadReport, startDemoLoad } from '../src/load.js';
 import { startTestnet, type Testnet } from '../src/network.js';
 import { rpcCall } from '../src/rpc.js';
 
@@ -65,7 +64,7 @@ say(`FAULT_SEED=${SEED}${LONG ? ' POS_LONG=1' : ''} (set FAULT_SEED to replay th
 const dir = mkdtempSync(join(tmpdir(), 'pos-faults-'));
 let net: Testnet | undefined;
 let faults: FaultNet | undefined;
-let load: ReturnType<typeof startLoad> | undefined;
+let load: LoadHandle | undefined;
 let loadReport: LoadReport | undefined;
 let genesisSet: ValidatorSet;
 /** Transfers a node accepted: hash → index of that node. */
@@ -239,17 +238,12 @@ test.before(
       },
     });
     const layout = net.layout;
-    const genesis = genesisFromJSON(JSON.parse(readFileSync(layout.genesis, 'utf8')));
     genesisSet = makeValidatorSet(
       layout.nodes.map((n) => ({ publicKey: fromHex(n.publicKey, 32), stake: BigInt(n.stake) })),
     );
-    load = startLoad({
-      layout,
-      wallets: await Promise.all(layout.wallets.map((w) => readKeyFile(w.keyFile))),
-      coins: await fetchCoins(layout),
-      host: new Uint8Array(32),
+    load = await startDemoLoad(layout, {
       ratePerSec: 10,
-      fee: genesis.params.minFee,
+      host: new Uint8Array(32),
       onAccepted: (a) => accepted.set(a.txHash, a.node),
     });
     await waitFor(
