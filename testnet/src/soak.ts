@@ -74,6 +74,9 @@ function rssMb(pid: number | undefined): number {
   }
 }
 
+/** A markdown table cell: `|` would end it ("partition 2|2"). */
+const cell = (s: string) => s.replaceAll('|', '\\|');
+
 const mean = (xs: number[]) => {
   const v = xs.filter((x) => Number.isFinite(x));
   return v.length === 0 ? Number.NaN : v.reduce((a, b) => a + b, 0) / v.length;
@@ -191,7 +194,7 @@ export async function runSoak(opts: SoakOpts): Promise<SoakReport> {
       const h = ((await rpcCall(url(0), 'pos_status')) as { result?: { height?: number } }).result
         ?.height;
       checkRows.push(
-        `| ${cycle} | ${kind}${detail === '' ? '' : ` ${detail}`} | ${h ?? '?'} | ${bad.length === 0 ? `all ${results.length} held` : bad.map((r) => r.name).join('; ')} |`,
+        `| ${cycle} | ${cell(kind)}${detail === '' ? '' : ` ${detail}`} | ${h ?? '?'} | ${bad.length === 0 ? `all ${results.length} held` : bad.map((r) => r.name).join('; ')} |`,
       );
       o.say(
         `    height ${h}, checks: ${bad.length === 0 ? 'all held' : bad.map((r) => r.name).join('; ')}`,
@@ -233,7 +236,7 @@ export async function runSoak(opts: SoakOpts): Promise<SoakReport> {
       '| measure | value |',
       '|---|---|',
       `| verdict | ${failures.length === 0 ? 'every invariant held' : `${failures.length} failure(s)`} |`,
-      `| faults injected | ${[...faultCounts].map(([k, v]) => `${k} ×${v}`).join(', ')} |`,
+      `| faults injected | ${[...faultCounts].map(([k, v]) => `${cell(k)} ×${v}`).join(', ')} |`,
       `| proxy: requests / lost / duplicated / blocked / delayed | ${st.requests} / ${st.lost} / ${st.duplicated} / ${st.blocked} / ${st.delayed} |`,
       `| duplicates refused as replays / served | ${st.replayRefused} / ${st.replayServed} |`,
       `| transfers submitted / accepted / refused at submit | ${loadReport.submitted} / ${accepted.size} / ${loadReport.refused} |`,
