@@ -25,6 +25,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import fc from 'fast-check';
 import { test } from 'uvu';
+import { cat } from './bytes.js';
 
 /** Milliseconds per property when nothing else is set: all four suites stay well under a minute. */
 export const DEFAULT_FUZZ_MS = 300;
@@ -249,16 +250,6 @@ const edit: fc.Arbitrary<Edit> = fc.oneof(
       },
   ),
 );
-
-function cat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
 
 /** Equal byte strings. */
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
