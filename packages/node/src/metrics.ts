@@ -54,6 +54,11 @@ export interface NodeMetrics {
   readonly gossipStepSeconds: Histogram<'phase'>;
   /** Applying one decided block, by stage: verify (signatures not cached), apply (ledger, trie, chain). */
   readonly blockApplySeconds: Histogram<'stage'>;
+  /**
+   * Transaction signatures checked (not found in the cache), by where: at
+   * submission, when a peer's event landed, or when its block was applied.
+   */
+  readonly txSignaturesCheckedTotal: Counter<'stage'>;
   /** The Prometheus text exposition of every metric. */
   text(): Promise<string>;
   /** The content type of {@link NodeMetrics.text}. */
@@ -182,6 +187,12 @@ export function createNodeMetrics(opts: NodeMetricsOpts = {}): NodeMetrics {
       help: 'Applying one decided block, by stage: verify (transaction signatures not cached), apply (ledger, trie commit, chain records).',
       labelNames: ['stage'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    txSignaturesCheckedTotal: new Counter({
+      name: 'pos_tx_signatures_checked_total',
+      help: 'Transaction signatures checked (not found in the cache), by where: submit, ingest (a peer event landed), block (applying it).',
+      labelNames: ['stage'],
       registers,
     }),
     text: () => registry.metrics(),

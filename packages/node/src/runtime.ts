@@ -293,7 +293,14 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
   }
   const certStore: KVStore = createLevelStore(db, { prefix: PREFIX_CERTS });
   // Submissions of one event-loop turn share one worker-pool batch.
-  const prefetchSubmitted = coalescePrefetch(sigCache);
+  const countChecked = (stage: 'submit' | 'ingest' | 'block') => (n: number) => {
+    if (n > 0) metrics.txSignaturesCheckedTotal.inc({ stage }, n);
+  };
+  const prefetchSubmitted = coalescePrefetch(sigCache, countChecked('submit'));
+  // Peers' transactions are checked when their event lands, in the worker
+  // pool, while consensus orders them; a block's own check at application
+  // (section 6) then hits the cache instead of holding the apply queue.
+  const prefetchIngested = coalescePrefetch(sigCache, countChecked('ingest'));
   const mempool = createMempool({
     // The signatures go to the worker pool first; the check then hits the cache.
     checkTx: async (tx) => {
@@ -524,7 +531,7 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
       return;
     }
     const t0 = performance.now();
-    await sigCache.prefetch(signatureItems(b.transactions));
+    countChecked('block')(await sigCache.prefetch(signatureItems(b.transactions)));
     const t1 = performance.now();
     const applied = await chain.applyDecided(b);
     metrics.blockApplySeconds.observe({ stage: 'verify' }, (t1 - t0) / 1000);
@@ -866,6 +873,12 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
         const { ne, r } = placed;
         if (!r.inserted) continue;
         store.add(wire);
+        if (wire.transactions.length > 0) {
+          // A failure (the pool closing at shutdown) only costs the check at application.
+          prefetchIngested(signatureItems(wire.transactions)).catch((e: unknown) =>
+            log.debug({ err: e }, 'could not check the signatures of an event early'),
+          );
+        }
         if (hexKey(wire.creator) === selfHex && wire.seq > (durableOwn?.seq ?? -1)) {
           // A peer holds an own event newer than any this node has: it lost
           // it (a damaged disk, an old backup). Build on it, never beside it.

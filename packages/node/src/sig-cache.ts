@@ -37,8 +37,11 @@ export const defaultSignatureCacheOpts = { maxEntries: 65_536, minBatch: 16 } as
 export interface SignatureCache {
   /** Cached, or verified now on this thread (and cached when valid). Never throws. */
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
-  /** Verifies the items not cached yet in one batch and caches the valid ones. */
-  prefetch(items: readonly Ed25519VerifyItem[]): Promise<void>;
+  /**
+   * Verifies the items not cached yet in one batch and caches the valid
+   * ones; resolves to how many it verified (the rest were cached or repeated).
+   */
+  prefetch(items: readonly Ed25519VerifyItem[]): Promise<number>;
   readonly size: number;
   /** Lookups answered from the cache, and those that had to verify. */
   readonly hits: number;
@@ -100,12 +103,13 @@ export function createSignatureCache(
         todo.push(it);
         keys.push(k);
       }
-      if (todo.length === 0) return;
+      if (todo.length === 0) return 0;
       const ok =
         todo.length < minBatch
           ? todo.map((it) => opts.verify(it.publicKey, it.message, it.signature) === true)
           : await opts.verifyBatch(todo);
       for (let i = 0; i < keys.length; i++) if (ok[i] === true) remember(keys[i]!);
+      return todo.length;
     },
     get size() {
       return valid.size;
@@ -125,10 +129,12 @@ export function createSignatureCache(
  * generator) go to the worker pool as one batch instead of each being
  * verified on the main thread below `minBatch` (the profile under 400 tx/s
  * showed ~10% of a node's main thread in single-signature checks at
- * submission). Every caller of one turn waits for that turn's batch.
+ * submission). Every caller of one turn waits for that turn's batch;
+ * `onChecked` hears once per batch how many signatures it verified.
  */
 export function coalescePrefetch(
   cache: SignatureCache,
+  onChecked: (verified: number) => void = () => {},
 ): (items: readonly Ed25519VerifyItem[]) => Promise<void> {
   let queued: Ed25519VerifyItem[] = [];
   let turn: Promise<void> | null = null;
@@ -138,7 +144,7 @@ export function coalescePrefetch(
       const batch = queued;
       queued = [];
       turn = null;
-      return cache.prefetch(batch);
+      return cache.prefetch(batch).then(onChecked);
     });
     return turn;
   };

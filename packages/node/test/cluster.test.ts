@@ -262,6 +262,13 @@ test('transfers over JSON-RPC commit with the same receipts, blocks and roots on
       stage,
     );
   }
+  assert.match(text, /^pos_tx_signatures_checked_total\{stage="submit"\} 1$/m);
+  // Node 3 took none: it checked the three transfers' signatures when their
+  // events landed, and applying the blocks found them all cached (the check
+  // runs in the next turn; the blocks need rounds of further gossip).
+  const v3 = await (await fetch(`${nodes[3]!.rpc}/metrics`)).text();
+  assert.match(v3, /^pos_tx_signatures_checked_total\{stage="ingest"\} 3$/m);
+  assert.not.match(v3, /^pos_tx_signatures_checked_total\{stage="(block|submit)"\}/m);
 });
 
 test('a block certificate verifies against the genesis set (> 2/3 of the stake signed)', async () => {

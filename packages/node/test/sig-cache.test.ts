@@ -112,6 +112,22 @@ test('coalesced prefetches of one turn become one batch; a later turn gets its o
   assert.equal({ batch: calls.batch, one: calls.one }, { batch: 1, one: 2 });
 });
 
+test('prefetch counts what it verified; onChecked hears it once per coalesced batch', async () => {
+  const { cache } = counting();
+  const c = cache(undefined, 4);
+  // Two fresh, one repeated within the call: two verified.
+  assert.is(await c.prefetch([good(30), good(31), good(30)]), 2);
+  // Now cached: nothing to verify.
+  assert.is(await c.prefetch([good(30), good(31)]), 0);
+  const heard: number[] = [];
+  const prefetch = coalescePrefetch(c, (n) => heard.push(n));
+  // One turn, three callers, one of them overlapping the cache: one batch of 3.
+  await Promise.all([prefetch([good(30), good(32)]), prefetch([good(33)]), prefetch([good(34)])]);
+  assert.equal(heard, [3]);
+  await prefetch([good(32)]);
+  assert.equal(heard, [3, 0], 'a batch with nothing new still reports, as 0');
+});
+
 test('the cache holds at most maxEntries, dropping the least recently used', () => {
   const { calls, cache } = counting();
   const c = cache(2);
