@@ -292,10 +292,10 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     throw e;
   }
   const certStore: KVStore = createLevelStore(db, { prefix: PREFIX_CERTS });
-  // Submissions of one event-loop turn share one worker-pool batch.
   const countChecked = (stage: 'submit' | 'ingest' | 'block') => (n: number) => {
     if (n > 0) metrics.txSignaturesCheckedTotal.inc({ stage }, n);
   };
+  // Submissions of one event-loop turn share one worker-pool batch.
   const prefetchSubmitted = coalescePrefetch(sigCache, countChecked('submit'));
   // Peers' transactions are checked when their event lands, in the worker
   // pool, while consensus orders them; a block's own check at application
