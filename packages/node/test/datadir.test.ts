@@ -207,18 +207,6 @@ async function withDb(d: string, fn: (db: ClassicLevel<Buffer, Buffer>) => Promi
   }
 }
 
-/** The first key under `prefix` whose value satisfies `pred`. */
-async function findKey(
-  db: ClassicLevel<Buffer, Buffer>,
-  prefix: Buffer,
-  pred: (v: Buffer) => boolean,
-): Promise<[Buffer, Buffer]> {
-  const lt = Buffer.from(prefix);
-  lt[lt.length - 1]!++;
-  for await (const [k, v] of db.iterator({ gte: prefix, lt })) if (pred(v)) return [k, v];
-  throw new Error(`no record under ${prefix.toString('hex')}`);
-}
-
 interface Case {
   name: string;
   damage: (d: string) => void | Promise<void>;
@@ -231,6 +219,58 @@ interface Case {
 const PREFIX_TRIE = Buffer.of(1);
 const PREFIX_CHAIN = Buffer.of(2);
 const PREFIX_EVENTS = Buffer.of(3);
+
+/**
+ * A state-trie node of the latest version satisfying `pred`, found by walking
+ * from that version's root. The trie keeps older versions' nodes for a while,
+ * so the first node in key order may be one the latest state no longer uses;
+ * damaging that would leave the state intact (store layout: merkle's trie.ts).
+ */
+async function liveTrieNode(
+  db: ClassicLevel<Buffer, Buffer>,
+  pred: (v: Buffer) => boolean,
+): Promise<[Buffer, Buffer]> {
+  for await (const [k, v] of liveTrieNodes(db)) if (pred(v)) return [k, v];
+  throw new Error('no live trie node matches');
+}
+
+const trieKey = (tag: string, ...parts: Buffer[]) =>
+  Buffer.concat([PREFIX_TRIE, Buffer.from(tag), ...parts]);
+
+/** Every trie node the latest version reaches, root first. */
+async function* liveTrieNodes(db: ClassicLevel<Buffer, Buffer>): AsyncGenerator<[Buffer, Buffer]> {
+  const version = await db.get(trieKey('m'));
+  if (version === undefined) throw new Error('no trie meta record');
+  const root = await db.get(trieKey('r', version));
+  if (root === undefined) throw new Error('no root of the latest version');
+  const todo = [root];
+  while (todo.length > 0) {
+    const k = trieKey('n', todo.pop()!);
+    const v = await db.get(k);
+    if (v === undefined) throw new Error(`live trie node ${k.toString('hex')} missing`);
+    yield [k, v];
+    // u64 version ‖ 0x01 ‖ u16 bit ‖ left ‖ right: a branch.
+    if (v[8] === 0x01) {
+      for (const c of [v.subarray(43, 75), v.subarray(11, 43)]) {
+        if (c.some((b) => b !== 0)) todo.push(Buffer.from(c));
+      }
+    }
+  }
+}
+
+/** A trie node kept only for an older version (the latest one does not reach it). */
+async function staleTrieNode(db: ClassicLevel<Buffer, Buffer>): Promise<Buffer> {
+  const live = new Set<string>();
+  for await (const [k] of liveTrieNodes(db)) live.add(k.toString('hex'));
+  const gte = trieKey('n');
+  for await (const k of db.keys({ gte, lt: trieKey('o') })) {
+    if (!live.has(k.toString('hex'))) return k;
+  }
+  throw new Error('no stale trie node kept');
+}
+
+/** A leaf record: u64 version ‖ 0x00 ‖ 64-byte key ‖ value. */
+const isTrieLeaf = (v: Buffer) => v[8] === 0 && v.length > 9 + 64;
 
 const cases: Case[] = [
   {
@@ -370,12 +410,8 @@ const cases: Case[] = [
     name: 'valid LevelDB, wrong content: a byte of a state-trie leaf changed',
     damage: (d) =>
       withDb(d, async (db) => {
-        // u64 version ‖ 0x00 ‖ 64-byte key ‖ value: a leaf; flip its value's last byte.
-        const [k, v] = await findKey(
-          db,
-          Buffer.concat([PREFIX_TRIE, Buffer.from('n')]),
-          (v) => v[8] === 0 && v.length > 9 + 64,
-        );
+        // Flip the last byte of a live leaf's value.
+        const [k, v] = await liveTrieNode(db, isTrieLeaf);
         v[v.length - 1]! ^= 0x01;
         await db.put(k, v);
       }),
@@ -383,14 +419,22 @@ const cases: Case[] = [
     mayStart: false,
   },
   {
-    name: 'valid LevelDB, wrong content: a state-trie node deleted',
+    name: 'valid LevelDB, wrong content: a state-trie leaf of the latest state deleted',
     damage: (d) =>
       withDb(d, async (db) => {
-        const [k] = await findKey(db, Buffer.concat([PREFIX_TRIE, Buffer.from('n')]), () => true);
+        const [k] = await liveTrieNode(db, isTrieLeaf);
         await db.del(k);
       }),
     error: /damaged.*(MISSING_NODE|CORRUPT)/,
     mayStart: false,
+  },
+  {
+    // Nodes kept for older versions serve proofs at recent heights only; the
+    // state the node starts from does not read them.
+    name: 'valid LevelDB, wrong content: a trie node only an older version uses deleted',
+    damage: (d) => withDb(d, async (db) => db.del(await staleTrieNode(db))),
+    error: /damaged/,
+    mayStart: true,
   },
   {
     name: "valid LevelDB, wrong content: an event record holds another event's bytes",
