@@ -19,7 +19,7 @@
 // every sync request open), a known liveness weakness with no check that
 // tells it apart without a timing threshold (docs/PROTOCOL.md section 8).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -327,8 +327,35 @@ phase(
 
       // v3 keeps trying, and fails every time.
       await until('v3 tried to pull 5 times', 60_000, async () => {
-        return metric(await metricsOf(v3), 'pos_sync_pulls_total', { result: 'PEER_REFUSED' }) >= 5;
+        return (
+          metric(await metricsOf(v3), 'pos_sync_pulls_total', { result: 'STALE_REQUEST' }) >= 5
+        );
       });
+      // Both sides say why, in metrics and at warn (an operator's first clue).
+      const refusedBy = await Promise.all(
+        honest.map(async (n) =>
+          metric(await metricsOf(n), 'pos_sync_requests_refused_total', { code: 'STALE_REQUEST' }),
+        ),
+      );
+      assert.ok(
+        refusedBy.some((x) => x > 0),
+        `honest nodes refused v3 as stale: ${refusedBy}`,
+      );
+      const warned = (file: string, msg: string) =>
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .some((l) => l.includes('"level":40') && l.includes(msg));
+      assert.ok(
+        warned(
+          join(v3.dataDir, 'byzantine-clock-ahead.log'),
+          "this machine's clock is probably wrong",
+        ),
+        'v3 warns of its clock',
+      );
+      assert.ok(
+        honest.some((n) => warned(n.log, "the peer's clock is off")),
+        "an honest node warns of v3's clock",
+      );
       await keepsGoing('clock-ahead');
       const m = await metricsOf(v3);
       assert.is(metric(m, 'pos_sync_pulls_total', { result: 'ok' }), 0, 'v3 never synced');
@@ -342,7 +369,7 @@ phase(
       );
       for (const n of honest) assert.is(await v3EventsIn(n, startRound, endRound), 0, n.name);
       say(
-        `clock-ahead: v3 pulls refused ${metric(m, 'pos_sync_pulls_total', { result: 'PEER_REFUSED' })}, ok 0; rounds ${startRound}..${endRound} without v3`,
+        `clock-ahead: v3 pulls refused as stale ${metric(m, 'pos_sync_pulls_total', { result: 'STALE_REQUEST' })}, ok 0; honest nodes refused v3 ${refusedBy.join('/')} times; rounds ${startRound}..${endRound} without v3`,
       );
       await checkSafety();
       assertAlive();

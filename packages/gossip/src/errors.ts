@@ -34,10 +34,17 @@ export class GossipError extends Error {
    * events whole (a fork the server had not seen; see `EventStore.since`).
    */
   readonly creator: Uint8Array | undefined;
-  constructor(code: GossipErrorCode, message: string, creator?: Uint8Array) {
+  /**
+   * For `PEER_REFUSED`: the peer's own refusal code (its `{error: CODE}` body,
+   * sync.ts), such as `STALE_REQUEST` when the peer finds this node's clock
+   * more than 5 minutes off its own.
+   */
+  readonly refusal: string | undefined;
+  constructor(code: GossipErrorCode, message: string, creator?: Uint8Array, refusal?: string) {
     super(message);
     this.name = 'GossipError';
     this.code = code;
     this.creator = creator;
+    this.refusal = refusal;
   }
 }

@@ -49,7 +49,7 @@
  */
 import { equalBytes, type HashFn, sha256Noble, taggedHash, toHex } from '@pos/merkle';
 import { verifyEd25519, Writer } from '@pos/wallet-client';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Packr, Unpackr } from 'msgpackr';
 import { Agent, type Dispatcher, request } from 'undici';
 import { GossipError, type GossipErrorCode } from './errors.js';
@@ -399,11 +399,46 @@ export interface SyncServerOpts {
    * a peer reports events it lacks (a hint only; it still pulls and checks).
    */
   readonly onRequest?: (req: SyncRequest) => void;
+  /**
+   * Told of every refused request (metrics, and a warning for a peer whose
+   * clock is off): called before the refusal is sent; a hook that throws is
+   * logged and the refusal still goes out.
+   */
+  readonly onRefused?: (refusal: SyncRefusal) => void;
 }
 
 /** A refusal as sent: status and `{error: code}`. */
 function refuse(reply: FastifyReply, status: number, error: string): FastifyReply {
   return reply.code(status).type('application/json').send({ error });
+}
+
+/**
+ * The code of a refusal body `{"error": "CODE"}` as {@link refuse} sends it,
+ * or undefined for anything else: the body is the peer's, so only a short
+ * upper-case code is taken from it, never free text.
+ */
+export function refusalCodeOf(body: string): string | undefined {
+  let o: unknown;
+  try {
+    o = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const code = (o as { error?: unknown } | null)?.error;
+  return typeof code === 'string' && /^[A-Z][A-Z_]{0,39}$/.test(code) ? code : undefined;
+}
+
+/** What {@link SyncServerOpts.onRefused} is told of one refused request. */
+export interface SyncRefusal {
+  /** The code sent back (`STALE_REQUEST`, `BAD_SIGNATURE`, ...). */
+  readonly code: string;
+  /**
+   * The requester's key, once its signature verified (null before: an
+   * unauthenticated `from` is anyone's claim).
+   */
+  readonly from: Uint8Array | null;
+  /** For `STALE_REQUEST`: the request's timestamp minus this node's clock, in ms. */
+  readonly skewMs?: number;
 }
 
 /**
@@ -446,6 +481,24 @@ export function registerSyncRoutes(app: FastifyInstance, opts: SyncServerOpts): 
   const bodyLimit = opts.bodyLimit ?? MAX_SYNC_REQUEST_BYTES;
   const fresh = createReplayCache(1 << 16);
   const selfHex = toHex(opts.self);
+  /** Refuses, telling `onRefused` first (a throwing hook is logged, never fatal). */
+  const no = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    code: string,
+    from: Uint8Array | null = null,
+    skewMs?: number,
+  ): FastifyReply => {
+    if (opts.onRefused !== undefined) {
+      try {
+        opts.onRefused(skewMs === undefined ? { code, from } : { code, from, skewMs });
+      } catch (e) {
+        request.log.error(e, 'sync onRefused hook threw');
+      }
+    }
+    return refuse(reply, status, code);
+  };
 
   app.register(async (scope) => {
     scope.addContentTypeParser(
@@ -455,43 +508,44 @@ export function registerSyncRoutes(app: FastifyInstance, opts: SyncServerOpts): 
     );
     scope.setErrorHandler((err: { statusCode?: number }, req, reply) => {
       const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
-      if (status === 413) return refuse(reply, 413, 'TOO_LARGE');
-      if (status === 415) return refuse(reply, 415, 'UNSUPPORTED_MEDIA_TYPE');
-      if (status >= 400 && status < 500) return refuse(reply, 400, 'BAD_REQUEST');
+      if (status === 413) return no(req, reply, 413, 'TOO_LARGE');
+      if (status === 415) return no(req, reply, 415, 'UNSUPPORTED_MEDIA_TYPE');
+      if (status >= 400 && status < 500) return no(req, reply, 400, 'BAD_REQUEST');
       req.log.error(err);
-      return refuse(reply, 500, 'INTERNAL');
+      return no(req, reply, 500, 'INTERNAL');
     });
 
     scope.post(SYNC_PATH, { bodyLimit }, async (request, reply) => {
       const body = request.body;
       // Only our parser yields bytes: anything else came with another content type.
-      if (!(body instanceof Uint8Array)) return refuse(reply, 415, 'UNSUPPORTED_MEDIA_TYPE');
+      if (!(body instanceof Uint8Array)) return no(request, reply, 415, 'UNSUPPORTED_MEDIA_TYPE');
       let req: SyncRequest;
       let sig: Uint8Array;
       try {
         ({ req, sig } = decodeSyncRequest(body));
       } catch {
-        return refuse(reply, 400, 'BAD_REQUEST');
+        return no(request, reply, 400, 'BAD_REQUEST');
       }
-      if (!equalBytes(req.chainId, opts.chainId)) return refuse(reply, 400, 'WRONG_CHAIN');
-      if (!opts.isPeer(req.from) && !opts.allowReadOnly) return refuse(reply, 403, 'NOT_A_PEER');
+      if (!equalBytes(req.chainId, opts.chainId)) return no(request, reply, 400, 'WRONG_CHAIN');
+      if (!opts.isPeer(req.from) && !opts.allowReadOnly)
+        return no(request, reply, 403, 'NOT_A_PEER');
       const peer = toHex(req.from);
-      if (scores.banned(peer)) return refuse(reply, 403, 'BANNED');
+      if (scores.banned(peer)) return no(request, reply, 403, 'BANNED');
       if (!verify(req.from, syncRequestHash(req, hash), sig)) {
-        return refuse(reply, 401, 'BAD_SIGNATURE');
+        return no(request, reply, 401, 'BAD_SIGNATURE');
       }
       const now = nowMs();
       // Stale and replayed requests are not scored: anyone who saw an honest
       // peer's request can send it again, so they prove nothing about `from`.
       if (Math.abs(now - req.timestampMs) > MAX_CLOCK_SKEW_MS) {
-        return refuse(reply, 401, 'STALE_REQUEST');
+        return no(request, reply, 401, 'STALE_REQUEST', req.from, req.timestampMs - now);
       }
       if (!fresh(`${peer}:${req.nonce}`, now, req.timestampMs + MAX_CLOCK_SKEW_MS)) {
-        return refuse(reply, 401, 'REPLAYED');
+        return no(request, reply, 401, 'REPLAYED', req.from);
       }
       if (!limiter.take(peer, Math.floor(now))) {
         scores.penalize(peer, 'RATE_LIMITED');
-        return refuse(reply, 429, 'RATE_LIMITED');
+        return no(request, reply, 429, 'RATE_LIMITED', req.from);
       }
 
       try {
@@ -668,7 +722,12 @@ export function createSyncClient(opts: SyncClientOpts): SyncClient {
       } catch {
         // the error body is informative only
       }
-      throw new GossipError('PEER_REFUSED', `${peerUrl}: HTTP ${res.statusCode}${detail}`);
+      throw new GossipError(
+        'PEER_REFUSED',
+        `${peerUrl}: HTTP ${res.statusCode}${detail}`,
+        undefined,
+        refusalCodeOf(detail),
+      );
     }
     const declared = Number(res.headers['content-length']);
     if (Number.isFinite(declared) && declared > bodyCap) {

@@ -30,8 +30,10 @@ import {
   MAX_EVENT_BYTES,
   MAX_SYNC_REQUEST_BYTES,
   type PeerScores,
+  refusalCodeOf,
   registerSyncRoutes,
   type SyncClientOpts,
+  type SyncRefusal,
   type SyncRequest,
   type SyncServerOpts,
   syncRequestHash,
@@ -307,7 +309,8 @@ async function post(
 
 test('hostile requests: each refused with its status, the server keeps serving', async () => {
   const b = storeWith(DAG);
-  const { app, url } = await startServer(b);
+  const told: SyncRefusal[] = [];
+  const { app, url } = await startServer(b, { onRefused: (r) => told.push(r) });
   try {
     const cases: [string, Uint8Array, number, string, string?][] = [
       ['0xc1', Uint8Array.of(0xc1), 400, 'BAD_REQUEST'],
@@ -333,9 +336,18 @@ test('hostile requests: each refused with its status, the server keeps serving',
     }));
     cases.push(['5 tips of one creator', signedBody({ known: five }), 400, 'BAD_REQUEST']);
     for (const [name, body, status, error, type] of cases) {
+      told.length = 0;
       const r = await post(url, body, type);
       assert.is(r.status, status, name);
       assert.is(r.error, error, name);
+      // onRefused hears the code sent, and `from` only once its signature verified.
+      assert.is(told.length, 1, name);
+      assert.is(told[0]!.code, error, name);
+      const signed = error === 'STALE_REQUEST';
+      assert.is(told[0]!.from === null ? null : hex(told[0]!.from), signed ? hex(kA.pub) : null);
+      if (name === 'stale') assert.ok(told[0]!.skewMs! < -6 * 60_000 + 5_000, name);
+      if (name === 'future') assert.ok(told[0]!.skewMs! > 6 * 60_000 - 5_000, name);
+      if (!signed) assert.is(told[0]!.skewMs, undefined, name);
       const ok = await post(url, signedBody());
       assert.is(ok.status, 200, `still serving after ${name}`);
     }
@@ -344,10 +356,61 @@ test('hostile requests: each refused with its status, the server keeps serving',
     // A replay of a valid request is refused.
     const once = signedBody();
     assert.is((await post(url, once)).status, 200);
+    told.length = 0;
     assert.equal(await post(url, once), { status: 401, error: 'REPLAYED' });
+    assert.equal(
+      told.map((r) => [r.code, r.from && hex(r.from)]),
+      [['REPLAYED', hex(kA.pub)]],
+    );
   } finally {
     await app.close();
   }
+});
+
+test('a puller whose clock is an hour ahead: PEER_REFUSED with the refusal STALE_REQUEST', async () => {
+  const told: SyncRefusal[] = [];
+  const { app, url } = await startServer(storeWith(DAG), { onRefused: (r) => told.push(r) });
+  const a = createMemoryEventStore();
+  const ahead = client(a, { nowMs: () => Date.now() + 3_600_000 });
+  try {
+    const e = await ahead.pull(url, []).then(
+      () => assert.unreachable('answered'),
+      (x: unknown) => x,
+    );
+    assert.instance(e, GossipError);
+    assert.is((e as GossipError).code, 'PEER_REFUSED');
+    assert.is((e as GossipError).refusal, 'STALE_REQUEST');
+    assert.is(told.length, 1);
+    assert.is(hex(told[0]!.from!), hex(kA.pub));
+    assert.ok(Math.abs(told[0]!.skewMs! - 3_600_000) < 5_000, String(told[0]!.skewMs));
+    // The same puller with a right clock is answered.
+    const right = client(a);
+    try {
+      assert.ok((await right.pull(url, [])).events.length > 0);
+    } finally {
+      await right.close();
+    }
+  } finally {
+    await ahead.close();
+    await app.close();
+  }
+});
+
+test('refusalCodeOf: only a short upper-case code from a {"error"} body', () => {
+  const table: [string, string | undefined][] = [
+    ['{"error":"STALE_REQUEST"}', 'STALE_REQUEST'],
+    [' {"error":"BANNED"}', 'BANNED'],
+    ['{"error":"stale"}', undefined],
+    ['{"error":"STALE REQUEST"}', undefined],
+    [`{"error":"${'A'.repeat(41)}"}`, undefined],
+    ['{"error":1}', undefined],
+    ['{"code":"BANNED"}', undefined],
+    ['null', undefined],
+    ['[]', undefined],
+    ['<html>', undefined],
+    ['', undefined],
+  ];
+  for (const [body, want] of table) assert.is(refusalCodeOf(body), want, body);
 });
 
 test('read-only sync: a non-validator may pull when allowed', async () => {

@@ -49,6 +49,7 @@ export interface NodeMetrics {
   readonly mempoolTransactions: Gauge;
   readonly mempoolBytes: Gauge;
   readonly syncPullsTotal: Counter<'result'>;
+  readonly syncRequestsRefusedTotal: Counter<'code'>;
   readonly rpcRequestsTotal: Counter<'method' | 'outcome'>;
   /** Duration of one gossip step, by phase (pull, ingest, event, total). */
   readonly gossipStepSeconds: Histogram<'phase'>;
@@ -165,8 +166,14 @@ export function createNodeMetrics(opts: NodeMetricsOpts = {}): NodeMetrics {
     }),
     syncPullsTotal: new Counter({
       name: 'pos_sync_pulls_total',
-      help: 'Sync pulls from peers, by result (ok, or the fault code).',
+      help: 'Sync pulls from peers, by result (ok, STALE_REQUEST when the peer finds this clock more than 5 min off, or the fault code).',
       labelNames: ['result'],
+      registers,
+    }),
+    syncRequestsRefusedTotal: new Counter({
+      name: 'pos_sync_requests_refused_total',
+      help: "Peers' sync requests this node refused, by code (STALE_REQUEST: the peer's clock is more than 5 min off, BAD_SIGNATURE, RATE_LIMITED, ...).",
+      labelNames: ['code'],
       registers,
     }),
     rpcRequestsTotal: new Counter({

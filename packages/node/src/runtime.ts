@@ -37,6 +37,7 @@ import {
   type EventStore,
   GossipError,
   knownFromHeads,
+  MAX_CLOCK_SKEW_MS,
   MAX_PAYLOADS,
   type Payload,
   PayloadKind,
@@ -214,6 +215,11 @@ const PREFIX_EVENTS = Uint8Array.of(3);
 const PREFIX_CERTS = Uint8Array.of(4);
 
 const hexKey = toHex;
+/** Clock warnings (sync refused as stale): at most one a minute per peer key. */
+const CLOCK_WARN_INTERVAL_MS = 60_000;
+/** Keys remembered for that; past it, warnings wait until old entries expire. */
+const CLOCK_WARN_MAX_KEYS = 1024;
+
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal.aborted) return resolve();
@@ -264,6 +270,8 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
   });
   await db.open();
   const closers: (() => Promise<void>)[] = [() => db.close()];
+  /** Set once `close()` began: failures after it are the shutdown's, not faults. */
+  let closing: Promise<void> | null = null;
   const closeAll = async () => {
     for (const c of closers.reverse()) await c().catch(() => {});
   };
@@ -450,8 +458,29 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
         continue; // a malformed payload in a signed event: ignored, the event stands
       }
       const r = collector.addSignature(s.height, s.blockHash, validatorId, s.signature);
-      if (r.status === 'counted') void checkCertificate(s.height);
+      if (r.status === 'counted') certify(s.height);
     }
+  }
+
+  /** Certificate checks under way: `close()` waits for them before the stores close. */
+  const certifying = new Set<Promise<void>>();
+  /**
+   * Runs `checkCertificate` for synchronous callers. Its writes must not
+   * outlive the database (a check still reading a header when `close()`
+   * closed it crashed a stopping node), and a failed write outside shutdown
+   * stops the node like a failed block (section 11: a restart recovers).
+   */
+  function certify(height: number): void {
+    const p: Promise<void> = checkCertificate(height)
+      .catch((e) => {
+        if (closing !== null) return;
+        log.error({ err: e, height }, 'storing a certificate failed');
+        log.fatal('stopping: the node cannot continue safely (a restart recovers from disk)');
+        process.exitCode = 1;
+        void (nodeRef as PosNode | null)?.close();
+      })
+      .finally(() => certifying.delete(p));
+    certifying.add(p);
   }
 
   async function checkCertificate(height: number): Promise<void> {
@@ -585,7 +614,7 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     queueSignature(height, applied.blockHash);
     // Signatures that arrived before the block (a node catching up, or one
     // that is not a member and signs nothing) may already make a certificate.
-    void checkCertificate(height);
+    certify(height);
     if (applied.receipts.length > 0) urgentPayloads = true;
     if (!replaying) {
       log.info(
@@ -659,7 +688,7 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
       data: encodeBlockSignature({ height, blockHash, signature }),
     });
     collector.addSignature(height, blockHash, index.ids[selfIndex]!, signature);
-    void checkCertificate(height);
+    certify(height);
   }
 
   /** Forgets events that went stale (never ordered) and gives their transactions back. */
@@ -909,6 +938,23 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
   }
 
   // --- gossip loop -----------------------------------------------------------------
+  // A clock more than MAX_CLOCK_SKEW_MS off cuts a validator off both ways
+  // (section 9): its requests are stale to its peers and theirs to it. Each
+  // side says so at warn, at most once a minute per key, so an operator sees
+  // the cause instead of a node that silently stops syncing.
+  const clockWarnedMs = new Map<string, number>();
+  const clockWarnDue = (k: string, nowMs: number): boolean => {
+    const last = clockWarnedMs.get(k);
+    if (last !== undefined && nowMs - last < CLOCK_WARN_INTERVAL_MS) return false;
+    if (last === undefined && clockWarnedMs.size >= CLOCK_WARN_MAX_KEYS) {
+      for (const [key, t] of clockWarnedMs) {
+        if (nowMs - t >= CLOCK_WARN_INTERVAL_MS) clockWarnedMs.delete(key);
+      }
+      if (clockWarnedMs.size >= CLOCK_WARN_MAX_KEYS) return false;
+    }
+    clockWarnedMs.set(k, nowMs);
+    return true;
+  };
   const scores = createPeerScores();
   const client = createSyncClient({
     chainId,
@@ -1034,7 +1080,15 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
           peer.retryAtMs =
             Date.now() + Math.min(rt.maxTimeoutBackoffMs, 1000 * 2 ** (peer.timeouts - 1));
         }
-        if (e.code === 'PEER_REFUSED' || e.code === 'PEER_TIMEOUT') {
+        if (e.refusal === 'STALE_REQUEST') {
+          metrics.syncPullsTotal.inc({ result: 'STALE_REQUEST' });
+          if (clockWarnDue('self', Date.now())) {
+            log.warn(
+              { peer: peer.url, maxSkewMs: MAX_CLOCK_SKEW_MS },
+              "a peer refused our sync request as stale: this machine's clock is probably wrong (check NTP)",
+            );
+          }
+        } else if (e.code === 'PEER_REFUSED' || e.code === 'PEER_TIMEOUT') {
           metrics.syncPullsTotal.inc({ result: e.code });
           if (peer.failures === 1 || peer.failures % 50 === 0) {
             log.debug({ peer: peer.url, err: e.message }, 'peer unreachable');
@@ -1227,6 +1281,22 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     // A peer that reports a newer event than we hold has something for us:
     // pull now instead of at the next idle poll (how a lone transaction
     // reaches every node without a push message or a fast idle poll).
+    onRefused: ({ code, from, skewMs }) => {
+      metrics.syncRequestsRefusedTotal.inc({ code });
+      if (code !== 'STALE_REQUEST' || from === null || skewMs === undefined) return;
+      const k = hexKey(from);
+      if (!clockWarnDue(k, Date.now())) return;
+      // Signed by `from`, but possibly an old request replayed by anyone.
+      log.warn(
+        {
+          peer: k,
+          skewMs,
+          maxSkewMs: MAX_CLOCK_SKEW_MS,
+          validator: index.indexOf(from) !== undefined,
+        },
+        "refused a sync request as stale: the peer's clock is off (or the request is an old one replayed)",
+      );
+    },
     onRequest: (req) => {
       if (wake === null) return;
       const heads = store.heads();
@@ -1269,7 +1339,6 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     'node started',
   );
 
-  let closing: Promise<void> | null = null;
   const node: PosNode = {
     rpcUrl,
     p2pUrl,
@@ -1283,6 +1352,7 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
         await applying;
         await rpcApp.close().catch(() => {});
         await p2pApp.close().catch(() => {});
+        while (certifying.size > 0) await Promise.all(certifying);
         await store.close().catch(() => {});
         await closeAll();
         log.info('node stopped');

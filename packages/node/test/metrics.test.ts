@@ -21,6 +21,8 @@ test('every metric is exposed under a pos_ name with HELP and TYPE', async () =>
     'pos_finality_latency_seconds',
     'pos_tx_stage_seconds',
     'pos_tx_signatures_checked_total',
+    'pos_sync_pulls_total',
+    'pos_sync_requests_refused_total',
     'pos_peers',
     'pos_peers_banned',
     'pos_mempool_transactions',
