@@ -8,9 +8,9 @@
  * Genesis holds `--outputs` outputs spread over `--owners` owners (default:
  * one each); each block spends `--block` of them (one input, one output to
  * the next owner, fee 1). Few owners means many outputs per owner: their
- * keys share the 256-bit prefix sha256(owner), and the trie (single-leaf
- * collapse only, docs/PROTOCOL.md) holds a chain of ~256 one-child nodes
- * above each such owner's outputs, rehashed and rewritten on every change.
+ * keys share the 256-bit prefix sha256(owner); the crit-bit trie
+ * (docs/PROTOCOL.md 3) keeps no chain of one-child nodes for that prefix, so
+ * an owner's outputs cost about log2(outputs per owner) levels below it.
  * Signatures are checked once beforehand (the node's signature cache does
  * the same), so the rows time the ledger and the trie, not Ed25519.
  * Rows: `applyBlock` (judging, trie writes in memory), `commit` (hashing,
