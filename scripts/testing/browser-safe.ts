@@ -1,5 +1,5 @@
 // One check, shared by every package that must run in browsers (merkle,
-// consensus, wallet-client; PROTOCOL.md section 1): its src/ imports only
+// protocol, consensus, wallet-client; docs/PROTOCOL.md 1): its src/ imports only
 // relative modules and packages from an allow-list, uses no Node global, and
 // its runtime dependencies are all on the list.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 /** Packages a browser-safe package may import at run time. */
-export const BROWSER_SAFE_DEPS = ['@noble/curves', '@noble/hashes', '@pos/merkle'];
+export const BROWSER_SAFE_DEPS = ['@noble/curves', '@noble/hashes', '@pos/merkle', '@pos/protocol'];
 
 /** Registers and runs the suite for the package whose root is `pkgDir`. */
 export function browserSafeSuite(pkgDir: string, allowed: readonly string[] = BROWSER_SAFE_DEPS) {

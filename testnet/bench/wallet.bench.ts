@@ -12,12 +12,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromHex } from '@pos/merkle';
-import {
-  createWalletClient,
-  type FetchLike,
-  genesisFromJSON,
-  trustFromGenesis,
-} from '@pos/wallet-client';
+import { genesisFromJSON } from '@pos/protocol';
+import { createWalletClient, type FetchLike, trustFromGenesis } from '@pos/wallet-client';
 import { startTestnet } from '../src/network.js';
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 30;

@@ -91,7 +91,7 @@ import {
   sha256Node,
   verifyEd25519Sync,
 } from '@pos/node';
-import { chainIdOf, genesisFromJSON, Writer } from '@pos/wallet-client';
+import { chainIdOf, genesisFromJSON, Writer } from '@pos/protocol';
 import { mulberry32 } from './faults.js';
 
 const MODES = ['equivocate', 'withhold', 'garbage', 'clock-ahead', 'stall'] as const;

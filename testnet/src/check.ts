@@ -25,9 +25,9 @@ import {
   genesisFromJSON,
   genesisSupply,
   makeValidatorSet,
-  trustFromGenesis,
   verifyCertificate,
-} from '@pos/wallet-client';
+} from '@pos/protocol';
+import { trustFromGenesis } from '@pos/wallet-client';
 import type { TestnetLayout } from './network.js';
 import { rpcCall } from './rpc.js';
 

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromHex, toHex } from '@pos/merkle';
 import { readKeyFile } from '@pos/node';
-import { firstRoundOf, genesisFromJSON } from '@pos/wallet-client';
+import { firstRoundOf, genesisFromJSON } from '@pos/protocol';
 import { type LoadReport, startDemoLoad } from './load.js';
 import type { Testnet, TestnetNode } from './network.js';
 import { rpcCall } from './rpc.js';

@@ -22,7 +22,7 @@ import {
   signTx,
   type TxBody,
   txHashOf,
-} from '@pos/wallet-client';
+} from '@pos/protocol';
 import { WebSocket } from 'undici';
 import type { TestnetLayout, TestnetNode } from './network.js';
 import { rpcCall } from './rpc.js';

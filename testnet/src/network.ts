@@ -23,7 +23,7 @@ import {
   type Genesis,
   genesisFromJSON,
   genesisToJSON,
-} from '@pos/wallet-client';
+} from '@pos/protocol';
 import { parseStakes, TestnetError } from './stakes.js';
 
 /** Options of {@link startTestnet}. */

@@ -16,7 +16,7 @@ import {
   signTx,
   type TxBody,
   txHashOf,
-} from '@pos/wallet-client';
+} from '@pos/protocol';
 import { rpcCall } from './rpc.js';
 import { TestnetError } from './stakes.js';
 

@@ -29,7 +29,7 @@ import {
   makeValidatorSet,
   type ValidatorSet,
   verifyCertificate,
-} from '@pos/wallet-client';
+} from '@pos/protocol';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loud } from '../../scripts/testing/hooks.js';

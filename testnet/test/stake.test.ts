@@ -15,7 +15,6 @@ import {
   blockHeaderFromJSON,
   certificateFromJSON,
   certificateToJSON,
-  createWalletClient,
   decodeValidatorSet,
   encodeValidatorSet,
   epochOfRound,
@@ -23,13 +22,12 @@ import {
   genesisFromJSON,
   makeValidatorSet,
   signEd25519,
-  trustFromGenesis,
   type ValidatorSet,
   validatorSetHash,
   validatorSetToJSON,
   verifyCertificate,
-  WalletError,
-} from '@pos/wallet-client';
+} from '@pos/protocol';
+import { createWalletClient, trustFromGenesis, WalletError } from '@pos/wallet-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loud } from '../../scripts/testing/hooks.js';

@@ -16,7 +16,7 @@ import {
   genesisFromJSON,
   makeValidatorSet,
   verifyCertificate,
-} from '@pos/wallet-client';
+} from '@pos/protocol';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loud } from '../../scripts/testing/hooks.js';

@@ -17,9 +17,11 @@ import {
   blockHashOf,
   blockHeaderFromJSON,
   blockHeaderToJSON,
+  genesisFromJSON,
+} from '@pos/protocol';
+import {
   type CertifiedHeader,
   createWalletClient,
-  genesisFromJSON,
   trustFromGenesis,
   type WalletClient,
   WalletError,

@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromHex } from '@pos/merkle';
 import { readKeyFile } from '@pos/node';
+import { genesisFromJSON } from '@pos/protocol';
 import {
   type CertifiedHeader,
   createWalletClient,
   type FetchLike,
-  genesisFromJSON,
   trustFromGenesis,
   WalletError,
   type WalletTrust,

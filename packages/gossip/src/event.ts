@@ -24,7 +24,7 @@
  * that already forgot it can still place the event (docs/PROTOCOL.md 5.7).
  */
 import { equalBytes, type HashFn, sha256Noble, taggedHash } from '@pos/merkle';
-import { Reader, WalletError, Writer } from '@pos/wallet-client';
+import { ProtocolError, Reader, Writer } from '@pos/protocol';
 import { GossipError } from './errors.js';
 
 /** Version byte of this layout. */
@@ -225,7 +225,7 @@ export function decodeEvent(bytes: Uint8Array, hash: HashFn = sha256Noble): Wire
     };
   } catch (e) {
     if (e instanceof GossipError) throw e;
-    if (e instanceof WalletError) throw bad(e.message);
+    if (e instanceof ProtocolError) throw bad(e.message);
     throw bad(String(e));
   }
 }

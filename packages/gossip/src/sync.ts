@@ -48,7 +48,7 @@
  * 413 TOO_LARGE, 415 UNSUPPORTED_MEDIA_TYPE, 429 RATE_LIMITED.
  */
 import { equalBytes, type HashFn, sha256Noble, taggedHash, toHex } from '@pos/merkle';
-import { verifyEd25519, Writer } from '@pos/wallet-client';
+import { verifyEd25519, Writer } from '@pos/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Packr, Unpackr } from 'msgpackr';
 import { Agent, type Dispatcher, request } from 'undici';

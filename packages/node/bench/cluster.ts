@@ -33,7 +33,7 @@ import {
   genesisToJSON,
   type Output,
   signTx,
-} from '@pos/wallet-client';
+} from '@pos/protocol';
 import { WebSocket } from 'undici';
 import { freePorts } from '../../../scripts/testing/ports.js';
 import { createEd25519Signer, createVerifyPool } from '../src/crypto.js';

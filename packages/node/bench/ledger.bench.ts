@@ -36,7 +36,7 @@ import {
   type TxBody,
   txHashOf,
   validatorIdOf,
-} from '@pos/wallet-client';
+} from '@pos/protocol';
 import { ClassicLevel } from 'classic-level';
 import { forEachFlag, parseCount } from '../../../scripts/bench/args.js';
 import {

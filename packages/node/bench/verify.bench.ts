@@ -25,7 +25,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { checkEd25519Encoding, verifyEd25519 } from '@pos/wallet-client';
+import { checkEd25519Encoding, verifyEd25519 } from '@pos/protocol';
 import { forEachFlag, parseCount } from '../../../scripts/bench/args.js';
 import {
   createVerifyPool,

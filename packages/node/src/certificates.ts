@@ -38,7 +38,7 @@ import {
   type Validator,
   type ValidatorSet,
   type VerifyFn,
-} from '@pos/wallet-client';
+} from '@pos/protocol';
 
 /** Default number of heights a collector keeps. */
 export const CERTIFICATE_WINDOW = 64;

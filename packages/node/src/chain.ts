@@ -75,7 +75,7 @@ import {
   Reader,
   type Receipt,
   Writer,
-} from '@pos/wallet-client';
+} from '@pos/protocol';
 import type { NodeEvent } from './dag.js';
 import { failpoint } from './failpoints.js';
 import { createLedger, type Ledger, type LedgerOpts, type ValidatorRecord } from './ledger.js';

@@ -17,13 +17,13 @@ import {
   createGenesis,
   formatAmount,
   type Genesis,
-  GenesisError,
   genesisFromJSON,
   genesisStakes,
   genesisToJSON,
+  ProtocolError,
   parseAmount,
   validatorIdOf,
-} from '@pos/wallet-client';
+} from '@pos/protocol';
 import {
   CONFIG_ENV,
   CONFIG_FLAGS,
@@ -543,7 +543,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {
-  if (e instanceof UsageError || e instanceof ConfigError || e instanceof GenesisError) {
+  if (e instanceof UsageError || e instanceof ConfigError || e instanceof ProtocolError) {
     fail(2, e.message);
   }
   if (e instanceof KeyFileError) fail(e.code === 'EXISTS' ? 2 : 1, e.message);

@@ -33,7 +33,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { HashFn } from '@pos/merkle';
-import { checkEd25519Encoding } from '@pos/wallet-client';
+import { checkEd25519Encoding } from '@pos/protocol';
 
 /**
  * Most KeyObjects kept by {@link verifyEd25519Sync} and friends (per thread).

@@ -8,7 +8,7 @@
 import type { ConsensusEventInput, ConsensusOpts } from '@pos/consensus';
 import type { WireEvent } from '@pos/gossip';
 import { equalBytes, type HashFn, sha256Noble } from '@pos/merkle';
-import { decodeTx, malformedTxHash, txHashOf } from '@pos/wallet-client';
+import { decodeTx, malformedTxHash, txHashOf } from '@pos/protocol';
 
 /** The engine's event, carrying the wire event it came from (payloads, bytes). */
 export interface NodeEvent extends ConsensusEventInput {

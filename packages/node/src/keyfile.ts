@@ -12,7 +12,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import { fromHex, toHex } from '@pos/merkle';
-import { ed25519PublicKey, validatorIdOf } from '@pos/wallet-client';
+import { ed25519PublicKey, validatorIdOf } from '@pos/protocol';
 
 /** Codes of {@link KeyFileError}. */
 export type KeyFileErrorCode = 'EXISTS' | 'BAD_KEY_FILE' | 'IO';

@@ -92,19 +92,24 @@ import {
   genesisOutpoint,
   genesisStakes,
   genesisSupply,
+  isOutpointRecordOrMetaKey,
+  isRegistrationKey,
   MAX_VALIDATORS,
+  META_KEY,
   makeValidatorSet,
   malformedTxHash,
   type Outpoint,
   type Output,
   outpointId,
+  outpointRecordKey,
   ownerPrefix,
-  REGISTRATION_SUFFIX,
+  ProtocolError,
   Reader,
   type Receipt,
   type RejectReason,
   registrationKey,
   type SignedTx,
+  STATE_KEY_BYTES,
   snapshotRoundOf,
   txHashOf,
   utf8Decoder,
@@ -112,9 +117,8 @@ import {
   type ValidatorSet,
   validatorIdOfKey,
   validatorSetHash,
-  WalletError,
   Writer,
-} from '@pos/wallet-client';
+} from '@pos/protocol';
 
 /** Codes of {@link LedgerError}: misuse of the API or a broken store, never a bad transaction. */
 export type LedgerErrorCode =
@@ -292,30 +296,13 @@ export interface Ledger {
 
 // --- state layout --------------------------------------------------------------
 
-const KEY_BYTES = 64;
 /** Longest stretch of block execution between two turns of the event loop. */
 const APPLY_SLICE_MS = 4;
 /** One macrotask turn: I/O callbacks (sync requests, JSON-RPC) run before the next slice. */
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-const META_KEY = new Uint8Array(KEY_BYTES);
 const META_VERSION = 1;
 const REC_UNSPENT = 0x00;
 const REC_SPENT = 0x01;
-
-function recordKey(id: Uint8Array): Uint8Array {
-  const k = new Uint8Array(KEY_BYTES);
-  k.set(id, 0);
-  return k;
-}
-
-function isRecordOrMetaKey(key: Uint8Array): boolean {
-  for (let i = 32; i < KEY_BYTES; i++) if (key[i] !== 0) return false;
-  return true;
-}
-
-function isRegistrationKey(key: Uint8Array): boolean {
-  return equalBytes(key.subarray(32), REGISTRATION_SUFFIX);
-}
 
 const REG_VERSION = 1;
 
@@ -485,7 +472,7 @@ export async function createLedger(opts: LedgerOpts): Promise<Ledger> {
   }
   const hash = opts.hash ?? sha256Noble;
   const trie = await createStateTrie({
-    keyBytes: KEY_BYTES,
+    keyBytes: STATE_KEY_BYTES,
     store: opts.store ?? createMemoryStore(),
     hash,
     keepVersions,
@@ -595,7 +582,7 @@ class LedgerImpl implements Ledger {
       if (equalBytes(e.key.subarray(0, 32), EPOCH_TABLE_PREFIX)) {
         throw new LedgerError('CORRUPT_STATE', 'a malformed epoch-table key');
       }
-      if (isRecordOrMetaKey(e.key)) continue;
+      if (isOutpointRecordOrMetaKey(e.key)) continue;
       const o = this.decodeStoredOutput(e.value);
       totals.unspent += o.amount;
       addStake(totals, o.host, o.amount);
@@ -680,7 +667,7 @@ class LedgerImpl implements Ledger {
   private pushCreate(ops: TrieOp[], op: Outpoint, o: Output): void {
     const id = outpointId(op, this.hash);
     ops.push({ type: 'put', key: this.outputKeyOf(o.owner, id), value: encodeOutput(o) });
-    ops.push({ type: 'put', key: recordKey(id), value: encodeUnspentRecord(op, o.owner) });
+    ops.push({ type: 'put', key: outpointRecordKey(id), value: encodeUnspentRecord(op, o.owner) });
   }
 
   private guard(): void {
@@ -730,7 +717,7 @@ class LedgerImpl implements Ledger {
     try {
       tx = decodeTx(bytes);
     } catch (e) {
-      if (!(e instanceof WalletError)) throw e;
+      if (!(e instanceof ProtocolError)) throw e;
       return { ok: false, txHash: malformedTxHash(bytes, this.hash), reason: 'MALFORMED' };
     }
     const { body } = tx;
@@ -743,7 +730,7 @@ class LedgerImpl implements Ledger {
     let sumIn = 0n;
     for (const input of body.inputs) {
       const id = outpointId(input, this.hash);
-      const recBytes = await state.get(recordKey(id));
+      const recBytes = await state.get(outpointRecordKey(id));
       if (recBytes === undefined) return reject('UNKNOWN_INPUT');
       const rec = decodeRecord(recBytes);
       if (rec.spent) return reject('INPUT_SPENT');
@@ -829,7 +816,7 @@ class LedgerImpl implements Ledger {
         const ops: TrieOp[] = [];
         for (const s of v.spends) {
           ops.push({ type: 'del', key: s.key });
-          ops.push({ type: 'put', key: recordKey(s.id), value: spentRecord });
+          ops.push({ type: 'put', key: outpointRecordKey(s.id), value: spentRecord });
           totals.unspent -= s.output.amount;
           addStake(totals, s.output.host, -s.output.amount);
         }
@@ -1021,7 +1008,7 @@ class LedgerImpl implements Ledger {
     this.guard();
     const id = this.checkedOutpointId(outpoint);
     return this.withState(undefined, async (state) => {
-      const recBytes = await state.get(recordKey(id));
+      const recBytes = await state.get(outpointRecordKey(id));
       if (recBytes === undefined) return undefined;
       const rec = decodeRecord(recBytes);
       if (rec.spent) return undefined;
@@ -1061,7 +1048,7 @@ class LedgerImpl implements Ledger {
       );
       const outputs: OwnedOutput[] = [];
       for (const e of entries) {
-        const recBytes = await reader.get(recordKey(e.key.subarray(32)));
+        const recBytes = await reader.get(outpointRecordKey(e.key.subarray(32)));
         const rec = recBytes === undefined ? undefined : decodeRecord(recBytes);
         if (rec === undefined || rec.spent || !equalBytes(rec.owner, owner)) {
           throw new LedgerError('CORRUPT_STATE', 'an output has no matching outpoint record');

@@ -7,7 +7,7 @@
  * bytes; a transaction spending an outpoint that a pending one already
  * spends is refused too (the first one in wins, as in a block).
  */
-import type { RejectReason } from '@pos/wallet-client';
+import type { RejectReason } from '@pos/protocol';
 import type { TxCheck } from './ledger.js';
 
 /** Codes of {@link MempoolError}, mapped to JSON-RPC -32003 / -32005 at the edge. */

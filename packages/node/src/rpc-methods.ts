@@ -30,7 +30,7 @@ import {
   snapshotRoundOf,
   toHex,
   validatorSetHash,
-} from '@pos/wallet-client';
+} from '@pos/protocol';
 import { ChainError } from './chain.js';
 import { LedgerError } from './ledger.js';
 import { MempoolError } from './mempool.js';

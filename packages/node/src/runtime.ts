@@ -63,7 +63,7 @@ import {
   txHashOf,
   type ValidatorSet,
   validatorSetHash,
-} from '@pos/wallet-client';
+} from '@pos/protocol';
 import { ClassicLevel } from 'classic-level';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';

@@ -15,7 +15,7 @@ import {
   type ValidatorSet,
   verifyCertificate,
   verifyEd25519,
-} from '@pos/wallet-client';
+} from '@pos/protocol';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

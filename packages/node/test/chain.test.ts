@@ -41,7 +41,7 @@ import {
   type ValidatorSet,
   validatorIdOf,
   validatorSetHash,
-} from '@pos/wallet-client';
+} from '@pos/protocol';
 import { ClassicLevel } from 'classic-level';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

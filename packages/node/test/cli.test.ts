@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chainIdOf, genesisFromJSON, genesisStakes } from '@pos/wallet-client';
+import { chainIdOf, genesisFromJSON, genesisStakes } from '@pos/protocol';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { freePorts } from '../../../scripts/testing/ports.js';

@@ -23,7 +23,7 @@ import {
   signEd25519,
   signTx,
   verifyCertificate,
-} from '@pos/wallet-client';
+} from '@pos/protocol';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loud } from '../../../scripts/testing/hooks.js';

@@ -13,7 +13,7 @@ import {
 } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { ed25519PublicKey, signEd25519, verifyEd25519 } from '@pos/wallet-client';
+import { ed25519PublicKey, signEd25519, verifyEd25519 } from '@pos/protocol';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -5,7 +5,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { type ConsensusError, createConsensus, type DecidedBlock } from '@pos/consensus';
 import { signEvent, type UnsignedEvent, type WireEvent } from '@pos/gossip';
 import { taggedHash } from '@pos/merkle';
-import { encodeTx, type TxBody } from '@pos/wallet-client';
+import { encodeTx, type TxBody } from '@pos/protocol';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hex, sha256 } from '../../../scripts/testing/node-hash.js';

@@ -26,7 +26,7 @@ import {
   txHashOf,
   type ValidatorSet,
   validatorIdOf,
-} from '@pos/wallet-client';
+} from '@pos/protocol';
 import { ClassicLevel } from 'classic-level';
 import { cat, fill, u16 } from '../../../scripts/testing/bytes.js';
 import { hex, sha256 } from '../../../scripts/testing/node-hash.js';

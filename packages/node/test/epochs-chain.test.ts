@@ -6,7 +6,7 @@ import {
   type ValidatorSet,
   validatorIdOf,
   validatorSetHash,
-} from '@pos/wallet-client';
+} from '@pos/protocol';
 import type { ClassicLevel } from 'classic-level';
 import fc from 'fast-check';
 import { test } from 'uvu';

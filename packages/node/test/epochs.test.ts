@@ -16,7 +16,7 @@ import {
   registrationKey,
   type ValidatorSet,
   validatorIdOf,
-} from '@pos/wallet-client';
+} from '@pos/protocol';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fill } from '../../../scripts/testing/bytes.js';

@@ -23,7 +23,7 @@ import {
   genesisOutpoint,
   signEd25519,
   signTx,
-} from '@pos/wallet-client';
+} from '@pos/protocol';
 import fc from 'fast-check';
 import { Agent, request } from 'undici';
 import { test } from 'uvu';

@@ -21,7 +21,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryEventStore, registerSyncRoutes } from '@pos/gossip';
-import { epochOfRound, genesisToJSON, toHex } from '@pos/wallet-client';
+import { epochOfRound, genesisToJSON, toHex } from '@pos/protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -38,7 +38,7 @@ import {
   type TxSigner,
   txHashOf,
   validatorIdOf,
-} from '@pos/wallet-client';
+} from '@pos/protocol';
 import { ClassicLevel } from 'classic-level';
 import fc from 'fast-check';
 import { test } from 'uvu';

@@ -13,7 +13,7 @@ import {
   type TxSigner,
   txHashOf,
   validatorIdOf,
-} from '@pos/wallet-client';
+} from '@pos/protocol';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fill } from '../../../scripts/testing/bytes.js';

@@ -15,7 +15,7 @@ import {
   registrationKey,
   type SignedTx,
   signTx,
-} from '@pos/wallet-client';
+} from '@pos/protocol';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cat, u16 } from '../../../scripts/testing/bytes.js';

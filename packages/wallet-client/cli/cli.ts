@@ -14,19 +14,22 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
-  type CertifiedHeader,
-  createWalletClient,
   ed25519PublicKey,
-  encryptKeystore,
   formatAmount,
   fromHex,
-  keystoreToText,
+  ProtocolError,
   parseAmount,
   randomEd25519SecretKey,
   toHex,
+  validatorIdOfKey,
+} from '@pos/protocol';
+import {
+  type CertifiedHeader,
+  createWalletClient,
+  encryptKeystore,
+  keystoreToText,
   type VerifiedReceipt,
   type VerifiedValidatorSet,
-  validatorIdOfKey,
   type WalletClient,
   WalletError,
 } from '@pos/wallet-client';
@@ -626,8 +629,11 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const code = (e as { code?: string }).code ?? 'ERROR';
     const msg = (e as Error).message;
+    // A protocol object that does not decode came from the agent (or a file
+    // it wrote): refused, as the wallet's own checks.
     const refused =
-      e instanceof WalletError && !['BAD_ARGUMENT', 'BAD_PASSWORD', 'BAD_KEYSTORE'].includes(code);
+      (e instanceof WalletError || e instanceof ProtocolError) &&
+      !['BAD_ARGUMENT', 'BAD_PASSWORD', 'BAD_KEYSTORE'].includes(code);
     const agentSide = ['AGENT_UNREACHABLE', 'AGENT_ERROR', 'NOT_YET'].includes(code);
     if (a.json)
       process.stdout.write(`${JSON.stringify({ ok: false, error: { code, message: msg } })}\n`);

@@ -10,13 +10,15 @@ import { appendFile, open } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import {
   chainIdOf,
-  decryptKeystore,
   ed25519PublicKey,
   fromHex,
   type Genesis,
   genesisFromJSON,
-  type SignedTransfer,
   toHex,
+} from '@pos/protocol';
+import {
+  decryptKeystore,
+  type SignedTransfer,
   trustFromGenesis,
   type WalletTrust,
 } from '@pos/wallet-client';

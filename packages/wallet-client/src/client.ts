@@ -52,41 +52,41 @@ import {
   blockHashOf,
   blockHeaderFromJSON,
   certificateFromJSON,
+  chainIdOf,
   decodeValidatorSet,
+  type EpochParams,
+  ed25519PublicKey,
+  encodeOutput,
+  encodeReceipt,
+  encodeTx,
+  epochOfRound,
+  epochTableKey,
   type FinalityCertificate,
+  firstRoundOf,
+  fromHex,
+  type Genesis,
+  genesisStakes,
+  lastRoundOf,
   makeValidatorSet,
+  type Outpoint,
+  type Output,
+  outputKey,
+  ownerPrefix,
+  parseAmount,
+  type Receipt,
+  receiptFromJSON,
+  signEd25519,
+  signTx,
+  snapshotRoundOf,
+  type TxBody,
+  txHashOf,
   type Validator,
   type ValidatorSet,
   validatorIdOfKey,
   validatorSetHash,
   verifyCertificate,
-} from './block.js';
-import { ed25519PublicKey, signEd25519 } from './ed25519.js';
-import {
-  type EpochParams,
-  epochOfRound,
-  epochTableKey,
-  firstRoundOf,
-  lastRoundOf,
-  snapshotRoundOf,
-} from './epochs.js';
+} from '@pos/protocol';
 import { WalletError, type WalletErrorCode } from './errors.js';
-import { chainIdOf, type Genesis, genesisStakes } from './genesis.js';
-import { fromHex, parseAmount } from './json.js';
-import {
-  encodeOutput,
-  encodeReceipt,
-  encodeTx,
-  type Outpoint,
-  type Output,
-  outputKey,
-  ownerPrefix,
-  type Receipt,
-  receiptFromJSON,
-  signTx,
-  type TxBody,
-  txHashOf,
-} from './tx.js';
 
 /**
  * What the wallet trusts: a chain, its epoch parameters, and the validator

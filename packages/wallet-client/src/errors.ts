@@ -1,13 +1,9 @@
+import { CodedError } from '@pos/protocol';
+
 /** Codes of {@link WalletError}; stable strings an application can branch on. */
 export type WalletErrorCode =
-  | 'BAD_HEX'
-  | 'BAD_AMOUNT'
+  // A caller's argument of the wrong type or range.
   | 'BAD_ARGUMENT'
-  // A binary encoding that is truncated, extended or not the canonical one
-  // (codec.ts, tx.ts; PROTOCOL.md section 2).
-  | 'BAD_ENCODING'
-  // A transaction value (or its JSON) that breaks a rule of tx.ts.
-  | 'BAD_TX'
   // A keystore file that is not one (keystore.ts).
   | 'BAD_KEYSTORE'
   // A keystore that does not open: a wrong password, or an altered file.
@@ -29,14 +25,8 @@ export type WalletErrorCode =
 
 /**
  * Typed error of this package. The wallet trusts its agent for nothing
- * (PROTOCOL.md section 1), so every decoder of agent data throws this on
- * malformed input instead of guessing what was meant.
+ * (docs/PROTOCOL.md 11), so every answer that does not check out throws this
+ * instead of being guessed at. Malformed protocol bytes throw `ProtocolError`
+ * (`@pos/protocol`).
  */
-export class WalletError extends Error {
-  readonly code: WalletErrorCode;
-  constructor(code: WalletErrorCode, message: string) {
-    super(message);
-    this.name = 'WalletError';
-    this.code = code;
-  }
-}
+export class WalletError extends CodedError<WalletErrorCode> {}

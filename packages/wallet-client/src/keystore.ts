@@ -19,7 +19,7 @@
 import { scryptAsync } from '@noble/hashes/scrypt.js';
 import { randomBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { fromHex, toHex } from '@pos/merkle';
-import { ed25519PublicKey } from './ed25519.js';
+import { ed25519PublicKey } from '@pos/protocol';
 import { WalletError } from './errors.js';
 
 // The part of WebCrypto used here (browsers and Node >= 19 have it as

@@ -10,16 +10,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'uvu';
-import * as assert from 'uvu/assert';
-import { loud } from '../../../scripts/testing/hooks.js';
 import {
   blockHeaderToJSON,
   certificateToJSON,
   genesisToJSON,
   toHex,
   validatorSetHash,
-} from '../src/index.js';
+} from '@pos/protocol';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { loud } from '../../../scripts/testing/hooks.js';
 import {
   buildChain,
   type Chain,

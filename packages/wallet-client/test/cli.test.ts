@@ -20,20 +20,19 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'uvu';
-import * as assert from 'uvu/assert';
-import { loud } from '../../../scripts/testing/hooks.js';
-import { journalFile, readJournal } from '../cli/io.js';
 import {
   chainIdOf,
   createGenesis,
   ed25519PublicKey,
   genesisToJSON,
-  type KeystoreJSON,
-  keystoreFromText,
   toHex,
   validatorIdOfKey,
-} from '../src/index.js';
+} from '@pos/protocol';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { loud } from '../../../scripts/testing/hooks.js';
+import { journalFile, readJournal } from '../cli/io.js';
+import { type KeystoreJSON, keystoreFromText } from '../src/index.js';
 
 const CLI = join(import.meta.dirname, '../dist/cli/cli.js');
 const work = mkdtempSync(join(tmpdir(), 'pos-wallet-cli-'));

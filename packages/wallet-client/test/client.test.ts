@@ -11,25 +11,27 @@
 // 2/3 or less of the verified table's stake.
 
 import { createMemoryStore, createStateTrie, trieProofToJSON } from '@pos/merkle';
-import fc from 'fast-check';
-import { test } from 'uvu';
-import * as assert from 'uvu/assert';
-import { loud } from '../../../scripts/testing/hooks.js';
 import {
   type BlockHeader,
   blockHeaderFromJSON,
   blockHeaderToJSON,
   certificateToJSON,
-  createWalletClient,
   encodeValidatorSet,
   epochOfRound,
   epochTableKey,
   firstRoundOf,
   snapshotRoundOf,
   toHex,
-  trustFromGenesis,
   type ValidatorSet,
   validatorSetHash,
+} from '@pos/protocol';
+import fc from 'fast-check';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { loud } from '../../../scripts/testing/hooks.js';
+import {
+  createWalletClient,
+  trustFromGenesis,
   type WalletClient,
   type WalletClientOpts,
   WalletError,

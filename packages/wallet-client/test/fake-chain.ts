@@ -31,7 +31,6 @@ import {
   encodeValidatorSet,
   epochOfRound,
   epochTableKey,
-  type FetchLike,
   type FinalityCertificate,
   firstRoundOf,
   fromHex,
@@ -53,7 +52,8 @@ import {
   type ValidatorSet,
   validatorIdOfKey,
   validatorSetHash,
-} from '../src/index.js';
+} from '@pos/protocol';
+import type { FetchLike } from '../src/index.js';
 
 /** A validator of the fake chain: its keys, and what it registered. */
 export interface Member {

@@ -3,13 +3,14 @@
 // additional data); malformed files fail as BAD_KEYSTORE before any scrypt
 // work; the cost bounds hold. Tests use N = 2^14 (the smallest allowed) to
 // stay fast; the default is 2^17.
+
+import { ed25519PublicKey } from '@pos/protocol';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loud } from '../../../scripts/testing/hooks.js';
 import {
   decryptKeystore,
   defaultKeystoreOpts,
-  ed25519PublicKey,
   encryptKeystore,
   type KeystoreJSON,
   keystoreFromText,

@@ -31,7 +31,7 @@ import {
   txHashOf,
   type ValidatorSet,
   validatorIdOf,
-} from '@pos/wallet-client';
+} from '@pos/protocol';
 import { fill } from '../../../../scripts/testing/bytes.js';
 import { hex, sha256 } from '../../../../scripts/testing/node-hash.js';
 import { openChain } from '../../src/chain.js';

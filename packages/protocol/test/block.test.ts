@@ -28,6 +28,7 @@ import {
   encodeValidatorSet,
   type FinalityCertificate,
   makeValidatorSet,
+  ProtocolError,
   signEd25519,
   type ValidatorSet,
   validatorIdOfKey,
@@ -35,7 +36,6 @@ import {
   validatorSetHash,
   validatorSetToJSON,
   verifyCertificate,
-  WalletError,
 } from '../src/index.js';
 
 const header: BlockHeader = {
@@ -55,8 +55,8 @@ const throwsCode = (fn: () => unknown, code: string, what = '') => {
   try {
     fn();
   } catch (e) {
-    assert.ok(e instanceof WalletError, `${what}: not a WalletError: ${String(e)}`);
-    assert.is((e as WalletError).code, code, `${what}: ${(e as Error).message}`);
+    assert.ok(e instanceof ProtocolError, `${what}: not a ProtocolError: ${String(e)}`);
+    assert.is((e as ProtocolError).code, code, `${what}: ${(e as Error).message}`);
     return;
   }
   assert.unreachable(`${what}: did not throw`);
@@ -201,7 +201,7 @@ test('header: property, every decodable byte string re-encodes to itself', () =>
       try {
         d = decodeBlockHeader(b);
       } catch (e) {
-        assert.ok(e instanceof WalletError);
+        assert.ok(e instanceof ProtocolError);
         return;
       }
       assert.is(hex(encodeBlockHeader(d)), hex(b));

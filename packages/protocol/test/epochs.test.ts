@@ -19,21 +19,21 @@ import {
   epochTableKey,
   firstRoundOf,
   lastRoundOf,
+  ProtocolError,
   REGISTRATION_SUFFIX,
   registrationKey,
   snapshotRoundOf,
-  WalletError,
 } from '../src/index.js';
 
 function throwsCode(fn: () => unknown, code: string): void {
   try {
     fn();
   } catch (e) {
-    assert.instance(e, WalletError);
-    assert.is((e as WalletError).code, code, (e as Error).message);
+    assert.instance(e, ProtocolError);
+    assert.is((e as ProtocolError).code, code, (e as Error).message);
     return;
   }
-  assert.unreachable(`expected WalletError ${code}`);
+  assert.unreachable(`expected ProtocolError ${code}`);
 }
 
 const tiny: EpochParams = { lag: 2, epoch: 4 };

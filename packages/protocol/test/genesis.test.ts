@@ -13,11 +13,11 @@ import {
   defaultGenesisParams,
   encodeGenesis,
   type Genesis,
-  GenesisError,
   genesisFromJSON,
   genesisStakes,
   genesisSupply,
   genesisToJSON,
+  ProtocolError,
   validatorIdOf,
 } from '../src/index.js';
 
@@ -28,12 +28,12 @@ function throwsCode(fn: () => unknown, code: string, match?: RegExp): void {
   try {
     fn();
   } catch (e) {
-    assert.instance(e, GenesisError);
-    assert.is((e as GenesisError).code, code, (e as Error).message);
+    assert.instance(e, ProtocolError);
+    assert.is((e as ProtocolError).code, code, (e as Error).message);
     if (match) assert.match((e as Error).message, match);
     return;
   }
-  assert.unreachable(`expected GenesisError ${code}`);
+  assert.unreachable(`expected ProtocolError ${code}`);
 }
 
 const pkA = fill(32, 0xa1);
@@ -392,7 +392,7 @@ test('property: a mutated encoding is rejected or re-encodes to itself', () => {
       try {
         back = decodeGenesis(b);
       } catch (e) {
-        assert.instance(e, GenesisError);
+        assert.instance(e, ProtocolError);
         rejected++;
         return;
       }

@@ -5,20 +5,20 @@ import {
   formatAmount,
   fromHex,
   MAX_AMOUNT,
+  ProtocolError,
   parseAmount,
   toHex,
-  WalletError,
 } from '../src/index.js';
 
 function throwsCode(fn: () => unknown, code: string): void {
   try {
     fn();
   } catch (e) {
-    assert.instance(e, WalletError);
-    assert.is((e as WalletError).code, code);
+    assert.instance(e, ProtocolError);
+    assert.is((e as ProtocolError).code, code);
     return;
   }
-  assert.unreachable(`expected WalletError ${code}`);
+  assert.unreachable(`expected ProtocolError ${code}`);
 }
 
 // --- hex ----------------------------------------------------------------------
@@ -90,7 +90,7 @@ test('property: any string fromHex accepts is the canonical spelling of its byte
         try {
           bytes = fromHex(s);
         } catch (e) {
-          assert.is((e as WalletError).code, 'BAD_HEX');
+          assert.is((e as ProtocolError).code, 'BAD_HEX');
           return;
         }
         assert.is(toHex(bytes), s);
@@ -208,7 +208,7 @@ test('property: any string parseAmount accepts is the canonical spelling of its 
       try {
         v = parseAmount(s);
       } catch (e) {
-        assert.is((e as WalletError).code, 'BAD_AMOUNT');
+        assert.is((e as ProtocolError).code, 'BAD_AMOUNT');
         return;
       }
       assert.is(formatAmount(v), s);

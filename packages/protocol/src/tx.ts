@@ -37,7 +37,7 @@
  */
 import { bytesKey, compareBytes, type HashFn, sha256Noble, taggedHash } from '@pos/merkle';
 import { Reader, Writer } from './codec.js';
-import { WalletError, type WalletErrorCode } from './errors.js';
+import { ProtocolError, type ProtocolErrorCode } from './errors.js';
 import { formatAmount, fromHex, parseAmount, toHex } from './json.js';
 import { utf8Decoder, utf8Encoder } from './utf8.js';
 
@@ -169,10 +169,10 @@ export interface Receipt {
  * `encodeTx` accepts decodes, and anything `decodeTx` accepts re-encodes to the
  * same bytes.
  */
-type RuleCode = Extract<WalletErrorCode, 'BAD_TX' | 'BAD_ENCODING'>;
+type RuleCode = Extract<ProtocolErrorCode, 'BAD_TX' | 'BAD_ENCODING'>;
 
-function fail(code: WalletErrorCode, message: string): never {
-  throw new WalletError(code, message);
+function fail(code: ProtocolErrorCode, message: string): never {
+  throw new ProtocolError(code, message);
 }
 
 function isBytes(v: unknown, n: number): v is Uint8Array {
@@ -473,36 +473,6 @@ export function signTx(
   }
   checkSignatures(signatures, maxSignatures(body), 'BAD_TX');
   return { body, signatures };
-}
-
-// --- state trie keys (section 7) -----------------------------------------------
-
-/** `sha256(owner)`: the first half of every key of `owner`'s outputs, the prefix to prove. */
-export function ownerPrefix(owner: Uint8Array, hash: HashFn = sha256Noble): Uint8Array {
-  if (!isBytes(owner, 32)) fail('BAD_ARGUMENT', 'owner must be 32 bytes');
-  return hash(owner);
-}
-
-/** `sha256("pos/outpoint" ‖ txHash ‖ u16 index)`: the second half of an output's key. */
-export function outpointId(outpoint: Outpoint, hash: HashFn = sha256Noble): Uint8Array {
-  return taggedHash(OUTPOINT_TAG, encodeOutpoint(outpoint), hash);
-}
-
-/**
- * The state-trie key of an output: `sha256(owner) ‖ outpointId(outpoint)`
- * (64 bytes). Every output of one owner shares the first 32 bytes, so
- * `provePrefix(ownerPrefix(owner))` is the proof of all of them (section 7).
- * Its value in the trie is {@link encodeOutput}.
- */
-export function outputKey(
-  owner: Uint8Array,
-  outpoint: Outpoint,
-  hash: HashFn = sha256Noble,
-): Uint8Array {
-  const key = new Uint8Array(64);
-  key.set(ownerPrefix(owner, hash), 0);
-  key.set(outpointId(outpoint, hash), 32);
-  return key;
 }
 
 // --- receipts ------------------------------------------------------------------

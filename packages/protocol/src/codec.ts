@@ -5,24 +5,24 @@
  *
  * Browser-safe: `Uint8Array` and `DataView` only, no `Buffer`.
  *
- * The {@link Reader} is the strict half. It throws `WalletError('BAD_ENCODING')`
+ * The {@link Reader} is the strict half. It throws `ProtocolError('BAD_ENCODING')`
  * on truncation, on a value outside the range the caller allows, and (at
  * {@link Reader.end}) on trailing bytes, so a decoder built from it accepts one
  * spelling per value and nothing else. The {@link Writer} refuses values that
- * do not fit their field (`WalletError('BAD_ARGUMENT')`): a value that cannot be
+ * do not fit their field (`ProtocolError('BAD_ARGUMENT')`): a value that cannot be
  * written canonically is a caller bug, caught where it is made.
  */
-import { WalletError } from './errors.js';
+import { ProtocolError } from './errors.js';
 
 /** The largest u64, `2^64 - 1`. */
 const U64_MAX = (1n << 64n) - 1n;
 
-function badArg(message: string): WalletError {
-  return new WalletError('BAD_ARGUMENT', message);
+function badArg(message: string): ProtocolError {
+  return new ProtocolError('BAD_ARGUMENT', message);
 }
 
-function badEncoding(message: string): WalletError {
-  return new WalletError('BAD_ENCODING', message);
+function badEncoding(message: string): ProtocolError {
+  return new ProtocolError('BAD_ENCODING', message);
 }
 
 function checkUint(v: number, max: number, what: string): void {

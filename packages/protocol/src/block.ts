@@ -34,7 +34,7 @@ import {
 } from '@pos/merkle';
 import { Reader, Writer } from './codec.js';
 import { verifyEd25519 } from './ed25519.js';
-import { WalletError, type WalletErrorCode } from './errors.js';
+import { ProtocolError, type ProtocolErrorCode } from './errors.js';
 import { formatAmount, fromHex, parseAmount, toHex } from './json.js';
 
 /** Version byte of the header encoding. */
@@ -140,8 +140,8 @@ export interface FinalityCertificateJSON {
 
 // --- helpers -------------------------------------------------------------------
 
-function fail(code: WalletErrorCode, message: string): never {
-  throw new WalletError(code, message);
+function fail(code: ProtocolErrorCode, message: string): never {
+  throw new ProtocolError(code, message);
 }
 
 function isBytes(b: unknown, n: number): b is Uint8Array {
@@ -222,7 +222,7 @@ export function encodeBlockHeader(h: BlockHeader): Uint8Array {
 
 /**
  * Decodes a header strictly: version 1, exact length, integers below 2^53.
- * Throws `WalletError('BAD_ENCODING')` otherwise.
+ * Throws `ProtocolError('BAD_ENCODING')` otherwise.
  */
 export function decodeBlockHeader(bytes: Uint8Array): BlockHeader {
   const r = new Reader(bytes);

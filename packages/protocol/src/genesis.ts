@@ -35,7 +35,7 @@
 import { compareBytes, type HashFn, sha256Noble, taggedHash } from '@pos/merkle';
 import { VALIDATOR_TAG } from './block.js';
 import { Reader, Writer } from './codec.js';
-import { WalletError } from './errors.js';
+import { ProtocolError, type ProtocolErrorCode } from './errors.js';
 import { formatAmount, fromHex, MAX_AMOUNT, parseAmount, toHex } from './json.js';
 import type { Outpoint, Output, OutputJSON } from './tx.js';
 import { utf8Decoder, utf8Encoder } from './utf8.js';
@@ -52,23 +52,6 @@ export const GENESIS_LIMITS = Object.freeze({
   validators: 1024,
   outputs: 65535,
 });
-
-/** Codes of {@link GenesisError}. */
-export type GenesisErrorCode = 'BAD_ENCODING' | 'BAD_GENESIS';
-
-/**
- * Typed error of this module: `BAD_ENCODING` for bytes that are not a
- * canonical genesis encoding, `BAD_GENESIS` for a value (or JSON) that breaks
- * a rule.
- */
-export class GenesisError extends Error {
-  readonly code: GenesisErrorCode;
-  constructor(code: GenesisErrorCode, message: string) {
-    super(message);
-    this.name = 'GenesisError';
-    this.code = code;
-  }
-}
 
 /** Consensus and ledger parameters fixed at genesis. */
 export interface GenesisParams {
@@ -118,10 +101,13 @@ export interface Genesis {
   readonly outputs: readonly Output[];
 }
 
+/** The codes genesis.ts throws: bytes that are not a canonical encoding, or a value that breaks a rule. */
+type GenesisCode = Extract<ProtocolErrorCode, 'BAD_ENCODING' | 'BAD_GENESIS'>;
+
 // --- rules -------------------------------------------------------------------
 
-function fail(code: GenesisErrorCode, message: string): never {
-  throw new GenesisError(code, message);
+function fail(code: GenesisCode, message: string): never {
+  throw new ProtocolError(code, message);
 }
 
 /** UTF-8 bytes of `s`; throws if `s` is not a string or has a lone surrogate (it would not round-trip). */
@@ -162,7 +148,7 @@ export function genesisSupply(g: Genesis): bigint {
 }
 
 /** Every rule of the format; `code` says which error a break becomes. */
-function checkGenesis(g: Genesis, hash: HashFn, code: GenesisErrorCode): void {
+function checkGenesis(g: Genesis, hash: HashFn, code: GenesisCode): void {
   try {
     if (typeof g !== 'object' || g === null) fail('BAD_GENESIS', 'genesis must be an object');
     checkLen(utf8(g.chainName, 'chainName'), 1, GENESIS_LIMITS.chainNameBytes, 'chainName');
@@ -212,7 +198,7 @@ function checkGenesis(g: Genesis, hash: HashFn, code: GenesisErrorCode): void {
     });
     if (supply > MAX_AMOUNT) fail('BAD_GENESIS', 'total supply exceeds 2^64-1');
   } catch (e) {
-    if (e instanceof GenesisError && e.code !== code) throw new GenesisError(code, e.message);
+    if (e instanceof ProtocolError && e.code !== code) throw new ProtocolError(code, e.message);
     throw e;
   }
 }
@@ -281,7 +267,7 @@ export function decodeGenesis(bytes: Uint8Array, hash: HashFn = sha256Noble): Ge
     r.end();
     g = { chainName, genesisTime, params, validators, outputs };
   } catch (e) {
-    if (e instanceof WalletError) fail('BAD_ENCODING', e.message);
+    if (e instanceof ProtocolError) fail('BAD_ENCODING', e.message);
     throw e;
   }
   checkGenesis(g, hash, 'BAD_ENCODING');
@@ -462,7 +448,7 @@ export function genesisFromJSON(json: unknown, hash: HashFn = sha256Noble): Gene
     checkGenesis(g, hash, 'BAD_GENESIS');
     return g;
   } catch (e) {
-    if (e instanceof WalletError) fail('BAD_GENESIS', `${e.code}: ${e.message}`);
+    if (e instanceof ProtocolError) fail('BAD_GENESIS', `${e.code}: ${e.message}`);
     throw e;
   }
 }

@@ -10,7 +10,7 @@
  * longer have one canonical encoding (section 2).
  */
 import { MerkleError, fromHex as merkleFromHex, toHex as merkleToHex } from '@pos/merkle';
-import { WalletError } from './errors.js';
+import { ProtocolError } from './errors.js';
 
 /** The largest amount: amounts are u64 (section 2), `2^64 - 1`. */
 export const MAX_AMOUNT: bigint = (1n << 64n) - 1n;
@@ -28,7 +28,7 @@ export const toHex: (bytes: Uint8Array) => string = merkleToHex;
 /**
  * Decodes strict hex: a string that starts with `0x`, then lowercase hex
  * digits in pairs, and exactly `expectedLength` bytes when that is given.
- * Throws `WalletError('BAD_HEX')` otherwise (a non-string included: the value
+ * Throws `ProtocolError('BAD_HEX')` otherwise (a non-string included: the value
  * usually comes straight out of `JSON.parse`), and `BAD_ARGUMENT` if
  * `expectedLength` is not a non-negative integer. The rule itself is
  * `@pos/merkle`'s `fromHex`, so the wallet and the proofs it reads agree.
@@ -38,47 +38,47 @@ export function fromHex(s: unknown, expectedLength?: number): Uint8Array {
     expectedLength !== undefined &&
     (!Number.isSafeInteger(expectedLength) || expectedLength < 0)
   ) {
-    throw new WalletError('BAD_ARGUMENT', `expectedLength must be an integer >= 0`);
+    throw new ProtocolError('BAD_ARGUMENT', `expectedLength must be an integer >= 0`);
   }
   try {
     return merkleFromHex(s, expectedLength);
   } catch (e) {
-    if (e instanceof MerkleError) throw new WalletError('BAD_HEX', e.message);
+    if (e instanceof MerkleError) throw new ProtocolError('BAD_HEX', e.message);
     throw e;
   }
 }
 
 /**
  * Formats an amount as its canonical decimal string. Throws
- * `WalletError('BAD_AMOUNT')` for a non-bigint or a value outside
+ * `ProtocolError('BAD_AMOUNT')` for a non-bigint or a value outside
  * `0..2^64-1`: an out-of-range amount must fail here, where it is made, not at
  * the agent, which would reject the transaction (section 6).
  */
 export function formatAmount(v: bigint): string {
   if (typeof v !== 'bigint' || v < 0n || v > MAX_AMOUNT) {
-    throw new WalletError('BAD_AMOUNT', `amount must be a bigint in 0..2^64-1, got ${String(v)}`);
+    throw new ProtocolError('BAD_AMOUNT', `amount must be a bigint in 0..2^64-1, got ${String(v)}`);
   }
   return v.toString(10);
 }
 
 /**
  * Parses a canonical decimal amount: `"0"` or digits without a leading zero,
- * at most `2^64 - 1`. Throws `WalletError('BAD_AMOUNT')` for anything else: a
+ * at most `2^64 - 1`. Throws `ProtocolError('BAD_AMOUNT')` for anything else: a
  * sign, whitespace, a decimal point, an exponent, a leading zero, a JSON
  * number (amounts are strings so that no float ever rounds one), or a value
  * out of range.
  */
 export function parseAmount(s: unknown): bigint {
   if (typeof s !== 'string') {
-    throw new WalletError('BAD_AMOUNT', 'amount must be a decimal string');
+    throw new ProtocolError('BAD_AMOUNT', 'amount must be a decimal string');
   }
   if (!AMOUNT_RE.test(s)) {
-    throw new WalletError(
+    throw new ProtocolError(
       'BAD_AMOUNT',
       'amount must be canonical decimal digits ("0" or 1-9 then 0-9)',
     );
   }
   const v = s.length <= MAX_AMOUNT_DIGITS ? BigInt(s) : MAX_AMOUNT + 1n;
-  if (v > MAX_AMOUNT) throw new WalletError('BAD_AMOUNT', 'amount exceeds 2^64-1');
+  if (v > MAX_AMOUNT) throw new ProtocolError('BAD_AMOUNT', 'amount exceeds 2^64-1');
   return v;
 }

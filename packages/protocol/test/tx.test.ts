@@ -25,6 +25,7 @@ import {
   outpointId,
   outputKey,
   ownerPrefix,
+  ProtocolError,
   REGISTRATION_LIMITS,
   REJECT_REASONS,
   Reader,
@@ -41,7 +42,6 @@ import {
   txFromJSON,
   txHashOf,
   txToJSON,
-  WalletError,
   Writer,
 } from '../src/index.js';
 
@@ -51,12 +51,12 @@ function throwsCode(fn: () => unknown, code: string, match?: RegExp): void {
   try {
     fn();
   } catch (e) {
-    assert.instance(e, WalletError);
-    assert.is((e as WalletError).code, code, (e as Error).message);
+    assert.instance(e, ProtocolError);
+    assert.is((e as ProtocolError).code, code, (e as Error).message);
     if (match) assert.match((e as Error).message, match);
     return;
   }
-  assert.unreachable(`expected WalletError ${code}`);
+  assert.unreachable(`expected ProtocolError ${code}`);
 }
 
 const signer: TxSigner = {
@@ -872,8 +872,8 @@ test('property: any byte string that decodes re-encodes to itself (mutations of 
         try {
           decoded = decodeTx(m);
         } catch (e) {
-          assert.instance(e, WalletError);
-          assert.is((e as WalletError).code, 'BAD_ENCODING');
+          assert.instance(e, ProtocolError);
+          assert.is((e as ProtocolError).code, 'BAD_ENCODING');
           rejectedCount++;
           return;
         }
