@@ -18,6 +18,23 @@ export {
   type WireEvent,
 } from './event.js';
 export {
+  createGossiper,
+  defaultGossiperOpts,
+  type Gossiper,
+  type GossiperDeps,
+  type GossiperOpts,
+  type PullOutcome,
+  type StepPull,
+} from './gossiper.js';
+export {
+  createPeerBook,
+  defaultPeerBookOpts,
+  type Peer,
+  type PeerBook,
+  type PeerBookOpts,
+  peerUrl,
+} from './peers.js';
+export {
   createRateLimiter,
   defaultRateLimiterOpts,
   type RateLimiter,
@@ -60,3 +77,9 @@ export {
   syncRequestHash,
   type VerifyFn,
 } from './sync.js';
+export {
+  createWarnLimiter,
+  type GossipLogger,
+  type WarnLimiter,
+  type WarnLimiterOpts,
+} from './warn.js';

@@ -36,7 +36,7 @@ import {
 } from '@pos/protocol';
 import { WebSocket } from 'undici';
 import { freePorts } from '../../../scripts/testing/ports.js';
-import { createEd25519Signer, createVerifyPool } from '../src/crypto.js';
+import { createEd25519Signer, createVerifyPool } from '../src/crypto/crypto.js';
 import { generateValidatorKey, type ValidatorKey, writeKeyFile } from '../src/keyfile.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: the node's JSON answers, read loosely by this harness.

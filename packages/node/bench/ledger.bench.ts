@@ -39,15 +39,15 @@ import {
 } from '@pos/protocol';
 import { ClassicLevel } from 'classic-level';
 import { forEachFlag, parseCount } from '../../../scripts/bench/args.js';
+import { createLedger } from '../src/chain/ledger.js';
 import {
   createEd25519Signer,
   sha256Node,
   verifyEd25519Batch,
   verifyEd25519Sync,
-} from '../src/crypto.js';
+} from '../src/crypto/crypto.js';
+import { createSignatureCache } from '../src/crypto/sig-cache.js';
 import { generateValidatorKey } from '../src/keyfile.js';
-import { createLedger } from '../src/ledger.js';
-import { createSignatureCache } from '../src/sig-cache.js';
 
 interface Opts {
   outputs: number;

@@ -34,7 +34,7 @@ import {
   verifyEd25519Batch,
   verifyEd25519BatchOnLibuv,
   verifyEd25519Sync,
-} from '../src/crypto.js';
+} from '../src/crypto/crypto.js';
 
 interface Opts {
   count: number;

@@ -395,7 +395,7 @@ async function start(args: string[]): Promise<void> {
     throw new UsageError((e as Error).message);
   }
   const { config, genesis, key } = await loadNodeSetup(values);
-  const { startNode } = await import('./runtime.js');
+  const { startNode } = await import('./node.js');
   let signals = 0;
   let node: Awaited<ReturnType<typeof startNode>> | null = null;
   let stopping = false;

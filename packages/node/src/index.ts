@@ -7,7 +7,7 @@ export {
   MAX_PENDING_SIGNATURES_PER_HEIGHT,
   type SignatureEvidence,
   type SignatureRejection,
-} from './certificates.js';
+} from './chain/certificates.js';
 export {
   type AppliedBlock,
   type Chain,
@@ -17,7 +17,20 @@ export {
   type ChainOpts,
   openChain,
   type ReceiptProof,
-} from './chain.js';
+} from './chain/chain.js';
+export {
+  type BlockResult,
+  createLedger,
+  type Ledger,
+  LedgerError,
+  type LedgerErrorCode,
+  type LedgerOpts,
+  type OutputsProof,
+  type OutputsQuery,
+  type OwnedOutput,
+  type TxCheck,
+  type VerifyFn,
+} from './chain/ledger.js';
 export {
   CONFIG_ENV,
   CONFIG_FLAGS,
@@ -48,17 +61,13 @@ export {
   verifyEd25519Batch,
   verifyEd25519BatchOnLibuv,
   verifyEd25519Sync,
-} from './crypto.js';
+} from './crypto/crypto.js';
 export {
-  createValidatorIndex,
-  DagError,
-  type DagErrorCode,
-  ledgerTxHash,
-  type NodeEvent,
-  nodeConsensusOpts,
-  toConsensusEvent,
-  type ValidatorIndex,
-} from './dag.js';
+  createSignatureCache,
+  defaultSignatureCacheOpts,
+  type SignatureCache,
+  type SignatureCacheOpts,
+} from './crypto/sig-cache.js';
 export {
   type EventDb,
   type EventDbOp,
@@ -67,7 +76,7 @@ export {
   type LevelEventStore,
   type LevelEventStoreOpts,
   openLevelEventStore,
-} from './event-store.js';
+} from './db/event-store.js';
 export {
   checkFailpointEnv,
   FAILPOINTS,
@@ -75,6 +84,7 @@ export {
   failpoint,
   parseFailpoints,
 } from './failpoints.js';
+export type { NodeOpts, NodeStatus, NodeView, PosNode } from './interface.js';
 export {
   generateValidatorKey,
   KeyFileError,
@@ -85,19 +95,6 @@ export {
   writeKeyFile,
 } from './keyfile.js';
 export {
-  type BlockResult,
-  createLedger,
-  type Ledger,
-  LedgerError,
-  type LedgerErrorCode,
-  type LedgerOpts,
-  type OutputsProof,
-  type OutputsQuery,
-  type OwnedOutput,
-  type TxCheck,
-  type VerifyFn,
-} from './ledger.js';
-export {
   createMempool,
   defaultMempoolOpts,
   type Mempool,
@@ -107,7 +104,19 @@ export {
   type Submitted,
 } from './mempool.js';
 export { createNodeMetrics, type NodeMetrics, type NodeMetricsOpts } from './metrics.js';
+export { startNode } from './node.js';
 export { type OpsRoutesOpts, type Readiness, registerOpsRoutes } from './ops.js';
+export { defaultRuntimeOpts, type RuntimeOpts } from './options.js';
+export {
+  createValidatorIndex,
+  DagError,
+  type DagErrorCode,
+  ledgerTxHash,
+  type NodeEvent,
+  nodeConsensusOpts,
+  toConsensusEvent,
+  type ValidatorIndex,
+} from './pipeline/dag.js';
 export {
   type AnyRpcMethod,
   createRpcDispatcher,
@@ -142,21 +151,6 @@ export {
   MAX_OUTPUTS,
   mapNodeError,
 } from './rpc-methods.js';
-export {
-  defaultRuntimeOpts,
-  type NodeOpts,
-  type NodeStatus,
-  type NodeView,
-  type PosNode,
-  type RuntimeOpts,
-  startNode,
-} from './runtime.js';
-export {
-  createSignatureCache,
-  defaultSignatureCacheOpts,
-  type SignatureCache,
-  type SignatureCacheOpts,
-} from './sig-cache.js';
 export {
   createNodeEvents,
   DEFAULT_MAX_QUEUED_BYTES,

@@ -8,7 +8,7 @@
  * spends is refused too (the first one in wins, as in a block).
  */
 import type { RejectReason } from '@pos/protocol';
-import type { TxCheck } from './ledger.js';
+import type { TxCheck } from './chain/ledger.js';
 
 /** Codes of {@link MempoolError}, mapped to JSON-RPC -32003 / -32005 at the edge. */
 export type MempoolErrorCode =

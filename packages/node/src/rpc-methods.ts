@@ -31,8 +31,9 @@ import {
   toHex,
   validatorSetHash,
 } from '@pos/protocol';
-import { ChainError } from './chain.js';
-import { LedgerError } from './ledger.js';
+import { ChainError } from './chain/chain.js';
+import { LedgerError } from './chain/ledger.js';
+import type { NodeView } from './interface.js';
 import { MempoolError } from './mempool.js';
 import {
   type AnyRpcMethod,
@@ -43,7 +44,6 @@ import {
   RPC_TX_REJECTED,
   RpcError,
 } from './rpc.js';
-import type { NodeView } from './runtime.js';
 
 /** Most rounds one `pos_getDag` call may span. */
 export const MAX_DAG_ROUNDS = 16;

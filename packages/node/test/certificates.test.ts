@@ -21,8 +21,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fill } from '../../../scripts/testing/bytes.js';
 import { hex } from '../../../scripts/testing/node-hash.js';
-import { createCertificateCollector } from '../src/certificates.js';
-import { verifyEd25519Sync } from '../src/crypto.js';
+import { createCertificateCollector } from '../src/chain/certificates.js';
+import { verifyEd25519Sync } from '../src/crypto/crypto.js';
 
 // Keys from node:crypto (raw 32-byte seeds and public keys out of the JWK).
 const keys = Array.from({ length: 5 }, () => {

@@ -46,9 +46,9 @@ import { ClassicLevel } from 'classic-level';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
-import { type Chain, ChainError, type ChainOpts, openChain } from '../src/chain.js';
-import type { NodeEvent } from '../src/dag.js';
-import type { LedgerOpts } from '../src/ledger.js';
+import { type Chain, ChainError, type ChainOpts, openChain } from '../src/chain/chain.js';
+import type { LedgerOpts } from '../src/chain/ledger.js';
+import type { NodeEvent } from '../src/pipeline/dag.js';
 
 // --- fixture --------------------------------------------------------------------------
 

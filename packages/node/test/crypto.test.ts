@@ -36,7 +36,7 @@ import {
   verifyEd25519Batch,
   verifyEd25519BatchOnLibuv,
   verifyEd25519Sync,
-} from '../src/crypto.js';
+} from '../src/crypto/crypto.js';
 
 const pool = createVerifyPool({ threads: 2 });
 test.after(() => pool.close());
@@ -334,7 +334,7 @@ test('the built package: dist/crypto.js starts dist/verify-worker.js and agrees'
   // the worker is the compiled .js beside crypto.js. `pnpm test` builds first.
   const distUrl = new URL('../dist/crypto.js', import.meta.url);
   assert.ok(existsSync(new URL('../dist/verify-worker.js', import.meta.url)), 'built');
-  const dist = (await import(distUrl.href)) as typeof import('../src/crypto.js');
+  const dist = (await import(distUrl.href)) as typeof import('../src/crypto/crypto.js');
   const p = dist.createVerifyPool({ threads: 1 });
   try {
     const items = ALL_CASES.map((c) => ({

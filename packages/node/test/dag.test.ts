@@ -9,7 +9,7 @@ import { encodeTx, type TxBody } from '@pos/protocol';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
-import { verifyEd25519Sync } from '../src/crypto.js';
+import { verifyEd25519Sync } from '../src/crypto/crypto.js';
 import {
   createValidatorIndex,
   DagError,
@@ -17,7 +17,7 @@ import {
   type NodeEvent,
   nodeConsensusOpts,
   toConsensusEvent,
-} from '../src/dag.js';
+} from '../src/pipeline/dag.js';
 
 const chainId = sha256(Uint8Array.of(1, 2, 3));
 const keys = [0, 1, 2, 3].map(() => generateKeyPairSync('ed25519'));

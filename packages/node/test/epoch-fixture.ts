@@ -30,8 +30,8 @@ import {
 import { ClassicLevel } from 'classic-level';
 import { cat, fill, u16 } from '../../../scripts/testing/bytes.js';
 import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
-import type { NodeEvent } from '../src/dag.js';
-import type { LedgerOpts } from '../src/ledger.js';
+import type { LedgerOpts } from '../src/chain/ledger.js';
+import type { NodeEvent } from '../src/pipeline/dag.js';
 
 // --- keys ------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fill } from '../../../scripts/testing/bytes.js';
 import { hex } from '../../../scripts/testing/node-hash.js';
-import { type Chain, ChainError, openChain } from '../src/chain.js';
+import { type Chain, ChainError, openChain } from '../src/chain/chain.js';
 import {
   Book,
   decided,

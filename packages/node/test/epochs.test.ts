@@ -21,7 +21,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fill } from '../../../scripts/testing/bytes.js';
 import { hex } from '../../../scripts/testing/node-hash.js';
-import { createLedger, type Ledger, LedgerError } from '../src/ledger.js';
+import { createLedger, type Ledger, LedgerError } from '../src/chain/ledger.js';
 import {
   Book,
   EPOCH0,

@@ -21,7 +21,7 @@ import {
   EventStoreError,
   type LevelEventStore,
   openLevelEventStore,
-} from '../src/event-store.js';
+} from '../src/db/event-store.js';
 
 const CHAIN = new Uint8Array(32).fill(0xc4);
 const keys = [newKey(), newKey(), newKey(), newKey(), newKey()] as const;

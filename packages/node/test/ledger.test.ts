@@ -44,7 +44,7 @@ import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
-import { createLedger, type Ledger, LedgerError, type LedgerOpts } from '../src/ledger.js';
+import { createLedger, type Ledger, LedgerError, type LedgerOpts } from '../src/chain/ledger.js';
 
 // --- fixture --------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fill } from '../../../scripts/testing/bytes.js';
 import { hex } from '../../../scripts/testing/node-hash.js';
-import { createLedger } from '../src/ledger.js';
+import { createLedger } from '../src/chain/ledger.js';
 import { createMempool, MempoolError } from '../src/mempool.js';
 
 const signer: TxSigner = {

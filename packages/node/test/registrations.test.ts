@@ -20,7 +20,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cat, u16 } from '../../../scripts/testing/bytes.js';
 import { hex } from '../../../scripts/testing/node-hash.js';
-import { createLedger, type Ledger, type LedgerOpts, type ValidatorRecord } from '../src/ledger.js';
+import {
+  createLedger,
+  type Ledger,
+  type LedgerOpts,
+  type ValidatorRecord,
+} from '../src/chain/ledger.js';
 import {
   Book,
   type Built,

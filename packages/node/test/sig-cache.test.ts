@@ -4,8 +4,8 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { coalescePrefetch } from '../src/crypto/sig-cache.js';
 import { createSignatureCache, verifyEd25519Batch, verifyEd25519Sync } from '../src/index.js';
-import { coalescePrefetch } from '../src/sig-cache.js';
 
 function keyPair() {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');

@@ -34,13 +34,13 @@ import {
 } from '@pos/protocol';
 import { fill } from '../../../../scripts/testing/bytes.js';
 import { hex, sha256 } from '../../../../scripts/testing/node-hash.js';
-import { openChain } from '../../src/chain.js';
+import { openChain } from '../../src/chain/chain.js';
 import {
   createValidatorIndex,
   type NodeEvent,
   nodeConsensusOpts,
   toConsensusEvent,
-} from '../../src/dag.js';
+} from '../../src/pipeline/dag.js';
 
 export interface GoldenKey {
   readonly sk: Uint8Array;

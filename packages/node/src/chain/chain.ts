@@ -64,6 +64,7 @@ import {
 import {
   type BlockHeader,
   blockHashOf,
+  CodedError,
   chainIdOf,
   decodeBlockHeader,
   decodeReceipt,
@@ -76,8 +77,8 @@ import {
   type Receipt,
   Writer,
 } from '@pos/protocol';
-import type { NodeEvent } from './dag.js';
-import { failpoint } from './failpoints.js';
+import { failpoint } from '../failpoints.js';
+import type { NodeEvent } from '../pipeline/dag.js';
 import { createLedger, type Ledger, type LedgerOpts, type ValidatorRecord } from './ledger.js';
 
 /** Codes of {@link ChainError}. */
@@ -95,14 +96,7 @@ export type ChainErrorCode =
  * documented write order can leave (`CORRUPT_STATE`), and a chain whose block
  * failed half-way (`FAILED`: reopen it with {@link openChain}, which recovers).
  */
-export class ChainError extends Error {
-  readonly code: ChainErrorCode;
-  constructor(code: ChainErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ChainError';
-    this.code = code;
-  }
-}
+export class ChainError extends CodedError<ChainErrorCode> {}
 
 /** Options of {@link openChain}. */
 export interface ChainOpts {

@@ -35,6 +35,7 @@
  * is an in-memory cache rebuilt on open from the top of each creator's `c`
  * range.
  */
+
 import {
   decodeEvent,
   type EventStore,
@@ -53,7 +54,8 @@ import {
   toHex,
   u64be,
 } from '@pos/merkle';
-import { failpoint } from './failpoints.js';
+import { CodedError } from '@pos/protocol';
+import { failpoint } from '../failpoints.js';
 
 /** Codes of {@link EventStoreError}. */
 export type EventStoreErrorCode =
@@ -67,14 +69,7 @@ export type EventStoreErrorCode =
   | 'BAD_ARGUMENT';
 
 /** Typed error of the level event store. */
-export class EventStoreError extends Error {
-  readonly code: EventStoreErrorCode;
-  constructor(code: EventStoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'EventStoreError';
-    this.code = code;
-  }
-}
+export class EventStoreError extends CodedError<EventStoreErrorCode> {}
 
 /** One write of a batch, in the `view` encodings. */
 export type EventDbOp =

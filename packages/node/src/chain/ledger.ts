@@ -79,6 +79,7 @@ import {
   verifyTrieCompleteness,
 } from '@pos/merkle';
 import {
+  CodedError,
   chainIdOf,
   decodeOutput,
   decodeTx,
@@ -139,14 +140,7 @@ export type LedgerErrorCode =
  * (`CORRUPT_STATE`), and a ledger whose block failed half-way (`FAILED`: reopen
  * it from the store, which still holds the last commit).
  */
-export class LedgerError extends Error {
-  readonly code: LedgerErrorCode;
-  constructor(code: LedgerErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'LedgerError';
-    this.code = code;
-  }
-}
+export class LedgerError extends CodedError<LedgerErrorCode> {}
 
 /**
  * Ed25519 verification, injected: the one acceptance rule of section 2 lives
