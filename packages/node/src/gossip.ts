@@ -90,6 +90,7 @@ export function startGossip(
     logger: log,
     handleBlocks: p.handleBlocks,
     prefetch: storage.prefetchIngested,
+    decode: storage.decode,
   });
   const gossiper = createGossiper(
     {

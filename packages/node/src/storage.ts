@@ -4,6 +4,7 @@
  * signature cache the ledger verifies through, and the mempool.
  */
 import { type Chain, openChain } from './chain/chain.js';
+import { createTxDecoder, type TxDecoder } from './chain/tx-decoder.js';
 import type { NodeContext } from './context.js';
 import type { Ed25519VerifyItem } from './crypto/crypto.js';
 import { verifyEd25519Batch, verifyEd25519Sync } from './crypto/crypto.js';
@@ -20,6 +21,8 @@ export interface NodeStorage {
   readonly chain: Chain;
   readonly sigCache: SignatureCache;
   readonly mempool: Mempool;
+  /** The node's transaction decoder: one decode per bytes object. */
+  readonly decode: TxDecoder;
   /** Checks peers' transaction signatures early (one worker batch per event-loop turn). */
   prefetchIngested(items: readonly Ed25519VerifyItem[]): Promise<void>;
 }
@@ -28,6 +31,7 @@ export interface NodeStorage {
 export async function openStorage(ctx: NodeContext): Promise<NodeStorage> {
   const { metrics, hash } = ctx;
   const database = await openNodeDatabase(ctx.config.dataDir);
+  const decode = createTxDecoder(hash);
   // Transaction signatures: checked once (at submission, or in one worker
   // batch per block), not again by every block and query that reads them.
   const sigCache = createSignatureCache({
@@ -41,7 +45,11 @@ export async function openStorage(ctx: NodeContext): Promise<NodeStorage> {
     chain = await openChain({
       genesis: ctx.genesis,
       hash,
-      ledger: { store: database.trie, verify: (pk, m, sig) => sigCache.verify(pk, m, sig) },
+      ledger: {
+        store: database.trie,
+        verify: (pk, m, sig) => sigCache.verify(pk, m, sig),
+        decode,
+      },
       store: database.chain,
     });
   } catch (e) {
@@ -56,7 +64,7 @@ export async function openStorage(ctx: NodeContext): Promise<NodeStorage> {
   const mempool = createMempool({
     // The signatures go to the worker pool first; the check then hits the cache.
     checkTx: async (tx) => {
-      await prefetchSubmitted(signatureItems([tx]));
+      await prefetchSubmitted(signatureItems([tx], decode));
       return chain.ledger.checkTx(tx);
     },
     isOrdered: (txHash) => chain.hasReceipt(txHash),
@@ -67,6 +75,7 @@ export async function openStorage(ctx: NodeContext): Promise<NodeStorage> {
     chain,
     sigCache,
     mempool,
+    decode,
     prefetchIngested: coalescePrefetch(sigCache, countChecked('ingest')),
   };
 }

@@ -419,6 +419,23 @@ export function decodeTx(bytes: Uint8Array): SignedTx {
 }
 
 /**
+ * A decoded transaction that carries its id and its bytes, so that nothing
+ * downstream decodes or hashes it again (as ethereumjs's transaction cache).
+ */
+export interface Tx extends SignedTx {
+  /** The exact canonical bytes it was decoded from. */
+  readonly bytes: Uint8Array;
+  /** `txHashOf(body)`: its id, and the message every owner signed. */
+  readonly txHash: Uint8Array;
+}
+
+/** {@link decodeTx}, then its id, once. Throws `ProtocolError('BAD_ENCODING')` as decodeTx does. */
+export function readTx(bytes: Uint8Array, hash: HashFn = sha256Noble): Tx {
+  const { body, signatures } = decodeTx(bytes);
+  return { body, signatures, bytes, txHash: txHashOf(body, hash) };
+}
+
+/**
  * `sha256("pos/tx" ‖ encodeTxBody(body))`: the transaction's id and the
  * message every owner signs. Throws `BAD_TX` for an invalid body.
  */

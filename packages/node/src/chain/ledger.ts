@@ -120,6 +120,7 @@ import {
   validatorSetHash,
   Writer,
 } from '@pos/protocol';
+import { createTxDecoder, type TxDecoder } from './tx-decoder.js';
 
 /** Codes of {@link LedgerError}: misuse of the API or a broken store, never a bad transaction. */
 export type LedgerErrorCode =
@@ -167,6 +168,11 @@ export interface LedgerOpts {
   hash?: HashFn;
   /** Strict Ed25519 verification (section 2). */
   verify: VerifyFn;
+  /**
+   * The node's transaction decoder (one decode per bytes object, shared with
+   * the mempool and the engine); default: one of the ledger's own.
+   */
+  decode?: TxDecoder;
   /** Committed versions kept readable (default 128, at least 2). */
   keepVersions?: number;
   /** Trie nodes deeper than this are dropped from memory after a commit (default: keep all). */
@@ -472,7 +478,8 @@ export async function createLedger(opts: LedgerOpts): Promise<Ledger> {
     keepVersions,
     ...(opts.maxCachedDepth === undefined ? {} : { maxCachedDepth: opts.maxCachedDepth }),
   });
-  const ledger = new LedgerImpl(opts.genesis, trie, hash, opts.verify);
+  const decode = opts.decode ?? createTxDecoder(hash);
+  const ledger = new LedgerImpl(opts.genesis, trie, hash, opts.verify, decode);
   await ledger.open();
   return ledger;
 }
@@ -509,6 +516,7 @@ class LedgerImpl implements Ledger {
     private readonly trie: StateTrie,
     private readonly hash: HashFn,
     private readonly verify: VerifyFn,
+    private readonly decode: TxDecoder,
   ) {
     this.chainId = chainIdOf(genesis, hash);
     this.minFee = genesis.params.minFee;
@@ -707,15 +715,10 @@ class LedgerImpl implements Ledger {
 
   /** Validates one transaction against `state` (rules 1-6 of the module comment). */
   private async judge(bytes: Uint8Array, state: StateReader): Promise<Verdict> {
-    let tx: SignedTx;
-    try {
-      tx = decodeTx(bytes);
-    } catch (e) {
-      if (!(e instanceof ProtocolError)) throw e;
-      return { ok: false, txHash: malformedTxHash(bytes, this.hash), reason: 'MALFORMED' };
-    }
+    const decoded = this.decode(bytes);
+    if (!decoded.ok) return { ok: false, txHash: decoded.txHash, reason: 'MALFORMED' };
+    const { tx, txHash } = decoded;
     const { body } = tx;
-    const txHash = txHashOf(body, this.hash);
     const reject = (reason: RejectReason): Verdict => ({ ok: false, txHash, reason });
     if (!equalBytes(body.chainId, this.chainId)) return reject('WRONG_CHAIN');
     if (body.fee < this.minFee) return reject('FEE_TOO_LOW');
@@ -754,7 +757,8 @@ class LedgerImpl implements Ledger {
         return reject('BAD_SIGNATURE');
       }
     }
-    return { ok: true, txHash, tx, spends };
+    // The signed transaction as decodeTx gives it (its bytes and id are the verdict's).
+    return { ok: true, txHash, tx: { body, signatures: tx.signatures }, spends };
   }
 
   async applyBlock(height: number, txs: readonly Uint8Array[]): Promise<BlockResult> {

@@ -9,10 +9,10 @@
  */
 import type { Consensus, DecidedBlock } from '@pos/consensus';
 import { toHex } from '@pos/merkle';
-import { decodeTx } from '@pos/protocol';
 import type { CertificateCollector } from '../chain/certificates.js';
 import type { Certifier } from '../chain/certifier.js';
 import type { AppliedBlock, Chain } from '../chain/chain.js';
+import type { TxDecoder } from '../chain/tx-decoder.js';
 import type { Ed25519VerifyItem } from '../crypto/crypto.js';
 import { signatureItems } from '../crypto/tx-signatures.js';
 import type { Mempool } from '../mempool.js';
@@ -55,6 +55,8 @@ export interface ApplyQueueDeps {
   readonly logger: { info(o: object, m: string): void; error(o: object, m: string): void };
   /** Checks transaction signatures in one batch (worker pool) and caches the verdicts. */
   prefetch(items: readonly Ed25519VerifyItem[]): Promise<number>;
+  /** The node's transaction decoder. */
+  readonly decode: TxDecoder;
   /** A block registered validators or wrote epoch tables. */
   onSetChanges(applied: AppliedBlock): void;
   replaying(): boolean;
@@ -137,11 +139,8 @@ export function createApplyQueue(
     const spent = [];
     for (let i = 0; i < b.transactions.length; i++) {
       if (applied.receipts[i]?.status !== 'committed') continue;
-      try {
-        spent.push(...decodeTx(b.transactions[i]!).body.inputs);
-      } catch {
-        // a committed transaction decodes; nothing to drop otherwise
-      }
+      const d = deps.decode(b.transactions[i]!);
+      if (d.ok) spent.push(...d.tx.body.inputs);
     }
     if (spent.length > 0) deps.mempool.dropSpent(spent);
   }
@@ -151,7 +150,7 @@ export function createApplyQueue(
     if (last !== null && b.round <= last.header.height)
       return replayed(b.round, last.header.height);
     const t0 = performance.now();
-    const checked = await deps.prefetch(signatureItems(b.transactions));
+    const checked = await deps.prefetch(signatureItems(b.transactions, deps.decode));
     if (checked > 0) metrics.txSignaturesCheckedTotal.inc({ stage: 'block' }, checked);
     const t1 = performance.now();
     const applied = await chain.applyDecided(b);

@@ -8,6 +8,7 @@
 import { type Consensus, createConsensus, type InsertResult } from '@pos/consensus';
 import type { WireEvent } from '@pos/gossip';
 import type { HashFn } from '@pos/merkle';
+import type { TxDecoder } from '../chain/tx-decoder.js';
 import { type NodeEvent, nodeConsensusOpts, toConsensusEvent, type ValidatorIndex } from './dag.js';
 
 /** What {@link createNodeEngine} needs. */
@@ -21,6 +22,8 @@ export interface NodeEngineDeps {
   stakeTable(round: number): readonly bigint[] | undefined;
   /** The engine handed out a block of `round`. */
   onEmitted(round: number): void;
+  /** The node's transaction decoder (the engine deduplicates by the ledger's id). */
+  readonly decode: TxDecoder;
 }
 
 /** The engine and the node's way into it. */
@@ -38,10 +41,12 @@ export interface NodeEngine {
 export function createNodeEngine(deps: NodeEngineDeps): NodeEngine {
   const preverified = new WeakSet<WireEvent>();
   const base = nodeConsensusOpts(deps.index, deps.verify, deps.hash);
+  const txHash = (tx: Uint8Array) => deps.decode(tx).txHash;
   const baseVerify = base.verify!;
   const engine = createConsensus<NodeEvent>({
     ...base,
     coinFrequency: deps.coinFrequency,
+    txHash,
     stakeTable: deps.stakeTable,
     verify: (e) => preverified.has(e.wire) || baseVerify(e),
   });
@@ -57,6 +62,6 @@ export function createNodeEngine(deps: NodeEngineDeps): NodeEngine {
       for (const b of r.blocks) deps.onEmitted(b.round);
       return r;
     },
-    txHash: base.txHash!,
+    txHash,
   };
 }

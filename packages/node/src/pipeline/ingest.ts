@@ -9,6 +9,7 @@
 import type { Consensus, DecidedBlock, InsertResult } from '@pos/consensus';
 import type { Peer, PeerScores, WireEvent } from '@pos/gossip';
 import { toHex } from '@pos/merkle';
+import type { TxDecoder } from '../chain/tx-decoder.js';
 import type { Ed25519VerifyItem } from '../crypto/crypto.js';
 import { signatureItems } from '../crypto/tx-signatures.js';
 import type { LevelEventStore } from '../db/event-store.js';
@@ -37,6 +38,8 @@ export interface IngestDeps {
    * the cache instead of holding the apply queue.
    */
   prefetch(items: readonly Ed25519VerifyItem[]): Promise<void>;
+  /** The node's transaction decoder. */
+  readonly decode: TxDecoder;
 }
 
 /** Inserts a page; returns how many of its events were new. */
@@ -78,7 +81,7 @@ export function createIngest(deps: IngestDeps): Ingest {
     if (wire.transactions.length > 0) {
       // A failure (the pool closing at shutdown) only costs the check at application.
       deps
-        .prefetch(signatureItems(wire.transactions))
+        .prefetch(signatureItems(wire.transactions, deps.decode))
         .catch((e: unknown) =>
           deps.logger.debug({ err: e }, 'could not check the signatures of an event early'),
         );

@@ -68,6 +68,7 @@ function createConsensusParts(ctx: NodeContext, storage: NodeStorage) {
     verify: verifyEd25519Sync,
     stakeTable: (round) => stakeTables.stakeTable(round),
     onEmitted: (round) => stakeTables.noteEmitted(round),
+    decode: storage.decode,
   });
   return { index, stakeTables, collector, node };
 }
@@ -129,6 +130,7 @@ export function createPipeline(
       ...{ chain, engine, mempool, collector, certifier, signer, tracker, rounds, metrics, events },
       logger: log,
       prefetch: (items) => storage.sigCache.prefetch(items),
+      decode: storage.decode,
       onSetChanges,
       replaying,
       wake,
