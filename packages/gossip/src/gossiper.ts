@@ -15,8 +15,9 @@ import { GossipError } from './errors.js';
 import type { WireEvent } from './event.js';
 import type { Peer, PeerBook } from './peers.js';
 import type { KnownEntry, Tip } from './store.js';
-import type { PeerScores, SyncClient } from './sync.js';
-import { MAX_CLOCK_SKEW_MS } from './sync.js';
+import type { SyncClient } from './sync/client.js';
+import { MAX_CLOCK_SKEW_MS } from './sync/request.js';
+import type { PeerScores } from './sync/scores.js';
 import { createWarnLimiter, type GossipLogger } from './warn.js';
 
 /** Pace of {@link createGossiper}; defaults in {@link defaultGossiperOpts}. */

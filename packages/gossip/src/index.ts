@@ -49,10 +49,13 @@ export {
   type Tip,
 } from './store.js';
 export {
-  createPeerScores,
   createSyncClient,
   DEFAULT_HEADERS_TIMEOUT_MS,
-  DEFAULT_PENALTIES,
+  type PullResult,
+  type SyncClient,
+  type SyncClientOpts,
+} from './sync/client.js';
+export {
   decodeSyncRequest,
   encodeSyncRequest,
   encodeSyncRequestBody,
@@ -61,22 +64,25 @@ export {
   MAX_PAGE_BYTES,
   MAX_PAGE_EVENTS,
   MAX_SYNC_REQUEST_BYTES,
-  type PeerScores,
-  type PeerScoresOpts,
-  type PullResult,
-  refusalCodeOf,
-  registerSyncRoutes,
   SYNC_CONTENT_TYPE,
   SYNC_PATH,
   SYNC_REQ_TAG,
-  type SyncClient,
-  type SyncClientOpts,
-  type SyncRefusal,
   type SyncRequest,
-  type SyncServerOpts,
   syncRequestHash,
   type VerifyFn,
-} from './sync.js';
+} from './sync/request.js';
+export {
+  createPeerScores,
+  DEFAULT_PENALTIES,
+  type PeerScores,
+  type PeerScoresOpts,
+} from './sync/scores.js';
+export {
+  refusalCodeOf,
+  registerSyncRoutes,
+  type SyncRefusal,
+  type SyncServerOpts,
+} from './sync/server.js';
 export {
   createWarnLimiter,
   type GossipLogger,
