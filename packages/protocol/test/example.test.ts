@@ -9,7 +9,13 @@ const root = join(import.meta.dirname, '..');
 
 test('examples/transfer.ts runs and prints a verified transfer', () => {
   const tsx = join(root, '../../node_modules/.bin/tsx');
-  const r = spawnSync(tsx, [join(root, 'examples/transfer.ts')], { cwd: root, encoding: 'utf8' });
+  // uvu sets FORCE_COLOR, which would colour console.log's numbers.
+  const { FORCE_COLOR: _, ...env } = process.env;
+  const r = spawnSync(tsx, [join(root, 'examples/transfer.ts')], {
+    cwd: root,
+    encoding: 'utf8',
+    env,
+  });
   assert.is(r.status, 0, r.stderr);
   const [id, json, prefix] = r.stdout.trim().split('\n');
   assert.match(id!, /^0x[0-9a-f]{64} \d+ bytes$/);
