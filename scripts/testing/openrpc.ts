@@ -51,3 +51,8 @@ export function schemaErrors(validate: ValidateFunction, value: unknown): string
     ? []
     : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
 }
+
+/** A validator of one schema (e.g. a subscription payload's). */
+export function schemaValidator(schema: object): ValidateFunction {
+  return newAjv().compile(schema);
+}

@@ -29,7 +29,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Consensus, createConsensus, type DecidedBlock } from '@pos/consensus';
+import { openRpcDocument } from '@pos/api';
+import { createConsensus, type DecidedBlock } from '@pos/consensus';
 import {
   createPeerScores,
   createRateLimiter,
@@ -56,7 +57,6 @@ import {
   encodeBlockSignature,
   encodeCertificate,
   epochOfRound,
-  type FinalityCertificate,
   firstRoundOf,
   type Genesis,
   snapshotRoundOf,
@@ -67,8 +67,15 @@ import {
 import { ClassicLevel } from 'classic-level';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
-import { type CertificateCollector, createCertificateCollector } from './certificates.js';
-import { type Chain, type EpochProof, openChain } from './chain.js';
+import { createRpcDispatcher, registerRpcRoute } from './api/dispatcher.js';
+import { mapNodeError } from './api/errors.js';
+import { createNodeEvents, type NodeEvents } from './api/events.js';
+import type { NodeStatus, NodeView } from './api/interface.js';
+import { createNodeRpcMethods } from './api/methods/index.js';
+import { registerOpsRoutes } from './api/ops.js';
+import { registerSubscriptions } from './api/subscriptions.js';
+import { createCertificateCollector } from './certificates.js';
+import { type Chain, openChain } from './chain.js';
 import type { NodeConfig } from './config.js';
 import {
   createEd25519Signer,
@@ -82,19 +89,14 @@ import {
   type NodeEvent,
   nodeConsensusOpts,
   toConsensusEvent,
-  type ValidatorIndex,
 } from './dag.js';
 import { type LevelEventStore, openLevelEventStore } from './event-store.js';
 import { failpoint } from './failpoints.js';
 import type { ValidatorKey } from './keyfile.js';
 import type { ValidatorRecord } from './ledger.js';
-import { createMempool, type Mempool } from './mempool.js';
+import { createMempool } from './mempool.js';
 import { createNodeMetrics, type NodeMetrics } from './metrics.js';
-import { registerOpsRoutes } from './ops.js';
-import { createRpcDispatcher, registerRpcRoute } from './rpc.js';
-import { createNodeRpcMethods, mapNodeError } from './rpc-methods.js';
 import { coalescePrefetch, createSignatureCache } from './sig-cache.js';
-import { createNodeEvents, type NodeEvents, registerSubscriptions } from './subscriptions.js';
 
 /** Tuning of the gossip loop; every field has a default in {@link defaultRuntimeOpts}. */
 export interface RuntimeOpts {
@@ -140,38 +142,6 @@ export interface NodeOpts {
   readonly runtime?: Partial<RuntimeOpts>;
 }
 
-/** The node's status, as `pos_status` and `GET /status` report it (JSON-safe). */
-export interface NodeStatus {
-  chainId: string;
-  nodeId: string;
-  publicKey: string;
-  /** Height of the last applied block; null before the first. */
-  height: number | null;
-  blockHash: string | null;
-  /** Highest round of any event in the DAG. */
-  round: number;
-  decidedRound: number;
-  lastCertifiedHeight: number | null;
-  peers: number;
-  peersKnown: number;
-  syncing: boolean;
-  /** Timestamp (ms) of the last applied block; null before the first. */
-  lastBlockTime: number | null;
-  mempool: { transactions: number; bytes: number };
-  events: { live: number; stored: number };
-  /**
-   * The ledger's totals after the last committed block, decimal strings
-   * (section 6: unspent + burned is always the genesis supply).
-   */
-  supply: { unspent: string; burned: string };
-  /**
-   * The validator set that signs the next block (section 5): its epoch, this
-   * node's stake in it and the total (decimal strings), and whether this
-   * node is a member (creates events and signs blocks).
-   */
-  validatorSet: { epoch: number; member: boolean; stake: string; totalStake: string; size: number };
-}
-
 /** A running validator. */
 export interface PosNode {
   readonly rpcUrl: string;
@@ -181,32 +151,6 @@ export interface PosNode {
   status(): NodeStatus;
   /** Stops the loop and the servers, flushes and closes the database. Idempotent. */
   close(): Promise<void>;
-}
-
-/** What the RPC methods read; built by the runtime (see rpc-methods.ts). */
-export interface NodeView {
-  readonly chainId: Uint8Array;
-  readonly genesis: Genesis;
-  readonly chain: Chain;
-  readonly mempool: Mempool;
-  readonly store: LevelEventStore;
-  readonly index: ValidatorIndex;
-  /** The validator set of epoch `k` (section 5), if this node knows it yet. */
-  validatorSet(k: number): ValidatorSet | undefined;
-  /** The epoch of the round after the latest block: the set that signs the next one. */
-  currentEpoch(): number;
-  /** Where epoch `k`'s table was committed, with its proof (undefined for 0 or not yet). */
-  epochProof(k: number): Promise<EpochProof | undefined>;
-  readonly engine: Consensus<NodeEvent>;
-  readonly collector: CertificateCollector;
-  status(): NodeStatus;
-  certificate(height: number): Promise<FinalityCertificate | undefined>;
-  /** Events of a round still known to the engine (insertion order). */
-  eventsOfRound(round: number): Uint8Array[];
-  /** The ledger's transaction id of raw bytes (its `MALFORMED` id if undecodable). */
-  txHash(tx: Uint8Array): Uint8Array;
-  /** Submits a transaction and records its submit time (finality latency). */
-  submit(tx: Uint8Array): Promise<{ txHash: Uint8Array; added: boolean }>;
 }
 
 const PREFIX_TRIE = Uint8Array.of(1);
@@ -1250,6 +1194,7 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
   }) as unknown as FastifyInstance;
   const dispatcher = createRpcDispatcher({
     methods: createNodeRpcMethods(view),
+    discover: openRpcDocument,
     logger: log,
     mapError: mapNodeError,
     onCall: (method, outcome) => metrics.rpcRequestsTotal.inc({ method, outcome }),

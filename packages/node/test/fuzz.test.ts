@@ -32,9 +32,9 @@ import WebSocket from 'ws';
 import { fuzzTest, mutatedJson, nastyJson } from '../../../scripts/testing/fuzz.js';
 import { loud } from '../../../scripts/testing/hooks.js';
 import { freePorts } from '../../../scripts/testing/ports.js';
+import { MAX_WS_FRAME_BYTES } from '../src/api/subscriptions.js';
 import { generateValidatorKey } from '../src/keyfile.js';
 import { type PosNode, startNode } from '../src/runtime.js';
-import { MAX_WS_FRAME_BYTES } from '../src/subscriptions.js';
 
 /** The codes an answer may carry: the specification's and PROTOCOL.md section 10's. */
 const CODES = new Set([-32700, -32600, -32601, -32602, -32001, -32003, -32005]);

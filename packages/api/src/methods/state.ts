@@ -7,7 +7,7 @@
 import type { TrieProofJSON } from '@pos/merkle';
 import { defineMethod, errorDef, result } from '../method.js';
 import { hashParam, optional, required, uintParam } from '../params.js';
-import { AMOUNT, arrayOf, HASH32, hexSchema, object, ref, UINT } from '../schema.js';
+import { AMOUNT, arrayOf, HASH32, hexSchema, nullable, object, ref, UINT } from '../schema.js';
 
 /** Most outputs one `pos_getOutputs` answer holds (a bigger wallet gets -32005). */
 export const MAX_OUTPUTS = 10_000;
@@ -23,7 +23,8 @@ export interface OutputEntry {
 /** What `pos_getOutputs` answers. */
 export interface OutputsResult {
   owner: string;
-  height: number;
+  /** The block the state is of; null for the genesis state, before the first block. */
+  height: number | null;
   stateRoot: string;
   /** `sha256(owner)`: the prefix the proof is complete for. */
   prefix: string;
@@ -44,7 +45,7 @@ export const POS_GET_OUTPUTS = defineMethod({
     'outputs',
     object({
       owner: HASH32,
-      height: UINT,
+      height: nullable(UINT),
       stateRoot: HASH32,
       prefix: HASH32,
       entries: arrayOf(object({ key: hexSchema(), value: hexSchema() })),
