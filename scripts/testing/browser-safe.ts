@@ -8,7 +8,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 /** Packages a browser-safe package may import at run time. */
-export const BROWSER_SAFE_DEPS = ['@noble/curves', '@noble/hashes', '@pos/merkle', '@pos/protocol'];
+export const BROWSER_SAFE_DEPS = [
+  '@noble/curves',
+  '@noble/hashes',
+  '@pos/api',
+  '@pos/merkle',
+  '@pos/protocol',
+];
 
 /** Registers and runs the suite for the package whose root is `pkgDir`. */
 export function browserSafeSuite(pkgDir: string, allowed: readonly string[] = BROWSER_SAFE_DEPS) {
