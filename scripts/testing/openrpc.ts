@@ -2,14 +2,17 @@
 // with ajv (JSON Schema draft 7, as OpenRPC 1.2 uses) and ajv-formats,
 // against @open-rpc/meta-schema (whose JSON Schemas refer to
 // @json-schema-tools/meta-schema, added under its $id so nothing is fetched).
-import { jsonSchema } from '@json-schema-tools/meta-schema';
+import jsonSchemaModule from '@json-schema-tools/meta-schema';
 import metaSchemaModule from '@open-rpc/meta-schema';
 import { Ajv, type ValidateFunction } from 'ajv';
 import formatsModule from 'ajv-formats';
 
-// Both are CommonJS: their default export may come wrapped once more.
+// All are CommonJS: their default export may come wrapped once more.
 const unwrap = <T>(m: T): T => (m as { default?: T }).default ?? m;
 const openRpcMetaSchema = unwrap(metaSchemaModule) as object;
+// Its default export has a `default` keyword of its own: take the named one.
+const jsonSchema = ((jsonSchemaModule as { jsonSchema?: object }).jsonSchema ??
+  jsonSchemaModule) as object;
 const addFormats = unwrap(formatsModule) as unknown as (ajv: Ajv) => Ajv;
 
 function newAjv(): Ajv {
@@ -23,7 +26,7 @@ function newAjv(): Ajv {
 /** Errors of `doc` against the OpenRPC meta-schema; empty when it is valid. */
 export function openRpcErrors(doc: unknown): string[] {
   const ajv = newAjv();
-  ajv.addSchema(jsonSchema as object, 'https://meta.json-schema.tools');
+  ajv.addSchema(jsonSchema, 'https://meta.json-schema.tools');
   const validate = ajv.compile(openRpcMetaSchema);
   return validate(doc) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
 }

@@ -24,6 +24,16 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import {
+  type ApiClient,
+  ApiError,
+  createApiClient,
+  createHttpTransport,
+  createSubscriptionClient,
+  type NodeStatus,
+  type SubscriptionClient,
+  type WebSocketCtor,
+} from '@pos/api';
 import { toHex } from '@pos/merkle';
 import {
   chainIdOf,
@@ -39,8 +49,8 @@ import { freePorts } from '../../../scripts/testing/ports.js';
 import { createEd25519Signer, createVerifyPool } from '../src/crypto.js';
 import { generateValidatorKey, type ValidatorKey, writeKeyFile } from '../src/keyfile.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: the node's JSON answers, read loosely by this harness.
-type Json = any;
+/** The typed client of the node at `url` (`@pos/api`). */
+export const api = (url: string): ApiClient => createApiClient(createHttpTransport({ url }));
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const cli = join(here, '../dist/cli.js');
@@ -183,7 +193,7 @@ export interface Cluster {
    */
   startFollower(): Promise<{ rpcUrl: string; pid: number; spawnedAtMs: number }>;
   /** The validators' `pos_status` answers (null for one that did not answer). */
-  statuses(): Promise<(Json | null)[]>;
+  statuses(): Promise<(NodeStatus | null)[]>;
   /** Stops every process and removes the temp dir (kept if `KEEP_BENCH_DIR` is set). */
   stop(): Promise<void>;
 }
@@ -236,7 +246,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const procs: ChildProcess[] = [];
   const entry = { procs, dir };
   live.add(entry);
-  const sockets: WebSocket[] = [];
+  const sockets: SubscriptionClient[] = [];
   let stopped: Promise<void> | null = null;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
@@ -312,6 +322,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     });
 
     const rpcUrls = ports.map((p) => `http://127.0.0.1:${p.rpc}`);
+    const clients = rpcUrls.map(api);
     const p2pAddrs = ports.map((p) => `127.0.0.1:${p.p2p}`);
     /** `posd init` of a data dir: a process of its own, so several run at once. */
     const initNode = async (
@@ -387,26 +398,20 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const certifiedAt = rpcUrls.map(() => new Map<number, number>());
     const txCountAt = new Map<number, number>();
     for (const [i, u] of rpcUrls.entries()) {
-      const ws = new WebSocket(`${u.replace('http', 'ws')}/ws`);
-      ws.addEventListener('open', () =>
-        ws.send(
-          JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'pos_subscribe', params: ['newBlocks'] }),
-        ),
-      );
-      ws.addEventListener('message', (ev) => {
-        const b = JSON.parse(String(ev.data)).params?.result;
-        if (b?.certified === true && !certifiedAt[i]!.has(b.height)) {
+      const ws = createSubscriptionClient({ url: u, WebSocket: WebSocket as WebSocketCtor });
+      // A node going away at stop() is expected: its socket just closes.
+      ws.subscribe('newBlocks', [], (b) => {
+        if (b.certified && !certifiedAt[i]!.has(b.height)) {
           certifiedAt[i]!.set(b.height, performance.now());
           if (i === 0) txCountAt.set(b.height, b.txCount ?? 0);
         }
-      });
-      ws.addEventListener('error', () => {}); // a node going away at stop() is expected
+      }).catch(() => {});
       sockets.push(ws);
     }
     await sleep(500);
 
     let next = 0; // the next prepared transfer
-    const height = async (): Promise<number> => (await call(rpcUrls[0]!, 'pos_status')).height ?? 0;
+    const height = async (): Promise<number> => (await api(rpcUrls[0]!).status()).height ?? 0;
     const rejectedTotal = async () =>
       metricValue(
         await (await fetch(`${rpcUrls[0]}/metrics`)).text(),
@@ -456,10 +461,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
             const atMs = performance.now();
             lastSubmitMs = atMs;
             inFlight.push(
-              rpcRaw(rpcUrls[node]!, 'pos_sendTransaction', [mine[i]!]).then(
+              clients[node]!.sendTransaction(mine[i]!).then(
                 (r) => {
-                  if (r.result) sent.push({ txHash: r.result.txHash.toLowerCase(), node, atMs });
-                  else refusals.push(r.error?.message ?? 'unknown');
+                  sent.push({ txHash: r.txHash.toLowerCase(), node, atMs });
                 },
                 (e) => {
                   refusals.push(String((e as Error).message));
@@ -498,13 +502,13 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         for (let h = startHeight + 1; h <= endHeight; h++) if (txCountAt.get(h)) heights.push(h);
         for (let k = 0; k < heights.length; k += 20) {
           const chunk = heights.slice(k, k + 20);
-          const res = await batch(
-            rpcUrls[(k / 20) % nodeCount]!,
-            chunk.map((h) => ['pos_getBlock', [h]]),
+          const res = await clients[(k / 20) % nodeCount]!.batch(
+            'getBlock',
+            chunk.map((h) => [h] as [number]),
           );
           res.forEach((r, j) => {
-            for (const t of r.result?.txHashes ?? [])
-              heightOf.set(String(t).toLowerCase(), chunk[j]!);
+            for (const t of r instanceof ApiError ? [] : r.txHashes)
+              heightOf.set(t.toLowerCase(), chunk[j]!);
           });
         }
         const lat: number[] = [];
@@ -564,7 +568,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       },
 
       async statuses() {
-        return Promise.all(rpcUrls.map((u) => call(u, 'pos_status').catch(() => null)));
+        return Promise.all(clients.map((c) => c.status().catch(() => null)));
       },
 
       stop,
@@ -622,34 +626,6 @@ export function quantile(sorted: readonly number[], p: number): number {
 }
 
 // --- plumbing ---------------------------------------------------------------------------
-
-/** One JSON-RPC call's whole answer (result or error). */
-export async function rpcRaw(url: string, method: string, params?: unknown): Promise<Json> {
-  const res = await fetch(`${url}/rpc`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
-  return res.json();
-}
-
-/** One JSON-RPC call's result; throws its error. */
-export async function call(url: string, method: string, params?: unknown): Promise<Json> {
-  const r = await rpcRaw(url, method, params);
-  if (r.error) throw new Error(`${method}: ${r.error.message}`);
-  return r.result;
-}
-
-async function batch(url: string, calls: [string, unknown][]): Promise<Json[]> {
-  const res = await fetch(`${url}/rpc`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(
-      calls.map(([method, params], id) => ({ jsonrpc: '2.0', id, method, params })),
-    ),
-  });
-  return (await res.json()) as Json[];
-}
 
 /** The sum of a metric's samples (all label sets) in Prometheus text, NaN if absent. */
 export function metricValue(text: string, name: string): number {
