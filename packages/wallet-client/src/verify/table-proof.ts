@@ -35,7 +35,9 @@ import {
 } from '@pos/protocol';
 import { fail, obj } from '../agent.js';
 import type { TableProvenance, VerifiedValidatorSet } from '../types.js';
-import type { Labels } from './validator-sets.js';
+
+/** Display labels by validatorId (hex). */
+export type Labels = Map<string, { name: string; endpoint: string }>;
 
 /** What the agent said about epoch `j`'s table, parsed but not verified. */
 export interface TableAnswer {

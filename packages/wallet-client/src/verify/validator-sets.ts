@@ -32,7 +32,7 @@ import {
 import { type Ask, fail } from '../agent.js';
 import { WalletError } from '../errors.js';
 import type { TableProvenance, VerifiedValidatorSet, WalletTrust } from '../types.js';
-import { readTableAnswer, verifyTableAnswer } from './table-proof.js';
+import { type Labels, readTableAnswer, verifyTableAnswer } from './table-proof.js';
 
 /** What the book of tables needs. */
 export interface TableBookOpts {
@@ -50,9 +50,6 @@ export interface TableBook {
   /** The verified table of `epoch`, verifying every missing one before it in order. */
   table(epoch: number): Promise<VerifiedValidatorSet>;
 }
-
-/** Display labels by validatorId (hex). */
-export type Labels = Map<string, { name: string; endpoint: string }>;
 
 /** A {@link VerifiedValidatorSet} of `set`. */
 export function tableOf(
