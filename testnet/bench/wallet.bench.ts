@@ -15,6 +15,7 @@ import { fromHex } from '@pos/merkle';
 import { genesisFromJSON } from '@pos/protocol';
 import { createWalletClient, type FetchLike, trustFromGenesis } from '@pos/wallet-client';
 import { startTestnet } from '../src/network.js';
+import { nodeApi } from '../src/rpc.js';
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 30;
 const dir = mkdtempSync(join(tmpdir(), 'pos-wallet-bench-'));
@@ -24,17 +25,8 @@ try {
     genesisFromJSON(JSON.parse(readFileSync(net.layout.genesis, 'utf8'))),
   );
   const url = net.layout.nodes[0]!.rpcUrl;
-  for (;;) {
-    const r = await fetch(`${url}/rpc`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'pos_status' }),
-    });
-    if (
-      ((await r.json()) as { result: { lastCertifiedHeight: unknown } }).result
-        .lastCertifiedHeight !== null
-    )
-      break;
+  const node = nodeApi(url);
+  while ((await node.status()).lastCertifiedHeight === null) {
     await new Promise((res) => setTimeout(res, 200));
   }
   const rows: string[][] = [];
@@ -46,7 +38,7 @@ try {
     // Record one live round of answers.
     const recorded = new Map<string, string>();
     const recording: FetchLike = async (u, init) => {
-      const res = await fetch(u, init);
+      const res = await fetch(u, init as RequestInit);
       const text = await res.text();
       recorded.set(JSON.parse(init.body).method, text);
       return { status: res.status, json: async () => JSON.parse(text) };

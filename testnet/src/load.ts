@@ -13,6 +13,12 @@
  * latency.
  */
 import { readFileSync } from 'node:fs';
+import {
+  createSubscriptionClient,
+  type NewBlockEvent,
+  type SubscriptionClient,
+  type WebSocketCtor,
+} from '@pos/api';
 import { fromHex, toHex } from '@pos/merkle';
 import { createEd25519Signer, readKeyFile, type ValidatorKey } from '@pos/node';
 import {
@@ -25,7 +31,7 @@ import {
 } from '@pos/protocol';
 import { WebSocket } from 'undici';
 import type { TestnetLayout, TestnetNode } from './network.js';
-import { rpcCall } from './rpc.js';
+import { nodeApi } from './rpc.js';
 
 /** What the generator has done so far. */
 export interface LoadReport {
@@ -74,12 +80,12 @@ export interface Coin {
 export async function fetchCoins(layout: TestnetLayout): Promise<Coin[][]> {
   return Promise.all(
     layout.wallets.map(async (w) => {
-      const r = (await rpcCall(layout.nodes[0]!.rpcUrl, 'pos_getOutputs', [w.publicKey])) as {
-        result?: { outputs: { outpoint: { txHash: string; index: number }; amount: string }[] };
-        error?: { message: string };
-      };
-      if (r.result === undefined) throw new Error(`pos_getOutputs: ${r.error?.message}`);
-      return r.result.outputs.map((o) => ({
+      const r = await nodeApi(layout.nodes[0]!.rpcUrl)
+        .getOutputs(w.publicKey)
+        .catch((e: Error) => {
+          throw new Error(`pos_getOutputs: ${e.message}`);
+        });
+      return r.outputs.map((o) => ({
         outpoint: { txHash: fromHex(o.outpoint.txHash, 32), index: o.outpoint.index },
         amount: BigInt(o.amount),
       }));
@@ -117,7 +123,7 @@ export function startLoad(o: LoadOpts): {
   let next = 0;
   let stopped = false;
   const rpc = o.layout.nodes.map((n) => n.rpcUrl);
-  const call = rpcCall;
+  const apis = rpc.map(nodeApi);
 
   const sendOne = async () => {
     const w = next++ % o.wallets.length;
@@ -145,9 +151,8 @@ export function startLoad(o: LoadOpts): {
       const node = submitted % rpc.length;
       const hex = toHex(encodeTx(tx));
       const sentAtMs = Date.now();
-      const r = await call(rpc[node]!, 'pos_sendTransaction', [hex]);
-      if (r.error !== undefined) throw new Error(r.error.message);
-      if ((r.result as { added?: boolean } | undefined)?.added === true) {
+      const r = await apis[node]!.sendTransaction(hex);
+      if (r.added === true) {
         o.onAccepted?.({ txHash, tx: hex, node, sentAtMs });
       }
     } catch {
@@ -169,10 +174,10 @@ export function startLoad(o: LoadOpts): {
   /** Reads block `h`'s transfers on node `node`: their change becomes spendable. */
   const readBlock = (node: number, h: number) => {
     fetching.add(h);
-    void call(rpc[node]!, 'pos_getBlock', [h])
+    void apis[node]!.getBlock(h)
       .then((r) => {
         fetching.delete(h);
-        const hashes = (r.result as { txHashes?: string[] } | undefined)?.txHashes ?? [];
+        const hashes = r.txHashes ?? [];
         const mine: string[] = [];
         for (const t of hashes) {
           const p = pending.get(t);
@@ -198,48 +203,24 @@ export function startLoad(o: LoadOpts): {
       });
   };
 
-  // Follow blocks on one node's newBlocks subscription. When that node goes
-  // away (the soak and crash tests kill validators), follow the next one and
-  // read the blocks applied in between: a transfer whose block was missed
-  // would keep its change unspendable and starve its wallet.
+  // Blocks as node 0 (or, once it is gone, the next node) applies them.
   let lastApplied = -1;
-  let ws: WebSocket | null = null;
-  const follow = (node: number) => {
-    if (stopped) return;
-    const sock = new WebSocket(`${rpc[node]!.replace('http', 'ws')}/ws`);
-    ws = sock;
-    sock.addEventListener('open', () =>
-      sock.send(
-        JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'pos_subscribe', params: ['newBlocks'] }),
-      ),
-    );
-    sock.addEventListener('close', () => {
-      if (!stopped) setTimeout(() => follow((node + 1) % rpc.length), 500);
-    });
-    sock.addEventListener('error', () => {}); // a close follows
-    sock.addEventListener('message', (ev) => {
-      let b: { height?: number; certified?: boolean; txCount?: number } | undefined;
-      try {
-        b = JSON.parse(String(ev.data)).params?.result;
-      } catch {
-        return;
-      }
-      if (b === undefined || typeof b.height !== 'number') return;
-      const h = b.height;
-      if (b.certified === true) {
-        const now = performance.now();
-        if (fetching.has(h)) certAt.set(h, now);
-        certify(byHeight.get(h) ?? [], now);
-        byHeight.delete(h);
-        return;
-      }
-      const from = lastApplied < 0 ? h : lastApplied + 1;
-      lastApplied = Math.max(lastApplied, h);
-      for (let k = from; k < h; k++) readBlock(node, k); // missed while switching nodes
-      if (b.txCount) readBlock(node, h);
-    });
+  const onBlock = (node: number, b: NewBlockEvent): void => {
+    if (typeof b?.height !== 'number') return;
+    const h = b.height;
+    if (b.certified === true) {
+      const now = performance.now();
+      if (fetching.has(h)) certAt.set(h, now);
+      certify(byHeight.get(h) ?? [], now);
+      byHeight.delete(h);
+      return;
+    }
+    const from = lastApplied < 0 ? h : lastApplied + 1;
+    lastApplied = Math.max(lastApplied, h);
+    for (let k = from; k < h; k++) readBlock(node, k); // missed while switching nodes
+    if (b.txCount) readBlock(node, h);
   };
-  follow(0);
+  const follower = followBlocks(rpc, onBlock, () => stopped);
 
   // Paced by elapsed time, not by ticks (timers drift under load).
   const startMs = performance.now();
@@ -250,23 +231,8 @@ export function startLoad(o: LoadOpts): {
     for (; sent < due; sent++) void sendOne();
   }, 20);
 
-  const report = (): LoadReport => {
-    const sorted = [...latencies].sort((a, b) => a - b);
-    const q = (p: number) =>
-      sorted.length === 0
-        ? Number.NaN
-        : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-    const span = (lastCertMs - firstMs) / 1000;
-    return {
-      submitted,
-      refused,
-      committed,
-      certified: latencies.length,
-      p50Ms: q(0.5),
-      p99Ms: q(0.99),
-      certifiedPerSec: span > 0 ? latencies.length / span : 0,
-    };
-  };
+  const report = (): LoadReport =>
+    reportOf({ submitted, refused, committed, latencies, firstMs, lastCertMs });
   return {
     report,
     async stop() {
@@ -277,10 +243,66 @@ export function startLoad(o: LoadOpts): {
       while (pending.size > 0 && performance.now() < until) {
         await new Promise((r) => setTimeout(r, 200));
       }
-      ws?.close();
+      follower.close();
       return report();
     },
   };
+}
+
+/** The report of what a generator counted and measured. */
+function reportOf(m: {
+  submitted: number;
+  refused: number;
+  committed: number;
+  latencies: readonly number[];
+  firstMs: number;
+  lastCertMs: number;
+}): LoadReport {
+  const sorted = [...m.latencies].sort((a, b) => a - b);
+  const q = (p: number) =>
+    sorted.length === 0
+      ? Number.NaN
+      : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+  const span = (m.lastCertMs - m.firstMs) / 1000;
+  return {
+    submitted: m.submitted,
+    refused: m.refused,
+    committed: m.committed,
+    certified: m.latencies.length,
+    p50Ms: q(0.5),
+    p99Ms: q(0.99),
+    certifiedPerSec: span > 0 ? m.latencies.length / span : 0,
+  };
+}
+
+/**
+ * Follows blocks on one node's newBlocks subscription. When that node goes
+ * away (the soak and crash tests kill validators), follows the next one:
+ * `onBlock` learns which node said what, and reads the blocks applied in
+ * between, since a transfer whose block was missed would keep its change
+ * unspendable and starve its wallet.
+ */
+function followBlocks(
+  rpc: readonly string[],
+  onBlock: (node: number, b: NewBlockEvent) => void,
+  stopped: () => boolean,
+): { close(): void } {
+  let ws: SubscriptionClient | null = null;
+  const follow = (node: number): void => {
+    if (stopped()) return;
+    const sock = createSubscriptionClient({
+      url: rpc[node]!,
+      WebSocket: WebSocket as unknown as WebSocketCtor,
+    });
+    ws = sock;
+    void sock.closed.then(() => {
+      if (!stopped()) setTimeout(() => follow((node + 1) % rpc.length), 500);
+    });
+    // A failed subscribe is a closed socket: the close above moves on.
+    sock.subscribe('newBlocks', [], (b) => onBlock(node, b)).catch(() => {});
+  };
+  follow(0);
+  return { close: () => ws?.close() };
 }
 
 /** A running generator: {@link startLoad}'s result. */

@@ -21,9 +21,19 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import {
+  type ApiClient,
+  ApiError,
+  createApiClient,
+  createHttpTransport,
+  createSubscriptionClient,
+  type NodeStatus,
+  type SubscriptionClient,
+  type WebSocketCtor,
+} from '@pos/api';
 import { toHex } from '@pos/merkle';
 import {
   chainIdOf,
@@ -39,8 +49,8 @@ import { freePorts } from '../../../scripts/testing/ports.js';
 import { createEd25519Signer, createVerifyPool } from '../src/crypto/crypto.js';
 import { generateValidatorKey, type ValidatorKey, writeKeyFile } from '../src/keyfile.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: the node's JSON answers, read loosely by this harness.
-type Json = any;
+/** The typed client of the node at `url` (`@pos/api`). */
+export const api = (url: string): ApiClient => createApiClient(createHttpTransport({ url }));
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const cli = join(here, '../dist/cli.js');
@@ -183,7 +193,7 @@ export interface Cluster {
    */
   startFollower(): Promise<{ rpcUrl: string; pid: number; spawnedAtMs: number }>;
   /** The validators' `pos_status` answers (null for one that did not answer). */
-  statuses(): Promise<(Json | null)[]>;
+  statuses(): Promise<(NodeStatus | null)[]>;
   /** Stops every process and removes the temp dir (kept if `KEEP_BENCH_DIR` is set). */
   stop(): Promise<void>;
 }
@@ -221,6 +231,159 @@ function stakesFor(n: number): bigint[] {
 }
 
 /**
+ * The bench's genesis: each validator's stake as an output it owns and
+ * hosts, then one 100-unit output per transfer, owned by the spenders in
+ * turn; `firstSpend` is the index of the first of those.
+ */
+function benchGenesis(
+  keys: readonly ValidatorKey[],
+  stakes: readonly bigint[],
+  spenderKeys: readonly ValidatorKey[],
+  ports: readonly { rpc: number; p2p: number }[],
+  total: number,
+): { genesis: ReturnType<typeof createGenesis>; firstSpend: number } {
+  const outputs: Output[] = keys.map((k, i) => ({
+    amount: stakes[i]!,
+    owner: k.publicKey,
+    host: k.validatorId,
+  }));
+  const firstSpend = outputs.length;
+  for (let i = 0; i < total; i++) {
+    const s = spenderKeys[i % SPENDERS]!;
+    outputs.push({ amount: 100n, owner: s.publicKey, host: keys[i % keys.length]!.validatorId });
+  }
+  const genesis = createGenesis({
+    chainName: 'bench',
+    genesisTime: Date.now(),
+    params: { minFee: 1n },
+    validators: keys.map((k, i) => ({
+      pubkey: k.publicKey,
+      name: `v${i}`,
+      p2p: `127.0.0.1:${ports[i]!.p2p}`,
+    })),
+    outputs,
+  });
+  return { genesis, firstSpend };
+}
+
+/** The `total` prepared transfers (hex): each spends its own genesis output to the next spender. */
+function signTransfers(
+  chainId: Uint8Array,
+  keys: readonly ValidatorKey[],
+  spenderKeys: readonly ValidatorKey[],
+  firstSpend: number,
+  total: number,
+): string[] {
+  const signers = spenderKeys.map((k) => createEd25519Signer(k.secretKey, k.publicKey));
+  return Array.from({ length: total }, (_, i) => {
+    const s = i % SPENDERS;
+    const k = spenderKeys[s]!;
+    const body = {
+      chainId,
+      inputs: [genesisOutpoint(chainId, firstSpend + i)],
+      outputs: [
+        {
+          amount: 99n,
+          owner: spenderKeys[(s + 1) % SPENDERS]!.publicKey,
+          host: keys[0]!.validatorId,
+        },
+      ],
+      fee: 1n,
+      memo: new Uint8Array(0),
+    };
+    const signed = signTx(body, [k.secretKey], {
+      sign: (_sk, m) => signers[s]!(m),
+      publicKey: () => k.publicKey,
+    });
+    return toHex(encodeTx(signed));
+  });
+}
+
+/**
+ * Follows `newBlocks` on every node: when each node stored each block's
+ * certificate (`certifiedAt[i]`), and the transfer counts of the blocks node
+ * 0 certified (`txCountAt`), to know when all are in.
+ */
+function followCertificates(
+  rpcUrls: readonly string[],
+  sockets: SubscriptionClient[],
+): { certifiedAt: Map<number, number>[]; txCountAt: Map<number, number> } {
+  const certifiedAt = rpcUrls.map(() => new Map<number, number>());
+  const txCountAt = new Map<number, number>();
+  for (const [i, u] of rpcUrls.entries()) {
+    const ws = createSubscriptionClient({ url: u, WebSocket: WebSocket as WebSocketCtor });
+    // A node going away at stop() is expected: its socket just closes.
+    ws.subscribe('newBlocks', [], (b) => {
+      if (b.certified && !certifiedAt[i]!.has(b.height)) {
+        certifiedAt[i]!.set(b.height, performance.now());
+        if (i === 0) txCountAt.set(b.height, b.txCount ?? 0);
+      }
+    }).catch(() => {});
+    sockets.push(ws);
+  }
+  return { certifiedAt, txCountAt };
+}
+
+/** `posd init` of the data dir `d`: a process of its own, so several run at once. */
+async function initNodeDir(
+  d: string,
+  genesisFile: string,
+  key: ValidatorKey,
+  rpcPort: number,
+  p2pPort: number,
+  extra: string[],
+): Promise<string> {
+  mkdirSync(d, { recursive: true });
+  await writeKeyFile(join(d, 'validator.key'), key);
+  const args = [
+    cli,
+    'init',
+    '--data-dir',
+    d,
+    '--genesis',
+    genesisFile,
+    '--rpc-port',
+    String(rpcPort),
+    '--p2p-port',
+    String(p2pPort),
+    '--p2p-host',
+    '127.0.0.1',
+    ...extra,
+  ];
+  const stderr = await new Promise<string | null>((res) => {
+    const p = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (b) => {
+      err += String(b);
+    });
+    p.on('close', (code) => res(code === 0 ? null : err || `exit ${code}`));
+  });
+  if (stderr !== null) throw new Error(`posd init ${basename(d)}: ${stderr}`);
+  return d;
+}
+
+/** Waits until every node answers `/ready` (`procs[i]` is the node of `rpcUrls[i]`). */
+async function waitReady(
+  rpcUrls: readonly string[],
+  procs: readonly ChildProcess[],
+  dir: string,
+  readyBy: number,
+): Promise<void> {
+  for (const [i, u] of rpcUrls.entries()) {
+    for (;;) {
+      if (procs[i]!.exitCode !== null) {
+        throw new Error(`v${i} exited with ${procs[i]!.exitCode} (log: ${dir}/v${i}.log)`);
+      }
+      try {
+        if ((await fetch(`${u}/ready`)).status === 200) break;
+      } catch {}
+      if (performance.now() > readyBy) throw new Error(`v${i} not ready in time (${u})`);
+      await sleep(200);
+    }
+  }
+}
+
+/**
  * Starts `nodes` validators on a fresh genesis with `transfers` pre-signed
  * transfers ready, and waits until every node answers `/ready`. On failure
  * everything started is stopped before the error is thrown.
@@ -236,7 +399,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const procs: ChildProcess[] = [];
   const entry = { procs, dir };
   live.add(entry);
-  const sockets: WebSocket[] = [];
+  const sockets: SubscriptionClient[] = [];
   let stopped: Promise<void> | null = null;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
@@ -260,96 +423,24 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const spenderKeys = Array.from({ length: SPENDERS }, () => generateValidatorKey());
     const free = await freePorts(2 * nodeCount);
     const ports = keys.map((_, i) => ({ rpc: free[2 * i]!, p2p: free[2 * i + 1]! }));
-    const outputs: Output[] = keys.map((k, i) => ({
-      amount: stakes[i]!,
-      owner: k.publicKey,
-      host: k.validatorId,
-    }));
-    const firstSpend = outputs.length;
     const total = opts.transfers;
-    for (let i = 0; i < total; i++) {
-      const s = spenderKeys[i % SPENDERS]!;
-      outputs.push({ amount: 100n, owner: s.publicKey, host: keys[i % nodeCount]!.validatorId });
-    }
-    const genesis = createGenesis({
-      chainName: 'bench',
-      genesisTime: Date.now(),
-      params: { minFee: 1n },
-      validators: keys.map((k, i) => ({
-        pubkey: k.publicKey,
-        name: `v${i}`,
-        p2p: `127.0.0.1:${ports[i]!.p2p}`,
-      })),
-      outputs,
-    });
+    const { genesis, firstSpend } = benchGenesis(keys, stakes, spenderKeys, ports, total);
     const chainId = chainIdOf(genesis);
     const genesisFile = join(dir, 'genesis.json');
     writeFileSync(genesisFile, JSON.stringify(genesisToJSON(genesis)));
-
     say(`  signing ${total} transfers...`);
-    const signers = spenderKeys.map((k) => createEd25519Signer(k.secretKey, k.publicKey));
-    const txs = Array.from({ length: total }, (_, i) => {
-      const s = i % SPENDERS;
-      const k = spenderKeys[s]!;
-      const body = {
-        chainId,
-        inputs: [genesisOutpoint(chainId, firstSpend + i)],
-        outputs: [
-          {
-            amount: 99n,
-            owner: spenderKeys[(s + 1) % SPENDERS]!.publicKey,
-            host: keys[0]!.validatorId,
-          },
-        ],
-        fee: 1n,
-        memo: new Uint8Array(0),
-      };
-      const signed = signTx(body, [k.secretKey], {
-        sign: (_sk, m) => signers[s]!(m),
-        publicKey: () => k.publicKey,
-      });
-      return toHex(encodeTx(signed));
-    });
+    const txs = signTransfers(chainId, keys, spenderKeys, firstSpend, total);
 
     const rpcUrls = ports.map((p) => `http://127.0.0.1:${p.rpc}`);
+    const clients = rpcUrls.map(api);
     const p2pAddrs = ports.map((p) => `127.0.0.1:${p.p2p}`);
-    /** `posd init` of a data dir: a process of its own, so several run at once. */
-    const initNode = async (
+    const initNode = (
       name: string,
       key: ValidatorKey,
       rpcPort: number,
       p2pPort: number,
       extra: string[],
-    ): Promise<string> => {
-      const d = join(dir, name);
-      mkdirSync(d, { recursive: true });
-      await writeKeyFile(join(d, 'validator.key'), key);
-      const args = [
-        cli,
-        'init',
-        '--data-dir',
-        d,
-        '--genesis',
-        genesisFile,
-        '--rpc-port',
-        String(rpcPort),
-        '--p2p-port',
-        String(p2pPort),
-        '--p2p-host',
-        '127.0.0.1',
-        ...extra,
-      ];
-      const stderr = await new Promise<string | null>((res) => {
-        const p = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-        let err = '';
-        p.stderr.on('data', (b) => {
-          err += String(b);
-        });
-        p.on('close', (code) => res(code === 0 ? null : err || `exit ${code}`));
-      });
-      if (stderr !== null) throw new Error(`posd init ${name}: ${stderr}`);
-      return d;
-    };
+    ): Promise<string> => initNodeDir(join(dir, name), genesisFile, key, rpcPort, p2pPort, extra);
     const spawnNode = (name: string, d: string): ChildProcess => {
       const out = openSync(join(dir, `${name}.log`), 'a');
       const p = spawn(process.execPath, [...nodeArgs(name), cli, 'start', '--data-dir', d], {
@@ -367,46 +458,15 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     say(`  ${nodeCount} nodes starting in ${dir}...`);
     const startedAt = performance.now();
     const readyBy = performance.now() + (opts.readyTimeoutMs ?? 60_000 + 5_000 * nodeCount);
-    for (const [i, u] of rpcUrls.entries()) {
-      for (;;) {
-        if (procs[i]!.exitCode !== null) {
-          throw new Error(`v${i} exited with ${procs[i]!.exitCode} (log: ${dir}/v${i}.log)`);
-        }
-        try {
-          if ((await fetch(`${u}/ready`)).status === 200) break;
-        } catch {}
-        if (performance.now() > readyBy) throw new Error(`v${i} not ready in time (${u})`);
-        await sleep(200);
-      }
-    }
+    await waitReady(rpcUrls, procs, dir, readyBy);
 
     say(`  ready in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
 
-    // Certificate times per node and height, from each node's own notifications;
-    // the transfer counts of the blocks node 0 certified, to know when all are in.
-    const certifiedAt = rpcUrls.map(() => new Map<number, number>());
-    const txCountAt = new Map<number, number>();
-    for (const [i, u] of rpcUrls.entries()) {
-      const ws = new WebSocket(`${u.replace('http', 'ws')}/ws`);
-      ws.addEventListener('open', () =>
-        ws.send(
-          JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'pos_subscribe', params: ['newBlocks'] }),
-        ),
-      );
-      ws.addEventListener('message', (ev) => {
-        const b = JSON.parse(String(ev.data)).params?.result;
-        if (b?.certified === true && !certifiedAt[i]!.has(b.height)) {
-          certifiedAt[i]!.set(b.height, performance.now());
-          if (i === 0) txCountAt.set(b.height, b.txCount ?? 0);
-        }
-      });
-      ws.addEventListener('error', () => {}); // a node going away at stop() is expected
-      sockets.push(ws);
-    }
+    const { certifiedAt, txCountAt } = followCertificates(rpcUrls, sockets);
     await sleep(500);
 
     let next = 0; // the next prepared transfer
-    const height = async (): Promise<number> => (await call(rpcUrls[0]!, 'pos_status')).height ?? 0;
+    const height = async (): Promise<number> => (await api(rpcUrls[0]!).status()).height ?? 0;
     const rejectedTotal = async () =>
       metricValue(
         await (await fetch(`${rpcUrls[0]}/metrics`)).text(),
@@ -415,6 +475,22 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const cpuTimes = () => procs.slice(0, nodeCount).map((p) => procCpuSeconds(p.pid));
     const rss = () => procs.slice(0, nodeCount).map((p) => procRssMb(p.pid));
 
+    const loadCtx: LoadCtx = {
+      nodeCount,
+      clients,
+      certifiedAt,
+      txCountAt,
+      say,
+      height,
+      rejectedTotal,
+      cpuTimes,
+      rss,
+      take(count) {
+        if (count > total - next) throw new Error(`${count} transfers asked, ${total - next} left`);
+        next += count;
+        return txs.slice(next - count, next);
+      },
+    };
     const cluster: Cluster = {
       nodes: nodeCount,
       dir,
@@ -435,122 +511,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         return { seconds, cpuPercent, blocksPerSec: ((await height()) - h0) / (wall / 1000) };
       },
 
-      async load({ rate, seconds, waitSeconds = 120 }) {
-        const count = rate * seconds;
-        if (count > total - next) throw new Error(`${count} transfers asked, ${total - next} left`);
-        const mine = txs.slice(next, next + count);
-        next += count;
-        const startHeight = await height();
-        const rejected0 = await rejectedTotal();
-        const cpu0 = cpuTimes();
-        const rssStartMb = rss();
-        const sent: { txHash: string; node: number; atMs: number }[] = [];
-        const refusals: string[] = [];
-        const t0 = performance.now();
-        let lastSubmitMs = t0;
-        const inFlight: Promise<void>[] = [];
-        for (let i = 0; i < count; ) {
-          const due = Math.min(count, Math.floor(((performance.now() - t0) / 1000) * rate));
-          for (; i < due; i++) {
-            const node = i % nodeCount;
-            const atMs = performance.now();
-            lastSubmitMs = atMs;
-            inFlight.push(
-              rpcRaw(rpcUrls[node]!, 'pos_sendTransaction', [mine[i]!]).then(
-                (r) => {
-                  if (r.result) sent.push({ txHash: r.result.txHash.toLowerCase(), node, atMs });
-                  else refusals.push(r.error?.message ?? 'unknown');
-                },
-                (e) => {
-                  refusals.push(String((e as Error).message));
-                },
-              ),
-            );
-          }
-          await sleep(20);
-        }
-        await Promise.all(inFlight);
-        say(
-          `  submitted ${sent.length} (${refusals.length} refused) in ${((performance.now() - t0) / 1000).toFixed(1)} s; waiting for certificates...`,
-        );
-        // Wait until node 0 has certified blocks holding every accepted transfer
-        // (the run's transfers are the only transactions), or the wait is over.
-        const waitUntil = lastSubmitMs + waitSeconds * 1000;
-        const certifiedTxs = () => {
-          let n = 0;
-          for (const [h, c] of txCountAt) if (h > startHeight) n += c;
-          return n;
-        };
-        while (certifiedTxs() < sent.length && performance.now() < waitUntil) await sleep(100);
-        const endMs = performance.now();
-        await sleep(300); // the other nodes' notifications of the last certificate
-        const cpuPercent = cpuPercents(cpu0, cpuTimes(), endMs - t0);
-        const rssEndMb = rss();
-        const endHeight = Math.max(
-          ...[...txCountAt.keys()].filter((h) => certifiedAt[0]!.get(h)! <= endMs),
-          startHeight,
-        );
-        const blocks = (await height()) - startHeight;
-
-        // Which block holds each transfer: the certified blocks' hash lists.
-        const heightOf = new Map<string, number>();
-        const heights: number[] = [];
-        for (let h = startHeight + 1; h <= endHeight; h++) if (txCountAt.get(h)) heights.push(h);
-        for (let k = 0; k < heights.length; k += 20) {
-          const chunk = heights.slice(k, k + 20);
-          const res = await batch(
-            rpcUrls[(k / 20) % nodeCount]!,
-            chunk.map((h) => ['pos_getBlock', [h]]),
-          );
-          res.forEach((r, j) => {
-            for (const t of r.result?.txHashes ?? [])
-              heightOf.set(String(t).toLowerCase(), chunk[j]!);
-          });
-        }
-        const lat: number[] = [];
-        const certTimes: number[] = [];
-        let committed = 0;
-        let firstCertMs = Number.POSITIVE_INFINITY;
-        let lastCertMs = Number.NEGATIVE_INFINITY;
-        for (const s of sent) {
-          const h = heightOf.get(s.txHash);
-          if (h === undefined) continue;
-          committed++;
-          const c = certifiedAt[s.node]!.get(h) ?? certifiedAt[0]!.get(h)!;
-          lat.push(c - s.atMs);
-          certTimes.push(c);
-          firstCertMs = Math.min(firstCertMs, c);
-          lastCertMs = Math.max(lastCertMs, c);
-        }
-        lat.sort((a, b) => a - b);
-        certTimes.sort((a, b) => a - b);
-        // Rejected transfers are in a block too (none are expected: each spends
-        // its own output); node 0's counter says how many, not which.
-        const rejected = Math.max(0, (await rejectedTotal()) - rejected0);
-        committed -= Math.min(committed, rejected);
-        return {
-          nodes: nodeCount,
-          rate,
-          seconds,
-          offered: count,
-          accepted: sent.length,
-          refused: refusals.length,
-          ...(refusals.length > 0 ? { firstRefusal: refusals[0]! } : {}),
-          committed,
-          rejected,
-          latenciesMs: lat,
-          certTimesMs: certTimes,
-          firstSubmitMs: t0,
-          lastSubmitMs,
-          firstCertMs,
-          lastCertMs,
-          blocks,
-          wallSeconds: (endMs - t0) / 1000,
-          cpuPercent,
-          rssStartMb,
-          rssEndMb,
-        };
-      },
+      load: (o) => measureLoad(loadCtx, o),
 
       async startFollower() {
         const [rpc, p2p] = await freePorts(2);
@@ -564,7 +525,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       },
 
       async statuses() {
-        return Promise.all(rpcUrls.map((u) => call(u, 'pos_status').catch(() => null)));
+        return Promise.all(clients.map((c) => c.status().catch(() => null)));
       },
 
       stop,
@@ -574,6 +535,143 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     await stop();
     throw e;
   }
+}
+
+/** What {@link measureLoad} reads of a started cluster. */
+interface LoadCtx {
+  readonly nodeCount: number;
+  readonly clients: readonly ApiClient[];
+  /** Certificate times per node and height, from each node's own notifications. */
+  readonly certifiedAt: readonly Map<number, number>[];
+  /** The transfer counts of the blocks node 0 certified. */
+  readonly txCountAt: Map<number, number>;
+  readonly say: (m: string) => void;
+  height(): Promise<number>;
+  rejectedTotal(): Promise<number>;
+  cpuTimes(): number[];
+  rss(): number[];
+  /** The next `count` prepared transfers; throws if fewer are left. */
+  take(count: number): string[];
+}
+
+/** Offers `rate` transfers a second for `seconds`, then measures what was certified. */
+async function measureLoad(
+  c: LoadCtx,
+  { rate, seconds, waitSeconds = 120 }: LoadOptions,
+): Promise<LoadResult> {
+  const { nodeCount, clients, txCountAt, certifiedAt, say, height, rejectedTotal, cpuTimes, rss } =
+    c;
+  const count = rate * seconds;
+  const mine = c.take(count);
+  const startHeight = await height();
+  const rejected0 = await rejectedTotal();
+  const cpu0 = cpuTimes();
+  const rssStartMb = rss();
+  const sent: { txHash: string; node: number; atMs: number }[] = [];
+  const refusals: string[] = [];
+  const t0 = performance.now();
+  let lastSubmitMs = t0;
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < count; ) {
+    const due = Math.min(count, Math.floor(((performance.now() - t0) / 1000) * rate));
+    for (; i < due; i++) {
+      const node = i % nodeCount;
+      const atMs = performance.now();
+      lastSubmitMs = atMs;
+      inFlight.push(
+        clients[node]!.sendTransaction(mine[i]!).then(
+          (r) => {
+            sent.push({ txHash: r.txHash.toLowerCase(), node, atMs });
+          },
+          (e) => {
+            refusals.push(String((e as Error).message));
+          },
+        ),
+      );
+    }
+    await sleep(20);
+  }
+  await Promise.all(inFlight);
+  say(
+    `  submitted ${sent.length} (${refusals.length} refused) in ${((performance.now() - t0) / 1000).toFixed(1)} s; waiting for certificates...`,
+  );
+  // Wait until node 0 has certified blocks holding every accepted transfer
+  // (the run's transfers are the only transactions), or the wait is over.
+  const waitUntil = lastSubmitMs + waitSeconds * 1000;
+  const certifiedTxs = () => {
+    let n = 0;
+    for (const [h, c] of txCountAt) if (h > startHeight) n += c;
+    return n;
+  };
+  while (certifiedTxs() < sent.length && performance.now() < waitUntil) await sleep(100);
+  const endMs = performance.now();
+  await sleep(300); // the other nodes' notifications of the last certificate
+  const cpuPercent = cpuPercents(cpu0, cpuTimes(), endMs - t0);
+  const rssEndMb = rss();
+  const endHeight = Math.max(
+    ...[...txCountAt.keys()].filter((h) => certifiedAt[0]!.get(h)! <= endMs),
+    startHeight,
+  );
+  const blocks = (await height()) - startHeight;
+
+  // Which block holds each transfer: the certified blocks' hash lists.
+  const heightOf = new Map<string, number>();
+  const heights: number[] = [];
+  for (let h = startHeight + 1; h <= endHeight; h++) if (txCountAt.get(h)) heights.push(h);
+  for (let k = 0; k < heights.length; k += 20) {
+    const chunk = heights.slice(k, k + 20);
+    const res = await clients[(k / 20) % nodeCount]!.batch(
+      'getBlock',
+      chunk.map((h) => [h] as [number]),
+    );
+    res.forEach((r, j) => {
+      for (const t of r instanceof ApiError ? [] : r.txHashes)
+        heightOf.set(t.toLowerCase(), chunk[j]!);
+    });
+  }
+  const lat: number[] = [];
+  const certTimes: number[] = [];
+  let committed = 0;
+  let firstCertMs = Number.POSITIVE_INFINITY;
+  let lastCertMs = Number.NEGATIVE_INFINITY;
+  for (const s of sent) {
+    const h = heightOf.get(s.txHash);
+    if (h === undefined) continue;
+    committed++;
+    const c = certifiedAt[s.node]!.get(h) ?? certifiedAt[0]!.get(h)!;
+    lat.push(c - s.atMs);
+    certTimes.push(c);
+    firstCertMs = Math.min(firstCertMs, c);
+    lastCertMs = Math.max(lastCertMs, c);
+  }
+  lat.sort((a, b) => a - b);
+  certTimes.sort((a, b) => a - b);
+  // Rejected transfers are in a block too (none are expected: each spends
+  // its own output); node 0's counter says how many, not which.
+  const rejected = Math.max(0, (await rejectedTotal()) - rejected0);
+  committed -= Math.min(committed, rejected);
+  return {
+    nodes: nodeCount,
+    rate,
+    seconds,
+    offered: count,
+    accepted: sent.length,
+    refused: refusals.length,
+    ...(refusals.length > 0 ? { firstRefusal: refusals[0]! } : {}),
+    committed,
+    rejected,
+    latenciesMs: lat,
+    certTimesMs: certTimes,
+    firstSubmitMs: t0,
+    lastSubmitMs,
+    firstCertMs,
+    lastCertMs,
+    blocks,
+    wallSeconds: (endMs - t0) / 1000,
+    cpuPercent,
+    rssStartMb,
+    rssEndMb,
+  };
 }
 
 /** Options of {@link runCluster}: a network, an optional idle phase, one load. */
@@ -622,34 +720,6 @@ export function quantile(sorted: readonly number[], p: number): number {
 }
 
 // --- plumbing ---------------------------------------------------------------------------
-
-/** One JSON-RPC call's whole answer (result or error). */
-export async function rpcRaw(url: string, method: string, params?: unknown): Promise<Json> {
-  const res = await fetch(`${url}/rpc`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
-  return res.json();
-}
-
-/** One JSON-RPC call's result; throws its error. */
-export async function call(url: string, method: string, params?: unknown): Promise<Json> {
-  const r = await rpcRaw(url, method, params);
-  if (r.error) throw new Error(`${method}: ${r.error.message}`);
-  return r.result;
-}
-
-async function batch(url: string, calls: [string, unknown][]): Promise<Json[]> {
-  const res = await fetch(`${url}/rpc`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(
-      calls.map(([method, params], id) => ({ jsonrpc: '2.0', id, method, params })),
-    ),
-  });
-  return (await res.json()) as Json[];
-}
 
 /** The sum of a metric's samples (all label sets) in Prometheus text, NaN if absent. */
 export function metricValue(text: string, name: string): number {

@@ -80,7 +80,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { forEachFlag, parseCount } from '../../../scripts/bench/args.js';
 import {
-  call,
+  api,
   type LoadResult,
   MAX_TRANSFERS,
   metricValue,
@@ -453,7 +453,7 @@ async function catchUp(nodes: number, rate: number): Promise<void> {
     const deadline = t0 + Math.max(180_000, 20_000 * S);
     while (height < target && performance.now() < deadline) {
       try {
-        const s = await call(f.rpcUrl, 'pos_status');
+        const s = await api(f.rpcUrl).status();
         if (Number.isNaN(upAt)) upAt = performance.now();
         height = s.height ?? 0;
       } catch {}

@@ -11,6 +11,7 @@
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ApiError, createApiClient, createHttpTransport, type NodeStatus } from '@pos/api';
 import { fromHex, toHex } from '@pos/merkle';
 import {
   chainIdOf,
@@ -20,6 +21,7 @@ import {
   genesisFromJSON,
   genesisStakes,
   genesisToJSON,
+  isCoded,
   ProtocolError,
   parseAmount,
   validatorIdOf,
@@ -490,25 +492,26 @@ async function status(args: string[]): Promise<void> {
     { rpc: { type: 'string' }, json: { type: 'boolean', default: false } },
     'status',
   );
-  const url = `${(values.rpc ?? `http://127.0.0.1:${defaultNodeConfig.rpcPort}`).replace(/\/+$/, '')}/rpc`;
-  let body: { result?: Record<string, unknown>; error?: { message: string } };
+  const transport = createHttpTransport({
+    url: values.rpc ?? `http://127.0.0.1:${defaultNodeConfig.rpcPort}`,
+    timeoutMs: 5000,
+  });
+  const url = transport.url;
+  let result: NodeStatus;
   try {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'pos_status' }),
-      signal: AbortSignal.timeout(5000),
-    });
-    body = (await res.json()) as typeof body;
+    result = await createApiClient(transport).status();
   } catch (e) {
-    fail(1, `cannot reach ${url}: ${(e as Error).message}`);
+    // No answer (or an unreadable one) is "cannot reach"; the node's refusal is "failed".
+    if (isCoded(e, ApiError, ['UNREACHABLE', 'TIMEOUT'])) {
+      fail(1, `cannot reach ${url}: ${(e as Error).message}`);
+    }
+    fail(1, `pos_status failed: ${(e as Error).message}`);
   }
-  if (body.result === undefined) fail(1, `pos_status failed: ${body.error?.message}`);
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(body.result)}\n`);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
   }
-  for (const [k, v] of Object.entries(body.result)) {
+  for (const [k, v] of Object.entries(result)) {
     process.stdout.write(
       `${k.padEnd(20)}${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}\n`,
     );

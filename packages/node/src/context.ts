@@ -6,11 +6,11 @@
 import type { HashFn } from '@pos/merkle';
 import type { Genesis, GenesisParams } from '@pos/protocol';
 import type { Logger } from 'pino';
+import type { NodeEvents } from './api/events.js';
 import type { NodeConfig } from './config.js';
 import type { ValidatorKey } from './keyfile.js';
 import type { NodeMetrics } from './metrics.js';
 import type { RuntimeOpts } from './options.js';
-import type { NodeEvents } from './subscriptions.js';
 
 /** State that changes while the node runs, read across subsystems. */
 export interface NodeState {

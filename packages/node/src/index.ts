@@ -1,3 +1,52 @@
+// The limits of the JSON-RPC contract, defined in @pos/api (docs/PROTOCOL.md 10.1).
+export { MAX_DAG_EVENTS, MAX_DAG_ROUNDS, MAX_OUTPUTS } from '@pos/api';
+export {
+  type AnyRpcMethod,
+  createRpcDispatcher,
+  DEFAULT_MAX_BATCH,
+  DEFAULT_RPC_BODY_LIMIT,
+  defineRpcMethod,
+  isJsonSafe,
+  RPC_INTERNAL_ERROR,
+  RPC_INVALID_PARAMS,
+  RPC_INVALID_REQUEST,
+  RPC_LIMIT_EXCEEDED,
+  RPC_METHOD_NOT_FOUND,
+  RPC_NOT_FOUND,
+  RPC_PARSE_ERROR,
+  RPC_TX_REJECTED,
+  type RpcDispatcher,
+  type RpcDispatcherOpts,
+  RpcError,
+  type RpcErrorObject,
+  type RpcId,
+  type RpcLogger,
+  type RpcMethod,
+  type RpcResponse,
+  type RpcRouteOpts,
+  registerRpcRoute,
+  rpcErrorResponse,
+} from './api/dispatcher.js';
+export { mapNodeError } from './api/errors.js';
+export {
+  createNodeEvents,
+  type NewBlockEvent,
+  type NodeEventMap,
+  type NodeEvents,
+  type NodeEventsLogger,
+  type NodeEventTopic,
+  type TxStatusEvent,
+} from './api/events.js';
+export type { NodeStatus, NodeView } from './api/interface.js';
+export { createNodeRpcMethods } from './api/methods/index.js';
+export { type OpsRoutesOpts, type Readiness, registerOpsRoutes } from './api/ops.js';
+export {
+  DEFAULT_MAX_QUEUED_BYTES,
+  MAX_WS_FRAME_BYTES,
+  registerSubscriptions,
+  type SubscriptionOpts,
+  type SubscriptionStats,
+} from './api/subscriptions.js';
 export {
   type AddSignatureResult,
   CERTIFICATE_WINDOW,
@@ -84,7 +133,7 @@ export {
   failpoint,
   parseFailpoints,
 } from './failpoints.js';
-export type { NodeOpts, NodeStatus, NodeView, PosNode } from './interface.js';
+export type { NodeOpts, PosNode } from './interface.js';
 export {
   generateValidatorKey,
   KeyFileError,
@@ -105,7 +154,6 @@ export {
 } from './mempool.js';
 export { createNodeMetrics, type NodeMetrics, type NodeMetricsOpts } from './metrics.js';
 export { startNode } from './node.js';
-export { type OpsRoutesOpts, type Readiness, registerOpsRoutes } from './ops.js';
 export { defaultRuntimeOpts, type RuntimeOpts } from './options.js';
 export {
   createValidatorIndex,
@@ -117,51 +165,3 @@ export {
   toConsensusEvent,
   type ValidatorIndex,
 } from './pipeline/dag.js';
-export {
-  type AnyRpcMethod,
-  createRpcDispatcher,
-  DEFAULT_MAX_BATCH,
-  DEFAULT_RPC_BODY_LIMIT,
-  defineRpcMethod,
-  isJsonSafe,
-  RPC_INTERNAL_ERROR,
-  RPC_INVALID_PARAMS,
-  RPC_INVALID_REQUEST,
-  RPC_LIMIT_EXCEEDED,
-  RPC_METHOD_NOT_FOUND,
-  RPC_NOT_FOUND,
-  RPC_PARSE_ERROR,
-  RPC_TX_REJECTED,
-  type RpcDispatcher,
-  type RpcDispatcherOpts,
-  RpcError,
-  type RpcErrorObject,
-  type RpcId,
-  type RpcLogger,
-  type RpcMethod,
-  type RpcResponse,
-  type RpcRouteOpts,
-  registerRpcRoute,
-  rpcErrorResponse,
-} from './rpc.js';
-export {
-  createNodeRpcMethods,
-  MAX_DAG_EVENTS,
-  MAX_DAG_ROUNDS,
-  MAX_OUTPUTS,
-  mapNodeError,
-} from './rpc-methods.js';
-export {
-  createNodeEvents,
-  DEFAULT_MAX_QUEUED_BYTES,
-  MAX_WS_FRAME_BYTES,
-  type NewBlockEvent,
-  type NodeEventMap,
-  type NodeEvents,
-  type NodeEventsLogger,
-  type NodeEventTopic,
-  registerSubscriptions,
-  type SubscriptionOpts,
-  type SubscriptionStats,
-  type TxStatusEvent,
-} from './subscriptions.js';

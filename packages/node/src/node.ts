@@ -22,6 +22,7 @@ import { createWarnLimiter, type EventStore, type Gossiper } from '@pos/gossip';
 import { toHex } from '@pos/merkle';
 import { chainIdOf } from '@pos/protocol';
 import { pino } from 'pino';
+import { createNodeEvents } from './api/events.js';
 import type { NodeContext } from './context.js';
 import { createEd25519Signer, sha256Node } from './crypto/crypto.js';
 import { createPeers, type NodeGossip, startGossip } from './gossip.js';
@@ -33,7 +34,6 @@ import { replayStore } from './pipeline/replay.js';
 import { type Servers, startServers } from './servers.js';
 import { createStatus, refreshGauges, type StatusView } from './status.js';
 import { type NodeStorage, openStorage } from './storage.js';
-import { createNodeEvents } from './subscriptions.js';
 import { createNodeView } from './view.js';
 
 /** The shared context of one node (its identity, options, logger, metrics, state). */

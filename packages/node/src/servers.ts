@@ -4,6 +4,7 @@
  * sync, docs/PROTOCOL.md 8). Both only read the node's state; the mempool
  * takes submissions.
  */
+import { openRpcDocument } from '@pos/api';
 import {
   createRateLimiter,
   type EventStore,
@@ -14,14 +15,16 @@ import {
 import { type HashFn, toHex } from '@pos/merkle';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { createRpcDispatcher, registerRpcRoute } from './api/dispatcher.js';
+import { mapNodeError } from './api/errors.js';
+import type { NodeEvents } from './api/events.js';
+import type { NodeView } from './api/interface.js';
+import { createNodeRpcMethods } from './api/methods/index.js';
+import { type Readiness, registerOpsRoutes } from './api/ops.js';
+import { registerSubscriptions } from './api/subscriptions.js';
 import type { LogLevel, NodeConfig } from './config.js';
 import { verifyEd25519Sync } from './crypto/crypto.js';
-import type { NodeView } from './interface.js';
 import type { NodeMetrics } from './metrics.js';
-import { type Readiness, registerOpsRoutes } from './ops.js';
-import { createRpcDispatcher, registerRpcRoute } from './rpc.js';
-import { createNodeRpcMethods, mapNodeError } from './rpc-methods.js';
-import { type NodeEvents, registerSubscriptions } from './subscriptions.js';
 
 /** What the servers serve. */
 export interface ServersDeps {
@@ -66,6 +69,7 @@ function serverApp(logger: Logger, level: LogLevel, name: string): FastifyInstan
 function registerRpc(app: FastifyInstance, deps: ServersDeps): void {
   const dispatcher = createRpcDispatcher({
     methods: createNodeRpcMethods(deps.view),
+    discover: openRpcDocument,
     logger: deps.logger,
     mapError: mapNodeError,
     onCall: (method, outcome) => deps.metrics.rpcRequestsTotal.inc({ method, outcome }),

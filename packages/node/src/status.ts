@@ -8,12 +8,12 @@ import type { Consensus } from '@pos/consensus';
 import type { PeerBook } from '@pos/gossip';
 import { toHex } from '@pos/merkle';
 import { epochOfRound, type GenesisParams } from '@pos/protocol';
+import type { NodeStatus } from './api/interface.js';
+import type { Readiness } from './api/ops.js';
 import type { Chain } from './chain/chain.js';
 import type { LevelEventStore } from './db/event-store.js';
-import type { NodeStatus } from './interface.js';
 import type { Mempool } from './mempool.js';
 import type { NodeMetrics } from './metrics.js';
-import type { Readiness } from './ops.js';
 import type { NodeEvent } from './pipeline/dag.js';
 import type { StakeTables } from './pipeline/stake-tables.js';
 

@@ -5,8 +5,8 @@
  */
 import { toHex } from '@pos/merkle';
 import { epochOfRound } from '@pos/protocol';
+import type { NodeView } from './api/interface.js';
 import type { NodeContext } from './context.js';
-import type { NodeView } from './interface.js';
 import type { Pipeline } from './pipeline/pipeline.js';
 import type { StatusView } from './status.js';
 import { refreshGauges } from './status.js';

@@ -32,10 +32,10 @@ import WebSocket from 'ws';
 import { fuzzTest, mutatedJson, nastyJson } from '../../../scripts/testing/fuzz.js';
 import { loud } from '../../../scripts/testing/hooks.js';
 import { freePorts } from '../../../scripts/testing/ports.js';
+import { MAX_WS_FRAME_BYTES } from '../src/api/subscriptions.js';
 import type { PosNode } from '../src/interface.js';
 import { generateValidatorKey } from '../src/keyfile.js';
 import { startNode } from '../src/node.js';
-import { MAX_WS_FRAME_BYTES } from '../src/subscriptions.js';
 
 /** The codes an answer may carry: the specification's and PROTOCOL.md section 10's. */
 const CODES = new Set([-32700, -32600, -32601, -32602, -32001, -32003, -32005]);

@@ -3,8 +3,8 @@
 import Fastify from 'fastify';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { registerOpsRoutes } from '../src/api/ops.js';
 import { createNodeMetrics } from '../src/metrics.js';
-import { registerOpsRoutes } from '../src/ops.js';
 
 test('health, readiness, status and metrics', async () => {
   const app = Fastify();

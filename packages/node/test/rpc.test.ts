@@ -20,7 +20,7 @@ import {
   RPC_TX_REJECTED,
   RpcError,
   registerRpcRoute,
-} from '../src/rpc.js';
+} from '../src/api/dispatcher.js';
 
 class DomainError extends Error {
   constructor(readonly code: 'UNKNOWN_TX' | 'REJECTED' | 'OTHER') {

@@ -12,15 +12,13 @@ import {
   RPC_LIMIT_EXCEEDED,
   RPC_METHOD_NOT_FOUND,
   RPC_PARSE_ERROR,
-} from '../src/rpc.js';
+} from '../src/api/dispatcher.js';
+import { createNodeEvents, type NewBlockEvent, type NodeEvents } from '../src/api/events.js';
 import {
-  createNodeEvents,
-  type NewBlockEvent,
-  type NodeEvents,
   registerSubscriptions,
   type SubscriptionOpts,
   type SubscriptionStats,
-} from '../src/subscriptions.js';
+} from '../src/api/subscriptions.js';
 
 interface Server {
   app: FastifyInstance;

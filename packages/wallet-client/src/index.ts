@@ -1,18 +1,4 @@
-export {
-  type CertifiedHeader,
-  createWalletClient,
-  type FetchLike,
-  type SendOpts,
-  type SignedTransfer,
-  type TableProvenance,
-  trustFromGenesis,
-  type VerifiedBalance,
-  type VerifiedReceipt,
-  type VerifiedValidatorSet,
-  type WalletClient,
-  type WalletClientOpts,
-  type WalletTrust,
-} from './client.js';
+export { createWalletClient } from './client.js';
 export { WalletError, type WalletErrorCode } from './errors.js';
 export {
   decryptKeystore,
@@ -23,3 +9,17 @@ export {
   keystoreFromText,
   keystoreToText,
 } from './keystore.js';
+export { trustFromGenesis } from './trust.js';
+export type {
+  CertifiedHeader,
+  FetchLike,
+  SendOpts,
+  SignedTransfer,
+  TableProvenance,
+  VerifiedBalance,
+  VerifiedReceipt,
+  VerifiedValidatorSet,
+  WalletClient,
+  WalletClientOpts,
+  WalletTrust,
+} from './types.js';

@@ -15,9 +15,9 @@ import {
   encodeCertificate,
   type FinalityCertificate,
 } from '@pos/protocol';
+import type { NodeEvents } from '../api/events.js';
 import { failpoint } from '../failpoints.js';
 import type { ValidatorIndex } from '../pipeline/dag.js';
-import type { NodeEvents } from '../subscriptions.js';
 import type { CertificateCollector } from './certificates.js';
 import type { Chain } from './chain.js';
 

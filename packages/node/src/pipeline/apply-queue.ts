@@ -9,6 +9,7 @@
  */
 import type { Consensus, DecidedBlock } from '@pos/consensus';
 import { toHex } from '@pos/merkle';
+import type { NodeEvents } from '../api/events.js';
 import type { CertificateCollector } from '../chain/certificates.js';
 import type { Certifier } from '../chain/certifier.js';
 import type { AppliedBlock, Chain } from '../chain/chain.js';
@@ -17,7 +18,6 @@ import type { Ed25519VerifyItem } from '../crypto/crypto.js';
 import { signatureItems } from '../crypto/tx-signatures.js';
 import type { Mempool } from '../mempool.js';
 import type { NodeMetrics } from '../metrics.js';
-import type { NodeEvents } from '../subscriptions.js';
 import type { BlockSigner } from './block-signer.js';
 import type { NodeEvent } from './dag.js';
 import type { RoundIndex } from './rounds.js';

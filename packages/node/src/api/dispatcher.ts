@@ -3,7 +3,9 @@
  * JSON-RPC 2.0 specification (https://www.jsonrpc.org/specification): single
  * requests and batches, notifications (no `id` member, never answered, even on
  * error), ids echoed, the standard errors -32700/-32600/-32601/-32602/-32603
- * and the node's server errors in -32000..-32099.
+ * and the node's server errors in -32000..-32099 (their codes are named in
+ * `@pos/api`, the contract; re-exported here). `rpc.discover` answers the
+ * OpenRPC document when one is given ({@link RpcDispatcherOpts.discover}).
  *
  * Two layers:
  * - {@link createRpcDispatcher}: transport-free; takes a parsed JSON body (or
@@ -28,35 +30,34 @@
  *
  * @module
  */
+import {
+  ApiError,
+  DISCOVER_METHOD,
+  decodeParams,
+  RPC_ERROR_MESSAGES,
+  RPC_INTERNAL_ERROR,
+  RPC_INVALID_PARAMS,
+  RPC_INVALID_REQUEST,
+  RPC_LIMIT_EXCEEDED,
+  RPC_METHOD_NOT_FOUND,
+  RPC_NOT_FOUND,
+  RPC_PARSE_ERROR,
+  RPC_TX_REJECTED,
+} from '@pos/api';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
-/** Invalid JSON was received (specification section 5.1). */
-export const RPC_PARSE_ERROR = -32700;
-/** The JSON sent is not a valid Request object (section 5.1). */
-export const RPC_INVALID_REQUEST = -32600;
-/** The method does not exist or is not available (section 5.1). */
-export const RPC_METHOD_NOT_FOUND = -32601;
-/** Invalid method parameters (section 5.1). */
-export const RPC_INVALID_PARAMS = -32602;
-/** Internal JSON-RPC error (section 5.1). */
-export const RPC_INTERNAL_ERROR = -32603;
-/** Server error: the requested object is not known (PROTOCOL.md section 10). */
-export const RPC_NOT_FOUND = -32001;
-/** Server error: the transaction was rejected (PROTOCOL.md section 10). */
-export const RPC_TX_REJECTED = -32003;
-/** Server error: a limit (batch size, body size, ...) was exceeded (PROTOCOL.md section 10). */
-export const RPC_LIMIT_EXCEEDED = -32005;
-
-const STANDARD_MESSAGES: Readonly<Record<number, string>> = {
-  [RPC_PARSE_ERROR]: 'Parse error',
-  [RPC_INVALID_REQUEST]: 'Invalid Request',
-  [RPC_METHOD_NOT_FOUND]: 'Method not found',
-  [RPC_INVALID_PARAMS]: 'Invalid params',
-  [RPC_INTERNAL_ERROR]: 'Internal error',
-  [RPC_NOT_FOUND]: 'Not found',
-  [RPC_TX_REJECTED]: 'Transaction rejected',
-  [RPC_LIMIT_EXCEEDED]: 'Limit exceeded',
+export {
+  RPC_INTERNAL_ERROR,
+  RPC_INVALID_PARAMS,
+  RPC_INVALID_REQUEST,
+  RPC_LIMIT_EXCEEDED,
+  RPC_METHOD_NOT_FOUND,
+  RPC_NOT_FOUND,
+  RPC_PARSE_ERROR,
+  RPC_TX_REJECTED,
 };
+
+const STANDARD_MESSAGES = RPC_ERROR_MESSAGES;
 
 /**
  * An error to be answered as a JSON-RPC Error object (specification section
@@ -123,8 +124,14 @@ export interface RpcLogger {
   error(obj: unknown, msg?: string): void;
 }
 
+/** Options of {@link createRpcDispatcher}. */
 export interface RpcDispatcherOpts {
   readonly methods: Readonly<Record<string, AnyRpcMethod>>;
+  /**
+   * The service's OpenRPC document, answered to `rpc.discover` (no params).
+   * Without it `rpc.discover` is -32601, as every other `rpc.*` name.
+   */
+  readonly discover?: () => unknown;
   /** Most requests in one batch; a longer batch gets one -32005 error. Default 100. */
   readonly maxBatch?: number;
   readonly logger?: RpcLogger;
@@ -208,15 +215,58 @@ export function isJsonSafe(v: unknown): boolean {
 }
 
 /**
+ * The Error object of what a handler (or a params decoder) threw: an
+ * {@link RpcError} or a contract `ApiError` as it is, a domain error through
+ * `mapError`, anything else -32603 (logged, never leaked).
+ */
+function errorObjectOf(
+  e: unknown,
+  mapError: RpcDispatcherOpts['mapError'],
+  logError: (e: unknown, msg: string) => void,
+): RpcErrorObject {
+  let err: RpcError | undefined;
+  if (e instanceof RpcError) err = e;
+  else if (e instanceof ApiError && e.rpcCode !== undefined) {
+    // A contract error (a params decoder of @pos/api): its code and text as they are.
+    err = new RpcError(e.rpcCode, e.message, e.data);
+  } else {
+    try {
+      err = mapError?.(e);
+    } catch (mapErr) {
+      logError(mapErr, 'rpc mapError threw');
+    }
+  }
+  if (err === undefined) {
+    logError(e, 'rpc handler failed');
+    return { code: RPC_INTERNAL_ERROR, message: 'Internal error' };
+  }
+  const code = Number.isSafeInteger(err.code) ? err.code : RPC_INTERNAL_ERROR;
+  const message = typeof err.message === 'string' ? err.message : 'Server error';
+  if (err.data === undefined) return { code, message };
+  if (!isJsonSafe(err.data)) {
+    logError(err, 'rpc error data is not JSON; dropped');
+    return { code, message };
+  }
+  return { code, message, data: err.data };
+}
+
+/**
  * Builds the transport-free dispatcher. Batches run concurrently and the
  * responses keep the request order (the specification allows any order).
  * Methods named `rpc.*` are reserved by the specification (section 4) and
- * always answer -32601; a method is looked up as an own property only (no
+ * answer -32601, but `rpc.discover` with {@link RpcDispatcherOpts.discover};
+ * a method is looked up as an own property only (no
  * `toString`, `__proto__`, ...).
  */
 export function createRpcDispatcher(opts: RpcDispatcherOpts): RpcDispatcher {
   const maxBatch = opts.maxBatch ?? DEFAULT_MAX_BATCH;
   const { methods, logger, mapError } = opts;
+  const answerDiscover = opts.discover;
+  // `rpc.discover` takes no params (OpenRPC's service discovery method).
+  const discover =
+    answerDiscover === undefined
+      ? undefined
+      : defineRpcMethod({ params: (raw) => decodeParams(raw, []), handler: answerDiscover });
 
   const logError = (e: unknown, msg: string): void => {
     try {
@@ -226,29 +276,7 @@ export function createRpcDispatcher(opts: RpcDispatcherOpts): RpcDispatcher {
     }
   };
 
-  const fromThrown = (e: unknown): RpcErrorObject => {
-    let err: RpcError | undefined;
-    if (e instanceof RpcError) err = e;
-    else {
-      try {
-        err = mapError?.(e);
-      } catch (mapErr) {
-        logError(mapErr, 'rpc mapError threw');
-      }
-    }
-    if (err === undefined) {
-      logError(e, 'rpc handler failed');
-      return { code: RPC_INTERNAL_ERROR, message: 'Internal error' };
-    }
-    const code = Number.isSafeInteger(err.code) ? err.code : RPC_INTERNAL_ERROR;
-    const message = typeof err.message === 'string' ? err.message : 'Server error';
-    if (err.data === undefined) return { code, message };
-    if (!isJsonSafe(err.data)) {
-      logError(err, 'rpc error data is not JSON; dropped');
-      return { code, message };
-    }
-    return { code, message, data: err.data };
-  };
+  const fromThrown = (e: unknown): RpcErrorObject => errorObjectOf(e, mapError, logError);
 
   /** One Request object; `undefined` for a notification. */
   const one = async (req: unknown): Promise<RpcResponse | undefined> => {
@@ -270,8 +298,13 @@ export function createRpcDispatcher(opts: RpcDispatcherOpts): RpcDispatcher {
     }
     const id: RpcId | undefined = hasId ? (rawId as RpcId) : undefined;
     const answer = (r: RpcResponse): RpcResponse | undefined => (id === undefined ? undefined : r);
-    const m =
-      method.startsWith('rpc.') || !Object.hasOwn(methods, method) ? undefined : methods[method];
+    const m = method.startsWith('rpc.')
+      ? method === DISCOVER_METHOD
+        ? discover
+        : undefined
+      : Object.hasOwn(methods, method)
+        ? methods[method]
+        : undefined;
     if (m === undefined) return answer(rpcErrorResponse(RPC_METHOD_NOT_FOUND, id ?? null));
 
     const r = await invoke(m, method, params, id ?? null);
@@ -296,7 +329,7 @@ export function createRpcDispatcher(opts: RpcDispatcherOpts): RpcDispatcher {
         p = m.params(params);
       } catch (e) {
         const error =
-          e instanceof RpcError
+          e instanceof RpcError || e instanceof ApiError
             ? fromThrown(e)
             : { code: RPC_INVALID_PARAMS, message: 'Invalid params' };
         return { jsonrpc: '2.0', error, id };

@@ -5,7 +5,7 @@
  * what they report; this module only serves it, with no cache.
  */
 import type { FastifyInstance } from 'fastify';
-import type { NodeMetrics } from './metrics.js';
+import type { NodeMetrics } from '../metrics.js';
 
 /** Readiness as the node judges it (e.g. caught up with a quorum of peers). */
 export interface Readiness {

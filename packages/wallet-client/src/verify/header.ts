@@ -1,0 +1,113 @@
+/**
+ * A certified header (docs/PROTOCOL.md 7, 11): `pos_status` names the
+ * agent's latest certified height; `pos_getCertificate(height)` gives the
+ * header and certificate. In this order: the header is of the asked height
+ * (`BAD_CERTIFICATE`), of the trusted chain (`WRONG_CHAIN`), signed by
+ * members of the verified table of its epoch holding more than 2/3 of its
+ * stake over this header's hash (`BAD_CERTIFICATE` with the verifier's
+ * reason), and commits to the verified table of the next round's epoch
+ * (`UNKNOWN_SET`).
+ *
+ * @module
+ */
+import { equalBytes, type HashFn, toHex } from '@pos/merkle';
+import {
+  type BlockHeader,
+  blockHashOf,
+  blockHeaderFromJSON,
+  certificateFromJSON,
+  type EpochParams,
+  epochOfRound,
+  type FinalityCertificate,
+  verifyCertificate,
+} from '@pos/protocol';
+import { type Ask, fail, obj } from '../agent.js';
+import type { CertifiedHeader } from '../types.js';
+import type { TableBook } from './validator-sets.js';
+
+/** What header verification needs. */
+export interface HeaderOpts {
+  readonly ask: Ask;
+  readonly hash: HashFn;
+  readonly params: EpochParams;
+  readonly chainId: Uint8Array;
+  readonly book: TableBook;
+}
+
+/** Verifies headers; remembers which ones it returned (only those are evidence later). */
+export interface HeaderVerifier {
+  /** The header of `height`, verified. */
+  at(height: number): Promise<CertifiedHeader>;
+  /** The latest certified header the agent names, verified. */
+  latest(): Promise<CertifiedHeader>;
+  /** Whether `h` is a header this verifier returned. */
+  returned(h: CertifiedHeader): boolean;
+}
+
+/** The header verifier of one client. */
+export function createHeaderVerifier(o: HeaderOpts): HeaderVerifier {
+  const { ask, hash, params, chainId, book } = o;
+  const verifiedHeaders = new WeakSet<CertifiedHeader>();
+
+  async function at(height: number): Promise<CertifiedHeader> {
+    const r = obj(
+      await ask('pos_getCertificate', (api) => api.getCertificate(height)),
+      'pos_getCertificate',
+    );
+    let header: BlockHeader;
+    let cert: FinalityCertificate;
+    try {
+      header = blockHeaderFromJSON(r.header);
+      cert = certificateFromJSON(r.certificate);
+    } catch (e) {
+      return fail('BAD_ANSWER', `certificate answer: ${(e as Error).message}`);
+    }
+    if (header.height !== height)
+      fail('BAD_CERTIFICATE', `asked for height ${height}, got ${header.height}`);
+    if (!equalBytes(header.chainId, chainId)) {
+      fail('WRONG_CHAIN', `the header is of chain ${toHex(header.chainId)}, not the trusted one`);
+    }
+    const epoch = epochOfRound(height, params);
+    const set = await book.table(epoch);
+    const v = verifyCertificate(header, cert, set, undefined, hash);
+    if (!v.ok) {
+      fail(
+        'BAD_CERTIFICATE',
+        `the certificate of height ${height} does not verify against epoch ${epoch}'s table: ${v.reason}`,
+      );
+    }
+    // The header names the table that signs the next height: epoch's own, or
+    // the next epoch's at the epoch's last height (proven first).
+    const next = epochOfRound(height + 1, params);
+    const nextSet = next === epoch ? set : await book.table(next);
+    if (!equalBytes(header.validatorSetHash, nextSet.validatorSetHash)) {
+      fail(
+        'UNKNOWN_SET',
+        `the header of height ${height} names a validator set that is not epoch ${next}'s verified table`,
+      );
+    }
+    const verified: CertifiedHeader = {
+      chainId,
+      height,
+      blockHash: blockHashOf(header, hash),
+      stateRoot: header.stateRoot,
+      historyRoot: header.historyRoot,
+      historySize: header.historySize,
+      epoch,
+      signedStake: (v as { signedStake: bigint }).signedStake,
+      totalStake: (v as { totalStake: bigint }).totalStake,
+    };
+    verifiedHeaders.add(verified);
+    return verified;
+  }
+
+  async function latest(): Promise<CertifiedHeader> {
+    const st = obj(await ask('pos_status', (api) => api.status()), 'pos_status');
+    const h = st.lastCertifiedHeight;
+    if (h === null) fail('NOT_YET', 'the agent has no certified block yet');
+    if (!Number.isSafeInteger(h) || (h as number) < 0) fail('BAD_ANSWER', 'lastCertifiedHeight');
+    return at(h as number);
+  }
+
+  return { at, latest, returned: (h) => verifiedHeaders.has(h) };
+}
