@@ -4,7 +4,7 @@
  *
  * FILE is either one section-4 fixture (`{stakes?, coinRoundFrequency?,
  * events}`) or a conformance bundle (`format:
- * "hashgraph-conformance-fixtures/v1"`, as in `shared/fixtures/hashgraph/`).
+ * "hashgraph-conformance-fixtures/v1"`, as in `test/fixtures/hashgraph/`).
  * For a bundle it prints every replay keyed like `cross_check.results`, or
  * only the one named by `--fixture`. `--coin` overrides the coin round
  * frequency (a bundle's explicit `/c=N` keys keep theirs).

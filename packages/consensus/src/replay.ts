@@ -3,7 +3,7 @@
  * as JSON with events named by strings, runs the engine over it, and reports
  * its consensus by name, so that any implementation can be checked against
  * another and against the public hashgraph fixtures in
- * `shared/fixtures/hashgraph/`.
+ * `packages/consensus/test/fixtures/hashgraph/`.
  *
  * Replay rules (section 4): an event's hash and signature are both
  * `sha256(utf8(name))`, creator i's validatorId is `u32be(i)`, the initial seed
@@ -114,7 +114,7 @@ export interface ReplayDag {
   readonly initialSeed: Uint8Array;
 }
 
-/** `format` of the conformance bundle in `shared/fixtures/hashgraph/`. */
+/** `format` of the conformance bundle in `packages/consensus/test/fixtures/hashgraph/`. */
 export const BUNDLE_FORMAT = 'hashgraph-conformance-fixtures/v1';
 
 /** Coin round frequency of bundle fixtures that give none (babble's c = 4, per the bundle README). */

@@ -17,7 +17,7 @@ import {
 import type { DecidedBlock } from '../src/types.js';
 import { type ReferenceBlock, type ReferenceResult, referenceConsensus } from './reference.js';
 
-const fixtureDir = join(import.meta.dirname, '../../../../shared/fixtures/hashgraph');
+const fixtureDir = join(import.meta.dirname, 'fixtures/hashgraph');
 
 function runReference(input: ReplayInput, coinFrequency: number) {
   const dag = buildReplayDag(input, sha256);

@@ -22,7 +22,7 @@ import { referenceConsensus } from './reference.js';
 
 const pkg = join(import.meta.dirname, '..');
 const root = join(pkg, '../..');
-const fixtureDir = join(import.meta.dirname, '../../../../shared/fixtures/hashgraph');
+const fixtureDir = join(import.meta.dirname, 'fixtures/hashgraph');
 const fixtureFiles = readdirSync(fixtureDir)
   .filter((f) => f.endsWith('.json'))
   .sort();
