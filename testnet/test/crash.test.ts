@@ -225,7 +225,7 @@ crashTest(
     load = null;
     say(`load: ${JSON.stringify(report)}`);
     // Transfers a node accepted and then lost in a crash (its mempool is not
-    // persisted) are resent, as a wallet does (section 11); any other must
+    // persisted) are resent, as a wallet does (docs/PROTOCOL.md 11); any other must
     // have reached a block by itself.
     const atRisk = (a: (typeof accepted)[number]) =>
       kills.some((k) => k.name === `v${a.node}` && k.atMs >= a.sentAtMs);

@@ -471,8 +471,8 @@ if (LONG) {
     await checkAgreement('e1');
   });
 
-  // Barely passes, or fails, today (issue 7, docs/PROTOCOL.md "Known
-  // weakness: a peer that never answers"): the gossip loop waits on each
+  // Barely passes, or fails, today (issue 7, docs/PROTOCOL.md 8, "A
+  // peer that never answers"): the gossip loop waits on each
   // pull, so every pick of the silent v3 costs a majority node a whole 10 s
   // timeout, and v3 is picked again within 5 s. Measured: +30 certified in
   // 115 s of the 125 s allowed in one run; 6 heights in 60 s in another

@@ -1,5 +1,5 @@
-// Proof of share on a real 4-validator testnet (PROTOCOL.md section 5;
-// docs/PROTOCOL.md 6.5): `--demo-stake`'s walk-through run as a test. A new
+// Proof of share on a real 4-validator testnet (docs/PROTOCOL.md
+// 6.5): `--demo-stake`'s walk-through run as a test. A new
 // validator is registered, v0 re-hosts half of its stake to it, and the set
 // changes exactly at the first round of the epoch whose snapshot holds both:
 // not a round earlier (tables, certificates, events) and not later. Then a

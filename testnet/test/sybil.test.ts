@@ -1,4 +1,4 @@
-// Sybil resistance, shown (PROTOCOL.md section 5): eight zero-stake nodes
+// Sybil resistance, shown (docs/PROTOCOL.md 6.5): eight zero-stake nodes
 // (twenty with POS_LONG=1), every one of them registered as a validator,
 // join a real 4-validator testnet and outnumber it two to one. They sync
 // and serve, but they hold no stake, so the stake tables

@@ -507,7 +507,7 @@ test('timestamps: a clock an hour ahead (< 1/3 stake) cannot move block time; ti
             cands.some((x) => hex(x.hash) === hex(b.leader.hash)),
             'leader among candidates',
           );
-          // The rule itself (section 4, docs/PROTOCOL.md 5.6).
+          // The rule itself (docs/PROTOCOL.md 5.6).
           const m = lowerMedian(cands, stakes);
           assert.is(b.timestamp, prev === null || m > prev ? m : prev + 1, `block ${b.round}`);
           // Strictly increasing.

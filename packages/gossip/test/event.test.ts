@@ -1,4 +1,4 @@
-// The event wire format (docs/PROTOCOL.md section 6): round trips, one
+// The event wire format (docs/PROTOCOL.md 6.1): round trips, one
 // encoding per event, every refusal a BAD_ENCODING, signatures over the hash.
 import { createPrivateKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import fc from 'fast-check';

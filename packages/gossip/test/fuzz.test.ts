@@ -1,4 +1,4 @@
-// Fuzzing of what peers send (issue 7; PROTOCOL.md sections 3 and 9): the
+// Fuzzing of what peers send (issue 7; docs/PROTOCOL.md 6.1 and 8): the
 // event decoder, the sync request decoder, the sync endpoint over real
 // loopback HTTP (random and mutated bodies, content types, oversized
 // bodies), and the puller's decoding of a hostile responder's answers.

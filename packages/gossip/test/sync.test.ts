@@ -1,4 +1,4 @@
-// The sync protocol (PROTOCOL.md section 9) over real loopback HTTP: a full
+// The sync protocol (docs/PROTOCOL.md 8) over real loopback HTTP: a full
 // pull in pages, parents first, forks delivered; every hostile request refused
 // with its status and the server still serving; every hostile response a
 // typed error with nothing handed to the caller.
@@ -559,7 +559,7 @@ test('client refuses an event whose parent is neither known nor earlier in the p
   await expectRefused(page([DAG[5]!.bytes]), 'MISSING_PARENT', {}, storeWith(DAG.slice(0, 4)));
   // Only the self-parent missing (DAG[4]: self DAG[0], other DAG[3]), then only
   // the other; the error names the missing parent's creator (the puller asks
-  // for that creator whole next time, docs/PROTOCOL.md section 8).
+  // for that creator whole next time, docs/PROTOCOL.md 8).
   const [d0, d3] = [DAG[0]!, DAG[3]!];
   await expectRefused(
     page([DAG[4]!.bytes]),

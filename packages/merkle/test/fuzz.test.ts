@@ -1,4 +1,4 @@
-// Fuzzing of the proofs a wallet is handed (issue 7; PROTOCOL.md section 7):
+// Fuzzing of the proofs a wallet is handed (issue 7; docs/PROTOCOL.md 3.2 and 4):
 // the binary and JSON decoders of trie and log proofs and their verifiers,
 // fed random values and mutations of real proofs from a real trie and log.
 // Decoders return a proof whose encoding is the input (one canonical form)

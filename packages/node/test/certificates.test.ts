@@ -1,5 +1,4 @@
-// The certificate collector (PROTOCOL.md section 8; docs/PROTOCOL.md section
-// 7): signatures from kind-1 payloads become a certificate over the node's own
+// The certificate collector (docs/PROTOCOL.md 7): signatures from kind-1 payloads become a certificate over the node's own
 // block hash exactly when they reach a supermajority, pending signatures wait
 // for the hash (bounded), bad and duplicate ones are ignored and reported,
 // equivocation yields evidence, old heights are forgotten. The certificates it

@@ -1,5 +1,5 @@
 // The node's verifiers (src/crypto.ts) against the project's one acceptance
-// rule (PROTOCOL.md section 2): the shared vector table
+// rule (docs/PROTOCOL.md 2): the shared vector table
 // (scripts/testing/ed25519-vectors.ts) through verifyEd25519Sync, Async, the
 // worker pool and verifyEd25519Batch, each agreeing with the wallet's
 // verifyEd25519 (noble); random signatures from node:crypto and noble;

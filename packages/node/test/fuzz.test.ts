@@ -1,4 +1,4 @@
-// Fuzzing of the node's public surface (issue 7; PROTOCOL.md section 10): a
+// Fuzzing of the node's public surface (issue 7; docs/PROTOCOL.md 10): a
 // real posd (one validator, committing blocks on its own) started in process
 // on loopback, then random JSON-RPC over real HTTP: unknown method names,
 // every real method with random and mutated params, random bodies, invalid
@@ -36,7 +36,7 @@ import { generateValidatorKey } from '../src/keyfile.js';
 import { type PosNode, startNode } from '../src/runtime.js';
 import { MAX_WS_FRAME_BYTES } from '../src/subscriptions.js';
 
-/** The codes an answer may carry: the specification's and PROTOCOL.md section 10's. */
+/** The codes an answer may carry: JSON-RPC 2.0's and docs/PROTOCOL.md 10's. */
 const CODES = new Set([-32700, -32600, -32601, -32602, -32001, -32003, -32005]);
 
 const dir = mkdtempSync(join(tmpdir(), 'posd-fuzz-'));

@@ -1,5 +1,4 @@
-// Blocks and finality certificates (PROTOCOL.md section 8; docs/PROTOCOL.md
-// section 7): header, validator-set, block-signature and certificate codecs
+// Blocks and finality certificates (docs/PROTOCOL.md 7): header, validator-set, block-signature and certificate codecs
 // (round trips and canonical rejections), the block hash covering every
 // field, and the verifyCertificate table (supermajority boundary, unknown and
 // duplicate signers, wrong height, hash, signature or chain, unequal stakes).

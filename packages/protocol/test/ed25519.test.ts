@@ -1,4 +1,4 @@
-// The acceptance rule of PROTOCOL.md section 2 as the wallet applies it
+// The acceptance rule of docs/PROTOCOL.md 2 as the wallet applies it
 // (src/ed25519.ts): RFC 8032 vectors, the shared edge-case table (published
 // speccheck / CCTV vectors and constructed ones), the byte checks one by one,
 // and properties. The node's verifiers are held to the same table in

@@ -1,4 +1,4 @@
-// Epochs of the validator set (PROTOCOL.md section 5, src/epochs.ts): which
+// Epochs of the validator set (docs/PROTOCOL.md 6.5, src/epochs.ts): which
 // table applies to a round, which snapshot it is taken at, the rounds it
 // covers, and the state-trie keys the ledger commits tables and
 // registrations under. Table-driven cases with small and design parameters,

@@ -1,4 +1,4 @@
-// The genesis document (PROTOCOL.md sections 2, 5, 6): its canonical byte
+// The genesis document (docs/PROTOCOL.md 6.4): its canonical byte
 // layout, the ids derived from it, every rejection rule, the JSON form and
 // the genesis stakes.
 import fc from 'fast-check';
@@ -97,7 +97,7 @@ test('createGenesis fills the design defaults and sorts validators by validatorI
   );
 });
 
-test('encoding: byte layout as documented; chainId and validatorId as section 2 says', () => {
+test('encoding: byte layout as documented; chainId and validatorId as docs/PROTOCOL.md 2 says', () => {
   assert.is(hex(encodeGenesis(genesis)), hex(reference));
   assert.is(hex(chainIdOf(genesis)), hex(sha256(cat(utf8('pos/genesis'), reference))));
   assert.is(hex(chainIdOf(genesis, sha256)), hex(chainIdOf(genesis)));

@@ -1,6 +1,6 @@
-// Transactions (PROTOCOL.md sections 2 and 6): the canonical byte layout,
+// Transactions (docs/PROTOCOL.md 6.2): the canonical byte layout,
 // every rejection rule of the decoder, the hash that excludes signatures, the
-// JSON form, receipts, output keys (section 7) and the codec underneath.
+// JSON form, receipts, output keys (docs/PROTOCOL.md 6.3) and the codec underneath.
 import { ed25519 } from '@noble/curves/ed25519.js';
 import fc from 'fast-check';
 import { test } from 'uvu';

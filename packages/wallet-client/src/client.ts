@@ -1,7 +1,7 @@
 /**
  * The thin wallet's client (issue 5, wallet points 1 and 3): it talks to one
  * agent over JSON-RPC and uses nothing the agent says until it has checked
- * it against its trust anchor (PROTOCOL.md section 1).
+ * it against its trust anchor (docs/PROTOCOL.md 11).
  *
  * A balance is verified in three steps, each failing closed with a typed
  * {@link WalletError}:
@@ -16,7 +16,7 @@
  *    completeness proof of the prefix `sha256(owner)` - `BAD_PROOF`;
  * 3. only then is the sum returned, with what was verified.
  *
- * **Following set changes** (PROTOCOL.md sections 5 and 8). The trust
+ * **Following set changes** (docs/PROTOCOL.md 11.1, 6.5 and 7). The trust
  * anchor is the table of one epoch (genesis: epoch 0). The table of epoch
  * k >= 1 is committed in the state trie at `epochTableKey(k)` by the first
  * block at or after its snapshot round; the client learns it from
@@ -103,18 +103,18 @@ export interface WalletTrust {
     readonly name?: string;
     readonly endpoint?: string;
   }[];
-  /** LAG of the genesis (section 5), >= 1. */
+  /** LAG of the genesis (docs/PROTOCOL.md 6.5), >= 1. */
   readonly lag: number;
-  /** EPOCH of the genesis (section 5; `params.epoch`), >= 1. */
+  /** EPOCH of the genesis (docs/PROTOCOL.md 6.5; `params.epoch`), >= 1. */
   readonly epochLength: number;
   /** The epoch whose table {@link validators} is: 0 (default) for the genesis set. */
   readonly epoch?: number;
 }
 
 /**
- * The trust anchor a genesis gives (PROTOCOL.md section 1): its chainId, its
+ * The trust anchor a genesis gives (docs/PROTOCOL.md 11): its chainId, its
  * epoch parameters, and its validators with their genesis stakes (the
- * outputs each hosts, section 5), all of them (one hosting nothing has no
+ * outputs each hosts, docs/PROTOCOL.md 6.5), all of them (one hosting nothing has no
  * weight but is still in the set whose hash the headers of epoch 0 commit
  * to): the table of epoch 0.
  */
