@@ -1,6 +1,7 @@
 /**
  * A deterministic in-process network simulator for the consensus engine
- * (docs/PROTOCOL.md 5 and 8), exported as `@pos/consensus/sim`.
+ * (docs/PROTOCOL.md 5 and 8): a test and benchmark tool of this package, not
+ * exported (its tests and bench import `../src/sim.js`).
  *
  * N validators with unequal stakes gossip on a seeded random schedule. Each
  * step a random node A pulls from a random peer B the events B knows that A
