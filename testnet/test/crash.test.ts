@@ -9,9 +9,9 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loud } from '@pos/test-utils/hooks';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loud } from '../../scripts/testing/hooks.js';
 import { mulberry32 } from '../src/faults.js';
 import { type LoadHandle, startDemoLoad } from '../src/load.js';
 import { startTestnet, type Testnet } from '../src/network.js';

@@ -30,9 +30,9 @@ import {
   type ValidatorSet,
   verifyCertificate,
 } from '@pos/protocol';
+import { loud } from '@pos/test-utils/hooks';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loud } from '../../scripts/testing/hooks.js';
 import { createFaultNet, type FaultNet, type LinkStats, seededRandom } from '../src/faults.js';
 import { type LoadHandle, type LoadReport, startDemoLoad } from '../src/load.js';
 import { startTestnet, type Testnet } from '../src/network.js';

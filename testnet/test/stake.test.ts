@@ -27,10 +27,10 @@ import {
   validatorSetToJSON,
   verifyCertificate,
 } from '@pos/protocol';
+import { loud } from '@pos/test-utils/hooks';
 import { createWalletClient, trustFromGenesis, WalletError } from '@pos/wallet-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loud } from '../../scripts/testing/hooks.js';
 import { type DemoStakeReport, demoStake } from '../src/demo-stake.js';
 import { startTestnet, type Testnet } from '../src/network.js';
 import { rpcCall } from '../src/rpc.js';

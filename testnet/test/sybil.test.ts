@@ -17,9 +17,9 @@ import {
   makeValidatorSet,
   verifyCertificate,
 } from '@pos/protocol';
+import { loud } from '@pos/test-utils/hooks';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loud } from '../../scripts/testing/hooks.js';
 import { fetchCoins, startLoad } from '../src/load.js';
 import { startTestnet, type Testnet, type TestnetNode } from '../src/network.js';
 import { rpcCall } from '../src/rpc.js';

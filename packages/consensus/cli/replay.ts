@@ -31,7 +31,8 @@ const USAGE = 'usage: consensus:replay FILE [--fixture KEY] [--coin C]';
 /** An error that is the user's: printed as is, exit 2. */
 class UsageError extends Error {}
 
-// SHA-256 from node:crypto as a plain Uint8Array view (docs/PROTOCOL.md 2: the same bytes as noble's).
+// SHA-256 from node:crypto as a plain Uint8Array view (docs/PROTOCOL.md 2: the
+// same bytes as noble's).
 const sha256 = (d: Uint8Array) => {
   const b = hash('sha256', d, 'buffer');
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);

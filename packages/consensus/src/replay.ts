@@ -73,7 +73,10 @@ export interface ReplayBlock {
   readonly leader: string;
   /** The block's events by name, in the block's (generation, hash) order. */
   readonly events: readonly string[];
-  /** Block timestamp (docs/PROTOCOL.md 5.6): stake-weighted lower median, above the previous block's. */
+  /**
+   * Block timestamp (docs/PROTOCOL.md 5.6): stake-weighted lower median, above
+   * the previous block's.
+   */
   readonly timestamp: number;
 }
 

@@ -409,7 +409,7 @@ export function decodeLedgerTx(b: Uint8Array): { nonce: number; tx: SimLedgerTx 
   return null;
 }
 
-/** s(r) = ⌊(r − lag) / epoch⌋ · epoch (docs/PROTOCOL.md 5.9); negative: the genesis state. */
+/** s(r) = ⌊(r − lag) / epoch⌋ · epoch (docs/PROTOCOL.md 5.9); negative: genesis state. */
 export function snapshotRound(round: number, lag: number, epoch: number): number {
   return Math.floor((round - lag) / epoch) * epoch;
 }

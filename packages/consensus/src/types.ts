@@ -36,7 +36,10 @@ export interface ConsensusEventInput {
   readonly timestamp: number;
   /** Client transactions in the creator's order (opaque bytes here). */
   readonly transactions?: readonly Uint8Array[];
-  /** Ed25519 signature over `hash`; its middle byte's low bit is the coin (docs/PROTOCOL.md 5.4). */
+  /**
+   * Ed25519 signature over `hash`; its middle byte's low bit is the coin
+   * (docs/PROTOCOL.md 5.4).
+   */
   readonly signature: Uint8Array;
 }
 

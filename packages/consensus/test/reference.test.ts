@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { hex, sha256 } from '@pos/test-utils/node-hash';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import { createConsensus } from '../src/engine.js';
 import {
   buildReplayDag,

@@ -9,7 +9,7 @@
  * Quadratic and slow by design; for DAGs of a few hundred events.
  */
 import { compareBytes, type HashFn, taggedHash } from '@pos/merkle';
-import { hex } from '../../../scripts/testing/node-hash.js';
+import { hex } from '@pos/test-utils/node-hash';
 import { drawLeader, isSupermajority, leaderSeed } from '../src/leader.js';
 import type { ConsensusEventInput } from '../src/types.js';
 

@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hex, sha256 } from '@pos/test-utils/node-hash';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import {
   BUNDLE_FORMAT,
   buildReplayDag,

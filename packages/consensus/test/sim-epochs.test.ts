@@ -12,10 +12,11 @@
 // the change).
 //
 // fast-check picks fresh seeds on every run; SIM_SCALE=k multiplies the runs.
+
+import { sha256 } from '@pos/test-utils/node-hash';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { sha256 } from '../../../scripts/testing/node-hash.js';
 import {
   createSim,
   encodeLedgerTx,

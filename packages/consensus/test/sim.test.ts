@@ -7,10 +7,11 @@
 // 20 s on the 2-core AMD EPYC dev box (Node 20) when every property holds, well
 // under 60 s (a failing property takes longer while fast-check shrinks it).
 // SIM_SCALE=k multiplies every numRuns by k for a soak.
+
+import { hex, sha256 } from '@pos/test-utils/node-hash';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import {
   type Consensus,
   type ConsensusError,

@@ -5,18 +5,13 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, createServer as createTcpServer } from 'node:net';
+import { hex, sha256 } from '@pos/test-utils/node-hash';
+import { eventMaker, forkedRounds, type Key, newKey } from '@pos/test-utils/signed-events';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Packr } from 'msgpackr';
 import { request } from 'undici';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
-import {
-  eventMaker,
-  forkedRounds,
-  type Key,
-  newKey,
-} from '../../../scripts/testing/signed-events.js';
 import {
   createMemoryEventStore,
   createPeerScores,

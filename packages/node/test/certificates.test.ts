@@ -15,11 +15,11 @@ import {
   verifyCertificate,
   verifyEd25519,
 } from '@pos/protocol';
+import { fill } from '@pos/test-utils/bytes';
+import { hex } from '@pos/test-utils/node-hash';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fill } from '../../../scripts/testing/bytes.js';
-import { hex } from '../../../scripts/testing/node-hash.js';
 import { createCertificateCollector } from '../src/certificates.js';
 import { verifyEd25519Sync } from '../src/crypto.js';
 

@@ -41,10 +41,10 @@ import {
   validatorIdOf,
   validatorSetHash,
 } from '@pos/protocol';
+import { hex, sha256 } from '@pos/test-utils/node-hash';
 import { ClassicLevel } from 'classic-level';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import { type Chain, ChainError, type ChainOpts, openChain } from '../src/chain.js';
 import type { NodeEvent } from '../src/dag.js';
 import type { LedgerOpts } from '../src/ledger.js';

@@ -27,9 +27,9 @@ import {
   type ValidatorSet,
   validatorIdOf,
 } from '@pos/protocol';
+import { cat, fill, u16 } from '@pos/test-utils/bytes';
+import { hex, sha256 } from '@pos/test-utils/node-hash';
 import { ClassicLevel } from 'classic-level';
-import { cat, fill, u16 } from '../../../scripts/testing/bytes.js';
-import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import type { NodeEvent } from '../src/dag.js';
 import type { LedgerOpts } from '../src/ledger.js';
 

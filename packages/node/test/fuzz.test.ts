@@ -9,7 +9,7 @@
 // (-32700, -32600, -32601, -32602) or a documented domain code (-32001,
 // -32003, -32005), or a result; never an HTTP 5xx, never -32603 (a handler
 // that threw unexpectedly), never a dropped connection; the node still
-// answers /status at the end. Bounded in time: see scripts/testing/fuzz.ts.
+// answers /status at the end. Bounded in time: see packages/test-utils/src/fuzz.ts.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,14 +24,14 @@ import {
   signEd25519,
   signTx,
 } from '@pos/protocol';
+import { fuzzTest, mutatedJson, nastyJson } from '@pos/test-utils/fuzz';
+import { loud } from '@pos/test-utils/hooks';
+import { freePorts } from '@pos/test-utils/ports';
 import fc from 'fast-check';
 import { Agent, request } from 'undici';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import WebSocket from 'ws';
-import { fuzzTest, mutatedJson, nastyJson } from '../../../scripts/testing/fuzz.js';
-import { loud } from '../../../scripts/testing/hooks.js';
-import { freePorts } from '../../../scripts/testing/ports.js';
 import { generateValidatorKey } from '../src/keyfile.js';
 import { type PosNode, startNode } from '../src/runtime.js';
 import { MAX_WS_FRAME_BYTES } from '../src/subscriptions.js';

@@ -39,11 +39,11 @@ import {
   txHashOf,
   validatorIdOf,
 } from '@pos/protocol';
+import { hex, sha256 } from '@pos/test-utils/node-hash';
 import { ClassicLevel } from 'classic-level';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import { createLedger, type Ledger, LedgerError, type LedgerOpts } from '../src/ledger.js';
 
 // --- fixture --------------------------------------------------------------------------

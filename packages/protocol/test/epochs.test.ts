@@ -6,11 +6,12 @@
 // [firstRound, lastRound], and with lag >= 1 an epoch's snapshot precedes
 // its first round (so its table is proven under a header the previous
 // table certified).
+
+import { cat, fill, u64 } from '@pos/test-utils/bytes';
+import { hex } from '@pos/test-utils/node-hash';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cat, fill, u64 } from '../../../scripts/testing/bytes.js';
-import { hex } from '../../../scripts/testing/node-hash.js';
 import {
   EPOCH_TABLE_PREFIX,
   type EpochParams,

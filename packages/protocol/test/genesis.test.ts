@@ -1,11 +1,12 @@
 // The genesis document (docs/PROTOCOL.md 6.4): its canonical byte
 // layout, the ids derived from it, every rejection rule, the JSON form and
 // the genesis stakes.
+
+import { cat, fill, u16, u32, u64 } from '@pos/test-utils/bytes';
+import { hex, sha256 } from '@pos/test-utils/node-hash';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cat, fill, u16, u32, u64 } from '../../../scripts/testing/bytes.js';
-import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import {
   chainIdOf,
   createGenesis,

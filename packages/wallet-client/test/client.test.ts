@@ -25,10 +25,10 @@ import {
   type ValidatorSet,
   validatorSetHash,
 } from '@pos/protocol';
+import { loud } from '@pos/test-utils/hooks';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loud } from '../../../scripts/testing/hooks.js';
 import {
   createWalletClient,
   trustFromGenesis,
