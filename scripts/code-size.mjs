@@ -31,6 +31,8 @@ const dirs = args.filter((a) => !a.startsWith('--'));
 function srcDirs() {
   const out = [];
   for (const p of readdirSync(join(root, 'packages'))) {
+    // Test-only helpers are test code, as scripts/testing was before the move.
+    if (p === 'test-utils') continue;
     for (const sub of ['src', 'cli']) {
       const d = join(root, 'packages', p, sub);
       if (statSync(d, { throwIfNoEntry: false })?.isDirectory()) out.push(d);

@@ -2,7 +2,7 @@
 // than CI does (issue 7): `pnpm fuzz --minutes M` shares M minutes between
 // the suites, one after another (the machine may have two cores only), each
 // suite dividing its share between its properties (FUZZ_SUITE_MS, see
-// scripts/testing/fuzz.ts).
+// packages/test-utils/src/fuzz.ts).
 //
 //   pnpm fuzz [--minutes M] [--seed S] [--only merkle,gossip]
 //

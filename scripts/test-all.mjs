@@ -81,5 +81,5 @@ if (failures.length > 0) console.log(`failing packages: ${failures.join(', ')}`)
 if (failures.length > 0 && failed === 0) failed = failures.length;
 console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 // Tests that never ran count as failed too (uvu 0.5 passes a suite whose
-// before hook threw, see scripts/testing/hooks.ts).
+// before hook threw, see packages/test-utils/src/hooks.ts).
 process.exit(failures.length > 0 || failed > 0 || passed === 0 ? 1 : 0);

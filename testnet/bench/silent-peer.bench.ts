@@ -2,7 +2,7 @@
  * A silent validator (issue 7): certified heights on a 4-node testnet under
  * 10 transfers/s, 30 s with no fault, then 60 s with v3 black-holed (its
  * fault proxy holds every request open, both ways). Before the puller's
- * headers timeout and timeout backoff (docs/PROTOCOL.md section 8), such a
+ * headers timeout and timeout backoff (docs/PROTOCOL.md 8), such a
  * peer cost every honest node 10 s per pick.
  *
  *   pnpm --filter @pos/testnet exec tsx bench/silent-peer.bench.ts

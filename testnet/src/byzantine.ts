@@ -43,7 +43,7 @@
  * - `stall`: pulls and creates events, and takes every sync request without
  *   ever answering it: the puller waits out its timeout, 10 s in which an
  *   honest node's gossip loop does nothing else, unscored (a known weakness,
- *   measured in docs/PROTOCOL.md section 8; not in the test).
+ *   measured in docs/PROTOCOL.md 8; not in the test).
  *
  * A run continues the key's own chain where an earlier run on the same
  * network left it (pulled back from the honest peers before its first

@@ -7,7 +7,7 @@
  *   pnpm testnet [--nodes 4] [--stakes 40,30,20,10] [--duration S]
  *                [--reset] [--dir .testnet] [--base-port 8680] [--demo-stake]
  *
- * `--demo-stake` walks through proof of share (section 5): a new validator
+ * `--demo-stake` walks through proof of share (docs/PROTOCOL.md 6.5): a new validator
  * starts read-only, is registered, v0 re-hosts half of its stake to it, and
  * the set change is printed when the epoch that includes it begins.
  *

@@ -1,6 +1,6 @@
 /**
  * `pnpm testnet --demo-stake`: proof of share on a running testnet, step by
- * step (PROTOCOL.md section 5). A new validator starts read-only; it is
+ * step (docs/PROTOCOL.md 6.5). A new validator starts read-only; it is
  * registered (a ledger transaction it co-signs); v0 re-hosts half of its
  * stake to it; and when the epoch whose snapshot includes both begins, the
  * new validator is in the set, creates events, signs blocks and leads some.
@@ -190,7 +190,7 @@ export async function demoStake(net: Testnet, o: DemoStakeOpts = {}): Promise<De
       if (signedHeight >= 0) break;
       await sleep(1000);
     }
-    // Leaders over half an epoch of the new set (the draw is by stake, section 4).
+    // Leaders over half an epoch of the new set (the draw is by stake, docs/PROTOCOL.md 5.5).
     const upTo = firstRound + Math.floor(params.epoch / 2);
     while (((await status(origin)).height ?? 0) < upTo) {
       if (Date.now() > deadline) throw new TestnetError(`round ${upTo} not reached in time`);

@@ -5,7 +5,7 @@
  * that forwards to the port posd really binds (`p2pBind`), and on the way
  * delays, loses, duplicates, reorders or blocks requests by rule.
  *
- * Sync is pull-based (PROTOCOL.md section 9, packages/gossip/src/sync.ts):
+ * Sync is pull-based (docs/PROTOCOL.md 8, packages/gossip/src/sync.ts):
  * the puller POSTs `/sync/v1` to the server and the events flow back in the
  * answer. A link is therefore directed *puller → server*: blocking `a → b`
  * means `a` cannot pull from `b` (so `b`'s events reach `a` only through a
@@ -68,7 +68,7 @@ export interface LinkRule {
   /**
    * A request is sent to the server twice (the copy after its own delay); the
    * puller gets the answer to the first, the copy's answer is counted (a
-   * node must refuse the replay, 401 REPLAYED, section 9).
+   * node must refuse the replay, 401 REPLAYED, docs/PROTOCOL.md 8).
    */
   duplicate?: number;
   /** An answer is held up to `reorderMs` more, so that later requests overtake it. */

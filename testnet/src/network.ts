@@ -5,8 +5,8 @@
  * written to `testnet.json` so that other tools (the wallet, `testnet check`)
  * find the nodes.
  *
- * Stake is the value of the outputs a validator hosts at genesis (PROTOCOL.md
- * section 5): each validator gets one output owned and hosted by itself,
+ * Stake is the value of the outputs a validator hosts at genesis
+ * (docs/PROTOCOL.md 6.5): each validator gets one output owned and hosted by itself,
  * worth its share of the validators' supply (`parseStakes`), and each demo
  * wallet gets outputs hosted by validator 0.
  */
@@ -50,7 +50,7 @@ export interface TestnetOpts {
   /** Flags for each posd process's node (default: a 1 GiB V8 heap cap). */
   nodeArgs: string[];
   /**
-   * Epoch parameters of the genesis (section 5): small, so that set changes
+   * Epoch parameters of the genesis (docs/PROTOCOL.md 6.5): small, so that set changes
    * show within a minute (the design's defaults are 1000 and 4096).
    */
   lag: number;
@@ -167,7 +167,7 @@ export interface Testnet {
   /**
    * Starts one more `posd` with a fresh key that is not in the genesis: it
    * syncs read-only until a registration and hosted stake make it a member
-   * (section 5). Its data dir is `dir/<name>`; it is added to testnet.json
+   * (docs/PROTOCOL.md 6.5). Its data dir is `dir/<name>`; it is added to testnet.json
    * (stake "0") and stopped with the rest. Resolves once its RPC answers.
    */
   addNode(name: string): Promise<{ node: TestnetNode; key: ValidatorKey }>;

@@ -1,5 +1,5 @@
 /**
- * Proof-of-share operations on a testnet (PROTOCOL.md section 5): register a
+ * Proof-of-share operations on a testnet (docs/PROTOCOL.md 6.5): register a
  * validator, re-host stake (an owner spends outputs back to itself naming a
  * new host), read the validator set of an epoch, and wait for the transaction
  * that does it to commit. The testnet's own tools trust their network (the
@@ -125,7 +125,7 @@ export interface RehostOpts {
 
 /**
  * Moves `amount` of `owner`'s value to outputs hosted by `host` by spending
- * to itself (section 5: stake is what validators host); the change keeps
+ * to itself (docs/PROTOCOL.md 6.5: stake is what validators host); the change keeps
  * its old host. Spends the owner's largest outputs first.
  */
 export async function rehostStake(origin: string, o: RehostOpts): Promise<StakeTx> {
@@ -173,7 +173,7 @@ export interface RegisterOpts {
   coin?: OwnedCoin;
 }
 
-/** Registers a validator (section 5): a transfer back to the payer that carries the registration. */
+/** Registers a validator (docs/PROTOCOL.md 6.5): a transfer back to the payer that carries the registration. */
 export async function registerValidator(origin: string, o: RegisterOpts): Promise<StakeTx> {
   const coins =
     o.coin !== undefined

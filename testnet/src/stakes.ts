@@ -1,15 +1,15 @@
 /**
  * Splits the testnet's genesis supply between its validators.
  *
- * Stake is the value of the outputs hosted by a validator (PROTOCOL.md
- * section 5), so the testnet's genesis gives each validator outputs worth a
+ * Stake is the value of the outputs hosted by a validator
+ * (docs/PROTOCOL.md 6.5), so the testnet's genesis gives each validator outputs worth a
  * share of the supply. The split is exact integer arithmetic with the
- * largest-remainder method: the shares sum to the supply exactly (section 6:
+ * largest-remainder method: the shares sum to the supply exactly (docs/PROTOCOL.md 6.3:
  * supply is conserved, so not one unit may be lost to rounding or invented)
  * and each share is its exact quota rounded down or up.
  */
 
-/** Amounts are u64 (section 2), so the whole supply is too. */
+/** Amounts are u64 (docs/PROTOCOL.md 1), so the whole supply is too. */
 export const MAX_SUPPLY: bigint = (1n << 64n) - 1n;
 
 /** Thrown by {@link parseStakes} for a malformed spec or supply. */
@@ -32,7 +32,7 @@ const WEIGHT = /^[1-9][0-9]*$/;
  * (fewer than the number of validators) go one each to the largest
  * remainders, ties to the lower index, so the result depends only on the
  * input. A tiny weight can round to a zero share, which the protocol allows (a
- * zero-stake validator has no weight, section 5). Throws {@link TestnetError}
+ * zero-stake validator has no weight, docs/PROTOCOL.md 6.5). Throws {@link TestnetError}
  * for an empty or malformed spec, or a supply outside `1..2^64-1`.
  */
 export function parseStakes(spec: string, totalSupply: bigint): bigint[] {

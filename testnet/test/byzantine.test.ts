@@ -17,7 +17,7 @@
 //
 // Not here: the `stall` mode of src/byzantine.ts (a validator that holds
 // every sync request open), a known liveness weakness with no check that
-// tells it apart without a timing threshold (docs/PROTOCOL.md section 8).
+// tells it apart without a timing threshold (docs/PROTOCOL.md 8).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,9 +26,9 @@ import { fileURLToPath } from 'node:url';
 import { createSyncClient, GossipError } from '@pos/gossip';
 import { fromHex } from '@pos/merkle';
 import { createEd25519Signer, readKeyFile, sha256Node } from '@pos/node';
+import { loud } from '@pos/test-utils/hooks';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loud } from '../../scripts/testing/hooks.js';
 import { type ByzantineStatus, GARBAGE_PLAN, type GarbageKind } from '../src/byzantine.js';
 import { type LoadHandle, type LoadReport, startDemoLoad } from '../src/load.js';
 import { startTestnet, type Testnet, type TestnetNode } from '../src/network.js';
@@ -291,7 +291,7 @@ phase(
       // The request window, both ways, with real keys and real requests: an
       // honest node's pull is stale to v3, and v3's pull (its key, its
       // clock) is stale to the honest node. Neither is scored: anyone can
-      // replay an old request (section 8), so a skewed clock costs no ban.
+      // replay an old request (docs/PROTOCOL.md 8), so a skewed clock costs no ban.
       const chainId = fromHex(net!.layout.chainId, 32);
       const refusal = async (
         key: { secretKey: Uint8Array; publicKey: Uint8Array },
@@ -402,7 +402,7 @@ if (LONG) {
           `clock +4 min: v3's events in the honest DAG, up to ${Math.round(lead / 1000)} s ahead`,
         );
         // The stake-weighted lower median of the candidates' timestamps
-        // (docs/PROTOCOL.md 5) ignores a 10% outlier: no block is stamped
+        // (docs/PROTOCOL.md 5.6) ignores a 10% outlier: no block is stamped
         // in the future, though v3's events are 4 minutes ahead.
         const top = (await status(honest[0]!)).height ?? -1;
         const now = Date.now();

@@ -9,9 +9,9 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loud } from '@pos/test-utils/hooks';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loud } from '../../scripts/testing/hooks.js';
 import { mulberry32 } from '../src/faults.js';
 import { type LoadHandle, startDemoLoad } from '../src/load.js';
 import { startTestnet, type Testnet } from '../src/network.js';
@@ -225,7 +225,7 @@ crashTest(
     load = null;
     say(`load: ${JSON.stringify(report)}`);
     // Transfers a node accepted and then lost in a crash (its mempool is not
-    // persisted) are resent, as a wallet does (section 11); any other must
+    // persisted) are resent, as a wallet does (docs/PROTOCOL.md 11); any other must
     // have reached a block by itself.
     const atRisk = (a: (typeof accepted)[number]) =>
       kills.some((k) => k.name === `v${a.node}` && k.atMs >= a.sentAtMs);

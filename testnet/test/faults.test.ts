@@ -30,9 +30,9 @@ import {
   type ValidatorSet,
   verifyCertificate,
 } from '@pos/protocol';
+import { loud } from '@pos/test-utils/hooks';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loud } from '../../scripts/testing/hooks.js';
 import { createFaultNet, type FaultNet, type LinkStats, seededRandom } from '../src/faults.js';
 import { type LoadHandle, type LoadReport, startDemoLoad } from '../src/load.js';
 import { startTestnet, type Testnet } from '../src/network.js';
@@ -471,8 +471,8 @@ if (LONG) {
     await checkAgreement('e1');
   });
 
-  // Barely passes, or fails, today (issue 7, docs/PROTOCOL.md "Known
-  // weakness: a peer that never answers"): the gossip loop waits on each
+  // Barely passes, or fails, today (issue 7, docs/PROTOCOL.md 8, "A
+  // peer that never answers"): the gossip loop waits on each
   // pull, so every pick of the silent v3 costs a majority node a whole 10 s
   // timeout, and v3 is picked again within 5 s. Measured: +30 certified in
   // 115 s of the 125 s allowed in one run; 6 heights in 60 s in another

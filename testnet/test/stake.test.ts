@@ -1,5 +1,5 @@
-// Proof of share on a real 4-validator testnet (PROTOCOL.md section 5;
-// docs/PROTOCOL.md 6.5): `--demo-stake`'s walk-through run as a test. A new
+// Proof of share on a real 4-validator testnet (docs/PROTOCOL.md
+// 6.5): `--demo-stake`'s walk-through run as a test. A new
 // validator is registered, v0 re-hosts half of its stake to it, and the set
 // changes exactly at the first round of the epoch whose snapshot holds both:
 // not a round earlier (tables, certificates, events) and not later. Then a
@@ -27,10 +27,10 @@ import {
   validatorSetToJSON,
   verifyCertificate,
 } from '@pos/protocol';
+import { loud } from '@pos/test-utils/hooks';
 import { createWalletClient, trustFromGenesis, WalletError } from '@pos/wallet-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loud } from '../../scripts/testing/hooks.js';
 import { type DemoStakeReport, demoStake } from '../src/demo-stake.js';
 import { startTestnet, type Testnet } from '../src/network.js';
 import { rpcCall } from '../src/rpc.js';

@@ -1,4 +1,4 @@
-// Sybil resistance, shown (PROTOCOL.md section 5): eight zero-stake nodes
+// Sybil resistance, shown (docs/PROTOCOL.md 6.5): eight zero-stake nodes
 // (twenty with POS_LONG=1), every one of them registered as a validator,
 // join a real 4-validator testnet and outnumber it two to one. They sync
 // and serve, but they hold no stake, so the stake tables
@@ -17,9 +17,9 @@ import {
   makeValidatorSet,
   verifyCertificate,
 } from '@pos/protocol';
+import { loud } from '@pos/test-utils/hooks';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loud } from '../../scripts/testing/hooks.js';
 import { fetchCoins, startLoad } from '../src/load.js';
 import { startTestnet, type Testnet, type TestnetNode } from '../src/network.js';
 import { rpcCall } from '../src/rpc.js';

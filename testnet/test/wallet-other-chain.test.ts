@@ -19,6 +19,7 @@ import {
   blockHeaderToJSON,
   genesisFromJSON,
 } from '@pos/protocol';
+import { loud } from '@pos/test-utils/hooks';
 import {
   type CertifiedHeader,
   createWalletClient,
@@ -30,7 +31,6 @@ import {
 } from '@pos/wallet-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loud } from '../../scripts/testing/hooks.js';
 import { startTestnet, type Testnet } from '../src/network.js';
 
 type Json = Record<string, unknown>;

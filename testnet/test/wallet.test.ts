@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fromHex } from '@pos/merkle';
 import { readKeyFile } from '@pos/node';
 import { genesisFromJSON } from '@pos/protocol';
+import { loud } from '@pos/test-utils/hooks';
 import {
   type CertifiedHeader,
   createWalletClient,
@@ -17,7 +18,6 @@ import {
 } from '@pos/wallet-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loud } from '../../scripts/testing/hooks.js';
 import { startTestnet, type Testnet } from '../src/network.js';
 import { lyingAgent, type Tamper } from './lying-agent.js';
 

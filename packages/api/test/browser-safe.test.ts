@@ -1,4 +1,4 @@
 import { join } from 'node:path';
-import { browserSafeSuite } from '../../../scripts/testing/browser-safe.js';
+import { browserSafeSuite } from '@pos/test-utils/browser-safe';
 
 browserSafeSuite(join(import.meta.dirname, '..'));

@@ -3,9 +3,10 @@
 // schema compiles with the document's components, and the same JSON on
 // every call. Real answers are checked against it in
 // packages/node/test/openrpc.test.ts.
+
+import { openRpcErrors, resultValidators } from '@pos/test-utils/openrpc';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { openRpcErrors, resultValidators } from '../../../scripts/testing/openrpc.js';
 import { DISCOVER_METHOD, METHODS, openRpcDocument, SUBSCRIPTION_METHODS } from '../src/index.js';
 
 test('the document is valid OpenRPC', () => {

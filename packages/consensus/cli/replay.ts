@@ -1,10 +1,10 @@
 /**
  * `consensus:replay FILE [--fixture KEY] [--coin C]`: prints the consensus of
- * a DAG fixture (PROTOCOL.md section 4, "Fixture replay") as JSON on stdout.
+ * a DAG fixture (docs/PROTOCOL.md 5.8) as JSON on stdout.
  *
- * FILE is either one section-4 fixture (`{stakes?, coinRoundFrequency?,
+ * FILE is either one replay fixture (`{stakes?, coinRoundFrequency?,
  * events}`) or a conformance bundle (`format:
- * "hashgraph-conformance-fixtures/v1"`, as in `shared/fixtures/hashgraph/`).
+ * "hashgraph-conformance-fixtures/v1"`, as in `test/fixtures/hashgraph/`).
  * For a bundle it prints every replay keyed like `cross_check.results`, or
  * only the one named by `--fixture`. `--coin` overrides the coin round
  * frequency (a bundle's explicit `/c=N` keys keep theirs).
@@ -31,7 +31,8 @@ const USAGE = 'usage: consensus:replay FILE [--fixture KEY] [--coin C]';
 /** An error that is the user's: printed as is, exit 2. */
 class UsageError extends Error {}
 
-// SHA-256 from node:crypto as a plain Uint8Array view (section 2: the same bytes as noble's).
+// SHA-256 from node:crypto as a plain Uint8Array view (docs/PROTOCOL.md 2: the
+// same bytes as noble's).
 const sha256 = (d: Uint8Array) => {
   const b = hash('sha256', d, 'buffer');
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);

@@ -1,12 +1,12 @@
 /**
- * The consensus engine: the fork-aware blockdag of PROTOCOL.md section 3 and
- * the ordering of section 4 (rounds, witnesses, fame by virtual voting, the
+ * The consensus engine: the fork-aware blockdag of docs/PROTOCOL.md 5.1-5.2
+ * and the ordering of 5.3-5.6 (rounds, witnesses, fame by virtual voting, the
  * retrospective stake-weighted leader, blocks).
  *
  * Ancestry is answered from two per-event vectors indexed by creator, never by
  * walking sets:
  * - `la[c]` / `laSeq[c]`: the latest ancestor by creator c (or FORKED when the
- *   event's ancestry holds a fork by c, which is absorbing: section 4's `sees`);
+ *   event's ancestry holds a fork by c, which is absorbing: `sees` of docs/PROTOCOL.md 5.2);
  * - `fd[c]`: the lowest seq of creator c's events that descend from this one,
  *   filled in as descendants arrive (each (event, creator) pair is set once).
  * With them `x sees y` is one comparison and `x strongly sees y` is one pass
@@ -156,7 +156,7 @@ const isSafeNat = (n: unknown): n is number =>
   typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 
 /**
- * Creates a consensus engine (PROTOCOL.md section 4). Insert events in any
+ * Creates a consensus engine (docs/PROTOCOL.md 5). Insert events in any
  * topological order; the engine returns decided blocks as they happen. The
  * same set of events gives the same blocks whatever the order.
  */
@@ -332,13 +332,13 @@ export function createConsensus<E extends ConsensusEventInput>(
     return selfAnc(c, y.seq, y.branch, l.seq, l.branch);
   }
 
-  /** Section 4: x sees y iff y is an ancestor of x and x has no fork by y's creator. */
+  /** docs/PROTOCOL.md 5.2: x sees y iff y is an ancestor of x and x has no fork by y's creator. */
   function sees(x: Ev<E>, y: Ev<E>): boolean {
     return isAncestor(x.la!, x.laSeq!, y);
   }
 
   /**
-   * Section 4: x strongly sees witness y of round q iff x sees y and the
+   * docs/PROTOCOL.md 5.2: x strongly sees witness y of round q iff x sees y and the
    * creators of the events z with (x sees z, z sees y) hold a supermajority of
    * `T_q`. Given x sees y, z sees y reduces to "y is an ancestor of z", and
    * for a creator c without forks the z exists iff x's latest c-ancestor is at
@@ -577,7 +577,7 @@ export function createConsensus<E extends ConsensusEventInput>(
       }
     }
 
-    // Round (section 4): r = max parent round; r + 1 if x strongly sees a
+    // Round (docs/PROTOCOL.md 5.3): r = max parent round; r + 1 if x strongly sees a
     // supermajority of round-r witnesses, weighed with T_r (the live round's
     // table, resolved when its first event was committed). Round r's
     // witnesses are live unless r is below the expiry horizon, where x is
@@ -729,7 +729,7 @@ export function createConsensus<E extends ConsensusEventInput>(
       info.witnesses.push(x);
       if (round <= lastDecided) {
         // A witness of an already decided round: not famous (Hedera's rule;
-        // docs/PROTOCOL.md "Late witnesses"). Every node that decided the
+        // docs/PROTOCOL.md 5.4, "Late witnesses"). Every node that decided the
         // round without it would also have decided it not famous.
         x.famous = false;
       } else {
@@ -747,7 +747,7 @@ export function createConsensus<E extends ConsensusEventInput>(
     if (!p) return;
     if (!p.laSeq) {
       // Compact parent: only itself and its recorded forks are known. Its
-      // other ancestors are older than any live round (docs/PROTOCOL.md "Expiry").
+      // other ancestors are older than any live round (docs/PROTOCOL.md 5.7).
       mergeEntry(la, laSeq, p.creator, p, p.seq);
       for (const c of p.forkMask ?? []) {
         laSeq[c] = FORKED;
@@ -825,7 +825,7 @@ export function createConsensus<E extends ConsensusEventInput>(
 
   /**
    * Whether x strongly sees round-r witnesses of a supermajority of creators
-   * (section 4), updating `mask` with what it checks. Witnesses already in the
+   * (docs/PROTOCOL.md 5.3), updating `mask` with what it checks. Witnesses already in the
    * mask are not checked again; the loop stops as soon as the answer is known
    * either way, so most events check only a few witnesses.
    */
@@ -944,7 +944,7 @@ export function createConsensus<E extends ConsensusEventInput>(
     return y.ssPrev;
   }
 
-  /** vote(y, x) of section 4, memoized per (y, x). Only for undecided x. */
+  /** vote(y, x) of docs/PROTOCOL.md 5.4, memoized per (y, x). Only for undecided x. */
   function voteOf(y: Ev<E>, x: Ev<E>): boolean {
     const memo = y.votes!.get(x);
     if (memo !== undefined) return memo;
@@ -1078,7 +1078,7 @@ export function createConsensus<E extends ConsensusEventInput>(
       orderedTx.delete(h);
     }
 
-    // Stake-weighted lower median of the candidates' timestamps (section 4).
+    // Stake-weighted lower median of the candidates' timestamps (docs/PROTOCOL.md 5.6).
     const byTs = candidates
       .map((w) => ({ ts: w.timestamp, s: t.big[w.creator]! }))
       .sort((a, b) => a.ts - b.ts);
@@ -1108,7 +1108,7 @@ export function createConsensus<E extends ConsensusEventInput>(
   }
 
   /**
-   * Expiry (docs/PROTOCOL.md "Expiry"): once round d is decided, block rounds
+   * Expiry (docs/PROTOCOL.md 5.7): once round d is decided, block rounds
    * are > d, and a block of round b never orders an event of round < b - K.
    * So live events of rounds < d - K will never be ordered or voted on: they
    * become compact (no vectors, votes or parent links). Compact events stay

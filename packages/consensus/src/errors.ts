@@ -4,7 +4,7 @@
  *
  * - `BAD_ARGUMENT`, `DUPLICATE_CANDIDATE`, `BAD_OPTIONS`, `BAD_STAKE_TABLE`:
  *   caller bugs or configuration errors.
- * - `BAD_EVENT`: the event breaks a structural rule of section 3 (field
+ * - `BAD_EVENT`: the event breaks a structural rule of docs/PROTOCOL.md 5.1 (field
  *   shape, seq, timestamp, size); the peer that sent it is at fault.
  * - `BAD_PARENT`: a parent is present but cannot be that parent (wrong
  *   creator or seq for a self-parent, own creator for an other-parent).
@@ -32,7 +32,7 @@ export type ConsensusErrorCode =
 /**
  * Typed error of this package. Thrown for inputs that no honest caller can
  * produce and for events that break the rules: the ordering is a pure
- * function of the DAG (PROTOCOL.md section 4), so guessing a repair here
+ * function of the DAG (docs/PROTOCOL.md 5), so guessing a repair here
  * would let two nodes order differently. An `insert` that throws has changed
  * nothing.
  */

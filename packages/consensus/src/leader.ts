@@ -1,17 +1,18 @@
 /**
- * The retrospective, stake-weighted leader draw of PROTOCOL.md section 4.
+ * The retrospective, stake-weighted leader draw of docs/PROTOCOL.md 5.5 (and 2,
+ * the `pos/leader` draw).
  *
  * Everything here is a pure function of its arguments: bigint stakes, byte
  * seeds, no floats and no clocks, so that every node that decided the same
- * famous witnesses elects the same leader (section 4: "the ordering must be a
- * pure function of the DAG and the stake tables"). The hash is injected
+ * famous witnesses elects the same leader (docs/PROTOCOL.md 5: the engine "is a
+ * pure function of the events and the stake tables"). The hash is injected
  * because this package has no dependency: the node passes `node:crypto`'s
- * SHA-256, a browser `@noble/hashes` (section 2: identical output).
+ * SHA-256, a browser `@noble/hashes` (docs/PROTOCOL.md 2: identical output).
  */
 import { compareBytes } from '@pos/merkle';
 import { ConsensusError } from './errors.js';
 
-/** Domain tag of the leader seed (section 2: every hash is domain-separated). */
+/** Domain tag of the leader seed (docs/PROTOCOL.md 2: every hash is domain-separated). */
 export const LEADER_TAG = 'pos/leader';
 
 /** Length of a seed: a SHA-256 output, the chainId or a previous leader's event hash. */
@@ -19,14 +20,14 @@ export const SEED_BYTES = 32;
 
 /** A famous witness of round r eligible for the draw, with its creator's stake in `T_r`. */
 export interface LeaderCandidate {
-  /** `sha256("pos/validator" ‖ pubkey)` (section 2); any length, compared bytewise. */
+  /** `sha256("pos/validator" ‖ pubkey)` (docs/PROTOCOL.md 2); any length, compared bytewise. */
   readonly validatorId: Uint8Array;
   /** Stake of the creator in the round's stake table; zero-stake candidates never win. */
   readonly stake: bigint;
 }
 
 /**
- * Whether `weight` is a supermajority of `total`: `3w > 2S` (section 4).
+ * Whether `weight` is a supermajority of `total`: `3w > 2S` (docs/PROTOCOL.md 2).
  * Exactly two thirds is not enough, so two disjoint supermajorities cannot
  * exist. Throws `BAD_ARGUMENT` unless `0 <= weight <= total`: each creator's
  * stake counts once per set, so a larger weight is a caller bug.
@@ -43,11 +44,11 @@ export function isSupermajority(weight: bigint, total: bigint): boolean {
 const TAG_BYTES = Uint8Array.from(LEADER_TAG, (c) => c.charCodeAt(0));
 
 /**
- * `seed_r = hash("pos/leader" ‖ u64be(round) ‖ seedPrev)` (section 4), where
+ * `seed_r = hash("pos/leader" ‖ u64be(round) ‖ seedPrev)` (docs/PROTOCOL.md 5.5), where
  * `seedPrev` is the previous leader's event hash, or the chainId before the
  * first leader. Chaining the previous leader in means nobody can compute the
  * draw of round r before round r's witnesses exist. `round` must be a safe
- * non-negative integer (rounds are JSON numbers, section 2).
+ * non-negative integer (rounds are JSON numbers, docs/PROTOCOL.md 1).
  */
 export function leaderSeed(
   round: number,
@@ -77,7 +78,7 @@ export function leaderSeed(
 
 /**
  * The selection core: the index of the first stake whose cumulative sum
- * exceeds `u` (section 4). Each index wins for exactly `stakes[i]` of the
+ * exceeds `u` (docs/PROTOCOL.md 2). Each index wins for exactly `stakes[i]` of the
  * values `u` in `[0, Σ)`, so a uniform `u` elects in proportion to stake and a
  * zero stake never wins. Throws `BAD_ARGUMENT` for a negative stake or `u`
  * outside `[0, Σ)`.
@@ -100,7 +101,7 @@ export function selectByStake(u: bigint, stakes: readonly bigint[]): number {
 }
 
 /**
- * Draws round r's leader from its candidates (section 4): sorts a copy by
+ * Draws round r's leader from its candidates (docs/PROTOCOL.md 5.5): sorts a copy by
  * validatorId ascending, takes `u = uint256be(seed) mod Σ stake`, and returns
  * the index **in the caller's array** of the first candidate whose cumulative
  * stake exceeds u. The caller's order does not matter. Returns `null` when

@@ -1,16 +1,16 @@
 /**
- * Fixture replay (PROTOCOL.md section 4, "Fixture replay"): reads a DAG given
+ * Fixture replay (docs/PROTOCOL.md 5.8): reads a DAG given
  * as JSON with events named by strings, runs the engine over it, and reports
  * its consensus by name, so that any implementation can be checked against
  * another and against the public hashgraph fixtures in
- * `shared/fixtures/hashgraph/`.
+ * `packages/consensus/test/fixtures/hashgraph/`.
  *
- * Replay rules (section 4): an event's hash and signature are both
+ * Replay rules (docs/PROTOCOL.md 5.8): an event's hash and signature are both
  * `sha256(utf8(name))`, creator i's validatorId is `u32be(i)`, the initial seed
  * is 32 zero bytes, and the stake table is the same for every round. Two rules
  * of our own, because the fixture format leaves them open:
  *
- * - An event without `timestamp` gets its `seq`. That keeps section 3's rule
+ * - An event without `timestamp` gets its `seq`. That keeps 5.1's rule
  *   (strictly greater than the self-parent's) for every fixture whose events
  *   have no timestamps at all, such as babble's; the block timestamps are then
  *   seq-based, which is all a fixture without clocks can say.
@@ -45,7 +45,7 @@ export class ReplayError extends Error {
   }
 }
 
-/** One event of a section-4 fixture, defaults applied. */
+/** One event of a replay fixture (docs/PROTOCOL.md 5.8), defaults applied. */
 export interface ReplayEvent {
   readonly name: string;
   readonly creator: number;
@@ -57,11 +57,11 @@ export interface ReplayEvent {
   readonly transactions: readonly string[];
 }
 
-/** A validated section-4 fixture. */
+/** A validated replay fixture (docs/PROTOCOL.md 5.8). */
 export interface ReplayInput {
   /** Stake per creator index, the same in every round; its length is the number of creators. */
   readonly stakes: readonly bigint[];
-  /** Coin round frequency c (default 10, section 4). */
+  /** Coin round frequency c (default 10, docs/PROTOCOL.md 5.8). */
   readonly coinRoundFrequency: number;
   /** In the fixture's order, which is topological (every parent comes first). */
   readonly events: readonly ReplayEvent[];
@@ -73,11 +73,14 @@ export interface ReplayBlock {
   readonly leader: string;
   /** The block's events by name, in the block's (generation, hash) order. */
   readonly events: readonly string[];
-  /** Block timestamp (section 4): stake-weighted lower median, above the previous block's. */
+  /**
+   * Block timestamp (docs/PROTOCOL.md 5.6): stake-weighted lower median, above
+   * the previous block's.
+   */
   readonly timestamp: number;
 }
 
-/** Section 4's replay output. */
+/** The replay output of docs/PROTOCOL.md 5.8. */
 export interface ReplayOutput {
   /** Round of every event, in input order. */
   readonly rounds: Record<string, number>;
@@ -92,7 +95,7 @@ export interface ReplayOutput {
 
 /** Options of {@link replay} and {@link replayBundle}. */
 export interface ReplayOpts {
-  /** SHA-256 (section 2): `node:crypto` in the CLI, `@noble/hashes` in a browser. */
+  /** SHA-256 (docs/PROTOCOL.md 2): `node:crypto` in the CLI, `@noble/hashes` in a browser. */
   readonly hash: HashFn;
   /** Overrides the fixture's coin round frequency. */
   readonly coinFrequency?: number;
@@ -107,20 +110,20 @@ export interface ReplayConsensusEvent extends ConsensusEventInput {
 export interface ReplayDag {
   /** Engine events in input order. */
   readonly events: readonly ReplayConsensusEvent[];
-  /** `u32be(i)` for creator i (section 4, replay rules). */
+  /** `u32be(i)` for creator i (docs/PROTOCOL.md 5.8, replay rules). */
   readonly validators: readonly Uint8Array[];
   readonly stakes: readonly bigint[];
   /** 32 zero bytes (the chainId of a replay). */
   readonly initialSeed: Uint8Array;
 }
 
-/** `format` of the conformance bundle in `shared/fixtures/hashgraph/`. */
+/** `format` of the conformance bundle in `packages/consensus/test/fixtures/hashgraph/`. */
 export const BUNDLE_FORMAT = 'hashgraph-conformance-fixtures/v1';
 
 /** Coin round frequency of bundle fixtures that give none (babble's c = 4, per the bundle README). */
 export const BUNDLE_DEFAULT_COIN = 4;
 
-/** Default coin round frequency of a section-4 fixture (section 4: default 10). */
+/** Default coin round frequency of a replay fixture (docs/PROTOCOL.md 5.8: default 10). */
 export const REPLAY_DEFAULT_COIN = 10;
 
 /**
@@ -163,7 +166,7 @@ export function utf8Bytes(s: string): Uint8Array {
   return Uint8Array.from(out);
 }
 
-/** `u32be(i)`: creator i's validatorId in replay (section 4). */
+/** `u32be(i)`: creator i's validatorId in replay (docs/PROTOCOL.md 5.8). */
 function u32be(i: number): Uint8Array {
   return Uint8Array.of(i >>> 24, (i >>> 16) & 0xff, (i >>> 8) & 0xff, i & 0xff);
 }
@@ -224,7 +227,7 @@ function stakeOf(v: unknown, path: string): bigint {
     return BigInt(v);
   }
   if (typeof v === 'string') {
-    // Section 2: amounts are decimal strings in the u64 range.
+    // docs/PROTOCOL.md 1: amounts are decimal strings in the u64 range.
     if (!DECIMAL.test(v) || BigInt(v) > U64_MAX) {
       throw new ReplayError(path, `stake must be a u64 decimal string, got ${describe(v)}`);
     }
@@ -247,7 +250,7 @@ const EVENT_KEYS = [
 ] as const;
 
 /**
- * Validates a section-4 fixture (already parsed from JSON) and applies its
+ * Validates a replay fixture (already parsed from JSON) and applies its
  * defaults. Strict: unknown keys are errors (a misspelt `coinRoundFrequency`
  * would otherwise silently replay with the default). Checks what the format
  * itself promises: unique non-empty names, parents named earlier (the order is
@@ -315,7 +318,7 @@ function parseAt(json: unknown, rootName: string, prefix: string): ReplayInput {
         throw new ReplayError(`${p}.${key}`, `expected an event name or null, got ${describe(v)}`);
       }
       const e = byName.get(v);
-      // Parents come first (section 4: "in a topological order").
+      // Parents come first (docs/PROTOCOL.md 5.8: "in a topological order").
       if (!e) throw new ReplayError(`${p}.${key}`, `unknown event ${JSON.stringify(v)}`);
       return e;
     };
@@ -324,7 +327,7 @@ function parseAt(json: unknown, rootName: string, prefix: string): ReplayInput {
     const sp = parent('selfParent');
     const op = parent('otherParent');
 
-    // Section 3: seq is 0 iff there is no self-parent, else selfParent.seq + 1.
+    // docs/PROTOCOL.md 5.1: seq is 0 iff there is no self-parent, else selfParent.seq + 1.
     if (sp === null && seq !== 0) {
       throw new ReplayError(`${p}.seq`, `must be 0 for an event without self-parent, got ${seq}`);
     }
@@ -401,7 +404,7 @@ function parseAt(json: unknown, rootName: string, prefix: string): ReplayInput {
 // --- replay --------------------------------------------------------------------
 
 /**
- * The engine's view of a replay input, per section 4's replay rules: hash and
+ * The engine's view of a replay input, per docs/PROTOCOL.md 5.8's replay rules: hash and
  * signature `sha256(utf8(name))`, validatorId `u32be(index)`, initial seed 32
  * zero bytes, transactions the UTF-8 bytes of their strings.
  */
@@ -432,7 +435,7 @@ export function buildReplayDag(input: ReplayInput, hash: HashFn): ReplayDag {
 
 /**
  * Runs the engine over a validated fixture, inserting the events in the
- * fixture's order, and reports section 4's output: rounds, witnesses and fame
+ * fixture's order, and reports 5.8's output: rounds, witnesses and fame
  * read back through `info`, one `leaders` entry per decided round (`null` for
  * a decided round without a block) and the blocks. An event the engine
  * rejects (say an other-parent by its own creator) is a {@link ReplayError}

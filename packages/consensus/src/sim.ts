@@ -1,10 +1,11 @@
 /**
  * A deterministic in-process network simulator for the consensus engine
- * (PROTOCOL.md sections 3, 4 and 9), exported as `@pos/consensus/sim`.
+ * (docs/PROTOCOL.md 5 and 8): a test and benchmark tool of this package, not
+ * exported (its tests and bench import `../src/sim.js`).
  *
  * N validators with unequal stakes gossip on a seeded random schedule. Each
  * step a random node A pulls from a random peer B the events B knows that A
- * lacks (section 9's sync), inserts them into its own consensus instance, and
+ * lacks (the sync of docs/PROTOCOL.md 8), inserts them into its own consensus instance, and
  * creates a new event whose other-parent is B's latest. Faults: silent nodes
  * (never create, never answer), slow nodes (act only with some probability),
  * a forker (equivocates every k-th event and shows each branch to a different
@@ -160,7 +161,7 @@ export interface SimEventFields {
   readonly transactions: readonly Uint8Array[];
 }
 
-/** Domain tag of an event hash (PROTOCOL.md section 2). */
+/** Domain tag of an event hash (docs/PROTOCOL.md 2). */
 export const EVENT_TAG = 'pos/event';
 const EVENT_TAG_BYTES = ascii(EVENT_TAG);
 
@@ -213,7 +214,7 @@ export function eventPreimage(f: SimEventFields): Uint8Array {
 /**
  * Hashes and "signs" the fields. The signature is 64 deterministic bytes,
  * `hash(h) ‖ hash(hash(h))`, standing in for Ed25519 (which the engine does
- * not check unless given `verify`): its middle byte, the coin of section 4,
+ * not check unless given `verify`): its middle byte, the coin of docs/PROTOCOL.md 5.4,
  * varies from event to event as a real signature's does.
  */
 export function makeSimEvent(f: SimEventFields, id: number, hash: HashFn): SimEvent {
@@ -265,7 +266,7 @@ function randomTxs(rng: SimRng, creator: number, seq: number, max: number, twin:
 
 /**
  * Validator ids as a node computes them, `sha256("pos/validator" ‖ pubkey)`
- * (section 2), here for the made-up pubkey `sha256("sim/pubkey" ‖ u32be(i))`:
+ * (docs/PROTOCOL.md 2), here for the made-up pubkey `sha256("sim/pubkey" ‖ u32be(i))`:
  * so the leader draw's id order is unrelated to the validator index.
  */
 export function simValidatorIds(n: number, hash: HashFn = sha256Noble): Uint8Array[] {
@@ -305,7 +306,7 @@ export function simConsensusOpts(p: SimConsensusParams): ConsensusOpts<SimEvent>
 
 // ---- proof-of-share stake tables: a toy ledger ------------------------------------
 
-/** Epoch parameters of the brief's section 5 and who is registered at genesis. */
+/** Epoch parameters (docs/PROTOCOL.md 5.9, 6.5) and who is registered at genesis. */
 export interface SimLedgerParams {
   /** LAG: round r's table is the ledger after block s(r) = ⌊(r − lag) / epoch⌋ · epoch. */
   readonly lag: number;
@@ -408,7 +409,7 @@ export function decodeLedgerTx(b: Uint8Array): { nonce: number; tx: SimLedgerTx 
   return null;
 }
 
-/** s(r) = ⌊(r − lag) / epoch⌋ · epoch (the brief's section 5); negative: the genesis state. */
+/** s(r) = ⌊(r − lag) / epoch⌋ · epoch (docs/PROTOCOL.md 5.9); negative: genesis state. */
 export function snapshotRound(round: number, lag: number, epoch: number): number {
   return Math.floor((round - lag) / epoch) * epoch;
 }
@@ -820,7 +821,7 @@ export interface Simulation {
 
 /**
  * Remembers the witnesses an engine reported, by round, so that when round r
- * is decided the leader candidates of section 4 can be listed: the famous
+ * is decided the leader candidates of docs/PROTOCOL.md 5.5 can be listed: the famous
  * witnesses of round r whose creator has exactly one famous witness. The
  * engine does not return candidates with a block, and they are live (so
  * `info()` answers) at the moment the block is returned.

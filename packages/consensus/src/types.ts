@@ -1,5 +1,5 @@
 /**
- * Contracts of the consensus engine (PROTOCOL.md sections 3 and 4), apart from
+ * Contracts of the consensus engine (docs/PROTOCOL.md 5), apart from
  * the implementation in `engine.ts`. Everything here is plain data: byte
  * strings are `Uint8Array`, stakes are `bigint`, rounds, seqs and timestamps
  * are safe integers. No floats reach anything that is voted on or hashed.
@@ -7,7 +7,7 @@
 import type { HashFn } from '@pos/merkle';
 
 /**
- * An event as the engine needs it (section 3). The caller (the node) decodes
+ * An event as the engine needs it (docs/PROTOCOL.md 5.1). The caller (the node) decodes
  * and hashes the wire form, checks the signature (or injects `verify`), and
  * passes this in. The engine keeps the object it is given and hands the same
  * object back in blocks and evidence, so a caller may extend it with fields of
@@ -36,11 +36,14 @@ export interface ConsensusEventInput {
   readonly timestamp: number;
   /** Client transactions in the creator's order (opaque bytes here). */
   readonly transactions?: readonly Uint8Array[];
-  /** Ed25519 signature over `hash`; its middle byte's low bit is the coin (section 4). */
+  /**
+   * Ed25519 signature over `hash`; its middle byte's low bit is the coin
+   * (docs/PROTOCOL.md 5.4).
+   */
   readonly signature: Uint8Array;
 }
 
-/** One decided block (section 4). Never changes once emitted. */
+/** One decided block (docs/PROTOCOL.md 5.6). Never changes once emitted. */
 export interface DecidedBlock<E extends ConsensusEventInput = ConsensusEventInput> {
   /** The round whose leader made the block; the block height is this round. */
   readonly round: number;
@@ -57,7 +60,7 @@ export interface DecidedBlock<E extends ConsensusEventInput = ConsensusEventInpu
 }
 
 /**
- * Proof that a creator forked (section 3): two of its events neither of which
+ * Proof that a creator forked (docs/PROTOCOL.md 5.2): two of its events neither of which
  * is a self-ancestor of the other. Produced once per forker.
  */
 export interface ForkEvidence<E extends ConsensusEventInput = ConsensusEventInput> {
@@ -68,7 +71,7 @@ export interface ForkEvidence<E extends ConsensusEventInput = ConsensusEventInpu
 
 /** What one `insert` did. */
 export interface InsertResult<E extends ConsensusEventInput = ConsensusEventInput> {
-  /** False when the event was already known (duplicates are free, section 9). */
+  /** False when the event was already known (duplicates are free, docs/PROTOCOL.md 5.1). */
   readonly inserted: boolean;
   /** Blocks decided because of this event, in order; usually empty. */
   readonly blocks: readonly DecidedBlock<E>[];
@@ -86,8 +89,8 @@ export interface ConsensusOpts<E extends ConsensusEventInput = ConsensusEventInp
    */
   readonly validators: readonly Uint8Array[];
   /**
-   * The stake table `T_q` of round q (section 4, and the brief's section 5:
-   * the stakes in the ledger state after block `s(q)`): stake per validator
+   * The stake table `T_q` of round q (docs/PROTOCOL.md 5.9: the stakes in
+   * the ledger state after block `s(q)`): stake per validator
    * index, at most `validatorCount` entries (missing or 0 = not a member in
    * that round).
    *
@@ -109,17 +112,17 @@ export interface ConsensusOpts<E extends ConsensusEventInput = ConsensusEventInp
   readonly initialSeed: Uint8Array;
   /** SHA-256; `node:crypto` in the node, `@noble/hashes` elsewhere. */
   readonly hash: HashFn;
-  /** Coin round frequency c (section 4, a genesis parameter). Default 10. */
+  /** Coin round frequency c (docs/PROTOCOL.md 5.4, a genesis parameter). Default 10. */
   readonly coinFrequency?: number;
   /**
    * Rounds after which an event is stale and expired (see `defaultConsensusOpts`
-   * and docs/PROTOCOL.md "Expiry"). Default 26.
+   * and docs/PROTOCOL.md 5.7). Default 26.
    */
   readonly expireRounds?: number;
   /** Checks an event's signature before anything else; throwing or `false` rejects. */
   readonly verify?: (event: E) => boolean;
   /**
-   * Hash of a transaction for the duplicate rule of section 4. Default
+   * Hash of a transaction for the duplicate rule of docs/PROTOCOL.md 5.6. Default
    * `hash("pos/tx" ‖ tx)`: the ledger's canonical tx bytes hash the same way.
    */
   readonly txHash?: (tx: Uint8Array) => Uint8Array;

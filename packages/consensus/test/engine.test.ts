@@ -1,9 +1,10 @@
-// Unit tests of the engine's rules (PROTOCOL.md section 3, docs/PROTOCOL.md
-// section 5): every rejection path changes nothing, forks are stored with
-// evidence once per forker, expiry keeps memory bounded, blocks are well formed.
+// Unit tests of the engine's rules (docs/PROTOCOL.md 5.1-5.7): every rejection
+// path changes nothing, forks are stored with evidence once per forker, expiry
+// keeps memory bounded, blocks are well formed.
+
+import { hex, sha256 } from '@pos/test-utils/node-hash';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import {
   ConsensusError,
   type ConsensusEventInput,

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { hex, sha256 } from '@pos/test-utils/node-hash';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import { createConsensus } from '../src/engine.js';
 import {
   buildReplayDag,
@@ -17,7 +17,7 @@ import {
 import type { DecidedBlock } from '../src/types.js';
 import { type ReferenceBlock, type ReferenceResult, referenceConsensus } from './reference.js';
 
-const fixtureDir = join(import.meta.dirname, '../../../../shared/fixtures/hashgraph');
+const fixtureDir = join(import.meta.dirname, 'fixtures/hashgraph');
 
 function runReference(input: ReplayInput, coinFrequency: number) {
   const dag = buildReplayDag(input, sha256);
@@ -111,7 +111,7 @@ interface FixtureEvent {
 }
 
 /**
- * A random gossip DAG as a section-4 fixture. Each step picks a creator, who
+ * A random gossip DAG as a replay fixture (docs/PROTOCOL.md 5.8). Each step picks a creator, who
  * extends its own chain with another creator's latest event as other-parent
  * (rarely none). With `fork`, one creator (whose stake is below a third of
  * the total, the paper's assumption) once creates two children of one
@@ -160,7 +160,7 @@ function randomDag(p: DagParams) {
       op = peerTips[rnd.int(peerTips.length)]!;
     }
     if (forking && !forked && c === forker && sp && events.length >= forkAt) {
-      // Two children of one self-parent: the fork (section 3).
+      // Two children of one self-parent: the fork (docs/PROTOCOL.md 5.2).
       const a = make(c, sp, op);
       const b = events.length < p.events ? make(c, sp, null) : null;
       tips[c] = b ? [a, b] : [a];

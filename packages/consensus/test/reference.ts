@@ -1,22 +1,22 @@
 /**
- * A deliberately simple, paper-literal reference of PROTOCOL.md section 4,
+ * A deliberately simple, paper-literal reference of docs/PROTOCOL.md 5.2-5.6,
  * for cross-checking the engine (`src/engine.ts`). It takes the whole DAG at
  * once and computes everything from sets: ancestor sets, pairwise fork tests,
  * strongly-seeing by enumerating the intermediate events, votes by recursion.
  * Everything is memoized but nothing is clever: each definition below is the
- * brief's sentence written as code, so that a disagreement with the engine
- * points at the engine (or at an ambiguity in the brief worth writing down).
+ * rule's sentence written as code, so that a disagreement with the engine
+ * points at the engine (or at an ambiguity in the rule worth writing down).
  * Quadratic and slow by design; for DAGs of a few hundred events.
  */
 import { compareBytes, type HashFn, taggedHash } from '@pos/merkle';
-import { hex } from '../../../scripts/testing/node-hash.js';
+import { hex } from '@pos/test-utils/node-hash';
 import { drawLeader, isSupermajority, leaderSeed } from '../src/leader.js';
 import type { ConsensusEventInput } from '../src/types.js';
 
 /** Options, the same meaning as `ConsensusOpts` (nothing expires here). */
 export interface ReferenceOpts {
   readonly validators: readonly Uint8Array[];
-  /** `T_q` of section 4: stake per creator index in round q. */
+  /** `T_q` of docs/PROTOCOL.md 5.9: stake per creator index in round q. */
   readonly stakeTable: (round: number) => readonly bigint[];
   readonly initialSeed: Uint8Array;
   readonly hash: HashFn;
@@ -60,7 +60,7 @@ export interface ReferenceResult<E extends ConsensusEventInput> {
 }
 
 /**
- * Section 4 over a whole DAG given in a topological order (every parent
+ * docs/PROTOCOL.md 5.2-5.6 over a whole DAG given in a topological order (every parent
  * before its children). The order matters for one rule only: a witness that
  * comes after its round was decided (every witness of every round up to it
  * decided, among the events before it) is not famous.
@@ -99,7 +99,7 @@ export function referenceConsensus<E extends ConsensusEventInput>(
   };
   const stake = (q: number, who: number) => table(q)[who] ?? 0n;
   const total = (q: number) => table(q).reduce((a, b) => a + b, 0n);
-  /** Stake of a set of creators in T_q: each creator once (section 4). */
+  /** Stake of a set of creators in T_q: each creator once (docs/PROTOCOL.md 5.2). */
   const weight = (q: number, creators: Set<number>) => {
     let w = 0n;
     for (const k of creators) w += stake(q, k);
@@ -107,7 +107,7 @@ export function referenceConsensus<E extends ConsensusEventInput>(
   };
 
   // --- ancestry -----------------------------------------------------------
-  // ancestors(x) includes x (section 4).
+  // ancestors(x) includes x (docs/PROTOCOL.md 5.2).
   const anc: Set<number>[] = [];
   const selfAnc: Set<number>[] = [];
   for (let i = 0; i < N; i++) {
@@ -124,7 +124,7 @@ export function referenceConsensus<E extends ConsensusEventInput>(
     selfAnc.push(s);
   }
 
-  /** Section 3: two events by one creator, neither a self-ancestor of the other. */
+  /** docs/PROTOCOL.md 5.2: two events by one creator, neither a self-ancestor of the other. */
   const isFork = (a: number, b: number) =>
     a !== b && creator(a) === creator(b) && !selfAnc[a]!.has(b) && !selfAnc[b]!.has(a);
 
@@ -191,7 +191,7 @@ export function referenceConsensus<E extends ConsensusEventInput>(
 
   // --- fame -----------------------------------------------------------------
   const voteMemo = new Map<string, boolean>();
-  /** The W-tally of section 4 for y (round r+d, d >= 2) about x. */
+  /** The W-tally of docs/PROTOCOL.md 5.4 for y (round r+d, d >= 2) about x. */
   const tally = (y: number, x: number) => {
     const q = round[y]! - 1;
     const yes = new Set<number>();
@@ -252,9 +252,9 @@ export function referenceConsensus<E extends ConsensusEventInput>(
     return r;
   };
   for (const x of witnesses) {
-    // Section 4 as the engine states it: a witness that arrives after its
-    // round was decided is not famous (the decided rounds and their blocks
-    // never change).
+    // docs/PROTOCOL.md 5.4 ("Late witnesses") as the engine states it: a
+    // witness that arrives after its round was decided is not famous (the
+    // decided rounds and their blocks never change).
     if (round[x]! <= lastDecidedBefore(x)) {
       fame.set(x, false);
       decidedAt.set(x, x);

@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hex, sha256 } from '@pos/test-utils/node-hash';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import {
   BUNDLE_FORMAT,
   buildReplayDag,
@@ -22,7 +22,7 @@ import { referenceConsensus } from './reference.js';
 
 const pkg = join(import.meta.dirname, '..');
 const root = join(pkg, '../..');
-const fixtureDir = join(import.meta.dirname, '../../../../shared/fixtures/hashgraph');
+const fixtureDir = join(import.meta.dirname, 'fixtures/hashgraph');
 const fixtureFiles = readdirSync(fixtureDir)
   .filter((f) => f.endsWith('.json'))
   .sort();
@@ -53,7 +53,7 @@ test('the fixture dir has the babble bundle with its seven cross-check keys', ()
 for (const file of fixtureFiles) {
   const json: unknown = JSON.parse(readFileSync(join(fixtureDir, file), 'utf8'));
   if (!isBundle(json)) {
-    // A single section-4 fixture has no expected values: it must at least replay.
+    // A single replay fixture has no expected values: it must at least replay.
     test(`${file}: replays`, () => {
       const out = replay(parseReplayInput(json), { hash: sha256 });
       assert.is(Object.keys(out.rounds).length, (json as { events: unknown[] }).events.length);
@@ -103,7 +103,7 @@ test('replayBundle answers every key of cross_check.results, equal to replaying 
   }
 });
 
-/** Invariants of any replay output (section 4). */
+/** Invariants of any replay output (docs/PROTOCOL.md 5.8). */
 function checkOutputShape(out: ReplayOutput): void {
   const decided = Object.keys(out.leaders).map(Number);
   assert.equal(
@@ -364,7 +364,8 @@ test('the unknown-parent message names the event', () => {
 });
 
 test('an event the engine rejects is a ReplayError at its path', () => {
-  // Section 3 allows it in the format, the engine refuses an other-parent by the creator itself.
+  // The replay format allows it; the engine refuses an other-parent by the
+  // creator itself (docs/PROTOCOL.md 5.1, BAD_PARENT).
   const input = parseReplayInput({ events: [ev('a', 0, 0, null, null), ev('b', 0, 1, 'a', 'a')] });
   assert.throws(
     () => replay(input, { hash: sha256 }),

@@ -2,10 +2,11 @@
 // 5.9): a pending table (`TABLE_PENDING`) changes nothing and is asked again,
 // `addValidator` grows the creator universe mid-run, and `probe` makes every
 // check of `insert` and gives its round without changing any state.
+
+import { hex, sha256 } from '@pos/test-utils/node-hash';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import {
   type Consensus,
   ConsensusError,

@@ -1,5 +1,5 @@
-// Validator sets that change at epoch boundaries (proof of share, the brief's
-// section 5; docs/PROTOCOL.md 5.9), over the simulator with a toy ledger per
+// Validator sets that change at epoch boundaries (proof of share,
+// docs/PROTOCOL.md 5.9 and 6.5), over the simulator with a toy ledger per
 // node: stake tables come from each node's own decided blocks, round r's table
 // being the ledger after block s(r) = ⌊(r − LAG) / EPOCH⌋ · EPOCH and unknown
 // (TABLE_PENDING) until that node has decided round s(r). Scenarios: a
@@ -12,10 +12,11 @@
 // the change).
 //
 // fast-check picks fresh seeds on every run; SIM_SCALE=k multiplies the runs.
+
+import { sha256 } from '@pos/test-utils/node-hash';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { sha256 } from '../../../scripts/testing/node-hash.js';
 import {
   createSim,
   encodeLedgerTx,

@@ -1,8 +1,9 @@
 // Helpers shared by the simulator test files (sim.test.ts, sim-epochs.test.ts):
 // block digests, the safety and well-formedness assertions, and the
 // chi-square machinery of the fairness tests.
+
+import { hex } from '@pos/test-utils/node-hash';
 import * as assert from 'uvu/assert';
-import { hex } from '../../../scripts/testing/node-hash.js';
 import type { DecidedBlock } from '../src/index.js';
 import type { SimEvent, SimResult } from '../src/sim.js';
 

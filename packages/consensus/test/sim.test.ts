@@ -7,10 +7,11 @@
 // 20 s on the 2-core AMD EPYC dev box (Node 20) when every property holds, well
 // under 60 s (a failing property takes longer while fast-check shrinks it).
 // SIM_SCALE=k multiplies every numRuns by k for a soak.
+
+import { hex, sha256 } from '@pos/test-utils/node-hash';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import {
   type Consensus,
   type ConsensusError,
@@ -507,7 +508,7 @@ test('timestamps: a clock an hour ahead (< 1/3 stake) cannot move block time; ti
             cands.some((x) => hex(x.hash) === hex(b.leader.hash)),
             'leader among candidates',
           );
-          // The rule itself (section 4, docs/PROTOCOL.md 5.6).
+          // The rule itself (docs/PROTOCOL.md 5.6).
           const m = lowerMedian(cands, stakes);
           assert.is(b.timestamp, prev === null || m > prev ? m : prev + 1, `block ${b.round}`);
           // Strictly increasing.

@@ -1,10 +1,10 @@
-// The event wire format (docs/PROTOCOL.md section 6): round trips, one
+// The event wire format (docs/PROTOCOL.md 6.1): round trips, one
 // encoding per event, every refusal a BAD_ENCODING, signatures over the hash.
 import { createPrivateKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { hex, sha256 } from '@pos/test-utils/node-hash';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import {
   decodeEvent,
   encodeUnsignedEvent,

@@ -1,4 +1,4 @@
-// Fuzzing of what peers send (issue 7; PROTOCOL.md sections 3 and 9): the
+// Fuzzing of what peers send (issue 7; docs/PROTOCOL.md 6.1 and 8): the
 // event decoder, the sync request decoder, the sync endpoint over real
 // loopback HTTP (random and mutated bodies, content types, oversized
 // bodies), and the puller's decoding of a hostile responder's answers.
@@ -7,15 +7,9 @@
 // another exception; the endpoint answers every hostile request with a 4xx
 // JSON `{error: CODE}` from the documented list (never a 5xx) and keeps
 // serving; the puller hands out only verified events or throws GossipError.
-// Bounded in time: see scripts/testing/fuzz.ts (FUZZ_MS, FUZZ_SEED).
+// Bounded in time: see packages/test-utils/src/fuzz.ts (FUZZ_MS, FUZZ_SEED).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import fc from 'fast-check';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { Packr } from 'msgpackr';
-import { Agent, request } from 'undici';
-import { test } from 'uvu';
-import * as assert from 'uvu/assert';
 import {
   anyBytes,
   expectTyped,
@@ -28,10 +22,16 @@ import {
   outcomeAsync,
   sameBytes,
   samples,
-} from '../../../scripts/testing/fuzz.js';
-import { loud } from '../../../scripts/testing/hooks.js';
-import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
-import { eventMaker, forkedRounds, newKey } from '../../../scripts/testing/signed-events.js';
+} from '@pos/test-utils/fuzz';
+import { loud } from '@pos/test-utils/hooks';
+import { hex, sha256 } from '@pos/test-utils/node-hash';
+import { eventMaker, forkedRounds, newKey } from '@pos/test-utils/signed-events';
+import fc from 'fast-check';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Packr } from 'msgpackr';
+import { Agent, request } from 'undici';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import {
   createMemoryEventStore,
   createRateLimiter,

@@ -1,22 +1,17 @@
-// The sync protocol (PROTOCOL.md section 9) over real loopback HTTP: a full
+// The sync protocol (docs/PROTOCOL.md 8) over real loopback HTTP: a full
 // pull in pages, parents first, forks delivered; every hostile request refused
 // with its status and the server still serving; every hostile response a
 // typed error with nothing handed to the caller.
 import { createPublicKey, verify } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, createServer as createTcpServer } from 'node:net';
+import { hex, sha256 } from '@pos/test-utils/node-hash';
+import { eventMaker, forkedRounds, type Key, newKey } from '@pos/test-utils/signed-events';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Packr } from 'msgpackr';
 import { request } from 'undici';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
-import {
-  eventMaker,
-  forkedRounds,
-  type Key,
-  newKey,
-} from '../../../scripts/testing/signed-events.js';
 import {
   createMemoryEventStore,
   createPeerScores,
@@ -559,7 +554,7 @@ test('client refuses an event whose parent is neither known nor earlier in the p
   await expectRefused(page([DAG[5]!.bytes]), 'MISSING_PARENT', {}, storeWith(DAG.slice(0, 4)));
   // Only the self-parent missing (DAG[4]: self DAG[0], other DAG[3]), then only
   // the other; the error names the missing parent's creator (the puller asks
-  // for that creator whole next time, docs/PROTOCOL.md section 8).
+  // for that creator whole next time, docs/PROTOCOL.md 8).
   const [d0, d3] = [DAG[0]!, DAG[3]!];
   await expectRefused(
     page([DAG[4]!.bytes]),

@@ -1,7 +1,7 @@
 /**
  * Byte helpers shared by the trie, the log and their proof codecs.
  * `Uint8Array` everywhere inside; hex appears only at the JSON edge
- * (PROTOCOL.md section 2: `0x`-prefixed lowercase).
+ * (docs/PROTOCOL.md 1: `0x`-prefixed lowercase).
  */
 import { MerkleError } from './errors.js';
 

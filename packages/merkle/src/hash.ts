@@ -2,7 +2,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { asciiBytes, concatBytes } from './bytes.js';
 
 /**
- * A SHA-256 implementation: one-shot, 32-byte output (PROTOCOL.md section 2).
+ * A SHA-256 implementation: one-shot, 32-byte output (docs/PROTOCOL.md 2).
  * The default is @noble/hashes so that the package stays browser-safe; the node
  * injects `node:crypto`'s one-shot `crypto.hash('sha256', data, 'buffer')`,
  * which is faster on the short inputs that trees hash. Both must give the same
@@ -21,8 +21,8 @@ export interface HashOpts {
 
 /**
  * Domain-separated hash `sha256(tag ‖ bytes)` with an ASCII tag such as
- * `pos/event` (PROTOCOL.md section 2). The tag is not length-prefixed: every
- * tag in use is listed in docs/PROTOCOL.md, and none is a prefix of another.
+ * `pos/event` (docs/PROTOCOL.md 2). The tag is not length-prefixed: every
+ * tag in use is listed there, and none is a prefix of another.
  */
 export function taggedHash(tag: string, data: Uint8Array, hash: HashFn = sha256Noble): Uint8Array {
   return hash(concatBytes(asciiBytes(tag), data));

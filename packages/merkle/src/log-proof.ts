@@ -34,7 +34,7 @@ export interface LogConsistencyProof {
   path: Uint8Array[];
 }
 
-/** JSON form of a {@link LogInclusionProof} (hex at the edge, PROTOCOL.md section 2). */
+/** JSON form of a {@link LogInclusionProof} (hex at the edge, docs/PROTOCOL.md 1). */
 export interface LogInclusionProofJSON {
   leafIndex: number;
   treeSize: number;

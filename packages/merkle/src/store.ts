@@ -1,6 +1,6 @@
 /**
  * The small async key-value contract that trie nodes and log hashes live
- * behind (PROTOCOL.md section 7), with two backends: in memory, and any
+ * behind (docs/PROTOCOL.md 3.5 and 4), with two backends: in memory, and any
  * LevelDB handle shaped like classic-level's. The package itself never opens
  * files: the caller hands in the database, so this module stays browser-safe.
  */

@@ -3,7 +3,7 @@
  * exclusion and prefix completeness, their canonical binary and JSON forms,
  * and verifiers.
  *
- * Hashing (docs/PROTOCOL.md "State trie"): leaf `H(0x00 ‖ key ‖ H(value))`,
+ * Hashing (docs/PROTOCOL.md 3.1): leaf `H(0x00 ‖ key ‖ H(value))`,
  * internal node `H(0x01 ‖ u16be(bit) ‖ left ‖ right)` where `bit` is the node's
  * split bit, empty trie = 32 zero bytes. Every internal node has two non-empty
  * children, so a proof is a path from the root down to a *terminal* position
@@ -239,7 +239,7 @@ export function decodeTrieProof(bytes: Uint8Array): TrieProof {
   return proof;
 }
 
-/** JSON form of a trie proof (hex at the edge, PROTOCOL.md section 2). */
+/** JSON form of a trie proof (hex at the edge, docs/PROTOCOL.md 1). */
 export interface TrieProofJSON {
   version: 2;
   terminal: TrieTerminal;

@@ -1,6 +1,6 @@
 /**
- * Binary Merkle-PATRICIA state trie (PROTOCOL.md section 7, refined; hashing
- * and storage layout in docs/PROTOCOL.md "State trie").
+ * Binary Merkle-PATRICIA state trie (docs/PROTOCOL.md 3: hashing in 3.1,
+ * proofs in 3.2, storage layout in 3.5).
  *
  * Fully path-compressed (a crit-bit tree): every internal node has two
  * non-empty children and names its split bit, the first bit where the keys

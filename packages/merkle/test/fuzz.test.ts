@@ -1,14 +1,12 @@
-// Fuzzing of the proofs a wallet is handed (issue 7; PROTOCOL.md section 7):
+// Fuzzing of the proofs a wallet is handed (issue 7; docs/PROTOCOL.md 3.2 and 4):
 // the binary and JSON decoders of trie and log proofs and their verifiers,
 // fed random values and mutations of real proofs from a real trie and log.
 // Decoders return a proof whose encoding is the input (one canonical form)
 // or throw MerkleError; verifiers return a boolean and never throw; a
 // mutated proof never verifies (the one documented exception: a log proof's
 // tree size is not committed by the root, so only the size may differ).
-// Bounded in time: see scripts/testing/fuzz.ts (FUZZ_MS, FUZZ_SEED).
-import fc from 'fast-check';
-import { test } from 'uvu';
-import * as assert from 'uvu/assert';
+// Bounded in time: see packages/test-utils/src/fuzz.ts (FUZZ_MS, FUZZ_SEED).
+
 import {
   anyBytes,
   expectTyped,
@@ -20,8 +18,11 @@ import {
   outcome,
   sameBytes,
   samples,
-} from '../../../scripts/testing/fuzz.js';
-import { loud } from '../../../scripts/testing/hooks.js';
+} from '@pos/test-utils/fuzz';
+import { loud } from '@pos/test-utils/hooks';
+import fc from 'fast-check';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import {
   createHistoryLog,
   createStateTrie,

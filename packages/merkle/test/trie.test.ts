@@ -47,7 +47,7 @@ const sha = (...parts: Uint8Array[]) => {
 const bitOf = (k: Uint8Array, i: number) => (k[i >> 3]! >> (7 - (i & 7))) & 1;
 
 /**
- * From-scratch crit-bit root (PROTOCOL.md 3.1), independent of the library:
+ * From-scratch crit-bit root (docs/PROTOCOL.md 3.1), independent of the library:
  * split a set at the smallest bit on which any two of its keys differ.
  */
 function scratchRoot(entries: readonly TrieEntry[]): Uint8Array {
@@ -714,7 +714,7 @@ test('keys sharing a long prefix: about log2(N) levels per proof, not one per sh
 });
 
 test('fixed vector: a three-entry trie, its root, proof and stored branch record', async () => {
-  // Computed from the hash rules alone (PROTOCOL.md 3.1, 3.3), by hand:
+  // Computed from the hash rules alone (docs/PROTOCOL.md 3.1, 3.3), by hand:
   //   keys 0x1000 ↦ "a", 0x1800 ↦ "b", 0x8000 ↦ "c" (keyBytes 2)
   //   0x1000 and 0x8000 part at bit 0; 0x1000 and 0x1800 at bit 4.
   //   L(k, v) = sha256(0x00 ‖ k ‖ sha256(v)); N(b, l, r) = sha256(0x01 ‖ u16be(b) ‖ l ‖ r)

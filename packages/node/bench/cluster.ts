@@ -44,8 +44,8 @@ import {
   type Output,
   signTx,
 } from '@pos/protocol';
+import { freePorts } from '@pos/test-utils/ports';
 import { WebSocket } from 'undici';
-import { freePorts } from '../../../scripts/testing/ports.js';
 import { createEd25519Signer, createVerifyPool } from '../src/crypto/crypto.js';
 import { generateValidatorKey, type ValidatorKey, writeKeyFile } from '../src/keyfile.js';
 

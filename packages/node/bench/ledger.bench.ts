@@ -1,6 +1,6 @@
 /**
  * Block execution benchmark: what one validator spends applying and
- * committing blocks of signed transfers (PROTOCOL.md sections 6 and 7), on
+ * committing blocks of signed transfers (docs/PROTOCOL.md 6.3 and 7), on
  * classic-level on disk, beside the storage floor measured in the same run.
  *
  *   tsx bench/ledger.bench.ts [--outputs 4k] [--owners N] [--block 100] [--blocks 40] [--keep 128]

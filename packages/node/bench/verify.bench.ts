@@ -1,6 +1,6 @@
 /**
  * Ed25519 verification benchmark: every verifier of the project's one
- * acceptance rule (PROTOCOL.md section 2) over the same signatures.
+ * acceptance rule (docs/PROTOCOL.md 2) over the same signatures.
  *
  *   tsx bench/verify.bench.ts [--quick] [--count 20k] [--noble-count 2k] [--runs 3] [--write]
  *

@@ -1,5 +1,4 @@
-// The certificate collector (PROTOCOL.md section 8; docs/PROTOCOL.md section
-// 7): signatures from kind-1 payloads become a certificate over the node's own
+// The certificate collector (docs/PROTOCOL.md 7): signatures from kind-1 payloads become a certificate over the node's own
 // block hash exactly when they reach a supermajority, pending signatures wait
 // for the hash (bounded), bad and duplicate ones are ignored and reported,
 // equivocation yields evidence, old heights are forgotten. The certificates it
@@ -16,11 +15,11 @@ import {
   verifyCertificate,
   verifyEd25519,
 } from '@pos/protocol';
+import { fill } from '@pos/test-utils/bytes';
+import { hex } from '@pos/test-utils/node-hash';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fill } from '../../../scripts/testing/bytes.js';
-import { hex } from '../../../scripts/testing/node-hash.js';
 import { createCertificateCollector } from '../src/chain/certificates.js';
 import { verifyEd25519Sync } from '../src/crypto/crypto.js';
 

@@ -1,5 +1,4 @@
-// The chain (PROTOCOL.md sections 6, 8, 11; docs/PROTOCOL.md sections 4, 5.6,
-// 7): headers linked by prevBlockHash over rounds with gaps, roots equal to
+// The chain (docs/PROTOCOL.md 4, 5.6, 6.3, 7, 9.2): headers linked by prevBlockHash over rounds with gaps, roots equal to
 // the ledger's and to an independently built log, receipts proven against
 // the header's historyRoot/historySize, a double spend in one block, two
 // chains (memory/noble vs classic-level/node:crypto) agreeing byte for byte,
@@ -42,10 +41,10 @@ import {
   validatorIdOf,
   validatorSetHash,
 } from '@pos/protocol';
+import { hex, sha256 } from '@pos/test-utils/node-hash';
 import { ClassicLevel } from 'classic-level';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import { type Chain, ChainError, type ChainOpts, openChain } from '../src/chain/chain.js';
 import type { LedgerOpts } from '../src/chain/ledger.js';
 import type { NodeEvent } from '../src/pipeline/dag.js';
@@ -99,7 +98,7 @@ function tx(inputs: Outpoint[], outputs: Output[], keys: Uint8Array[]) {
 }
 
 /**
- * The set that signs `round` (section 5, LAG 4): epoch 0, the genesis set
+ * The set that signs `round` (docs/PROTOCOL.md 6.5, LAG 4): epoch 0, the genesis set
  * with valB's zero stake, for rounds 0..3; epoch 1 (the state after round 0:
  * no block there, so the genesis state) from round 4 on, valB left out for
  * want of stake. Header h commits to the set of h + 1, so the headers below

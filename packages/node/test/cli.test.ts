@@ -15,9 +15,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chainIdOf, genesisFromJSON, genesisStakes } from '@pos/protocol';
+import { freePorts } from '@pos/test-utils/ports';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { freePorts } from '../../../scripts/testing/ports.js';
 import { generateValidatorKey, readKeyFile, writeKeyFile } from '../src/keyfile.js';
 
 const root = join(import.meta.dirname, '../../..');

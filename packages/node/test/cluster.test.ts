@@ -24,10 +24,10 @@ import {
   signTx,
   verifyCertificate,
 } from '@pos/protocol';
+import { loud } from '@pos/test-utils/hooks';
+import { freePorts } from '@pos/test-utils/ports';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loud } from '../../../scripts/testing/hooks.js';
-import { freePorts } from '../../../scripts/testing/ports.js';
 import { generateValidatorKey, writeKeyFile } from '../src/keyfile.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: the node's JSON answers, read loosely by this harness.

@@ -1,6 +1,6 @@
 // The node's verifiers (src/crypto.ts) against the project's one acceptance
-// rule (PROTOCOL.md section 2): the shared vector table
-// (scripts/testing/ed25519-vectors.ts) through verifyEd25519Sync, Async, the
+// rule (docs/PROTOCOL.md 2): the shared vector table
+// (packages/test-utils/src/ed25519-vectors.ts) through verifyEd25519Sync, Async, the
 // worker pool and verifyEd25519Batch, each agreeing with the wallet's
 // verifyEd25519 (noble); random signatures from node:crypto and noble;
 // signatures with torsion components; garbage into every entry point.
@@ -14,9 +14,6 @@ import {
 import { existsSync } from 'node:fs';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { ed25519PublicKey, signEd25519, verifyEd25519 } from '@pos/protocol';
-import fc from 'fast-check';
-import { test } from 'uvu';
-import * as assert from 'uvu/assert';
 import {
   ALL_CASES,
   craftTorsionCase,
@@ -24,7 +21,10 @@ import {
   L,
   RFC8032_VECTORS,
   unhex,
-} from '../../../scripts/testing/ed25519-vectors.js';
+} from '@pos/test-utils/ed25519-vectors';
+import fc from 'fast-check';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import {
   createVerifyPool,
   ED25519_KEY_CACHE_MAX,

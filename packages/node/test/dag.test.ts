@@ -6,9 +6,9 @@ import { type ConsensusError, createConsensus, type DecidedBlock } from '@pos/co
 import { signEvent, type UnsignedEvent, type WireEvent } from '@pos/gossip';
 import { taggedHash } from '@pos/merkle';
 import { encodeTx, type TxBody } from '@pos/protocol';
+import { hex, sha256 } from '@pos/test-utils/node-hash';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import { verifyEd25519Sync } from '../src/crypto/crypto.js';
 import {
   createValidatorIndex,

@@ -20,11 +20,11 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loud } from '@pos/test-utils/hooks';
+import { freePorts } from '@pos/test-utils/ports';
 import { ClassicLevel } from 'classic-level';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loud } from '../../../scripts/testing/hooks.js';
-import { freePorts } from '../../../scripts/testing/ports.js';
 
 const root = join(import.meta.dirname, '../../..');
 const bin = join(root, 'packages/node/dist/cli.js');

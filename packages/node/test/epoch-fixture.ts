@@ -1,7 +1,7 @@
 // Shared by the epoch and registration suites (not a suite itself): keys, a
 // genesis with small epoch parameters, a model of the ledger's outputs and
 // registrations that builds signed transactions against itself, and the
-// validator table of section 5 computed from that model, independently of
+// validator table of docs/PROTOCOL.md 6.5 computed from that model, independently of
 // the ledger's own code.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,9 +27,9 @@ import {
   type ValidatorSet,
   validatorIdOf,
 } from '@pos/protocol';
+import { cat, fill, u16 } from '@pos/test-utils/bytes';
+import { hex, sha256 } from '@pos/test-utils/node-hash';
 import { ClassicLevel } from 'classic-level';
-import { cat, fill, u16 } from '../../../scripts/testing/bytes.js';
-import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import type { LedgerOpts } from '../src/chain/ledger.js';
 import type { NodeEvent } from '../src/pipeline/dag.js';
 
@@ -63,7 +63,7 @@ export const signer: TxSigner = {
   },
 };
 
-/** Strict RFC 8032 verification, as section 2 asks. */
+/** Strict RFC 8032 verification, as docs/PROTOCOL.md 2 asks. */
 export const verify: LedgerOpts['verify'] = (pk, msg, sig) =>
   ed25519.verify(sig, msg, pk, { zip215: false });
 
@@ -100,9 +100,9 @@ export function makeGenesis(name = 'epochs-test', outputs?: Output[]): Genesis {
   });
 }
 
-// --- the section 5 rules, written again ----------------------------------------------------
+// --- the rules of docs/PROTOCOL.md 6.5, written again --------------------------------------
 
-/** The epoch whose table applies to `round` (section 5). */
+/** The epoch whose table applies to `round` (docs/PROTOCOL.md 6.5). */
 export const epochOf = (round: number): number =>
   round < LAG ? 0 : Math.floor((round - LAG) / EPOCH) + 1;
 /** The snapshot round of epoch k >= 1. */
@@ -309,7 +309,7 @@ export const snapshotOf = (book: Book, height: number): Snapshot => ({
 });
 
 /**
- * Epoch k's table by section 5 from the states after each block (ascending
+ * Epoch k's table by docs/PROTOCOL.md 6.5 from the states after each block (ascending
  * heights, genesis first): epoch 0 is the genesis set; epoch k >= 1 the
  * table of the state after the last block at or below its snapshot round,
  * or the previous epoch's if nobody qualifies.

@@ -7,12 +7,12 @@ import {
   validatorIdOf,
   validatorSetHash,
 } from '@pos/protocol';
+import { fill } from '@pos/test-utils/bytes';
+import { hex } from '@pos/test-utils/node-hash';
 import type { ClassicLevel } from 'classic-level';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fill } from '../../../scripts/testing/bytes.js';
-import { hex } from '../../../scripts/testing/node-hash.js';
 import { type Chain, ChainError, openChain } from '../src/chain/chain.js';
 import {
   Book,

@@ -17,10 +17,10 @@ import {
   type ValidatorSet,
   validatorIdOf,
 } from '@pos/protocol';
+import { fill } from '@pos/test-utils/bytes';
+import { hex } from '@pos/test-utils/node-hash';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fill } from '../../../scripts/testing/bytes.js';
-import { hex } from '../../../scripts/testing/node-hash.js';
 import { createLedger, type Ledger, LedgerError } from '../src/chain/ledger.js';
 import {
   Book,

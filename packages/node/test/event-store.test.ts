@@ -10,11 +10,11 @@ import {
   type WireEvent,
 } from '@pos/gossip';
 import { concatBytes } from '@pos/merkle';
+import { hex, sha256 } from '@pos/test-utils/node-hash';
+import { eventMaker, forkedRounds, newKey } from '@pos/test-utils/signed-events';
 import { ClassicLevel } from 'classic-level';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
-import { eventMaker, forkedRounds, newKey } from '../../../scripts/testing/signed-events.js';
 import {
   type EventDb,
   type EventDbOp,

@@ -1,4 +1,4 @@
-// Fuzzing of the node's public surface (issue 7; PROTOCOL.md section 10): a
+// Fuzzing of the node's public surface (issue 7; docs/PROTOCOL.md 10): a
 // real posd (one validator, committing blocks on its own) started in process
 // on loopback, then random JSON-RPC over real HTTP: unknown method names,
 // every real method with random and mutated params, random bodies, invalid
@@ -9,7 +9,7 @@
 // (-32700, -32600, -32601, -32602) or a documented domain code (-32001,
 // -32003, -32005), or a result; never an HTTP 5xx, never -32603 (a handler
 // that threw unexpectedly), never a dropped connection; the node still
-// answers /status at the end. Bounded in time: see scripts/testing/fuzz.ts.
+// answers /status at the end. Bounded in time: see packages/test-utils/src/fuzz.ts.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,20 +24,20 @@ import {
   signEd25519,
   signTx,
 } from '@pos/protocol';
+import { fuzzTest, mutatedJson, nastyJson } from '@pos/test-utils/fuzz';
+import { loud } from '@pos/test-utils/hooks';
+import { freePorts } from '@pos/test-utils/ports';
 import fc from 'fast-check';
 import { Agent, request } from 'undici';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import WebSocket from 'ws';
-import { fuzzTest, mutatedJson, nastyJson } from '../../../scripts/testing/fuzz.js';
-import { loud } from '../../../scripts/testing/hooks.js';
-import { freePorts } from '../../../scripts/testing/ports.js';
 import { MAX_WS_FRAME_BYTES } from '../src/api/subscriptions.js';
 import type { PosNode } from '../src/interface.js';
 import { generateValidatorKey } from '../src/keyfile.js';
 import { startNode } from '../src/node.js';
 
-/** The codes an answer may carry: the specification's and PROTOCOL.md section 10's. */
+/** The codes an answer may carry: JSON-RPC 2.0's and docs/PROTOCOL.md 10's. */
 const CODES = new Set([-32700, -32600, -32601, -32602, -32001, -32003, -32005]);
 
 const dir = mkdtempSync(join(tmpdir(), 'posd-fuzz-'));

@@ -22,12 +22,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryEventStore, registerSyncRoutes } from '@pos/gossip';
 import { epochOfRound, genesisToJSON, toHex } from '@pos/protocol';
+import { loud } from '@pos/test-utils/hooks';
+import { sha256 } from '@pos/test-utils/node-hash';
+import { freePorts } from '@pos/test-utils/ports';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loud } from '../../../scripts/testing/hooks.js';
-import { sha256 } from '../../../scripts/testing/node-hash.js';
-import { freePorts } from '../../../scripts/testing/ports.js';
 import { type GoldenDag, generateGoldenDag, LATE, OWNERS, VALIDATORS } from './golden/generate.js';
 
 const FIXTURE = join(import.meta.dirname, 'golden', 'golden-chain.json');

@@ -1,4 +1,4 @@
-// The ledger (PROTOCOL.md section 6) over the state trie (section 7): one
+// The ledger (docs/PROTOCOL.md 6.3) over the state trie (3): one
 // case per receipt reason and the order the rules run in, double spends in
 // one block and across blocks, multi-owner inputs, fees burned, supply and
 // stake bookkeeping checked against a model on random transaction streams,
@@ -39,11 +39,11 @@ import {
   txHashOf,
   validatorIdOf,
 } from '@pos/protocol';
+import { hex, sha256 } from '@pos/test-utils/node-hash';
 import { ClassicLevel } from 'classic-level';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import { createLedger, type Ledger, LedgerError, type LedgerOpts } from '../src/chain/ledger.js';
 
 // --- fixture --------------------------------------------------------------------------
@@ -53,7 +53,7 @@ const signer: TxSigner = {
   sign: (sk, msg) => ed25519.sign(msg, sk),
   publicKey: (sk) => ed25519.getPublicKey(sk),
 };
-/** Strict RFC 8032 verification, as section 2 asks, counting its calls. */
+/** Strict RFC 8032 verification, as docs/PROTOCOL.md 2 asks, counting its calls. */
 let verifyCalls = 0;
 const verify: LedgerOpts['verify'] = (pk, msg, sig) => {
   verifyCalls++;
@@ -658,7 +658,7 @@ class Model {
   find(p: Outpoint) {
     return this.byKey.get(`${hex(p.txHash)}:${p.index}`);
   }
-  /** The rules of section 6 in the documented order, written again from the spec. */
+  /** The rules of docs/PROTOCOL.md 6.3 in the documented order, written again from the spec. */
   judge(t: Intent): RejectReason | 'committed' {
     if (t.built === null) return 'MALFORMED';
     const { body } = t.built.tx;

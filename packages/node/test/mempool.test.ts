@@ -14,10 +14,10 @@ import {
   txHashOf,
   validatorIdOf,
 } from '@pos/protocol';
+import { fill } from '@pos/test-utils/bytes';
+import { hex } from '@pos/test-utils/node-hash';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fill } from '../../../scripts/testing/bytes.js';
-import { hex } from '../../../scripts/testing/node-hash.js';
 import { createLedger } from '../src/chain/ledger.js';
 import { createMempool, MempoolError } from '../src/mempool.js';
 

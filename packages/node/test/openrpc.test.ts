@@ -31,17 +31,17 @@ import {
   signTx,
   toHex,
 } from '@pos/protocol';
-import { test } from 'uvu';
-import * as assert from 'uvu/assert';
-import WebSocket from 'ws';
-import { loud } from '../../../scripts/testing/hooks.js';
+import { loud } from '@pos/test-utils/hooks';
 import {
   openRpcErrors,
   resultValidators,
   schemaErrors,
   schemaValidator,
-} from '../../../scripts/testing/openrpc.js';
-import { freePorts } from '../../../scripts/testing/ports.js';
+} from '@pos/test-utils/openrpc';
+import { freePorts } from '@pos/test-utils/ports';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import WebSocket from 'ws';
 import { readKeyFile } from '../src/keyfile.js';
 
 const root = join(import.meta.dirname, '../../..');

@@ -16,10 +16,10 @@ import {
   type SignedTx,
   signTx,
 } from '@pos/protocol';
+import { cat, u16 } from '@pos/test-utils/bytes';
+import { hex } from '@pos/test-utils/node-hash';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cat, u16 } from '../../../scripts/testing/bytes.js';
-import { hex } from '../../../scripts/testing/node-hash.js';
 import {
   createLedger,
   type Ledger,

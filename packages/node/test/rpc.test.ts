@@ -1,4 +1,4 @@
-// JSON-RPC 2.0 over real HTTP (PROTOCOL.md section 10): the specification's own
+// JSON-RPC 2.0 over real HTTP (docs/PROTOCOL.md 10): the specification's own
 // examples byte for byte, the node's limits and HTTP status choices, error
 // hygiene, and a property: any JSON body gets a well-formed answer, never a 500.
 
@@ -158,7 +158,7 @@ const err = (code: number, message: string, id: string | number | null = null) =
   id,
 });
 
-// The examples of section 7 of the specification, with their exact responses.
+// The examples of section 7 of the JSON-RPC 2.0 specification, with their exact responses.
 const SPEC_EXAMPLES: [name: string, request: string, response: unknown][] = [
   [
     'positional parameters',

@@ -1,4 +1,4 @@
-// WebSocket subscriptions (PROTOCOL.md section 10) over a real fastify server
+// WebSocket subscriptions (docs/PROTOCOL.md 10) over a real fastify server
 // and real `ws` clients: delivery and order, filtering, unsubscribe, JSON-RPC
 // errors that keep the socket usable, the documented limits, listener cleanup.
 

@@ -3,9 +3,9 @@
 // (the mempool's check, the signature batch, the engine's id, the block's
 // application) shares it.
 import { malformedTxHash, readTx, txHashOf } from '@pos/protocol';
+import { hex, sha256 } from '@pos/test-utils/node-hash';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import { createLedger } from '../src/chain/ledger.js';
 import { createTxDecoder } from '../src/chain/tx-decoder.js';
 import { signatureItems } from '../src/crypto/tx-signatures.js';

@@ -1,10 +1,10 @@
 /**
  * Block headers, validator sets, block-signature payloads and finality
- * certificates (PROTOCOL.md section 8; docs/PROTOCOL.md section 7), with one
- * canonical byte encoding each (section 2). Browser-safe: the wallet verifies
+ * certificates (docs/PROTOCOL.md 7), with one canonical byte encoding each
+ * (docs/PROTOCOL.md 1). Browser-safe: the wallet verifies
  * certificates with this module.
  *
- * Byte layouts (integers big-endian, docs/PROTOCOL.md section 1):
+ * Byte layouts (integers big-endian, docs/PROTOCOL.md 1):
  *
  * ```
  * Header v1 (221)  u8 version = 1 ‖ chainId (32) ‖ u64 height (= round) ‖ leader (32)
@@ -20,7 +20,7 @@
  *
  * `blockHash = sha256("pos/block" ‖ Header)`, `validatorSetHash =
  * sha256("pos/valset" ‖ ValidatorSet)`. A signature is Ed25519 over the
- * 32-byte blockHash under the acceptance rule of section 2 ({@link verifyEd25519}).
+ * 32-byte blockHash under the acceptance rule of docs/PROTOCOL.md 2 ({@link verifyEd25519}).
  * A certificate is valid when its signers hold a supermajority of the set's
  * stake: `3·signed > 2·total` (bigint).
  */
@@ -43,19 +43,18 @@ export const BLOCK_VERSION = 1;
 export const BLOCK_HEADER_BYTES = 221;
 /** Encoded size of a {@link BlockSignature} payload. */
 export const BLOCK_SIGNATURE_BYTES = 104;
-/** Event payload kind of a block signature (docs/PROTOCOL.md section 6.1). */
+/** Event payload kind of a block signature (docs/PROTOCOL.md 6.1). */
 export const BLOCK_SIGNATURE_PAYLOAD_KIND = 1;
 /** Domain tag of the block hash. */
 export const BLOCK_TAG = 'pos/block';
 /** Domain tag of the validator-set hash. */
 export const VALSET_TAG = 'pos/valset';
-/** Domain tag of a validatorId (as in genesis, docs/PROTOCOL.md section 6.4). */
-/** Domain tag of a validatorId (section 2). */
+/** Domain tag of a validatorId (docs/PROTOCOL.md 2; as in genesis, 6.4). */
 export const VALIDATOR_TAG = 'pos/validator';
 /** Members of a validator set, and signatures in a certificate: 1..1024. */
 export const MAX_VALIDATORS = 1024;
 
-/** A block header, version 1 (PROTOCOL.md section 8). */
+/** A block header, version 1 (docs/PROTOCOL.md 7). */
 export interface BlockHeader {
   readonly chainId: Uint8Array;
   /** The block's height, equal to the consensus round (< 2^53). */
@@ -82,11 +81,11 @@ export interface Validator {
   readonly validatorId: Uint8Array;
   /** Ed25519 public key (32). */
   readonly publicKey: Uint8Array;
-  /** u64 stake (section 5). */
+  /** u64 stake (docs/PROTOCOL.md 6.5). */
   readonly stake: bigint;
 }
 
-/** The validators of one height, sorted by validatorId (section 5). */
+/** The validators of one height, sorted by validatorId (docs/PROTOCOL.md 6.5, 7). */
 export interface ValidatorSet {
   readonly validators: readonly Validator[];
 }
@@ -176,7 +175,7 @@ function jsonSafe(v: unknown, max: number, what: string): number {
   return v as number;
 }
 
-/** `sha256("pos/validator" ‖ publicKey)`, the validatorId (section 2). */
+/** `sha256("pos/validator" ‖ publicKey)`, the validatorId (docs/PROTOCOL.md 2). */
 export function validatorIdOfKey(publicKey: Uint8Array, hash: HashFn = sha256Noble): Uint8Array {
   checkBytes(publicKey, 32, 'publicKey');
   return taggedHash(VALIDATOR_TAG, publicKey, hash);
@@ -200,7 +199,7 @@ function checkHeader(h: BlockHeader): void {
 
 /**
  * The canonical encoding of a header (221 bytes, layout in the module
- * comment; PROTOCOL.md section 8). Throws `BAD_ARGUMENT` for a field of the
+ * comment; docs/PROTOCOL.md 7). Throws `BAD_ARGUMENT` for a field of the
  * wrong length or range.
  */
 export function encodeBlockHeader(h: BlockHeader): Uint8Array {
@@ -243,12 +242,12 @@ export function decodeBlockHeader(bytes: Uint8Array): BlockHeader {
   return h;
 }
 
-/** `blockHash = sha256("pos/block" ‖ encodeBlockHeader(h))` (PROTOCOL.md section 8). */
+/** `blockHash = sha256("pos/block" ‖ encodeBlockHeader(h))` (docs/PROTOCOL.md 7). */
 export function blockHashOf(h: BlockHeader, hash: HashFn = sha256Noble): Uint8Array {
   return taggedHash(BLOCK_TAG, encodeBlockHeader(h), hash);
 }
 
-/** The JSON form of a header (docs/PROTOCOL.md section 1 conventions). */
+/** The JSON form of a header (docs/PROTOCOL.md 1 conventions). */
 export function blockHeaderToJSON(h: BlockHeader): BlockHeaderJSON {
   checkHeader(h);
   return {
@@ -364,7 +363,7 @@ export function decodeValidatorSet(bytes: Uint8Array, hash: HashFn = sha256Noble
   return s;
 }
 
-/** `sha256("pos/valset" ‖ encodeValidatorSet(s))`, committed in headers (section 8). */
+/** `sha256("pos/valset" ‖ encodeValidatorSet(s))`, committed in headers (docs/PROTOCOL.md 7). */
 export function validatorSetHash(s: ValidatorSet, hash: HashFn = sha256Noble): Uint8Array {
   return taggedHash(VALSET_TAG, encodeValidatorSet(s, hash), hash);
 }
@@ -535,7 +534,7 @@ export function certificateFromJSON(j: unknown): FinalityCertificate {
   return c;
 }
 
-/** `3·signed > 2·total` in bigint arithmetic (docs/PROTOCOL.md section 2). */
+/** `3·signed > 2·total` in bigint arithmetic (docs/PROTOCOL.md 2, 7). */
 export function isSupermajorityStake(signed: bigint, total: bigint): boolean {
   return 3n * signed > 2n * total;
 }
@@ -568,12 +567,12 @@ export type VerifyFn = (
  * Verifies a finality certificate for `header` against `validatorSet`, the
  * set that signs the header's height (committed as `validatorSetHash` in the
  * previous header; the caller, who followed the sets from its trust anchor,
- * checks that; PROTOCOL.md section 8).
+ * checks that; docs/PROTOCOL.md 7).
  *
  * Fails closed and never throws: the certificate's blockHash must equal
  * {@link blockHashOf}(header) and its height the header's; the signers must
  * be sorted, distinct members of the set, each signature valid over the
- * blockHash under `verify` (default: the section 2 acceptance rule); and the
+ * blockHash under `verify` (default: the acceptance rule of docs/PROTOCOL.md 2); and the
  * signed stake must be a supermajority, `3·signed > 2·total` (bigint).
  * Structural checks run before any signature is verified.
  */

@@ -1,7 +1,7 @@
 /**
- * A tiny canonical binary writer and reader (PROTOCOL.md section 2: every
- * hashed or signed object has exactly one byte encoding; docs/PROTOCOL.md
- * section 1: fixed-width big-endian integers, no trailing bytes).
+ * A tiny canonical binary writer and reader (docs/PROTOCOL.md 1: every
+ * hashed or signed object has exactly one byte encoding, fixed-width
+ * big-endian integers, no trailing bytes).
  *
  * Browser-safe: `Uint8Array` and `DataView` only, no `Buffer`.
  *
@@ -94,7 +94,7 @@ export class Writer {
   }
 
   /**
-   * A u64 given as a safe integer (heights, times: docs/PROTOCOL.md section 1
+   * A u64 given as a safe integer (heights, times: docs/PROTOCOL.md 1
    * keeps those below 2^53 so that they stay exact JavaScript numbers).
    */
   u64safe(v: number): this {
@@ -187,7 +187,7 @@ export class Reader {
     return this.range(this.view.getBigUint64(this.take(8, what)), min, max, what);
   }
 
-  /** A u64 that must be a safe integer (< 2^53, docs/PROTOCOL.md section 1), as a number. */
+  /** A u64 that must be a safe integer (< 2^53, docs/PROTOCOL.md 1), as a number. */
   u64safe(min = 0, max = Number.MAX_SAFE_INTEGER, what = 'u64'): number {
     const v = this.u64be(0n, U64_MAX, what);
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw badEncoding(`${what} above 2^53 - 1`);

@@ -1,9 +1,9 @@
 /**
- * Ed25519: the one acceptance rule for signatures (PROTOCOL.md section 2),
+ * Ed25519: the one acceptance rule for signatures (docs/PROTOCOL.md 2),
  * browser-safe, and the wallet's verifier, signer and key helpers.
  *
- * Section 2 asks that "validity of a signature in consensus and ledger rules
- * is decided by one function in one place", while the node verifies through
+ * docs/PROTOCOL.md 2 asks for one acceptance rule that every verifier
+ * applies, in consensus and ledger rules alike, while the node verifies through
  * node:crypto (OpenSSL) and the wallet through @noble/curves. Those two
  * disagree on crafted inputs, so validity is defined here, as
  *
@@ -45,8 +45,8 @@
  * OpenSSL: whether a given signature under it verifies is decided by the
  * equation, identically everywhere.
  *
- * This module imports only @noble/* (PROTOCOL.md section 1: the wallet runs
- * in browsers).
+ * This module imports only @noble/* (docs/PROTOCOL.md 2 and 11: the wallet
+ * runs in browsers).
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
@@ -133,7 +133,7 @@ function isSmallOrder(b: Uint8Array, off: number): boolean {
  * exact lengths, S < L, A and R canonical encodings, neither A nor R of
  * small order. Every verifier in the project runs this first and then one
  * equation, which is what makes the wallet (noble) and the node (OpenSSL)
- * agree on every input (PROTOCOL.md section 2). Pure byte comparisons, a
+ * agree on every input (docs/PROTOCOL.md 2). Pure byte comparisons, a
  * few hundred nanoseconds; never throws (a non-Uint8Array is `false`).
  *
  * It does not decide that A is on the curve (that needs a square root; the
@@ -157,7 +157,7 @@ function bytesToBigIntLE(b: Uint8Array): bigint {
 
 /**
  * Verifies an Ed25519 signature under the project's acceptance rule (module
- * comment; PROTOCOL.md section 2; RFC 8032 5.1.7 with the stricter checks
+ * comment; docs/PROTOCOL.md 2; RFC 8032 5.1.7 with the stricter checks
  * 2–5): {@link checkEd25519Encoding}, then the cofactorless equation
  * encode([S]B − [k]A) = R computed with @noble/curves. The same rule as the
  * node's `verifyEd25519Sync` (OpenSSL), vector for vector. About 500–650/s

@@ -1,6 +1,6 @@
 /**
- * Epochs of the validator set (PROTOCOL.md section 5; docs/PROTOCOL.md
- * section 6.5): which stake table applies to a round, which snapshot it is
+ * Epochs of the validator set (docs/PROTOCOL.md 6.5; the engine's side is
+ * 5.9): which stake table applies to a round, which snapshot it is
  * taken at, and where the ledger commits it in the state trie, so that the
  * node and a wallet compute the same numbers from the genesis parameters.
  *

@@ -1,8 +1,8 @@
 /**
- * The genesis document (PROTOCOL.md sections 2, 5 and 6): the chain's name and
+ * The genesis document (docs/PROTOCOL.md 6.4): the chain's name and
  * start time, its consensus parameters, the initial validators and the initial
  * outputs. Its canonical encoding is hashed into the chainId that every signed
- * object commits to, so it has exactly one byte form (section 2).
+ * object commits to, so it has exactly one byte form (docs/PROTOCOL.md 1).
  *
  * Byte layout, version 2 (integers big-endian; strings UTF-8 with a u16 length):
  *
@@ -10,11 +10,11 @@
  * u8  version = 2
  * u16 len ‖ chainName          1..64 bytes
  * u64 genesisTime              ms since the epoch, < 2^53
- * u16 coinFrequency            2..65535 (section 4; the engine needs c >= 2)
+ * u16 coinFrequency            2..65535 (docs/PROTOCOL.md 5.4; the engine needs c >= 2)
  * u64 minFee
- * u32 lag                      1..2^32-1 (section 5: LAG; 0 would let a set certify its own table)
- * u32 epoch                    1..2^32-1 (section 5: EPOCH)
- * u64 minStake                 >= 1 (section 5: the least stake of a validator-set member)
+ * u32 lag                      1..2^32-1 (docs/PROTOCOL.md 6.5: LAG; 0 would let a set certify its own table)
+ * u32 epoch                    1..2^32-1 (docs/PROTOCOL.md 6.5: EPOCH)
+ * u64 minStake                 >= 1 (docs/PROTOCOL.md 6.5: the least stake of a validator-set member)
  * u16 nValidators              1..1024, sorted by validatorId, no validatorId twice
  *     nValidators × ( pubkey (32) ‖ u16 len ‖ name (0..64 bytes) ‖ u16 len ‖ p2p (1..128 bytes) )
  * u16 nOutputs                 1..65535
@@ -27,9 +27,9 @@
  * same bytes).
  *
  * `chainId = sha256("pos/genesis" ‖ encoding)`, `validatorId =
- * sha256("pos/validator" ‖ pubkey)` (section 2). Genesis output i has the
+ * sha256("pos/validator" ‖ pubkey)` (docs/PROTOCOL.md 2). Genesis output i has the
  * outpoint `{txHash: chainId, index: i}`. The genesis stake of a validator is
- * the sum of the outputs hosted by its validatorId (section 5); an output may
+ * the sum of the outputs hosted by its validatorId (docs/PROTOCOL.md 6.5); an output may
  * name a host that is not a genesis validator and then counts for nobody.
  */
 import { compareBytes, type HashFn, sha256Noble, taggedHash } from '@pos/merkle';
@@ -55,22 +55,22 @@ export const GENESIS_LIMITS = Object.freeze({
 
 /** Consensus and ledger parameters fixed at genesis. */
 export interface GenesisParams {
-  /** Coin round frequency c (section 4), 2..65535. */
+  /** Coin round frequency c (docs/PROTOCOL.md 5.4), 2..65535. */
   readonly coinFrequency: number;
-  /** Smallest fee a transaction may pay (section 6), u64. */
+  /** Smallest fee a transaction may pay (docs/PROTOCOL.md 6.3), u64. */
   readonly minFee: bigint;
-  /** LAG of the stake snapshot (section 5), u32. */
+  /** LAG of the stake snapshot (docs/PROTOCOL.md 6.5), u32. */
   readonly lag: number;
-  /** EPOCH of the stake snapshot (section 5), u32 >= 1. */
+  /** EPOCH of the stake snapshot (docs/PROTOCOL.md 6.5), u32 >= 1. */
   readonly epoch: number;
   /**
    * Least stake (u64, at least 1) a registered validator must host at a
-   * snapshot to be in the next epoch's set (section 5).
+   * snapshot to be in the next epoch's set (docs/PROTOCOL.md 6.5).
    */
   readonly minStake: bigint;
 }
 
-/** The defaults of the design (sections 4 and 5); `minFee` has none. */
+/** The defaults of the design (docs/PROTOCOL.md 6.4); `minFee` has none. */
 export const defaultGenesisParams: Readonly<Omit<GenesisParams, 'minFee'>> = Object.freeze({
   coinFrequency: 10,
   lag: 1000,
@@ -134,13 +134,13 @@ function isBytes(v: unknown, n: number): v is Uint8Array {
   return v instanceof Uint8Array && v.length === n;
 }
 
-/** `sha256("pos/validator" ‖ pubkey)` (section 2). */
+/** `sha256("pos/validator" ‖ pubkey)` (docs/PROTOCOL.md 2). */
 export function validatorIdOf(pubkey: Uint8Array, hash: HashFn = sha256Noble): Uint8Array {
   if (!isBytes(pubkey, 32)) fail('BAD_GENESIS', 'pubkey must be 32 bytes');
   return taggedHash(VALIDATOR_TAG, pubkey, hash);
 }
 
-/** Sum of the genesis outputs: the supply the ledger conserves (section 6). */
+/** Sum of the genesis outputs: the supply the ledger conserves (docs/PROTOCOL.md 6.3). */
 export function genesisSupply(g: Genesis): bigint {
   let s = 0n;
   for (const o of g.outputs) s += o.amount;
@@ -338,7 +338,7 @@ export function createGenesis(input: GenesisInput, hash: HashFn = sha256Noble): 
   return g;
 }
 
-// --- JSON (section 2) ----------------------------------------------------------
+// --- JSON (docs/PROTOCOL.md 1) -------------------------------------------------
 
 /** JSON form of a {@link Genesis}. */
 export interface GenesisJSON {

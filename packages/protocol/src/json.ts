@@ -1,18 +1,18 @@
 /**
- * Codecs for the JSON edge (PROTOCOL.md section 2): byte strings are
+ * Codecs for the JSON edge (docs/PROTOCOL.md 1): byte strings are
  * `0x`-prefixed lowercase hex, amounts are decimal strings in u64 range.
  *
  * Both decoders accept exactly one spelling per value and throw on anything
  * else. A wallet compares what its agent sends against proofs and signed
- * hashes (section 1: it trusts the agent for nothing); if `0xAB` and `0xab`,
+ * hashes (docs/PROTOCOL.md 11: it trusts the agent for nothing); if `0xAB` and `0xab`,
  * or `"010"` and `"10"`, were both accepted, two spellings of one value could
  * slip past a check that compares strings, and a signed object would no
- * longer have one canonical encoding (section 2).
+ * longer have one canonical encoding (docs/PROTOCOL.md 1).
  */
 import { MerkleError, fromHex as merkleFromHex, toHex as merkleToHex } from '@pos/merkle';
 import { ProtocolError } from './errors.js';
 
-/** The largest amount: amounts are u64 (section 2), `2^64 - 1`. */
+/** The largest amount: amounts are u64 (docs/PROTOCOL.md 1), `2^64 - 1`. */
 export const MAX_AMOUNT: bigint = (1n << 64n) - 1n;
 
 // Canonical decimal: "0", or a non-zero digit then digits. No sign, space,
@@ -52,7 +52,7 @@ export function fromHex(s: unknown, expectedLength?: number): Uint8Array {
  * Formats an amount as its canonical decimal string. Throws
  * `ProtocolError('BAD_AMOUNT')` for a non-bigint or a value outside
  * `0..2^64-1`: an out-of-range amount must fail here, where it is made, not at
- * the agent, which would reject the transaction (section 6).
+ * the agent, which would reject the transaction (docs/PROTOCOL.md 6.3).
  */
 export function formatAmount(v: bigint): string {
   if (typeof v !== 'bigint' || v < 0n || v > MAX_AMOUNT) {

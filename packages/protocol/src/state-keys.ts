@@ -50,7 +50,7 @@ export function outpointId(outpoint: Outpoint, hash: HashFn = sha256Noble): Uint
 /**
  * The state-trie key of an output: `sha256(owner) ‖ outpointId(outpoint)`
  * (64 bytes). Every output of one owner shares the first 32 bytes, so
- * `provePrefix(ownerPrefix(owner))` is the proof of all of them (section 7).
+ * `provePrefix(ownerPrefix(owner))` is the proof of all of them (docs/PROTOCOL.md 3.2).
  * Its value in the trie is {@link encodeOutput}.
  */
 export function outputKey(

@@ -1,9 +1,9 @@
 /**
- * Transactions, version 1 (PROTOCOL.md section 6), with one canonical byte
- * encoding (section 2), the trie keys of their outputs (section 7) and the
- * receipts the history log stores (sections 7 and 8).
+ * Transactions, version 1 (docs/PROTOCOL.md 6.2), with one canonical byte
+ * encoding (docs/PROTOCOL.md 1), the trie keys of their outputs (6.3) and the
+ * receipts the history log stores (4 and 6.3).
  *
- * Byte layouts (integers big-endian, docs/PROTOCOL.md section 1):
+ * Byte layouts (integers big-endian, docs/PROTOCOL.md 1):
  *
  * ```
  * Output    (72)  u64 amount (> 0) ‖ owner (32, Ed25519 public key) ‖ host (32, validatorId)
@@ -29,7 +29,7 @@
  * know the owners (they are in the state), so it bounds `nSig` by `nIn` (a
  * valid transaction never has more owners than inputs).
  *
- * A **registration** (version 2, PROTOCOL.md section 5) is an ordinary
+ * A **registration** (version 2, docs/PROTOCOL.md 6.2 and 6.5) is an ordinary
  * transfer (it pays at least the fee from its inputs) that also records a
  * validator's public key, display name and p2p endpoint in the ledger. The
  * validator's key must sign it too, so nobody registers a key they do not
@@ -80,7 +80,7 @@ export const OUTPOINT_TAG = 'pos/outpoint';
  */
 export const MALFORMED_TX_TAG = 'pos/bad-tx';
 
-/** An unspent (or spent) output: `amount` coins of `owner`, hosted by validator `host` (section 5). */
+/** An unspent (or spent) output: `amount` coins of `owner`, hosted by validator `host` (docs/PROTOCOL.md 6.5). */
 export interface Output {
   /** u64, > 0. */
   readonly amount: bigint;
@@ -100,7 +100,7 @@ export interface Outpoint {
 
 /** The signed part of a transaction. */
 export interface TxBody {
-  /** The chain this transaction is for (section 2: every signed object commits to it). */
+  /** The chain this transaction is for (docs/PROTOCOL.md 2: every signed object commits to it). */
   readonly chainId: Uint8Array;
   /** Outputs spent, in the creator's order; 1..256, no outpoint twice. */
   readonly inputs: readonly Outpoint[];
@@ -114,7 +114,7 @@ export interface TxBody {
   readonly register?: Registration;
 }
 
-/** A validator's registration (section 5): what peers and wallets learn of it. */
+/** A validator's registration (docs/PROTOCOL.md 6.5): what peers and wallets learn of it. */
 export interface Registration {
   /** Ed25519 public key (32 bytes); the validatorId is `sha256("pos/validator" ‖ pubkey)`. */
   readonly pubkey: Uint8Array;
@@ -450,7 +450,7 @@ export function malformedTxHash(bytes: Uint8Array, hash: HashFn = sha256Noble): 
 
 /**
  * Ed25519 as {@link signTx} needs it: injected, so this module stays free of a
- * particular implementation (the wallet's strict-RFC 8032 one, section 2).
+ * particular implementation (the wallet's strict-RFC 8032 one, docs/PROTOCOL.md 2).
  */
 export interface TxSigner {
   /** The 64-byte signature of `message` under `secretKey`. */
@@ -460,7 +460,7 @@ export interface TxSigner {
 }
 
 /**
- * Signs `body` with each secret key (one per distinct input owner, section 6)
+ * Signs `body` with each secret key (one per distinct input owner, docs/PROTOCOL.md 6.2)
  * and returns the signatures in canonical order. Throws `BAD_TX` for an
  * invalid body or more keys than inputs, `BAD_ARGUMENT` for two keys with one
  * public key or a signer returning the wrong lengths. It cannot check that the
@@ -544,7 +544,7 @@ export function decodeReceipt(bytes: Uint8Array): Receipt {
     : { txHash, status: 'rejected', reason: REJECT_REASONS[code - 1]!, height, index };
 }
 
-// --- JSON (section 2: 0x hex, decimal-string amounts, numbers for indexes) -----
+// --- JSON (docs/PROTOCOL.md 1: 0x hex, decimal-string amounts, numbers for indexes)
 
 /** JSON form of an {@link Outpoint}. */
 export interface OutpointJSON {

@@ -1,7 +1,7 @@
 /**
  * Strict UTF-8 for the codecs (genesis strings, registrations): one encoder,
  * one fatal decoder that keeps a leading BOM as a character, so that every
- * string round-trips to the same bytes (docs/PROTOCOL.md section 1).
+ * string round-trips to the same bytes (docs/PROTOCOL.md 1).
  */
 
 // Both exist in every browser and in Node; declared here because the package

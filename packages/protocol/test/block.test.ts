@@ -1,13 +1,13 @@
-// Blocks and finality certificates (PROTOCOL.md section 8; docs/PROTOCOL.md
-// section 7): header, validator-set, block-signature and certificate codecs
+// Blocks and finality certificates (docs/PROTOCOL.md 7): header, validator-set, block-signature and certificate codecs
 // (round trips and canonical rejections), the block hash covering every
 // field, and the verifyCertificate table (supermajority boundary, unknown and
 // duplicate signers, wrong height, hash, signature or chain, unequal stakes).
+
+import { cat, fill, u16, u32, u64 } from '@pos/test-utils/bytes';
+import { hex, sha256 } from '@pos/test-utils/node-hash';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cat, fill, u16, u32, u64 } from '../../../scripts/testing/bytes.js';
-import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import {
   BLOCK_HEADER_BYTES,
   type BlockHeader,

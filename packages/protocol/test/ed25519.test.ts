@@ -1,13 +1,10 @@
-// The acceptance rule of PROTOCOL.md section 2 as the wallet applies it
+// The acceptance rule of docs/PROTOCOL.md 2 as the wallet applies it
 // (src/ed25519.ts): RFC 8032 vectors, the shared edge-case table (published
 // speccheck / CCTV vectors and constructed ones), the byte checks one by one,
 // and properties. The node's verifiers are held to the same table in
 // packages/node/test/crypto.test.ts.
 import { ED25519_TORSION_SUBGROUP, ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
-import fc from 'fast-check';
-import { test } from 'uvu';
-import * as assert from 'uvu/assert';
 import {
   ALL_CASES,
   CANONICAL_BOUNDARY_POINTS,
@@ -20,7 +17,10 @@ import {
   RFC8032_VECTORS,
   SMALL_ORDER_POINTS,
   unhex,
-} from '../../../scripts/testing/ed25519-vectors.js';
+} from '@pos/test-utils/ed25519-vectors';
+import fc from 'fast-check';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import {
   checkEd25519Encoding,
   ED25519_PUBLIC_KEY_BYTES,

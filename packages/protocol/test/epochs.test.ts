@@ -1,4 +1,4 @@
-// Epochs of the validator set (PROTOCOL.md section 5, src/epochs.ts): which
+// Epochs of the validator set (docs/PROTOCOL.md 6.5, src/epochs.ts): which
 // table applies to a round, which snapshot it is taken at, the rounds it
 // covers, and the state-trie keys the ledger commits tables and
 // registrations under. Table-driven cases with small and design parameters,
@@ -6,11 +6,12 @@
 // [firstRound, lastRound], and with lag >= 1 an epoch's snapshot precedes
 // its first round (so its table is proven under a header the previous
 // table certified).
+
+import { cat, fill, u64 } from '@pos/test-utils/bytes';
+import { hex } from '@pos/test-utils/node-hash';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cat, fill, u64 } from '../../../scripts/testing/bytes.js';
-import { hex } from '../../../scripts/testing/node-hash.js';
 import {
   EPOCH_TABLE_PREFIX,
   type EpochParams,

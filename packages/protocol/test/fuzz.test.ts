@@ -5,11 +5,8 @@
 //
 // Decoders return a value whose encoding is the input, or throw
 // ProtocolError, never a TypeError or RangeError. Verifiers fail closed.
-// Bounded in time: see scripts/testing/fuzz.ts (FUZZ_MS, FUZZ_SEED).
+// Bounded in time: see packages/test-utils/src/fuzz.ts (FUZZ_MS, FUZZ_SEED).
 
-import fc from 'fast-check';
-import { test } from 'uvu';
-import * as assert from 'uvu/assert';
 import {
   anyBytes,
   expectTyped,
@@ -21,7 +18,10 @@ import {
   outcome,
   sameBytes,
   samples,
-} from '../../../scripts/testing/fuzz.js';
+} from '@pos/test-utils/fuzz';
+import fc from 'fast-check';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import {
   type BlockHeader,
   blockHashOf,

@@ -1,11 +1,12 @@
-// The genesis document (PROTOCOL.md sections 2, 5, 6): its canonical byte
+// The genesis document (docs/PROTOCOL.md 6.4): its canonical byte
 // layout, the ids derived from it, every rejection rule, the JSON form and
 // the genesis stakes.
+
+import { cat, fill, u16, u32, u64 } from '@pos/test-utils/bytes';
+import { hex, sha256 } from '@pos/test-utils/node-hash';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cat, fill, u16, u32, u64 } from '../../../scripts/testing/bytes.js';
-import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import {
   chainIdOf,
   createGenesis,
@@ -97,7 +98,7 @@ test('createGenesis fills the design defaults and sorts validators by validatorI
   );
 });
 
-test('encoding: byte layout as documented; chainId and validatorId as section 2 says', () => {
+test('encoding: byte layout as documented; chainId and validatorId as docs/PROTOCOL.md 2 says', () => {
   assert.is(hex(encodeGenesis(genesis)), hex(reference));
   assert.is(hex(chainIdOf(genesis)), hex(sha256(cat(utf8('pos/genesis'), reference))));
   assert.is(hex(chainIdOf(genesis, sha256)), hex(chainIdOf(genesis)));

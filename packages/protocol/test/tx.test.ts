@@ -1,12 +1,12 @@
-// Transactions (PROTOCOL.md sections 2 and 6): the canonical byte layout,
+// Transactions (docs/PROTOCOL.md 6.2): the canonical byte layout,
 // every rejection rule of the decoder, the hash that excludes signatures, the
-// JSON form, receipts, output keys (section 7) and the codec underneath.
+// JSON form, receipts, output keys (docs/PROTOCOL.md 6.3) and the codec underneath.
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { cat, fill, u16, u32, u64 } from '@pos/test-utils/bytes';
+import { hex, sha256 } from '@pos/test-utils/node-hash';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cat, fill, u16, u32, u64 } from '../../../scripts/testing/bytes.js';
-import { hex, sha256 } from '../../../scripts/testing/node-hash.js';
 import {
   decodeOutpoint,
   decodeOutput,

@@ -17,9 +17,9 @@ import {
   toHex,
   validatorSetHash,
 } from '@pos/protocol';
+import { loud } from '@pos/test-utils/hooks';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loud } from '../../../scripts/testing/hooks.js';
 import {
   buildChain,
   type Chain,

@@ -28,9 +28,9 @@ import {
   toHex,
   validatorIdOfKey,
 } from '@pos/protocol';
+import { loud } from '@pos/test-utils/hooks';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loud } from '../../../scripts/testing/hooks.js';
 import { journalFile, readJournal } from '../cli/io.js';
 import { type KeystoreJSON, keystoreFromText } from '../src/index.js';
 

@@ -1,5 +1,5 @@
-// The thin wallet follows validator-set changes (PROTOCOL.md sections 5 and
-// 8; src/client.ts): against an in-process agent serving a REAL chain
+// The thin wallet follows validator-set changes (docs/PROTOCOL.md 11.1, 6.5
+// and 7; src/client.ts): against an in-process agent serving a REAL chain
 // (test/fake-chain.ts: real state tries holding the epoch tables, real
 // Ed25519 certificates, lag 2 and epoch 4, 22 blocks over epochs 0..5 with
 // the table of epoch 6 committed), in which a validator joins, one leaves,
@@ -25,10 +25,10 @@ import {
   type ValidatorSet,
   validatorSetHash,
 } from '@pos/protocol';
+import { loud } from '@pos/test-utils/hooks';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loud } from '../../../scripts/testing/hooks.js';
 import {
   createWalletClient,
   trustFromGenesis,

@@ -6,12 +6,9 @@
 //
 // An agent's answer changed in any way is refused with a WalletError or
 // changes nothing verified.
-// Bounded in time: see scripts/testing/fuzz.ts (FUZZ_MS, FUZZ_SEED).
+// Bounded in time: see packages/test-utils/src/fuzz.ts (FUZZ_MS, FUZZ_SEED).
 
 import { fromHex, toHex } from '@pos/protocol';
-import fc from 'fast-check';
-import { test } from 'uvu';
-import * as assert from 'uvu/assert';
 import {
   expectTyped,
   fuzzTest,
@@ -20,8 +17,11 @@ import {
   type Outcome,
   outcome,
   outcomeAsync,
-} from '../../../scripts/testing/fuzz.js';
-import { loud } from '../../../scripts/testing/hooks.js';
+} from '@pos/test-utils/fuzz';
+import { loud } from '@pos/test-utils/hooks';
+import fc from 'fast-check';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import {
   createWalletClient,
   decryptKeystore,

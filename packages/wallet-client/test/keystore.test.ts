@@ -5,9 +5,9 @@
 // stay fast; the default is 2^17.
 
 import { ed25519PublicKey } from '@pos/protocol';
+import { loud } from '@pos/test-utils/hooks';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loud } from '../../../scripts/testing/hooks.js';
 import {
   decryptKeystore,
   defaultKeystoreOpts,

@@ -8,7 +8,7 @@
  * 8032 section 5.1.7, which is the equation OpenSSL checks. Every verifier
  * here runs `checkEd25519Encoding` first, so it accepts exactly what the
  * wallet's `verifyEd25519` (noble) accepts; test/crypto.test.ts holds them
- * to the same vector table (scripts/testing/ed25519-vectors.ts). Without the
+ * to the same vector table (packages/test-utils/src/ed25519-vectors.ts). Without the
  * byte checks OpenSSL would accept signatures under small-order and
  * non-canonical keys that the wallet rejects (vectors "speccheck 1", "CCTV 9").
  *

@@ -32,8 +32,8 @@ import {
   type ValidatorSet,
   validatorIdOf,
 } from '@pos/protocol';
-import { fill } from '../../../../scripts/testing/bytes.js';
-import { hex, sha256 } from '../../../../scripts/testing/node-hash.js';
+import { fill } from '@pos/test-utils/bytes';
+import { hex, sha256 } from '@pos/test-utils/node-hash';
 import { openChain } from '../../src/chain/chain.js';
 import {
   createValidatorIndex,

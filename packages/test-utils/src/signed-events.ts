@@ -1,7 +1,9 @@
 // Real Ed25519 keys and signed wire events for tests of the sync layer and
 // the node's stores (docs/PROTOCOL.md 6.1).
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { signEvent, type WireEvent } from '../../packages/gossip/src/index.js';
+// Gossip's source, not the `@pos/gossip` package: @pos/gossip's own tests use
+// this module, and a dependency on it here would be a workspace cycle.
+import { signEvent, type WireEvent } from '../../gossip/src/index.js';
 import { sha256 } from './node-hash.js';
 
 /** A validator key: the raw 32-byte public key and a signer over a message. */

@@ -360,9 +360,11 @@ function setAt(
 ): Json {
   if (path.length === 0) return f(v, undefined, '');
   const [k, ...rest] = path;
-  const copy: Record<string | number, Json> = Array.isArray(v)
-    ? [...v]
-    : { ...(v as Record<string, Json>) };
+  // An array copy is indexed like a record here (numeric keys).
+  const copy = (Array.isArray(v) ? [...v] : { ...(v as Record<string, Json>) }) as Record<
+    string | number,
+    Json
+  >;
   if (rest.length === 0) {
     const nv = f(copy[k!], copy, k!);
     if (nv === REMOVE) {

@@ -1,6 +1,6 @@
-// Ed25519 test vectors for the project's one acceptance rule (PROTOCOL.md
-// section 2; packages/wallet-client/src/ed25519.ts states the rule), shared by
-// the wallet's tests (noble) and the node's (node:crypto / OpenSSL), so both
+// Ed25519 test vectors for the project's one acceptance rule (docs/PROTOCOL.md
+// 2; packages/protocol/src/ed25519.ts states the rule), shared by the
+// wallet's tests (noble) and the node's (node:crypto / OpenSSL), so both
 // verifiers are held to the same table.
 //
 // Every case records four expectations:
@@ -24,8 +24,9 @@
 //  - C2SP CCTV ed25519vectors.json (github.com/C2SP/CCTV, ed25519/; vector
 //    numbers as in the file), a few of its low-order and non-canonical cases.
 //  - Constructed here with @noble/curves point arithmetic (recipes below),
-//    where the brief asks for all 8 small-order A and R and the published
-//    sets have only some: each is a signature a raw verifier accepts.
+//    so that each of the 8 small-order A and R the rule refuses is covered
+//    (the published sets have only some): each is a signature a raw verifier
+//    accepts.
 //  - Derived from RFC 8032 TEST 1 by editing bytes (S + nL, high bits, ...).
 
 /** One signature case; byte strings are lowercase hex without a prefix. */

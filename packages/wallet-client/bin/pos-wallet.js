@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// `pos-wallet`: runs the built CLI (`dist/cli/cli.js`, from `tsc -b`). A
+// committed entry file, so that `pnpm install` can link the bin before
+// anything is built.
+try {
+  await import('../dist/cli/cli.js');
+} catch (e) {
+  if (e?.code !== 'ERR_MODULE_NOT_FOUND' || !String(e.message).includes('/dist/cli/cli.js')) {
+    throw e;
+  }
+  console.error(
+    'pos-wallet: not built yet; run `pnpm build` (tsc -b) at the repository root first',
+  );
+  process.exit(1);
+}
