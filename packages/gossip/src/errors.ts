@@ -24,7 +24,7 @@ export type GossipErrorCode =
 /**
  * Typed error of this package. `BAD_ARGUMENT` is a caller bug; `BAD_ENCODING`
  * is a hostile or broken peer's input, which the sync layer refuses and
- * scores (PROTOCOL.md section 9) rather than letting any other exception out.
+ * scores (docs/PROTOCOL.md 8) rather than letting any other exception out.
  */
 export class GossipError extends Error {
   readonly code: GossipErrorCode;

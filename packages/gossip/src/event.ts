@@ -1,7 +1,7 @@
 /**
- * The event wire format, version 1 (PROTOCOL.md section 3; docs/PROTOCOL.md
- * section 6): one canonical byte string per event, hashed with the
- * `pos/event` tag and signed by its creator.
+ * The event wire format, version 1 (docs/PROTOCOL.md 6.1): one canonical byte
+ * string per event, hashed with the `pos/event` tag and signed by its
+ * creator.
  *
  * Layout (big-endian, fixed-width):
  *
@@ -29,7 +29,7 @@ import { GossipError } from './errors.js';
 
 /** Version byte of this layout. */
 export const EVENT_VERSION = 1;
-/** Domain tag of the event hash (PROTOCOL.md section 2). */
+/** Domain tag of the event hash (docs/PROTOCOL.md 2). */
 export const EVENT_TAG = 'pos/event';
 /** Largest encoded event: 1 MiB, the sync page's unit of hostility. */
 export const MAX_EVENT_BYTES = 1 << 20;
@@ -43,12 +43,12 @@ export const MAX_PAYLOAD_BYTES = 4096;
 
 /** Payload kinds this version knows; any other byte is refused. */
 export const PayloadKind = {
-  /** A validator's signature over a block hash (PROTOCOL.md section 8). */
+  /** A validator's signature over a block hash (a BlockSig, docs/PROTOCOL.md 7). */
   BLOCK_SIGNATURE: 1,
 } as const;
 const KNOWN_KINDS: ReadonlySet<number> = new Set(Object.values(PayloadKind));
 
-/** A system message inside an event (section 3: "payloads"). */
+/** A system message inside an event (docs/PROTOCOL.md 6.1: "payloads"). */
 export interface Payload {
   readonly kind: number;
   readonly data: Uint8Array;

@@ -1,6 +1,6 @@
 /**
- * Per-peer token buckets: the "per-peer rate limits" of PROTOCOL.md section 9
- * ("every input is hostile").
+ * Per-peer token buckets: the per-peer rate limit of docs/PROTOCOL.md 8 (the
+ * node's limits are in 8.1, "Server side").
  *
  * The clock is a parameter of every call rather than read here, so the limiter
  * is deterministic and testable without waiting. Tokens are kept as integer
@@ -8,7 +8,7 @@
  * millisecond, so integer clock readings refill exactly and nothing drifts,
  * however many calls are made. Memory is bounded by `maxPeers` buckets with
  * least-recently-used eviction, because peer ids cost an attacker nothing
- * before authentication (non-validators may sync read-only, section 9).
+ * before authentication (non-validators may sync read-only: docs/PROTOCOL.md 8.1).
  */
 import { GossipError } from './errors.js';
 
@@ -26,7 +26,8 @@ export interface RateLimiterOpts {
  * Defaults for one token per request: sustained 20 requests a second per peer
  * with bursts of 40, which a syncing validator (a few syncs a second, each a
  * few pages) stays well inside, and 4096 tracked peers, which covers a few
- * hundred validators plus read-only syncers (section 1) in a few hundred KB.
+ * hundred validators plus read-only syncers (docs/PROTOCOL.md 8.1) in a few
+ * hundred KB.
  */
 export const defaultRateLimiterOpts: Readonly<RateLimiterOpts> = Object.freeze({
   ratePerSec: 20,

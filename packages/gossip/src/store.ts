@@ -1,7 +1,7 @@
 /**
- * The event store the sync protocol reads and fills (PROTOCOL.md section 9:
- * "A sends what it knows (per creator: highest seq and that event's hash); B
- * answers with the events A lacks, parents first").
+ * The event store the sync protocol reads and fills (docs/PROTOCOL.md 8: a
+ * puller sends what it knows, its tips per creator, and the server answers
+ * with the events the puller lacks, parents first).
  *
  * The node implements {@link EventStore} on classic-level; this module also
  * gives {@link createMemoryEventStore}, the reference implementation used by
@@ -10,10 +10,11 @@
  * - `add` is called only with events whose parents the store already has, so
  *   insertion order is a topological order, and `since` may simply replay it
  *   to deliver parents first.
- * - A creator that forks (section 3: two events neither a self-ancestor of
- *   the other) has several tips; honest nodes store both branches, and the
- *   summary keeps at most {@link MAX_TIPS_PER_CREATOR} of them (the highest
- *   seqs) so that a forker costs bounded space in every request.
+ * - A creator that forks (docs/PROTOCOL.md 5.2: two events neither a
+ *   self-ancestor of the other) has several tips; honest nodes store both
+ *   branches, and the summary keeps at most {@link MAX_TIPS_PER_CREATOR} of
+ *   them (the highest seqs) so that a forker costs bounded space in every
+ *   request.
  */
 import { fromHex, toHex } from '@pos/merkle';
 import type { WireEvent } from './event.js';
@@ -36,8 +37,7 @@ export interface KnownEntry {
 
 /**
  * What the sync layer needs of the node's event storage. Keys of `heads` are
- * the creator's public key as `0x`-prefixed lowercase hex (docs/PROTOCOL.md
- * section 1).
+ * the creator's public key as `0x`-prefixed lowercase hex (docs/PROTOCOL.md 1).
  */
 export interface EventStore {
   has(hash: Uint8Array): boolean;
@@ -60,7 +60,7 @@ export interface EventStore {
    * The one-chain assumption fails only for a fork this store has not seen:
    * then a page may hold an event whose parent the puller lacks, which the
    * puller reports as `MISSING_PARENT` and answers by leaving that creator
-   * out of its next summary (docs/PROTOCOL.md section 9).
+   * out of its next summary (docs/PROTOCOL.md 8).
    */
   since(known: readonly KnownEntry[]): Iterable<WireEvent> | AsyncIterable<WireEvent>;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `posd`, the validator's command line (PROTOCOL.md section 10: `init`,
+ * `posd`, the validator's command line (docs/PROTOCOL.md 10.4: `init`,
  * `start`, `keygen`, `status`; plus `genesis` to write a genesis for several
  * validators). Exit codes: 0 done, 1 failed, 2 usage or refused input.
  *

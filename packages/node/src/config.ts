@@ -1,6 +1,6 @@
 /**
- * Configuration of posd: "config from file, env, flags (documented
- * precedence)" (PROTOCOL.md section 10).
+ * Configuration of posd: from flags, the environment and a file, with a
+ * documented precedence (docs/PROTOCOL.md 10.4, "Configuration").
  *
  * Each key is taken from the first source that sets it: flags, then
  * environment, then file, then {@link defaultNodeConfig}. A list (`peers`) is
@@ -22,7 +22,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** The resolved configuration of one node. */
 export interface NodeConfig {
-  /** Directory holding keys and the classic-level database (section 11). */
+  /** Directory holding keys and the classic-level database (docs/PROTOCOL.md 10.4, 9.3). */
   dataDir: string;
   /** Address the JSON-RPC/HTTP server binds to. */
   rpcHost: string;
@@ -36,10 +36,10 @@ export interface NodeConfig {
 }
 
 /**
- * Defaults. RPC binds to localhost (section 10): exposing it is a decision
+ * Defaults. RPC binds to localhost (docs/PROTOCOL.md 10): exposing it is a decision
  * the operator makes with a flag. Peer sync listens on all interfaces,
  * because a validator that peers cannot reach does not take part, and every
- * request to it is authenticated and rate-limited anyway (section 9).
+ * request to it is authenticated and rate-limited anyway (docs/PROTOCOL.md 8).
  */
 export const defaultNodeConfig: Readonly<Omit<NodeConfig, 'peers'> & { peers: readonly string[] }> =
   Object.freeze({

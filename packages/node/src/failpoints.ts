@@ -2,7 +2,7 @@
  * Crash failpoints (issue 7; the precedent is CometBFT's `FAIL_TEST_INDEX`
  * and TiKV's fail points): named places in the write path where a test can
  * make the process die by SIGKILL, exactly there, to check that a restart
- * recovers (docs/PROTOCOL.md sections 9.2 and 9.3).
+ * recovers (docs/PROTOCOL.md 9.2 and 9.3).
  *
  * `POS_FAILPOINT` names the failpoints to arm, comma-separated; each is
  * `name` (die at its first hit) or `name:N` (die at its Nth hit, N >= 1).

@@ -1,5 +1,5 @@
 /**
- * The node's Prometheus metrics (PROTOCOL.md section 10: `GET /metrics`; issue
+ * The node's Prometheus metrics (docs/PROTOCOL.md 10: `GET /metrics`; issue
  * 4: blocks, rounds, events, tx/s, finality latency, peers, mempool size).
  * Names follow `pos_<what>_<unit>`; each node owns its registry, so that two
  * nodes in one process (tests, the simulator) never share a counter.
@@ -24,7 +24,7 @@ export interface NodeMetrics {
   readonly registry: Registry;
   readonly blocksTotal: Counter;
   readonly blockHeight: Gauge;
-  /** Highest epoch whose validator table is committed (section 5). */
+  /** Highest epoch whose validator table is committed (docs/PROTOCOL.md 6.5). */
   readonly validatorSetEpoch: Gauge;
   /** Members of that table. */
   readonly validatorSetSize: Gauge;
@@ -44,7 +44,7 @@ export interface NodeMetrics {
    */
   readonly txStageSeconds: Histogram<'stage'>;
   readonly peers: Gauge;
-  /** Peers the puller skips: their misbehaviour score reached the ban (PROTOCOL.md section 8). */
+  /** Peers the puller skips: their misbehaviour score reached the ban (docs/PROTOCOL.md 8). */
   readonly peersBanned: Gauge;
   readonly mempoolTransactions: Gauge;
   readonly mempoolBytes: Gauge;

@@ -1,7 +1,7 @@
 /**
  * The thin wallet's client (issue 5, wallet points 1 and 3): it talks to one
  * agent over JSON-RPC and uses nothing the agent says until it has checked
- * it against its trust anchor (PROTOCOL.md section 1).
+ * it against its trust anchor (docs/PROTOCOL.md 11).
  *
  * A balance is verified in three steps, each failing closed with a typed
  * {@link WalletError}:

@@ -10,10 +10,10 @@ import { fail } from './agent.js';
 import type { WalletTrust } from './types.js';
 
 /**
- * The trust anchor a genesis gives (PROTOCOL.md section 1): its chainId, its
- * epoch parameters, and its validators with their genesis stakes (the
- * outputs each hosts, section 5), all of them (one hosting nothing has no
- * weight but is still in the set whose hash the headers of epoch 0 commit
+ * The trust anchor a genesis gives (docs/PROTOCOL.md 11): its chainId, its
+ * epoch parameters, and its validators with their genesis stakes (the outputs
+ * each hosts, docs/PROTOCOL.md 6.4, 6.5), all of them (one hosting nothing has
+ * no weight but is still in the set whose hash the headers of epoch 0 commit
  * to): the table of epoch 0.
  */
 export function trustFromGenesis(g: Genesis, hash: HashFn = sha256Noble): WalletTrust {

@@ -24,9 +24,9 @@ export interface WalletTrust {
     readonly name?: string;
     readonly endpoint?: string;
   }[];
-  /** LAG of the genesis (section 5), >= 1. */
+  /** LAG of the genesis (docs/PROTOCOL.md 6.4, 6.5), >= 1. */
   readonly lag: number;
-  /** EPOCH of the genesis (section 5; `params.epoch`), >= 1. */
+  /** EPOCH of the genesis (docs/PROTOCOL.md 6.4, 6.5; `params.epoch`), >= 1. */
   readonly epochLength: number;
   /** The epoch whose table {@link validators} is: 0 (default) for the genesis set. */
   readonly epoch?: number;

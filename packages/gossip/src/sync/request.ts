@@ -20,8 +20,8 @@
  * ```
  *
  * The canonical encoding that is hashed and signed (big-endian, fixed-width,
- * written with the `Writer` of @pos/wallet-client, docs/PROTOCOL.md section 1;
- * msgpack itself is not canonical, so it is never what is signed, section 2):
+ * written with the `Writer` of @pos/protocol, docs/PROTOCOL.md 1; msgpack
+ * itself is not canonical, so it is never what is signed, docs/PROTOCOL.md 8):
  *
  * ```
  * 32   chainId
@@ -39,7 +39,7 @@
  * insertion order (parents first), at most min(puller's, responder's) caps
  * (the first event of a page is always sent, so a page is never empty while
  * events remain); `more` says events remain; `tip` is the responder's own
- * latest event, the other-parent of the puller's next event (section 9).
+ * latest event, the other-parent of the puller's next event (docs/PROTOCOL.md 8).
  *
  * Refusals are JSON `{error: CODE}`: 400 BAD_REQUEST (undecodable or
  * ill-shaped body), 400 WRONG_CHAIN, 401 BAD_SIGNATURE, 401 STALE_REQUEST
@@ -56,7 +56,7 @@ import { type KnownEntry, MAX_TIPS_PER_CREATOR } from '../store.js';
 
 /** The route of the sync endpoint. */
 export const SYNC_PATH = '/sync/v1';
-/** Domain tag of the signed request hash (docs/PROTOCOL.md section 2 table). */
+/** Domain tag of the signed request hash (docs/PROTOCOL.md 2, the table of tags). */
 export const SYNC_REQ_TAG = 'pos/sync-req';
 /** Content type of both request and response bodies. */
 export const SYNC_CONTENT_TYPE = 'application/msgpack';

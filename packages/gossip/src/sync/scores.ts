@@ -19,10 +19,11 @@ export interface PeerScoresOpts {
 }
 
 /**
- * Misbehaviour scores per peer (PROTOCOL.md section 9: "a bad signature or
- * malformed message costs the peer its score"). Scores are ≤ 0 and decay
- * toward 0 exponentially. Peer ids are opaque strings (the server uses the
- * `0x` hex of the request's `from`; a puller may use the peer's URL).
+ * Misbehaviour scores per peer (docs/PROTOCOL.md 8: a bad signature or a
+ * malformed message costs the peer points, and enough of them ban it). Scores
+ * are ≤ 0 and decay toward 0 exponentially. Peer ids are opaque strings (the
+ * server uses the `0x` hex of the request's `from`; a puller may use the peer's
+ * URL).
  */
 export interface PeerScores {
   /** Subtracts the reason's weight; returns the new score. */
@@ -47,8 +48,9 @@ export const DEFAULT_PENALTIES: Readonly<Record<string, number>> = Object.freeze
 
 /**
  * Creates a bounded score table. The bound matters because read-only pullers'
- * keys cost nothing (section 9); the price is that a flood of freshly
- * penalized ids can evict an old ban, which then has to be earned again.
+ * keys cost nothing (docs/PROTOCOL.md 8.1, "Server side"); the price is that a
+ * flood of freshly penalized ids can evict an old ban, which then has to be
+ * earned again.
  */
 export function createPeerScores(opts: PeerScoresOpts = {}): PeerScores {
   const nowMs = opts.nowMs ?? Date.now;

@@ -1,5 +1,5 @@
 /**
- * JSON-RPC 2.0 over HTTP `POST /rpc` (PROTOCOL.md section 10), exactly as the
+ * JSON-RPC 2.0 over HTTP `POST /rpc` (docs/PROTOCOL.md 10), exactly as the
  * JSON-RPC 2.0 specification (https://www.jsonrpc.org/specification): single
  * requests and batches, notifications (no `id` member, never answered, even on
  * error), ids echoed, the standard errors -32700/-32600/-32601/-32602/-32603
@@ -60,9 +60,10 @@ export {
 const STANDARD_MESSAGES = RPC_ERROR_MESSAGES;
 
 /**
- * An error to be answered as a JSON-RPC Error object (specification section
- * 5.1). Throw it from a params validator or a handler; its `code`, `message`
- * and `data` are sent to the client as they are, so put nothing secret there.
+ * An error to be answered as a JSON-RPC Error object (JSON-RPC 2.0
+ * specification, section 5.1). Throw it from a params validator or a
+ * handler; its `code`, `message` and `data` are sent to the client as they
+ * are, so put nothing secret there.
  * `data` must be JSON (no bigint, no bytes); unsafe `data` is dropped.
  */
 export class RpcError extends Error {
@@ -76,17 +77,17 @@ export class RpcError extends Error {
   }
 }
 
-/** JSON-RPC ids (specification section 4): a string, a number or null. */
+/** JSON-RPC ids (JSON-RPC 2.0 specification, section 4): a string, a number or null. */
 export type RpcId = string | number | null;
 
-/** The Error object of a response (specification section 5.1). */
+/** The Error object of a response (JSON-RPC 2.0 specification, section 5.1). */
 export interface RpcErrorObject {
   readonly code: number;
   readonly message: string;
   readonly data?: unknown;
 }
 
-/** A Response object (specification section 5). */
+/** A Response object (JSON-RPC 2.0 specification, section 5). */
 export type RpcResponse =
   | { readonly jsonrpc: '2.0'; readonly result: unknown; readonly id: RpcId }
   | { readonly jsonrpc: '2.0'; readonly error: RpcErrorObject; readonly id: RpcId };
@@ -96,7 +97,7 @@ export type RpcResponse =
  * (`undefined` when absent): it throws an {@link RpcError} (normally -32602)
  * on bad params; anything else it throws is answered as -32602 "Invalid
  * params". Without `params`, the handler gets the raw value. The handler's
- * result must already be JSON (PROTOCOL.md section 1: bytes as hex, amounts
+ * result must already be JSON (docs/PROTOCOL.md 1: bytes as hex, amounts
  * as decimal strings): a bigint, a byte array, a function, a non-finite number,
  * a cycle or a non-plain object in it is answered as -32603.
  */
@@ -253,10 +254,10 @@ function errorObjectOf(
 /**
  * Builds the transport-free dispatcher. Batches run concurrently and the
  * responses keep the request order (the specification allows any order).
- * Methods named `rpc.*` are reserved by the specification (section 4) and
- * answer -32601, but `rpc.discover` with {@link RpcDispatcherOpts.discover};
- * a method is looked up as an own property only (no
- * `toString`, `__proto__`, ...).
+ * Methods named `rpc.*` are reserved by the JSON-RPC 2.0 specification (its
+ * section 4) and answer -32601, but `rpc.discover` with
+ * {@link RpcDispatcherOpts.discover}; a method is looked up as an own
+ * property only (no `toString`, `__proto__`, ...).
  */
 export function createRpcDispatcher(opts: RpcDispatcherOpts): RpcDispatcher {
   const maxBatch = opts.maxBatch ?? DEFAULT_MAX_BATCH;
@@ -293,7 +294,8 @@ export function createRpcDispatcher(opts: RpcDispatcherOpts): RpcDispatcher {
     ) {
       // Not a valid Request, hence not a notification either: always answered
       // (the specification's batch example answers `{"foo": "boo"}`). The id
-      // is echoed when it could be read as a valid id, else null (section 5).
+      // is echoed when it could be read as a valid id, else null (JSON-RPC
+      // 2.0 specification, section 5).
       return rpcErrorResponse(RPC_INVALID_REQUEST, hasId && isValidId(rawId) ? rawId : null);
     }
     const id: RpcId | undefined = hasId ? (rawId as RpcId) : undefined;

@@ -27,7 +27,7 @@ export interface NodeView {
   readonly mempool: Mempool;
   readonly store: LevelEventStore;
   readonly index: ValidatorIndex;
-  /** The validator set of epoch `k` (section 5), if this node knows it yet. */
+  /** The validator set of epoch `k` (docs/PROTOCOL.md 6.5), if this node knows it yet. */
   validatorSet(k: number): ValidatorSet | undefined;
   /** The epoch of the round after the latest block: the set that signs the next one. */
   currentEpoch(): number;

@@ -1,8 +1,9 @@
 /**
- * The operator endpoints of PROTOCOL.md section 10: `GET /health` (alive),
- * `GET /ready` (200 when caught up with a quorum of peers, 503 otherwise),
- * `GET /status` (JSON) and `GET /metrics` (Prometheus text). The node supplies
- * what they report; this module only serves it, with no cache.
+ * The operator endpoints of docs/PROTOCOL.md 10: `GET /health` (alive),
+ * `GET /ready` (200 when caught up with a quorum of peers, 503 otherwise,
+ * 10.2), `GET /status` (JSON, 10.3) and `GET /metrics` (Prometheus text).
+ * The node supplies what they report; this module only serves it, with no
+ * cache.
  */
 import type { FastifyInstance } from 'fastify';
 import type { NodeMetrics } from '../metrics.js';

@@ -18,7 +18,8 @@
  * The methods and payloads are defined in `@pos/api` (`POS_SUBSCRIBE`,
  * `POS_UNSUBSCRIBE`, `NewBlockEvent`, `TxStatusEvent`).
  *
- * Choices (the specification and PROTOCOL.md say nothing about these):
+ * Choices (neither the JSON-RPC specification nor Ethereum's convention
+ * covers these; docs/PROTOCOL.md 10 records them):
  * - a malformed text frame gets a JSON-RPC error (-32700, -32600, -32601,
  *   -32602) and the socket stays open; a binary frame gets -32600;
  * - a frame over 64 KiB closes the socket with 1009 (message too big);

@@ -1,6 +1,6 @@
 /**
  * Collects block signatures from event payloads (kind 1, docs/PROTOCOL.md
- * sections 6.1 and 7) into finality certificates (PROTOCOL.md section 8).
+ * 6.1 and 7) into finality certificates (docs/PROTOCOL.md 7, "Collector").
  *
  * After applying block h a validator signs its blockHash and gossips the
  * signature in its next event. Every node feeds those payloads here with
@@ -77,9 +77,15 @@ export type AddSignatureResult =
 
 /** Options of {@link createCertificateCollector}. */
 export interface CertificateCollectorOptions {
-  /** The set that signs height h (section 5), or undefined if the node does not know it. */
+  /**
+   * The set that signs height h (docs/PROTOCOL.md 6.5), or undefined if the
+   * node does not know it.
+   */
   readonly validatorSet: (height: number) => ValidatorSet | undefined;
-  /** Signature check under the section 2 acceptance rule (e.g. `verifyEd25519Sync`). */
+  /**
+   * Signature check under the acceptance rule of docs/PROTOCOL.md 2 (e.g.
+   * `verifyEd25519Sync`).
+   */
   readonly verify: VerifyFn;
   /** Heights kept on either side of the head; default {@link CERTIFICATE_WINDOW}. */
   readonly window?: number;
@@ -134,7 +140,7 @@ const isHeight = (h: unknown): h is number =>
 
 /**
  * Creates a collector of block signatures into finality certificates
- * (PROTOCOL.md section 8; rules in the module comment).
+ * (docs/PROTOCOL.md 7; rules in the module comment).
  */
 export function createCertificateCollector(
   options: CertificateCollectorOptions,

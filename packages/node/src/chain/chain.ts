@@ -1,9 +1,9 @@
 /**
- * The chain: decided blocks (docs/PROTOCOL.md section 5.6) applied to the
- * ledger (PROTOCOL.md section 6), their receipts appended to the history log
- * (docs/PROTOCOL.md section 4), and one header per block (PROTOCOL.md section
- * 8; docs/PROTOCOL.md section 7) recorded with an index of receipts by
- * transaction hash.
+ * The chain: decided blocks (docs/PROTOCOL.md 5.6) applied to the ledger
+ * (docs/PROTOCOL.md 6.3), their receipts appended to the history log
+ * (docs/PROTOCOL.md 4), and one header per block (docs/PROTOCOL.md 7)
+ * recorded with an index of receipts by transaction hash (docs/PROTOCOL.md
+ * 9.2).
  *
  * **Heights are rounds.** A block's height is the round of its leader
  * (`DecidedBlock.round`). Rounds that decide no block are skipped, so heights
@@ -26,7 +26,7 @@
  * the `r` record keeps the committed receipt once there is one, and otherwise
  * the latest.
  *
- * **Write order and recovery** (PROTOCOL.md section 11). The ledger's trie,
+ * **Write order and recovery** (docs/PROTOCOL.md 9.2). The ledger's trie,
  * the log and the block records commit in three separate atomic batches (a
  * known gap: not one batch per block), always in this order:
  *
@@ -37,12 +37,12 @@
  * A crash can therefore leave the log, or the log and the trie, one block
  * ahead of `l`, never behind it. {@link openChain} reads `l` and rolls both
  * back to it: the trie to version `l + 1` (version 0, genesis, when there is
- * no `l`) with the trie's `atVersion` (docs/PROTOCOL.md section 3.5), the log
- * to the `historySize` of header `l` (0 without one) with the log's `atSize`
- * (section 4). Both rollbacks are persisted before the ledger is opened, and
- * re-applying the lost block then yields the same header and blockHash. A
- * trie or log *behind* `l` cannot come from this order and is reported as
- * `CORRUPT_STATE`.
+ * no `l`) with the trie's `atVersion` (docs/PROTOCOL.md 3.5), the log to
+ * the `historySize` of header `l` (0 without one) with the log's `atSize`
+ * (docs/PROTOCOL.md 4). Both rollbacks are persisted before the ledger is
+ * opened, and re-applying the lost block then yields the same header and
+ * blockHash. A trie or log *behind* `l` cannot come from this order and is
+ * reported as `CORRUPT_STATE`.
  */
 import type { DecidedBlock } from '@pos/consensus';
 import {
@@ -123,7 +123,7 @@ export interface ChainBlock {
 export interface AppliedBlock extends ChainBlock {
   /** One receipt per transaction of the block, in block order. */
   receipts: Receipt[];
-  /** Epochs whose validator tables this block wrote (section 5). */
+  /** Epochs whose validator tables this block wrote (docs/PROTOCOL.md 6.5). */
   epochs: number[];
   /** Validators this block registered. */
   registered: ValidatorRecord[];
@@ -142,7 +142,7 @@ export interface EpochProof {
 
 /**
  * A receipt with its proof of inclusion in the history log (docs/PROTOCOL.md
- * section 4): `verifyLogInclusion(historyRoot, encodeReceipt(receipt),
+ * 4): `verifyLogInclusion(historyRoot, encodeReceipt(receipt),
  * inclusionProof)` holds, and `inclusionProof.treeSize = historySize`. Root
  * and size are those of the latest header (or of the receipt's own block,
  * if it was recorded while the query ran).
@@ -184,7 +184,7 @@ export interface Chain {
   blockTxHashes(height: number): Promise<Uint8Array[] | undefined>;
   /**
    * RFC 9162 consistency proof of the history log from `fromSize` to `toSize`
-   * (docs/PROTOCOL.md section 4); both must be in `1..` the latest header's
+   * (docs/PROTOCOL.md 4); both must be in `1..` the latest header's
    * historySize, `fromSize <= toSize` (`BAD_ARGUMENT` otherwise).
    */
   consistencyProof(fromSize: number, toSize: number): Promise<LogConsistencyProof>;
@@ -263,7 +263,7 @@ async function readHeader(store: KVStore, height: number): Promise<BlockHeader |
 export const CHECKED_HEADER_ROUNDS = 256;
 
 /**
- * Startup integrity check of the block records (docs/PROTOCOL.md section 9.2):
+ * Startup integrity check of the block records (docs/PROTOCOL.md 9.2):
  * no block record above `last` (the block record and `l` are one batch, so
  * no crash leaves one), and the headers of the last
  * {@link CHECKED_HEADER_ROUNDS} rounds up to `last` are each of this chain,
@@ -445,8 +445,9 @@ class ChainImpl implements Chain {
       height,
       block.transactions,
     );
-    // The set that signs height + 1 (section 8): its snapshot round is at or
-    // below height (LAG >= 1), so this block or an earlier one wrote it.
+    // The set that signs height + 1 (docs/PROTOCOL.md 6.5, 7): its snapshot
+    // round is at or below height (LAG >= 1), so this block or an earlier one
+    // wrote it.
     const next = this.ledger.epochTable(epochOfRound(height + 1, this.params));
     if (next === undefined) corrupt(`no validator table for round ${height + 1}`);
     const setHash = next.setHash;

@@ -1,9 +1,9 @@
 /**
- * The UTXO ledger (PROTOCOL.md section 6) over the state trie (section 7).
+ * The UTXO ledger (docs/PROTOCOL.md 6.3) over the state trie (docs/PROTOCOL.md 3).
  *
  * **State.** One `@pos/merkle` state trie with 64-byte keys holds everything
  * the ledger's rules read, so that the state root commits to all of it, a
- * trie rollback (`atVersion`, docs/PROTOCOL.md section 3.5) rolls all of it
+ * trie rollback (`atVersion`, docs/PROTOCOL.md 3.5) rolls all of it
  * back together, and a node that syncs the state from a checkpoint computes
  * the same receipts as one that replayed every block. Five key spaces:
  *
@@ -12,11 +12,11 @@
  * outpoint outpointId ‖ 0^32                    → 0x00 ‖ txHash ‖ u16 index ‖ owner (67 bytes)  unspent
  *                                               → 0x01 ‖ u64 height (9 bytes)                     spent at height
  * meta     0^64                                 → 0x01 ‖ chainId ‖ u64 burned (41 bytes)
- * validator validatorId ‖ 0^31 ‖ 0x02            → 0x01 ‖ pubkey ‖ u16+name ‖ u16+p2p   registered (section 5)
- * epoch    0^31 ‖ 0x01 ‖ u64 k ‖ 0^24            → ValidatorSet encoding: epoch k's table (section 5)
+ * validator validatorId ‖ 0^31 ‖ 0x02            → 0x01 ‖ pubkey ‖ u16+name ‖ u16+p2p   registered (docs/PROTOCOL.md 6.5)
+ * epoch    0^31 ‖ 0x01 ‖ u64 k ‖ 0^24            → ValidatorSet encoding: epoch k's table (docs/PROTOCOL.md 6.5)
  * ```
  *
- * **Validator sets** (section 5, docs/PROTOCOL.md 6.5). Genesis registers its
+ * **Validator sets** (docs/PROTOCOL.md 6.5). Genesis registers its
  * validators and writes epoch 0's table (the genesis set). A registration
  * transaction (a version-2 body) adds or updates a validator record. When a
  * block of height h is applied, every epoch k ≥ 1 whose snapshot round
@@ -29,20 +29,20 @@
  *
  * with `outpointId = sha256("pos/outpoint" ‖ txHash ‖ u16 index)`. The output
  * keys start with `sha256(owner)`, so `provePrefix(sha256(owner))` is the
- * completeness proof of an owner's outputs (section 7). An input names an
- * outpoint, not its owner, so the *outpoint record* finds the owner (hence the
- * output's key) and carries the outpoint itself (the output key only has its
- * hash, and a wallet needs the outpoint to spend). A spent outpoint keeps a
- * 9-byte record forever: that is what lets a later spend of it be told
+ * completeness proof of an owner's outputs (docs/PROTOCOL.md 3.2). An input
+ * names an outpoint, not its owner, so the *outpoint record* finds the owner
+ * (hence the output's key) and carries the outpoint itself (the output key only
+ * has its hash, and a wallet needs the outpoint to spend). A spent outpoint
+ * keeps a 9-byte record forever: that is what lets a later spend of it be told
  * `INPUT_SPENT` rather than `UNKNOWN_INPUT`, from committed state alone. The
- * key spaces cannot meet: that would take a SHA-256 output equal to another
- * or to zero.
+ * key spaces cannot meet: that would take a SHA-256 output equal to another or
+ * to zero.
  *
  * **Versions.** Genesis is trie version 0; block `h` is committed as trie
- * version `h + 1` (heights are rounds and start at 0, section 8).
+ * version `h + 1` (heights are rounds and start at 0, docs/PROTOCOL.md 7).
  *
- * **Rules** (section 6), checked in this order for each transaction of a block,
- * the first failure giving the receipt's reason:
+ * **Rules** (docs/PROTOCOL.md 6.3), checked in this order for each transaction
+ * of a block, the first failure giving the receipt's reason:
  * 1. it decodes canonically (`MALFORMED`; its receipt's txHash is then
  *    `sha256("pos/bad-tx" ‖ bytes)`);
  * 2. its chainId is this chain's (`WRONG_CHAIN`);
@@ -140,9 +140,9 @@ export type LedgerErrorCode =
 export class LedgerError extends CodedError<LedgerErrorCode> {}
 
 /**
- * Ed25519 verification, injected: the one acceptance rule of section 2 lives
- * elsewhere. It must return `true` only for a valid signature and must not
- * throw (verifiers fail closed, docs/PROTOCOL.md section 1): a throw cannot be
+ * Ed25519 verification, injected: the one acceptance rule of docs/PROTOCOL.md 2
+ * lives elsewhere. It must return `true` only for a valid signature and must
+ * not throw (verifiers fail closed, docs/PROTOCOL.md 1): a throw cannot be
  * turned into a receipt every node agrees on, so it fails the block instead.
  */
 export type VerifyFn = (
@@ -162,7 +162,7 @@ export interface LedgerOpts {
   store?: KVStore;
   /** SHA-256 (default @noble/hashes; the node injects node:crypto's). */
   hash?: HashFn;
-  /** Strict Ed25519 verification (section 2). */
+  /** Strict Ed25519 verification (docs/PROTOCOL.md 2). */
   verify: VerifyFn;
   /**
    * The node's transaction decoder (one decode per bytes object, shared with
@@ -185,7 +185,7 @@ export interface BlockResult {
   registered: ValidatorRecord[];
 }
 
-/** A registered validator (section 5). */
+/** A registered validator (docs/PROTOCOL.md 6.2, 6.5). */
 export interface ValidatorRecord {
   readonly validatorId: Uint8Array;
   readonly pubkey: Uint8Array;
@@ -214,7 +214,7 @@ export interface OwnedOutput {
   output: Output;
 }
 
-/** An owner's outputs with the proof that they are all of them (section 7). */
+/** An owner's outputs with the proof that they are all of them (docs/PROTOCOL.md 3.2, 6.3). */
 export interface OutputsProof {
   /** Height of the state (`null`: genesis). */
   height: number | null;
@@ -262,13 +262,16 @@ export interface Ledger {
   unspent(): bigint;
   /** Σ of the fees burned so far. */
   burned(): bigint;
-  /** Σ of the unspent outputs hosted by `validatorId` (section 5). */
+  /** Σ of the unspent outputs hosted by `validatorId` (docs/PROTOCOL.md 6.5). */
   stakeOf(validatorId: Uint8Array): bigint;
   /** Every registered validator (genesis ones included), sorted by validatorId. */
   registrations(): ValidatorRecord[];
   /** The registration of `validatorId`, if any. */
   registration(validatorId: Uint8Array): ValidatorRecord | undefined;
-  /** Epoch `k`'s table if the committed state (or the applied block) holds it (section 5). */
+  /**
+   * Epoch `k`'s table if the committed state (or the applied block) holds it
+   * (docs/PROTOCOL.md 6.5).
+   */
   epochTable(k: number): EpochTable | undefined;
   /** The highest epoch whose table the committed state holds. */
   readonly lastTableEpoch: number;
@@ -326,8 +329,8 @@ function decodeRegistration(bytes: Uint8Array, hash: HashFn): ValidatorRecord {
 }
 
 /**
- * The table a state gives (section 5): registered validators hosting at
- * least `minStake`, sorted by validatorId; the 1,024 largest if more qualify
+ * The table a state gives (docs/PROTOCOL.md 6.5): registered validators hosting
+ * at least `minStake`, sorted by validatorId; the 1,024 largest if more qualify
  * (ties to the lower validatorId). `null` if none qualifies.
  */
 function computeTable(

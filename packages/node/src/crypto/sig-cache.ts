@@ -1,8 +1,8 @@
 /**
  * Signatures already found valid, so a transaction's signatures are checked
  * once per node rather than at submission, again in every block that carries
- * it, and again by each query (PROTOCOL.md section 6: validity never depends
- * on who checked first, only on the bytes).
+ * it, and again by each query (docs/PROTOCOL.md 6.3: validity never depends
+ * on who checked first, only on the bytes; the cache is 8.1, step 3).
  *
  * Only successes are remembered: a `false` is recomputed, so a cache can
  * never turn an invalid signature valid, and a bounded cache that forgot an

@@ -1,7 +1,7 @@
 /**
  * Worker thread of `createVerifyPool` (crypto.ts): verifies packed chunks
  * with `verifyEd25519Sync`, the same rule as every other verifier
- * (PROTOCOL.md section 2), and transfers back one byte per item.
+ * (docs/PROTOCOL.md 2), and transfers back one byte per item.
  */
 import { parentPort } from 'node:worker_threads';
 import { type VerifyRequest, type VerifyResponse, verifyEd25519Sync } from './crypto.js';

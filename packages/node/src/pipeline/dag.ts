@@ -1,9 +1,10 @@
 /**
  * From the wire to the engine: a decoded, signed event (`@pos/gossip`,
- * docs/PROTOCOL.md 6.1) becomes the consensus engine's input (section 5),
- * with validator public keys mapped to the engine's creator indexes and the
- * other-parent's descriptor passed on, so that the engine can place an event
- * whose other-parent it already forgot (section 5.7).
+ * docs/PROTOCOL.md 6.1) becomes the consensus engine's input
+ * (docs/PROTOCOL.md 5.1), with validator public keys mapped to the engine's
+ * creator indexes and the other-parent's descriptor passed on, so that the
+ * engine can place an event whose other-parent it already forgot
+ * (docs/PROTOCOL.md 5.7).
  */
 import type { ConsensusEventInput, ConsensusOpts } from '@pos/consensus';
 import type { WireEvent } from '@pos/gossip';
@@ -36,9 +37,10 @@ export interface ValidatorIndex {
   readonly publicKeys: readonly Uint8Array[];
   indexOf(publicKey: Uint8Array): number | undefined;
   /**
-   * Appends a validator (one registered after genesis, section 5) and returns
-   * its index; a known key returns its index. Indexes never change, so the
-   * engine's `addValidator` stays in step when both are called together.
+   * Appends a validator (one registered after genesis, docs/PROTOCOL.md 5.9)
+   * and returns its index; a known key returns its index. Indexes never
+   * change, so the engine's `addValidator` stays in step when both are called
+   * together.
    */
   add(publicKey: Uint8Array, validatorId: Uint8Array): number;
 }
