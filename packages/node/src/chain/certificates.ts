@@ -8,7 +8,7 @@
  * hash of block h with {@link CertificateCollector.setBlock}. As soon as the
  * signatures over the node's own hash hold a supermajority of the height's
  * stake (`3·signed > 2·total`), {@link CertificateCollector.certificate}
- * returns the certificate, which `verifyCertificate` in `@pos/wallet-client`
+ * returns the certificate, which `verifyCertificate` in `@pos/protocol`
  * accepts for the same header and set.
  *
  * Rules, per height h:

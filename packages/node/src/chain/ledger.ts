@@ -5,16 +5,15 @@
  * the ledger's rules read, so that the state root commits to all of it, a
  * trie rollback (`atVersion`, docs/PROTOCOL.md 3.5) rolls all of it
  * back together, and a node that syncs the state from a checkpoint computes
- * the same receipts as one that replayed every block. Five key spaces:
- *
- * ```
- * output   sha256(owner) ‖ outpointId           → Output (72 bytes)            unspent outputs only
- * outpoint outpointId ‖ 0^32                    → 0x00 ‖ txHash ‖ u16 index ‖ owner (67 bytes)  unspent
- *                                               → 0x01 ‖ u64 height (9 bytes)                     spent at height
- * meta     0^64                                 → 0x01 ‖ chainId ‖ u64 burned (41 bytes)
- * validator validatorId ‖ 0^31 ‖ 0x02            → 0x01 ‖ pubkey ‖ u16+name ‖ u16+p2p   registered (docs/PROTOCOL.md 6.5)
- * epoch    0^31 ‖ 0x01 ‖ u64 k ‖ 0^24            → ValidatorSet encoding: epoch k's table (docs/PROTOCOL.md 6.5)
- * ```
+ * the same receipts as one that replayed every block. Five key spaces
+ * (outputs by owner, outpoint records, the meta record, registrations, epoch
+ * tables), laid out in `@pos/protocol` `state-keys.ts` (docs/PROTOCOL.md
+ * 6.3); the values' encodings are this module's. An input names an
+ * outpoint, not its owner, so the *outpoint record* finds the owner (hence
+ * the output's key) and carries the outpoint itself (the output key only
+ * has its hash, and a wallet needs the outpoint to spend). A spent outpoint
+ * keeps a 9-byte record forever: that is what lets a later spend of it be
+ * told `INPUT_SPENT` rather than `UNKNOWN_INPUT`, from committed state alone.
  *
  * **Validator sets** (docs/PROTOCOL.md 6.5). Genesis registers its
  * validators and writes epoch 0's table (the genesis set). A registration
@@ -26,17 +25,6 @@
  * the registered validators hosting at least `minStake`, sorted by
  * validatorId (the 1,024 largest if more qualify, ties to the lower id); if
  * none qualifies the previous table carries over, so a set is never empty.
- *
- * with `outpointId = sha256("pos/outpoint" ‖ txHash ‖ u16 index)`. The output
- * keys start with `sha256(owner)`, so `provePrefix(sha256(owner))` is the
- * completeness proof of an owner's outputs (docs/PROTOCOL.md 3.2). An input
- * names an outpoint, not its owner, so the *outpoint record* finds the owner
- * (hence the output's key) and carries the outpoint itself (the output key only
- * has its hash, and a wallet needs the outpoint to spend). A spent outpoint
- * keeps a 9-byte record forever: that is what lets a later spend of it be told
- * `INPUT_SPENT` rather than `UNKNOWN_INPUT`, from committed state alone. The
- * key spaces cannot meet: that would take a SHA-256 output equal to another or
- * to zero.
  *
  * **Versions.** Genesis is trie version 0; block `h` is committed as trie
  * version `h + 1` (heights are rounds and start at 0, docs/PROTOCOL.md 7).
