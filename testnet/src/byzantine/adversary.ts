@@ -17,7 +17,7 @@ import {
   type ValidatorKey,
 } from '@pos/node';
 import { chainIdOf, type Genesis, genesisFromJSON } from '@pos/protocol';
-import { mulberry32 } from '../faults.js';
+import { mulberry32 } from '../faults/random.js';
 import { Dag, type Held } from './dag.js';
 import type { ByzantineArgs, ByzantineStatus, PeerReport } from './types.js';
 import { log, shuffle, sinceStart } from './util.js';
