@@ -20,76 +20,28 @@
  * - resident memory: each posd's RSS sampled every 10 s; "flat" compares
  *   the mean of the last third of the run with the middle third.
  * Exit code 0 when every invariant held, 1 otherwise, 2 on a usage error.
+ *
+ * The fault schedule is `soak/cycle.ts`, the transfers' receipts
+ * `soak/transfers.ts`, memory `soak/memory.ts`, the report `soak/report.ts`.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { checkTestnet } from './check.js';
 import { createFaultNet, type FaultNet, mulberry32 } from './faults.js';
 import { type LoadHandle, startDemoLoad } from './load.js';
 import { startTestnet, type Testnet } from './network.js';
-import { rpcCall } from './rpc.js';
+import { BASE_RULE, type CycleCtx, NAMES, runCycle } from './soak/cycle.js';
+import { memoryRow, type RssSampler, startRssSampler } from './soak/memory.js';
+import { soakMarkdown } from './soak/report.js';
+import { settle } from './soak/transfers.js';
+import { defaultSoakOpts, type SoakOpts, type SoakReport, type SoakTally } from './soak/types.js';
 
-/** Options of {@link runSoak}. */
-export interface SoakOpts {
-  minutes: number;
-  /** Offered load, transfers per second. */
-  ratePerSec: number;
-  seed: number;
-  /** A fault starts this often; it lasts half of it, the other half is quiet. */
-  faultEveryS: number;
-  dir: string;
-  say: (line: string) => void;
-}
+export { defaultSoakOpts, type SoakOpts, type SoakReport };
 
-/** Defaults of {@link SoakOpts} (`dir`, `seed` and `say` have none). */
-export const defaultSoakOpts = { minutes: 5, ratePerSec: 20, faultEveryS: 40 } as const;
-
-/** What a soak run found. */
-export interface SoakReport {
-  ok: boolean;
-  markdown: string;
-}
-
-const NAMES = ['v0', 'v1', 'v2', 'v3'] as const;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Accepted {
-  tx: string;
-  node: number;
-  sentAtMs: number;
-  resent: boolean;
-  /** Its receipt, once a node has one. */
-  status?: 'committed' | 'rejected';
-}
-
-/** Resident set size of a process in MB, NaN when it is gone. */
-function rssMb(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m === null ? Number.NaN : Number(m[1]) / 1024;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-/** A markdown table cell: `|` would end it ("partition 2|2"). */
-const cell = (s: string) => s.replaceAll('|', '\\|');
-
-const mean = (xs: number[]) => {
-  const v = xs.filter((x) => Number.isFinite(x));
-  return v.length === 0 ? Number.NaN : v.reduce((a, b) => a + b, 0) / v.length;
-};
-
-/** Runs the soak and returns its report; stops everything it started. */
-export async function runSoak(opts: SoakOpts): Promise<SoakReport> {
-  const o = opts;
-  const rnd = mulberry32(o.seed);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-  o.say(`soak: ${o.minutes} min, ${o.ratePerSec} tx/s, seed ${o.seed}, dir ${o.dir}`);
+/** A fresh testnet of 4 validators behind fault proxies (proxies closed again if it fails). */
+async function startSoakNet(o: SoakOpts): Promise<{ net: Testnet; faults: FaultNet }> {
   const made: { faults?: FaultNet } = {};
-  const net: Testnet = await startTestnet({
+  const net = await startTestnet({
     dir: o.dir,
     reset: true,
     basePort: 0,
@@ -105,234 +57,73 @@ export async function runSoak(opts: SoakOpts): Promise<SoakReport> {
     await made.faults?.close();
     throw e;
   });
-  const faults = made.faults!;
-  let load: LoadHandle | null = null;
-  const accepted = new Map<string, Accepted>();
-  const faultCounts = new Map<string, number>();
-  const restarts: { cycle: number; name: string; ms: number }[] = [];
-  const failures: string[] = [];
-  const checkRows: string[] = [];
+  return { net, faults: made.faults! };
+}
+
+/** Fault cycles, one every `faultEveryS`, while a whole one fits before the end. */
+async function faultCycles(c: CycleCtx): Promise<void> {
+  const every = c.o.faultEveryS * 1000;
+  const endAt = Date.now() + c.o.minutes * 60_000;
+  let cycle = 0;
+  while (Date.now() + every <= endAt) {
+    cycle++;
+    await runCycle(c, cycle);
+    const wait = Math.max(0, endAt - Date.now());
+    if (wait < every) break;
+  }
+}
+
+/** Under load, the cycles; then the drain and the report. */
+async function soakUnderLoad(c: CycleCtx, rss: RssSampler, loadRef: { h: LoadHandle | null }) {
+  const { o, net, faults, tally } = c;
+  faults.setAll(BASE_RULE);
+  const load = await startDemoLoad(net.layout, {
+    ratePerSec: o.ratePerSec,
+    onAccepted: (a) =>
+      tally.accepted.set(a.txHash, { tx: a.tx, node: a.node, sentAtMs: a.sentAtMs, resent: false }),
+  });
+  loadRef.h = load;
+  await faultCycles(c);
+  const loadReport = await load.stop();
+  loadRef.h = null;
+  // Drain: every accepted transfer must end with a receipt.
+  o.say(`load stopped; waiting for ${tally.accepted.size} accepted transfers to end in blocks...`);
+  const settled = await settle(net, tally.accepted, o.say);
+  const { lost } = settled;
+  if (lost.length > 0)
+    tally.failures.push(
+      `${lost.length} accepted transfers have no receipt: ${lost.slice(0, 3).join(', ')}`,
+    );
+  const rssRows = NAMES.map((n, i) => memoryRow(n, rss.samples[i]!, tally.failures));
+  const findings = { load: loadReport, settled, rssRows, proxy: faults.totals() };
+  return { ok: tally.failures.length === 0, markdown: soakMarkdown(o, tally, findings) };
+}
+
+/** Runs the soak and returns its report; stops everything it started. */
+export async function runSoak(opts: SoakOpts): Promise<SoakReport> {
+  const o = opts;
+  const rnd = mulberry32(o.seed);
+  o.say(`soak: ${o.minutes} min, ${o.ratePerSec} tx/s, seed ${o.seed}, dir ${o.dir}`);
+  const { net, faults } = await startSoakNet(o);
+  const tally: SoakTally = {
+    accepted: new Map(),
+    faultCounts: new Map(),
+    restarts: [],
+    failures: [],
+    checkRows: [],
+  };
   // RSS samples per node, tagged with the pid: a restarted node starts low
   // again, so flatness is judged on its last process's samples only.
-  const rss: { pid: number; mb: number }[][] = NAMES.map(() => []);
-  const rssTimer = setInterval(() => {
-    for (const [i, n] of NAMES.entries()) {
-      const pid = net.process(n)?.pid;
-      const mb = rssMb(pid);
-      if (pid !== undefined && Number.isFinite(mb)) rss[i]!.push({ pid, mb });
-    }
-  }, 10_000);
-  const layout = net.layout;
-  const url = (i: number) => layout.nodes[i]!.rpcUrl;
+  const rss = startRssSampler(net, NAMES);
+  const load: { h: LoadHandle | null } = { h: null };
   try {
-    // A little latency everywhere, always: loopback is not a network.
-    const base = { delayMs: 2, jitterMs: 8 };
-    faults.setAll(base);
-    load = await startDemoLoad(layout, {
-      ratePerSec: o.ratePerSec,
-      onAccepted: (a) =>
-        accepted.set(a.txHash, { tx: a.tx, node: a.node, sentAtMs: a.sentAtMs, resent: false }),
-    });
-    const endAt = Date.now() + o.minutes * 60_000;
-    let cycle = 0;
-    while (Date.now() + o.faultEveryS * 1000 <= endAt) {
-      cycle++;
-      const kind = pick([
-        'lossy links',
-        'partition 2|2',
-        'partition 3|1',
-        'asymmetric',
-        'SIGKILL + restart',
-      ] as const);
-      faultCounts.set(kind, (faultCounts.get(kind) ?? 0) + 1);
-      const half = (o.faultEveryS * 1000) / 2;
-      let killed: string | null = null;
-      let detail = '';
-      if (kind === 'lossy links') {
-        faults.setAll({
-          delayMs: 5,
-          jitterMs: 40,
-          loss: 0.05,
-          duplicate: 0.05,
-          reorder: 0.1,
-          reorderMs: 100,
-        });
-      } else if (kind === 'partition 2|2') {
-        faults.partition([
-          ['v0', 'v3'],
-          ['v1', 'v2'],
-        ]);
-      } else if (kind === 'partition 3|1') {
-        detail = pick(NAMES);
-        faults.isolate(detail);
-      } else if (kind === 'asymmetric') {
-        detail = pick(NAMES);
-        if (rnd() < 0.5) faults.cutPullsFrom(detail);
-        else faults.cutPullsBy(detail);
-      } else {
-        killed = pick(NAMES);
-        detail = killed;
-        await sleep(rnd() * half); // a random moment of the window
-        await net.kill(killed);
-      }
-      o.say(`[${cycle}] ${kind}${detail === '' ? '' : ` (${detail})`}`);
-      await sleep(killed === null ? half : half / 2);
-      faults.clear();
-      faults.setAll(base);
-      if (killed !== null) {
-        // A restart replays every stored event (docs/PROTOCOL.md 9.3): it
-        // grows with the chain, so it is measured, not bounded at 60 s.
-        const t0 = Date.now();
-        await net.restart(killed, undefined, 600_000);
-        restarts.push({ cycle, name: killed, ms: Date.now() - t0 });
-      }
-      await resendStale(net, accepted, o.say);
-      // Heal, then the invariants (heights must advance again within 60 s).
-      const results = await checkTestnet(layout, { waitMs: 60_000 });
-      const bad = results.filter((r) => !r.ok);
-      for (const r of bad) failures.push(`cycle ${cycle} (${kind}): ${r.name}: ${r.detail}`);
-      const h = ((await rpcCall(url(0), 'pos_status')) as { result?: { height?: number } }).result
-        ?.height;
-      checkRows.push(
-        `| ${cycle} | ${cell(kind)}${detail === '' ? '' : ` ${detail}`} | ${h ?? '?'} | ${bad.length === 0 ? `all ${results.length} held` : bad.map((r) => r.name).join('; ')} |`,
-      );
-      o.say(
-        `    height ${h}, checks: ${bad.length === 0 ? 'all held' : bad.map((r) => r.name).join('; ')}`,
-      );
-      const wait = Math.max(0, endAt - Date.now());
-      if (wait < o.faultEveryS * 1000) break;
-    }
-    const loadReport = await load.stop();
-    load = null;
-    // Drain: every accepted transfer must end with a receipt.
-    o.say(`load stopped; waiting for ${accepted.size} accepted transfers to end in blocks...`);
-    const { lost, committed, rejected } = await settle(net, accepted, o.say);
-    if (lost.length > 0)
-      failures.push(
-        `${lost.length} accepted transfers have no receipt: ${lost.slice(0, 3).join(', ')}`,
-      );
-    const third = (xs: number[], k: number) =>
-      xs.slice(Math.floor((k * xs.length) / 3), Math.floor(((k + 1) * xs.length) / 3));
-    const rssRows = NAMES.map((n, i) => {
-      const all = rss[i]!;
-      const lastPid = all.at(-1)?.pid;
-      const xs = all.filter((x) => x.pid === lastPid).map((x) => x.mb);
-      const restarts = new Set(all.map((x) => x.pid)).size - 1;
-      const [a, b, c] = [0, 1, 2].map((k) => mean(third(xs, k))) as [number, number, number];
-      // Growth beyond 20% + 16 MB from the middle to the last third of the
-      // last process's life; fewer than 6 samples (a minute) cannot tell.
-      const verdict = xs.length < 6 ? 'too short to tell' : c > b * 1.2 + 16 ? 'GROWING' : 'flat';
-      if (verdict === 'GROWING')
-        failures.push(`${n}: RSS grew from ${b.toFixed(0)} to ${c.toFixed(0)} MB`);
-      return `| ${n} | ${restarts} | ${xs.length} | ${a.toFixed(0)} | ${b.toFixed(0)} | ${c.toFixed(0)} | ${Math.max(...xs).toFixed(0)} | ${verdict} |`;
-    });
-    const resent = [...accepted.values()].filter((a) => a.resent).length;
-    const st = faults.totals();
-    const md = [
-      `## Soak: ${o.minutes} min, seed ${o.seed}, ${o.ratePerSec} tx/s offered`,
-      '',
-      `Command: \`pnpm soak --minutes ${o.minutes} --rate ${o.ratePerSec} --seed ${o.seed} --fault-every ${o.faultEveryS}\``,
-      '',
-      '| measure | value |',
-      '|---|---|',
-      `| verdict | ${failures.length === 0 ? 'every invariant held' : `${failures.length} failure(s)`} |`,
-      `| faults injected | ${[...faultCounts].map(([k, v]) => `${cell(k)} ×${v}`).join(', ')} |`,
-      `| proxy: requests / lost / duplicated / blocked / delayed | ${st.requests} / ${st.lost} / ${st.duplicated} / ${st.blocked} / ${st.delayed} |`,
-      `| duplicates refused as replays / served | ${st.replayRefused} / ${st.replayServed} |`,
-      `| transfers submitted / accepted / refused at submit | ${loadReport.submitted} / ${accepted.size} / ${loadReport.refused} |`,
-      `| accepted → committed / rejected / no receipt | ${committed} / ${rejected} / ${lost.length} |`,
-      `| resent by the client (no receipt after 30 s: a killed node's mempool) | ${resent} |`,
-      `| restart → RPC answers (ms): first / last / max of ${restarts.length} | ${restarts.length === 0 ? '-' : `${restarts[0]!.ms} / ${restarts.at(-1)!.ms} / ${Math.max(...restarts.map((r) => r.ms))}`} |`,
-      `| submit → certificate p50 / p99 (ms, all faults included) | ${loadReport.p50Ms.toFixed(0)} / ${loadReport.p99Ms.toFixed(0)} |`,
-      '',
-      '| cycle | fault | height after | invariants after healing |',
-      '|---|---|---|---|',
-      ...checkRows,
-      '',
-      'Resident memory of each posd since its last start (MB, sampled every 10 s):',
-      '',
-      '| node | restarts | samples | first third | middle third | last third | max | verdict |',
-      '|---|---|---|---|---|---|---|---|',
-      ...rssRows,
-      '',
-      ...(failures.length === 0 ? [] : ['Failures:', '', ...failures.map((f) => `- ${f}`), '']),
-    ].join('\n');
-    return { ok: failures.length === 0, markdown: md };
+    return await soakUnderLoad({ o, rnd, net, faults, tally }, rss, load);
   } finally {
-    clearInterval(rssTimer);
-    if (load !== null) await load.stop().catch(() => undefined);
+    rss.stop();
+    if (load.h !== null) await load.h.stop().catch(() => undefined);
     await faults.close().catch(() => undefined);
     await net.stop();
   }
-}
-
-type TxStatus = 'committed' | 'rejected' | 'pending' | 'unknown';
-
-/** The status of a transfer on the first node that has a receipt for it. */
-async function statusOf(net: Testnet, txHash: string): Promise<TxStatus> {
-  let best: TxStatus = 'unknown';
-  for (const n of net.layout.nodes) {
-    try {
-      const r = (await rpcCall(n.rpcUrl, 'pos_getTransaction', [txHash])) as {
-        result?: { status?: string };
-      };
-      const s = r.result?.status;
-      if (s === 'committed' || s === 'rejected') return s;
-      if (s === 'pending') best = 'pending';
-    } catch {
-      // that node is down or busy: ask the next
-    }
-  }
-  return best;
-}
-
-/** Resends (to another node) the accepted transfers with no receipt 30 s after sending. */
-async function resendStale(
-  net: Testnet,
-  accepted: Map<string, Accepted>,
-  say: (line: string) => void,
-): Promise<void> {
-  const now = Date.now();
-  let n = 0;
-  for (const [h, a] of accepted) {
-    if (a.status !== undefined || a.resent || now - a.sentAtMs < 30_000) continue;
-    const s = await statusOf(net, h);
-    if (s === 'committed' || s === 'rejected') {
-      a.status = s;
-      continue;
-    }
-    if (s === 'pending') continue;
-    const to = (a.node + 1) % net.layout.nodes.length;
-    await rpcCall(net.layout.nodes[to]!.rpcUrl, 'pos_sendTransaction', [a.tx]).catch(() => null);
-    a.resent = true;
-    n++;
-  }
-  if (n > 0) say(`    resent ${n} transfers that no node knew (a killed node's mempool)`);
-}
-
-/** Waits (up to 3 min) until every accepted transfer has a receipt. */
-async function settle(
-  net: Testnet,
-  accepted: Map<string, Accepted>,
-  say: (line: string) => void,
-): Promise<{ lost: string[]; committed: number; rejected: number }> {
-  const open = () => [...accepted].filter(([, a]) => a.status === undefined);
-  const deadline = Date.now() + 180_000;
-  while (open().length > 0 && Date.now() < deadline) {
-    for (const [h, a] of open()) {
-      const s = await statusOf(net, h);
-      if (s === 'committed' || s === 'rejected') a.status = s;
-    }
-    if (open().length === 0) break;
-    await resendStale(net, accepted, say);
-    await sleep(2000);
-  }
-  const count = (s: string) => [...accepted.values()].filter((a) => a.status === s).length;
-  return {
-    lost: open().map(([h]) => h),
-    committed: count('committed'),
-    rejected: count('rejected'),
-  };
 }
 
 function main(argv: string[]): void {
