@@ -329,11 +329,11 @@ test('close(): workers exit, pending and later calls reject, close twice is fine
   await p.close();
 });
 
-test('the built package: dist/crypto.js starts dist/verify-worker.js and agrees', async () => {
+test('the built package: dist/crypto/crypto.js starts dist/crypto/verify-worker.js and agrees', async () => {
   // The tests run src under tsx (the .ts worker path); a node runs dist, where
   // the worker is the compiled .js beside crypto.js. `pnpm test` builds first.
-  const distUrl = new URL('../dist/crypto.js', import.meta.url);
-  assert.ok(existsSync(new URL('../dist/verify-worker.js', import.meta.url)), 'built');
+  const distUrl = new URL('../dist/crypto/crypto.js', import.meta.url);
+  assert.ok(existsSync(new URL('../dist/crypto/verify-worker.js', import.meta.url)), 'built');
   const dist = (await import(distUrl.href)) as typeof import('../src/crypto/crypto.js');
   const p = dist.createVerifyPool({ threads: 1 });
   try {
