@@ -23,134 +23,31 @@
  * The creator index universe grows with `addValidator`, which widens every
  * vector indexed by creator.
  */
-import { compareBytes, type HashFn, taggedHash } from '@pos/merkle';
-import { ConsensusError } from './errors.js';
-import { drawLeader, leaderSeed, SEED_BYTES } from './leader.js';
+import { compareBytes } from '@pos/merkle';
+import { keyOf } from './bytes.js';
+import { createEngineState, newCreatorState } from './engine/state.js';
 import {
-  type Consensus,
-  type ConsensusEventInput,
-  type ConsensusOpts,
-  type ConsensusStats,
-  type DecidedBlock,
-  defaultConsensusOpts,
-  type EventInfo,
-  type ForkEvidence,
-  type InsertResult,
-  type ProbeResult,
+  type Ev,
+  FORKED,
+  INF,
+  NONE,
+  type Plan,
+  type RoundInfo,
+  type Table,
+} from './engine/types.js';
+import { ConsensusError } from './errors.js';
+import { drawLeader, leaderSeed } from './leader.js';
+import type {
+  Consensus,
+  ConsensusEventInput,
+  ConsensusOpts,
+  ConsensusStats,
+  DecidedBlock,
+  EventInfo,
+  ForkEvidence,
+  InsertResult,
+  ProbeResult,
 } from './types.js';
-
-const NONE = -1;
-const FORKED = -2;
-const INF = 0x7fffffff;
-
-/** One event as the engine keeps it. Live events carry vectors; compact ones do not. */
-interface Ev<E> {
-  input: E | null;
-  readonly key: string;
-  readonly hash: Uint8Array;
-  readonly creator: number;
-  readonly seq: number;
-  readonly branch: number;
-  readonly round: number;
-  readonly gen: number;
-  readonly timestamp: number;
-  readonly witness: boolean;
-  /** Witnesses only: decided fame, or null while undecided. */
-  famous: boolean | null;
-  readonly coin: boolean;
-  selfParent: Ev<E> | null;
-  otherParent: Ev<E> | null;
-  /** Latest ancestor per creator (live only). */
-  la: (Ev<E> | null)[] | null;
-  /** Its seq, NONE, or FORKED (live only). */
-  laSeq: Int32Array | null;
-  /** Lowest seq per creator of a descendant, INF if none yet (live only). */
-  fd: Int32Array | null;
-  /** Witnesses: memoized votes on witnesses of earlier rounds. */
-  votes: Map<Ev<E>, boolean> | null;
-  /** Witnesses: the round-(r-1) witnesses this one strongly sees (lazy). */
-  ssPrev: Ev<E>[] | null;
-  /**
-   * Some of the witnesses of its own round that it strongly sees, as a bitset
-   * over the round's witness list (live only). Descendants inherit it: with
-   * no new fork in their ancestry, strongly seeing is inherited.
-   */
-  ssMask: Uint32Array | null;
-  /** Number of FORKED entries in `laSeq`; equal counts mean equal fork sets. */
-  forkCount: number;
-  /** Creators with a fork in this event's ancestry; kept when compacted. */
-  forkMask: number[] | null;
-  /** First event whose self-parent is this one (fork evidence needs it). */
-  firstSelfChild: Ev<E> | null;
-  /** Round of the block that ordered it, or -1. */
-  ordered: number;
-  live: boolean;
-}
-
-/**
- * A stake table made ready for counting. When the total times 3 is a safe
- * integer every partial sum is exact in a double, so the hot loops use plain
- * numbers; otherwise (totals above 2^51) they use bigint. Either way the
- * arithmetic is integer arithmetic: no rounding reaches a vote.
- */
-interface Table {
-  readonly safe: boolean;
-  /** Stake per creator as doubles (filled when `safe`); length n, grown by `addValidator`. */
-  w: Float64Array;
-  readonly total: number;
-  /** Stake per creator; length n, grown by `addValidator` (new creators: 0). */
-  readonly big: bigint[];
-  readonly totalBig: bigint;
-}
-
-/**
- * Everything `insert` establishes about a new event before it changes any
- * state; `probe` stops here.
- */
-interface Plan<E> {
-  readonly ev: E;
-  readonly key: string;
-  readonly sp: Ev<E> | null;
-  readonly op: Ev<E> | null;
-  readonly forks: boolean;
-  readonly branch: number;
-  readonly spAncient: boolean;
-  readonly la: (Ev<E> | null)[];
-  readonly laSeq: Int32Array;
-  readonly forkCount: number;
-  readonly ssMask: Uint32Array | null;
-  readonly round: number;
-  readonly witness: boolean;
-  /** `T_round`, resolved (the commit keeps it for the round if the round is new). */
-  readonly table: Table;
-}
-
-interface RoundInfo<E> {
-  readonly round: number;
-  readonly table: Table;
-  readonly witnesses: Ev<E>[];
-  readonly events: Ev<E>[];
-  undecided: number;
-}
-
-interface Branch {
-  readonly parent: number;
-  readonly firstSeq: number;
-}
-
-interface CreatorState<E extends ConsensusEventInput> {
-  readonly branches: Branch[];
-  forked: boolean;
-  firstRoot: Ev<E> | null;
-  latest: Ev<E> | null;
-  evidence: ForkEvidence<E> | null;
-}
-
-const keyOf = (h: Uint8Array): string => {
-  let s = '';
-  for (let i = 0; i < h.length; i++) s += String.fromCharCode(h[i]!);
-  return s;
-};
 
 const isSafeNat = (n: unknown): n is number =>
   typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
@@ -163,75 +60,7 @@ const isSafeNat = (n: unknown): n is number =>
 export function createConsensus<E extends ConsensusEventInput>(
   opts: ConsensusOpts<E>,
 ): Consensus<E> {
-  /** Size of the creator index universe; grows with `addValidator`. */
-  let n = opts.validators.length;
-  if (n === 0) throw new ConsensusError('BAD_OPTIONS', 'validators must not be empty');
-  const coinFrequency = opts.coinFrequency ?? defaultConsensusOpts.coinFrequency;
-  const expireRounds = opts.expireRounds ?? defaultConsensusOpts.expireRounds;
-  const maxTx = opts.maxTransactionsPerEvent ?? defaultConsensusOpts.maxTransactionsPerEvent;
-  if (!Number.isSafeInteger(coinFrequency) || coinFrequency < 2) {
-    throw new ConsensusError('BAD_OPTIONS', 'coinFrequency must be an integer >= 2');
-  }
-  if (!Number.isSafeInteger(expireRounds) || expireRounds < 2) {
-    throw new ConsensusError('BAD_OPTIONS', 'expireRounds must be an integer >= 2');
-  }
-  if (opts.initialSeed.length !== SEED_BYTES) {
-    throw new ConsensusError('BAD_OPTIONS', `initialSeed must be ${SEED_BYTES} bytes`);
-  }
-  const hash: HashFn = opts.hash;
-  const txHash = opts.txHash ?? ((tx: Uint8Array) => taggedHash('pos/tx', tx, hash));
-  const validators = opts.validators.slice();
-  /** validatorId → index (the first, should `validators` repeat an id), for `addValidator`. */
-  const indexById = new Map<string, number>();
-  validators.forEach((id, i) => {
-    const k = keyOf(id);
-    if (!indexById.has(k)) indexById.set(k, i);
-  });
-
-  const events = new Map<string, Ev<E>>();
-  const rounds = new Map<number, RoundInfo<E>>();
-  /** Compacted events by round, dropped from `events` after a second window. */
-  const compactByRound = new Map<number, Ev<E>[]>();
-  const creators: CreatorState<E>[] = Array.from({ length: n }, () => ({
-    branches: [{ parent: -1, firstSeq: 0 }],
-    forked: false,
-    firstRoot: null,
-    latest: null,
-    evidence: null,
-  }));
-  const allEvidence: ForkEvidence<E>[] = [];
-  /** Transaction hash → round of the block that ordered it (the dedup window). */
-  const orderedTx = new Map<string, number>();
-  /**
-   * Converted tables by the caller's array: a caller that returns one array
-   * per epoch gets it converted once. Entries may be narrower than n after an
-   * `addValidator`; `sized` widens them on the way out.
-   */
-  const tableCache = new WeakMap<readonly bigint[], Table>();
-
-  let lastDecided = -1;
-  let maxRound = 0;
-  let seedPrev: Uint8Array = opts.initialSeed.slice();
-  let prevBlockTs = -1;
-  let insertedTotal = 0;
-  let blocksTotal = 0;
-  let orderedTotal = 0;
-  let liveCount = 0;
-  let compactCount = 0;
-  let expiredBelow = 0;
-  // Scratch markers for `advances`: a creator is marked when its entry equals
-  // the current stamp, so no clearing between calls.
-  let stampCounter = 0;
-  /**
-   * Per creator, the highest seq among its forgotten events (-1: none). An
-   * event at or below it is ignored; the one just above it may stand on a
-   * forgotten self-parent.
-   */
-  const forgottenSeq: number[] = new Array(n).fill(-1);
-  /** The creator that the event being inserted forks, or -1 (see `insert`). */
-  let pendingFork = -1;
-  let seenStamp = new Int32Array(n);
-  let possibleStamp = new Int32Array(n);
+  const st = createEngineState(opts);
 
   // ---- stake tables -------------------------------------------------------
 
@@ -243,19 +72,19 @@ export function createConsensus<E extends ConsensusEventInput>(
    * never cached and a known one never changes while the round is live.
    */
   function tableOf(round: number): Table | undefined {
-    const info = rounds.get(round);
+    const info = st.rounds.get(round);
     if (info) return info.table;
     const stakes = opts.stakeTable(round);
     if (stakes === undefined) return undefined;
     const cached =
-      typeof stakes === 'object' && stakes !== null ? tableCache.get(stakes) : undefined;
+      typeof stakes === 'object' && stakes !== null ? st.tableCache.get(stakes) : undefined;
     if (cached) return sized(cached);
-    if (!Array.isArray(stakes) || stakes.length > n) {
-      throw new ConsensusError('BAD_STAKE_TABLE', `round ${round}: need at most ${n} stakes`);
+    if (!Array.isArray(stakes) || stakes.length > st.n) {
+      throw new ConsensusError('BAD_STAKE_TABLE', `round ${round}: need at most ${st.n} stakes`);
     }
     const big: bigint[] = [];
     let totalBig = 0n;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < st.n; i++) {
       const s = stakes[i] ?? 0n;
       if (typeof s !== 'bigint' || s < 0n) {
         throw new ConsensusError(
@@ -268,10 +97,10 @@ export function createConsensus<E extends ConsensusEventInput>(
     }
     if (totalBig === 0n) throw new ConsensusError('BAD_STAKE_TABLE', `round ${round}: no stake`);
     const safe = totalBig * 3n <= BigInt(Number.MAX_SAFE_INTEGER);
-    const w = new Float64Array(n);
-    if (safe) for (let i = 0; i < n; i++) w[i] = Number(big[i]!);
+    const w = new Float64Array(st.n);
+    if (safe) for (let i = 0; i < st.n; i++) w[i] = Number(big[i]!);
     const t: Table = { safe, w, total: safe ? Number(totalBig) : 0, big, totalBig };
-    tableCache.set(stakes, t);
+    st.tableCache.set(stakes, t);
     return t;
   }
 
@@ -284,21 +113,21 @@ export function createConsensus<E extends ConsensusEventInput>(
 
   /** Widens a table converted before an `addValidator` to n creators (new ones: stake 0). */
   function sized(t: Table): Table {
-    if (t.big.length < n) {
-      const w = new Float64Array(n);
+    if (t.big.length < st.n) {
+      const w = new Float64Array(st.n);
       w.set(t.w);
       t.w = w;
-      while (t.big.length < n) t.big.push(0n);
+      while (t.big.length < st.n) t.big.push(0n);
     }
     return t;
   }
 
   /** Round `round`'s state, created with table `t` (`T_round`, resolved before any commit). */
   function roundInfo(round: number, t: Table): RoundInfo<E> {
-    let info = rounds.get(round);
+    let info = st.rounds.get(round);
     if (!info) {
       info = { round, table: t, witnesses: [], events: [], undecided: 0 };
-      rounds.set(round, info);
+      st.rounds.set(round, info);
     }
     return info;
   }
@@ -307,7 +136,7 @@ export function createConsensus<E extends ConsensusEventInput>(
 
   /** Whether (aSeq, aBranch) is a self-ancestor of, or equal to, (bSeq, bBranch) of creator c. */
   function selfAnc(c: number, aSeq: number, aBr: number, bSeq: number, bBr: number): boolean {
-    const branches = creators[c]!.branches;
+    const branches = st.creators[c]!.branches;
     let br = bBr;
     let limit = bSeq;
     while (br !== aBr) {
@@ -324,7 +153,7 @@ export function createConsensus<E extends ConsensusEventInput>(
     const c = y.creator;
     const s = xLaSeq[c]!;
     if (s < 0) return false;
-    if (!creators[c]!.forked && c !== pendingFork) return s >= y.seq;
+    if (!st.creators[c]!.forked && c !== st.pendingFork) return s >= y.seq;
     const l = xLa[c];
     // Null only for the own entry of an event being inserted without a
     // self-parent: it has no ancestor by its own creator.
@@ -358,7 +187,7 @@ export function createConsensus<E extends ConsensusEventInput>(
     if (t.safe) {
       let w = 0;
       let rest = t.total;
-      for (let c = 0; c < n; c++) {
+      for (let c = 0; c < st.n; c++) {
         const s = t.w[c]!;
         if (s === 0) continue;
         rest -= s;
@@ -370,7 +199,7 @@ export function createConsensus<E extends ConsensusEventInput>(
       return false;
     }
     let wb = 0n;
-    for (let c = 0; c < n; c++) {
+    for (let c = 0; c < st.n; c++) {
       const s = t.big[c]!;
       if (s === 0n) continue;
       if (countsFor(xLa, xLaSeq, self, y, fd, c)) wb += s;
@@ -390,7 +219,7 @@ export function createConsensus<E extends ConsensusEventInput>(
     const s = xLaSeq[c]!;
     if (s < 0) return false;
     if (c === self) return true;
-    if (!creators[c]!.forked) return s >= fd[c]!;
+    if (!st.creators[c]!.forked) return s >= fd[c]!;
     const l = xLa[c]!;
     if (!l.la) return false; // compacted: older than any live witness
     return isAncestor(l.la, l.laSeq!, y);
@@ -403,18 +232,18 @@ export function createConsensus<E extends ConsensusEventInput>(
     const c = ev.otherParentCreator;
     const s = ev.otherParentSeq;
     if (c === undefined || s === undefined || ev.otherParent === null) return false;
-    return c >= 0 && c < n && c !== ev.creator && s <= forgottenSeq[c]!;
+    return c >= 0 && c < st.n && c !== ev.creator && s <= st.forgottenSeq[c]!;
   }
 
   function lookup(h: Uint8Array | null): Ev<E> | null | undefined {
     if (h === null) return null;
-    return events.get(keyOf(h));
+    return st.events.get(keyOf(h));
   }
 
   function checkShape(ev: E): void {
     const bad = (m: string) => new ConsensusError('BAD_EVENT', m);
     if (!(ev.hash instanceof Uint8Array) || ev.hash.length !== 32) throw bad('hash: 32 bytes');
-    if (!Number.isSafeInteger(ev.creator) || ev.creator < 0 || ev.creator >= n) {
+    if (!Number.isSafeInteger(ev.creator) || ev.creator < 0 || ev.creator >= st.n) {
       throw bad(`creator ${ev.creator} is not a known validator index`);
     }
     if (!isSafeNat(ev.seq)) throw bad('seq: safe integer >= 0');
@@ -429,7 +258,7 @@ export function createConsensus<E extends ConsensusEventInput>(
     }
     if (ev.otherParentCreator !== undefined || ev.otherParentSeq !== undefined) {
       const c = ev.otherParentCreator;
-      if (ev.otherParent === null || !Number.isSafeInteger(c) || c! < 0 || c! >= n) {
+      if (ev.otherParent === null || !Number.isSafeInteger(c) || c! < 0 || c! >= st.n) {
         throw bad('otherParentCreator: a validator index, with an otherParent');
       }
       if (!isSafeNat(ev.otherParentSeq)) throw bad('otherParentSeq: safe integer >= 0');
@@ -438,7 +267,8 @@ export function createConsensus<E extends ConsensusEventInput>(
       throw bad('selfParent must be null iff seq = 0');
     }
     const txs = ev.transactions ?? [];
-    if (!Array.isArray(txs) || txs.length > maxTx) throw bad(`transactions: at most ${maxTx}`);
+    if (!Array.isArray(txs) || txs.length > st.maxTx)
+      throw bad(`transactions: at most ${st.maxTx}`);
     for (const tx of txs) if (!(tx instanceof Uint8Array)) throw bad('transactions: bytes');
   }
 
@@ -451,7 +281,7 @@ export function createConsensus<E extends ConsensusEventInput>(
   function probe(ev: E): ProbeResult {
     const plan = prepare(ev, false);
     if (plan) return { round: plan.round, witness: plan.witness };
-    const known = events.get(keyOf(ev.hash))!;
+    const known = st.events.get(keyOf(ev.hash))!;
     return { round: known.round, witness: known.witness };
   }
 
@@ -464,7 +294,7 @@ export function createConsensus<E extends ConsensusEventInput>(
   function prepare(ev: E, verify: boolean): Plan<E> | null {
     checkShape(ev);
     const key = keyOf(ev.hash);
-    if (events.has(key)) return null;
+    if (st.events.has(key)) return null;
     let sp = lookup(ev.selfParent);
     let op = lookup(ev.otherParent);
     // An unknown other-parent whose descriptor puts it at or below its
@@ -476,7 +306,7 @@ export function createConsensus<E extends ConsensusEventInput>(
     // horizon was forgotten here (docs/PROTOCOL.md 5.7): the event stands on
     // its other-parent alone. (A parent that is merely late is above it.)
     let spAncient = false;
-    if (sp === undefined && ev.seq > 0 && ev.seq - 1 <= forgottenSeq[ev.creator]!) {
+    if (sp === undefined && ev.seq > 0 && ev.seq - 1 <= st.forgottenSeq[ev.creator]!) {
       spAncient = true;
       sp = null;
     }
@@ -493,7 +323,7 @@ export function createConsensus<E extends ConsensusEventInput>(
       if (!ok) throw new ConsensusError('BAD_SIGNATURE', 'the verifier refused the event');
     }
     const cx = ev.creator;
-    const cs = creators[cx]!;
+    const cs = st.creators[cx]!;
     if (sp) {
       if (sp.creator !== cx || sp.seq !== ev.seq - 1) {
         throw new ConsensusError('BAD_PARENT', 'selfParent is not the creator’s previous event');
@@ -531,11 +361,11 @@ export function createConsensus<E extends ConsensusEventInput>(
     // While x is checked, a creator that x itself forks already needs the
     // branch-aware ancestry test (its other branch is not x's ancestor). The
     // commit then marks the creator forked for good.
-    pendingFork = forks ? cx : -1;
+    st.pendingFork = forks ? cx : -1;
     try {
       return plan(ev, key, sp, op, forks, branch, spAncient);
     } finally {
-      pendingFork = -1;
+      st.pendingFork = -1;
     }
   }
 
@@ -551,8 +381,8 @@ export function createConsensus<E extends ConsensusEventInput>(
     const cx = ev.creator;
 
     // Latest-ancestor vectors: the merge of the parents', with forks absorbing.
-    const la: (Ev<E> | null)[] = new Array(n).fill(null);
-    const laSeq = new Int32Array(n).fill(NONE);
+    const la: (Ev<E> | null)[] = new Array(st.n).fill(null);
+    const laSeq = new Int32Array(st.n).fill(NONE);
     mergeParent(la, laSeq, sp);
     mergeParent(la, laSeq, op);
     // Own entry: x itself, unless the ancestry already holds another branch of cx.
@@ -584,9 +414,9 @@ export function createConsensus<E extends ConsensusEventInput>(
     // stale anyway (see `expire`).
     const r = Math.max(sp ? sp.round : 0, op ? op.round : 0);
     let round = r;
-    const rInfo = sp || op ? rounds.get(r) : undefined;
+    const rInfo = sp || op ? st.rounds.get(r) : undefined;
     let forkCount = 0;
-    for (let c = 0; c < n; c++) if (laSeq[c] === FORKED) forkCount++;
+    for (let c = 0; c < st.n; c++) if (laSeq[c] === FORKED) forkCount++;
     let ssMask: Uint32Array | null = null;
     if (rInfo) {
       ssMask = inheritMask(rInfo, forkCount, sp, op);
@@ -641,7 +471,7 @@ export function createConsensus<E extends ConsensusEventInput>(
       witness,
     } = p;
     const cx = ev.creator;
-    const cs = creators[cx]!;
+    const cs = st.creators[cx]!;
 
     // ---- commit: nothing above this line has changed any state ----
     if (forks) {
@@ -665,7 +495,7 @@ export function createConsensus<E extends ConsensusEventInput>(
       otherParent: op,
       la,
       laSeq,
-      fd: new Int32Array(n).fill(INF),
+      fd: new Int32Array(st.n).fill(INF),
       votes: witness ? new Map() : null,
       ssPrev: null,
       ssMask,
@@ -677,10 +507,10 @@ export function createConsensus<E extends ConsensusEventInput>(
     };
     if (laSeq[cx] !== FORKED) la[cx] = x;
     x.fd![cx] = ev.seq;
-    events.set(key, x);
-    liveCount++;
-    insertedTotal++;
-    if (round > maxRound) maxRound = round;
+    st.events.set(key, x);
+    st.liveCount++;
+    st.insertedTotal++;
+    if (round > st.maxRound) st.maxRound = round;
 
     const evidence: ForkEvidence<E>[] = [];
     if (spAncient) {
@@ -697,12 +527,12 @@ export function createConsensus<E extends ConsensusEventInput>(
       cs.evidence = { creator: cx, a: cs.firstRoot.input, b: ev };
       evidence.push(cs.evidence);
     }
-    if (cs.evidence && evidence.length > 0) allEvidence.push(cs.evidence);
+    if (cs.evidence && evidence.length > 0) st.allEvidence.push(cs.evidence);
     if (!cs.latest || ev.seq > cs.latest.seq) cs.latest = x;
 
     // First descendants: walk each creator's chain down from x's latest
     // ancestor until an event already has one by cx (all below it do too).
-    for (let c = 0; c < n; c++) {
+    for (let c = 0; c < st.n; c++) {
       if (c === cx || laSeq[c]! < 0) continue;
       let e = la[c] ?? null;
       while (e?.fd && e.fd[cx] === INF) {
@@ -712,22 +542,22 @@ export function createConsensus<E extends ConsensusEventInput>(
     }
 
     const blocks: DecidedBlock<E>[] = [];
-    if (round < expiredBelow) {
+    if (round < st.expiredBelow) {
       // Stale on arrival: its round is already expired, so it can never be
       // ordered or vote. Keep it compact, findable for K rounds like the rest.
       if (witness) x.famous = false;
       compact(x);
-      const bucket = Math.max(round, expiredBelow - 1);
-      const list = compactByRound.get(bucket);
+      const bucket = Math.max(round, st.expiredBelow - 1);
+      const list = st.compactByRound.get(bucket);
       if (list) list.push(x);
-      else compactByRound.set(bucket, [x]);
+      else st.compactByRound.set(bucket, [x]);
       return { inserted: true, blocks, evidence };
     }
     const info = roundInfo(round, p.table);
     info.events.push(x);
     if (witness) {
       info.witnesses.push(x);
-      if (round <= lastDecided) {
+      if (round <= st.lastDecided) {
         // A witness of an already decided round: not famous (Hedera's rule;
         // docs/PROTOCOL.md "Late witnesses"). Every node that decided the
         // round without it would also have decided it not famous.
@@ -757,7 +587,7 @@ export function createConsensus<E extends ConsensusEventInput>(
     }
     const pla = p.la!;
     const pls = p.laSeq;
-    for (let c = 0; c < n; c++) {
+    for (let c = 0; c < st.n; c++) {
       const b = pls[c]!;
       if (b === NONE) continue;
       if (b === FORKED) {
@@ -785,7 +615,7 @@ export function createConsensus<E extends ConsensusEventInput>(
     }
     const cur = la[c]!;
     if (cur === e) return;
-    if (!creators[c]!.forked) {
+    if (!st.creators[c]!.forked) {
       if (s > a) {
         laSeq[c] = s;
         la[c] = e;
@@ -848,27 +678,27 @@ export function createConsensus<E extends ConsensusEventInput>(
     // supermajority of creators whose latest ancestor (which x sees) is in
     // round r, since only round-r events descend from round-r witnesses.
     let reach = 0;
-    for (let c = 0; c < n; c++) {
+    for (let c = 0; c < st.n; c++) {
       if (laSeq[c]! < 0) continue;
       const l = la[c];
       if (c === self || (l && l.round >= info.round)) reach += stakes[c]!;
     }
     if (3 * reach <= twoS) return false;
-    if (stampCounter === 0x7fffffff) {
+    if (st.stampCounter === 0x7fffffff) {
       // The markers are Int32: start over rather than wrap (after 2^31 calls).
-      stampCounter = 0;
-      seenStamp.fill(0);
-      possibleStamp.fill(0);
+      st.stampCounter = 0;
+      st.seenStamp.fill(0);
+      st.possibleStamp.fill(0);
     }
-    const stamp = ++stampCounter;
+    const stamp = ++st.stampCounter;
     // `seen`: stake of creators with a strongly seen witness (marked in
     // seenStamp); `possible`: that plus creators with a witness not refused yet.
     let seen = 0;
     for (let i = 0; i < ws.length; i++) {
       if ((mask[i >>> 5]! >>> (i & 31)) & 1) {
         const c = ws[i]!.creator;
-        if (seenStamp[c] !== stamp) {
-          seenStamp[c] = stamp;
+        if (st.seenStamp[c] !== stamp) {
+          st.seenStamp[c] = stamp;
           seen += stakes[c]!;
         }
       }
@@ -877,8 +707,8 @@ export function createConsensus<E extends ConsensusEventInput>(
     let possible = seen;
     for (let i = 0; i < ws.length; i++) {
       const c = ws[i]!.creator;
-      if (seenStamp[c] !== stamp && possibleStamp[c] !== stamp) {
-        possibleStamp[c] = stamp;
+      if (st.seenStamp[c] !== stamp && st.possibleStamp[c] !== stamp) {
+        st.possibleStamp[c] = stamp;
         possible += stakes[c]!;
       }
     }
@@ -887,10 +717,10 @@ export function createConsensus<E extends ConsensusEventInput>(
       if ((mask[i >>> 5]! >>> (i & 31)) & 1) continue;
       const w = ws[i]!;
       const c = w.creator;
-      if (seenStamp[c] === stamp) continue;
+      if (st.seenStamp[c] === stamp) continue;
       if (stronglySees(la, laSeq, self, w, t)) {
         mask[i >>> 5]! |= 1 << (i & 31);
-        seenStamp[c] = stamp;
+        st.seenStamp[c] = stamp;
         seen += stakes[c]!;
         if (3 * seen > twoS) return true;
       } else if (!hasOtherWitness(ws, i, c)) {
@@ -903,7 +733,7 @@ export function createConsensus<E extends ConsensusEventInput>(
 
   /** Whether creator c (a forker) has another witness after index i in the list. */
   function hasOtherWitness(ws: readonly Ev<E>[], i: number, c: number): boolean {
-    if (!creators[c]!.forked) return false;
+    if (!st.creators[c]!.forked) return false;
     for (let j = i + 1; j < ws.length; j++) if (ws[j]!.creator === c) return true;
     return false;
   }
@@ -939,7 +769,7 @@ export function createConsensus<E extends ConsensusEventInput>(
 
   function ssPrevOf(y: Ev<E>): Ev<E>[] {
     if (y.ssPrev) return y.ssPrev;
-    const info = rounds.get(y.round - 1);
+    const info = st.rounds.get(y.round - 1);
     y.ssPrev = info && y.la ? stronglySeenWitnesses(y.la, y.laSeq!, y.creator, info) : [];
     return y.ssPrev;
   }
@@ -955,7 +785,7 @@ export function createConsensus<E extends ConsensusEventInput>(
     } else {
       const t = tally(y, x);
       v = t.yes;
-      if (d % coinFrequency === 0 && !t.super) v = y.coin;
+      if (d % st.coinFrequency === 0 && !t.super) v = y.coin;
     }
     y.votes!.set(x, v);
     return v;
@@ -980,7 +810,7 @@ export function createConsensus<E extends ConsensusEventInput>(
   function tryDecide(y: Ev<E>, x: Ev<E>): boolean {
     const d = y.round - x.round;
     if (d < 2 || x.famous !== null) return false;
-    if (d % coinFrequency === 0) {
+    if (d % st.coinFrequency === 0) {
       voteOf(y, x);
       return false;
     }
@@ -988,14 +818,14 @@ export function createConsensus<E extends ConsensusEventInput>(
     y.votes!.set(x, t.yes);
     if (!t.super) return false;
     x.famous = t.yes;
-    rounds.get(x.round)!.undecided--;
+    st.rounds.get(x.round)!.undecided--;
     return true;
   }
 
   /** A new witness y votes in the election of every undecided earlier witness. */
   function electAsVoter(y: Ev<E>): void {
-    for (let rx = lastDecided + 1; rx <= y.round - 2; rx++) {
-      const info = rounds.get(rx);
+    for (let rx = st.lastDecided + 1; rx <= y.round - 2; rx++) {
+      const info = st.rounds.get(rx);
       if (!info) continue;
       for (const x of info.witnesses) if (x.famous === null) tryDecide(y, x);
     }
@@ -1003,8 +833,8 @@ export function createConsensus<E extends ConsensusEventInput>(
 
   /** A new witness x (arrived after later rounds exist) is decided by existing voters. */
   function electAsCandidate(x: Ev<E>): void {
-    for (let ry = x.round + 2; ry <= maxRound && x.famous === null; ry++) {
-      const info = rounds.get(ry);
+    for (let ry = x.round + 2; ry <= st.maxRound && x.famous === null; ry++) {
+      const info = st.rounds.get(ry);
       if (!info) continue;
       for (const y of info.witnesses) {
         if (y.votes && tryDecide(y, x)) break;
@@ -1016,11 +846,11 @@ export function createConsensus<E extends ConsensusEventInput>(
 
   function decideRounds(out: DecidedBlock<E>[]): void {
     for (;;) {
-      const r = lastDecided + 1;
-      const info = rounds.get(r);
+      const r = st.lastDecided + 1;
+      const info = st.rounds.get(r);
       if (!info || info.witnesses.length === 0 || info.undecided > 0) return;
       const block = decideRound(info);
-      lastDecided = r;
+      st.lastDecided = r;
       if (block) out.push(block);
       expire();
     }
@@ -1036,17 +866,17 @@ export function createConsensus<E extends ConsensusEventInput>(
     const candidates = info.witnesses.filter((w) => w.famous && famousBy.get(w.creator) === 1);
     if (candidates.length === 0) return null;
     const t = info.table;
-    const seed = leaderSeed(r, seedPrev, hash);
+    const seed = leaderSeed(r, st.seedPrev, st.hash);
     const k = drawLeader(
       seed,
-      candidates.map((w) => ({ validatorId: validators[w.creator]!, stake: t.big[w.creator]! })),
+      candidates.map((w) => ({ validatorId: st.validators[w.creator]!, stake: t.big[w.creator]! })),
     );
     if (k === null) return null;
     const leader = candidates[k]!;
-    seedPrev = leader.hash;
+    st.seedPrev = leader.hash;
 
     // The leader's ancestors in no earlier block and not stale, by (gen, hash).
-    const staleBelow = r - expireRounds;
+    const staleBelow = r - st.expireRounds;
     const picked: Ev<E>[] = [];
     const stack: Ev<E>[] = [leader];
     leader.ordered = r;
@@ -1065,17 +895,17 @@ export function createConsensus<E extends ConsensusEventInput>(
     const txs: Uint8Array[] = [];
     for (const e of picked) {
       for (const tx of e.input!.transactions ?? []) {
-        const h = keyOf(txHash(tx));
-        if (orderedTx.has(h)) continue;
-        orderedTx.set(h, r);
+        const h = keyOf(st.txHash(tx));
+        if (st.orderedTx.has(h)) continue;
+        st.orderedTx.set(h, r);
         txs.push(tx);
       }
     }
     // Transaction dedup window: the same rounds as staleness (insertion order
     // of the map is round order, so the oldest are at the front).
-    for (const [h, round] of orderedTx) {
+    for (const [h, round] of st.orderedTx) {
       if (round >= staleBelow) break;
-      orderedTx.delete(h);
+      st.orderedTx.delete(h);
     }
 
     // Stake-weighted lower median of the candidates' timestamps (section 4).
@@ -1093,10 +923,10 @@ export function createConsensus<E extends ConsensusEventInput>(
         break;
       }
     }
-    const timestamp = median > prevBlockTs ? median : prevBlockTs + 1;
-    prevBlockTs = timestamp;
-    blocksTotal++;
-    orderedTotal += picked.length;
+    const timestamp = median > st.prevBlockTs ? median : st.prevBlockTs + 1;
+    st.prevBlockTs = timestamp;
+    st.blocksTotal++;
+    st.orderedTotal += picked.length;
     return {
       round: r,
       leader: leader.input!,
@@ -1116,34 +946,34 @@ export function createConsensus<E extends ConsensusEventInput>(
    * their parents, then are forgotten.
    */
   function expire(): void {
-    const below = lastDecided - expireRounds;
-    for (let q = expiredBelow; q < below; q++) {
-      const info = rounds.get(q);
+    const below = st.lastDecided - st.expireRounds;
+    for (let q = st.expiredBelow; q < below; q++) {
+      const info = st.rounds.get(q);
       if (info) {
         for (const e of info.events) compact(e);
-        compactByRound.set(q, info.events);
-        rounds.delete(q);
+        st.compactByRound.set(q, info.events);
+        st.rounds.delete(q);
       }
-      const old = compactByRound.get(q - expireRounds);
+      const old = st.compactByRound.get(q - st.expireRounds);
       if (old) {
         for (const e of old) {
-          events.delete(e.key);
-          if (e.seq > forgottenSeq[e.creator]!) forgottenSeq[e.creator] = e.seq;
+          st.events.delete(e.key);
+          if (e.seq > st.forgottenSeq[e.creator]!) st.forgottenSeq[e.creator] = e.seq;
           e.input = null;
           e.firstSelfChild = null;
-          compactCount--;
+          st.compactCount--;
         }
-        compactByRound.delete(q - expireRounds);
+        st.compactByRound.delete(q - st.expireRounds);
       }
     }
-    if (below > expiredBelow) expiredBelow = below;
+    if (below > st.expiredBelow) st.expiredBelow = below;
   }
 
   function compact(e: Ev<E>): void {
     if (!e.live) return;
     const mask: number[] = [];
     const ls = e.laSeq!;
-    for (let c = 0; c < n; c++) if (ls[c] === FORKED) mask.push(c);
+    for (let c = 0; c < st.n; c++) if (ls[c] === FORKED) mask.push(c);
     e.forkMask = mask.length > 0 ? mask : null;
     e.la = null;
     e.laSeq = null;
@@ -1154,8 +984,8 @@ export function createConsensus<E extends ConsensusEventInput>(
     e.selfParent = null;
     e.otherParent = null;
     e.live = false;
-    liveCount--;
-    compactCount++;
+    st.liveCount--;
+    st.compactCount++;
   }
 
   // ---- validator set --------------------------------------------------------
@@ -1174,35 +1004,29 @@ export function createConsensus<E extends ConsensusEventInput>(
       throw new ConsensusError('BAD_ARGUMENT', 'validatorId: 32 bytes');
     }
     const k = keyOf(id);
-    const known = indexById.get(k);
+    const known = st.indexById.get(k);
     if (known !== undefined) return known;
-    const c = n;
-    n++;
-    validators.push(id.slice());
-    indexById.set(k, c);
-    creators.push({
-      branches: [{ parent: -1, firstSeq: 0 }],
-      forked: false,
-      firstRoot: null,
-      latest: null,
-      evidence: null,
-    });
-    forgottenSeq.push(-1);
+    const c = st.n;
+    st.n++;
+    st.validators.push(id.slice());
+    st.indexById.set(k, c);
+    st.creators.push(newCreatorState<E>());
+    st.forgottenSeq.push(-1);
     const grow = (a: Int32Array, fill: number) => {
-      const b = new Int32Array(n);
+      const b = new Int32Array(st.n);
       b.set(a);
       b[c] = fill;
       return b;
     };
-    seenStamp = grow(seenStamp, 0);
-    possibleStamp = grow(possibleStamp, 0);
-    for (const e of events.values()) {
+    st.seenStamp = grow(st.seenStamp, 0);
+    st.possibleStamp = grow(st.possibleStamp, 0);
+    for (const e of st.events.values()) {
       if (!e.live) continue;
       e.la!.push(null);
       e.laSeq = grow(e.laSeq!, NONE);
       e.fd = grow(e.fd!, INF);
     }
-    for (const info of rounds.values()) sized(info.table);
+    for (const info of st.rounds.values()) sized(info.table);
     return c;
   }
 
@@ -1213,21 +1037,21 @@ export function createConsensus<E extends ConsensusEventInput>(
     probe,
     addValidator,
     get validatorCount() {
-      return n;
+      return st.n;
     },
-    has: (h) => events.has(keyOf(h)),
+    has: (h) => st.events.has(keyOf(h)),
     missingParents(ev) {
       const out: Uint8Array[] = [];
       const sp = ev.selfParent;
-      if (sp && !events.has(keyOf(sp)) && !(ev.seq - 1 <= (forgottenSeq[ev.creator] ?? -1))) {
+      if (sp && !st.events.has(keyOf(sp)) && !(ev.seq - 1 <= (st.forgottenSeq[ev.creator] ?? -1))) {
         out.push(sp);
       }
       const op = ev.otherParent;
-      if (op && !events.has(keyOf(op)) && !opForgotten(ev)) out.push(op);
+      if (op && !st.events.has(keyOf(op)) && !opForgotten(ev)) out.push(op);
       return out;
     },
     info(h): EventInfo<E> | undefined {
-      const e = events.get(keyOf(h));
+      const e = st.events.get(keyOf(h));
       if (!e?.input) return undefined;
       return {
         event: e.input,
@@ -1238,21 +1062,21 @@ export function createConsensus<E extends ConsensusEventInput>(
         orderedIn: e.ordered >= 0 ? e.ordered : undefined,
       };
     },
-    latest: (c) => creators[c]?.latest?.input ?? undefined,
-    evidence: () => allEvidence.slice(),
+    latest: (c) => st.creators[c]?.latest?.input ?? undefined,
+    evidence: () => st.allEvidence.slice(),
     get lastDecidedRound() {
-      return lastDecided;
+      return st.lastDecided;
     },
     stats(): ConsensusStats {
       return {
-        liveEvents: liveCount,
-        compactEvents: compactCount,
-        insertedTotal,
-        blocksTotal,
-        orderedEventsTotal: orderedTotal,
-        maxRound,
-        lastDecidedRound: lastDecided,
-        forkers: allEvidence.length,
+        liveEvents: st.liveCount,
+        compactEvents: st.compactCount,
+        insertedTotal: st.insertedTotal,
+        blocksTotal: st.blocksTotal,
+        orderedEventsTotal: st.orderedTotal,
+        maxRound: st.maxRound,
+        lastDecidedRound: st.lastDecided,
+        forkers: st.allEvidence.length,
       };
     },
   };
