@@ -25,16 +25,11 @@
  */
 import { compareBytes } from '@pos/merkle';
 import { keyOf } from './bytes.js';
+import { mergeParent, ownEntry, sees, selfAnc } from './engine/ancestry.js';
+import { advances, inheritMask, stronglySeenWitnesses } from './engine/rounds.js';
 import { createEngineState, newCreatorState } from './engine/state.js';
-import {
-  type Ev,
-  FORKED,
-  INF,
-  NONE,
-  type Plan,
-  type RoundInfo,
-  type Table,
-} from './engine/types.js';
+import { knownTable, roundInfo, sized, tableOf } from './engine/tables.js';
+import { type Ev, FORKED, INF, NONE, type Plan, type RoundInfo } from './engine/types.js';
 import { ConsensusError } from './errors.js';
 import { drawLeader, leaderSeed } from './leader.js';
 import type {
@@ -64,166 +59,7 @@ export function createConsensus<E extends ConsensusEventInput>(
 
   // ---- stake tables -------------------------------------------------------
 
-  /**
-   * `T_round`: the live round's table, else the caller's answer converted
-   * (and checked), or `undefined` while the caller does not know it yet.
-   * Nothing is recorded for the round here: a round keeps its table from the
-   * moment its first event is committed (`roundInfo`), so a pending answer is
-   * never cached and a known one never changes while the round is live.
-   */
-  function tableOf(round: number): Table | undefined {
-    const info = st.rounds.get(round);
-    if (info) return info.table;
-    const stakes = opts.stakeTable(round);
-    if (stakes === undefined) return undefined;
-    const cached =
-      typeof stakes === 'object' && stakes !== null ? st.tableCache.get(stakes) : undefined;
-    if (cached) return sized(cached);
-    if (!Array.isArray(stakes) || stakes.length > st.n) {
-      throw new ConsensusError('BAD_STAKE_TABLE', `round ${round}: need at most ${st.n} stakes`);
-    }
-    const big: bigint[] = [];
-    let totalBig = 0n;
-    for (let i = 0; i < st.n; i++) {
-      const s = stakes[i] ?? 0n;
-      if (typeof s !== 'bigint' || s < 0n) {
-        throw new ConsensusError(
-          'BAD_STAKE_TABLE',
-          `round ${round}: stake ${i} is not a bigint >= 0`,
-        );
-      }
-      big.push(s);
-      totalBig += s;
-    }
-    if (totalBig === 0n) throw new ConsensusError('BAD_STAKE_TABLE', `round ${round}: no stake`);
-    const safe = totalBig * 3n <= BigInt(Number.MAX_SAFE_INTEGER);
-    const w = new Float64Array(st.n);
-    if (safe) for (let i = 0; i < st.n; i++) w[i] = Number(big[i]!);
-    const t: Table = { safe, w, total: safe ? Number(totalBig) : 0, big, totalBig };
-    st.tableCache.set(stakes, t);
-    return t;
-  }
-
-  /** `tableOf` for a round that must be known: one of the live rounds (see `tally`). */
-  function knownTable(round: number): Table {
-    const t = tableOf(round);
-    if (!t) throw new Error(`consensus invariant: the table of live round ${round} is pending`);
-    return t;
-  }
-
-  /** Widens a table converted before an `addValidator` to n creators (new ones: stake 0). */
-  function sized(t: Table): Table {
-    if (t.big.length < st.n) {
-      const w = new Float64Array(st.n);
-      w.set(t.w);
-      t.w = w;
-      while (t.big.length < st.n) t.big.push(0n);
-    }
-    return t;
-  }
-
-  /** Round `round`'s state, created with table `t` (`T_round`, resolved before any commit). */
-  function roundInfo(round: number, t: Table): RoundInfo<E> {
-    let info = st.rounds.get(round);
-    if (!info) {
-      info = { round, table: t, witnesses: [], events: [], undecided: 0 };
-      st.rounds.set(round, info);
-    }
-    return info;
-  }
-
   // ---- ancestry -----------------------------------------------------------
-
-  /** Whether (aSeq, aBranch) is a self-ancestor of, or equal to, (bSeq, bBranch) of creator c. */
-  function selfAnc(c: number, aSeq: number, aBr: number, bSeq: number, bBr: number): boolean {
-    const branches = st.creators[c]!.branches;
-    let br = bBr;
-    let limit = bSeq;
-    while (br !== aBr) {
-      const b = branches[br]!;
-      if (b.parent < 0) return false;
-      if (b.firstSeq - 1 < limit) limit = b.firstSeq - 1;
-      br = b.parent;
-    }
-    return aSeq <= limit;
-  }
-
-  /** Whether y is an ancestor of x, given x's latest-ancestor vectors. */
-  function isAncestor(xLa: (Ev<E> | null)[], xLaSeq: Int32Array, y: Ev<E>): boolean {
-    const c = y.creator;
-    const s = xLaSeq[c]!;
-    if (s < 0) return false;
-    if (!st.creators[c]!.forked && c !== st.pendingFork) return s >= y.seq;
-    const l = xLa[c];
-    // Null only for the own entry of an event being inserted without a
-    // self-parent: it has no ancestor by its own creator.
-    if (!l) return false;
-    return selfAnc(c, y.seq, y.branch, l.seq, l.branch);
-  }
-
-  /** Section 4: x sees y iff y is an ancestor of x and x has no fork by y's creator. */
-  function sees(x: Ev<E>, y: Ev<E>): boolean {
-    return isAncestor(x.la!, x.laSeq!, y);
-  }
-
-  /**
-   * Section 4: x strongly sees witness y of round q iff x sees y and the
-   * creators of the events z with (x sees z, z sees y) hold a supermajority of
-   * `T_q`. Given x sees y, z sees y reduces to "y is an ancestor of z", and
-   * for a creator c without forks the z exists iff x's latest c-ancestor is at
-   * or above y's first c-descendant. `self` is x's creator: x itself is such a
-   * z for its own creator (x may not be inserted yet, so its `fd` is unused).
-   */
-  function stronglySees(
-    xLa: (Ev<E> | null)[],
-    xLaSeq: Int32Array,
-    self: number,
-    y: Ev<E>,
-    t: Table,
-  ): boolean {
-    if (!isAncestor(xLa, xLaSeq, y)) return false;
-    const fd = y.fd;
-    if (!fd) return false; // compacted: below every live round
-    if (t.safe) {
-      let w = 0;
-      let rest = t.total;
-      for (let c = 0; c < st.n; c++) {
-        const s = t.w[c]!;
-        if (s === 0) continue;
-        rest -= s;
-        if (countsFor(xLa, xLaSeq, self, y, fd, c)) {
-          w += s;
-          if (3 * w > 2 * t.total) return true;
-        } else if (3 * (w + rest) <= 2 * t.total) return false;
-      }
-      return false;
-    }
-    let wb = 0n;
-    for (let c = 0; c < st.n; c++) {
-      const s = t.big[c]!;
-      if (s === 0n) continue;
-      if (countsFor(xLa, xLaSeq, self, y, fd, c)) wb += s;
-    }
-    return 3n * wb > 2n * t.totalBig;
-  }
-
-  /** Whether creator c has an event z with (x sees z and y is an ancestor of z). */
-  function countsFor(
-    xLa: (Ev<E> | null)[],
-    xLaSeq: Int32Array,
-    self: number,
-    y: Ev<E>,
-    fd: Int32Array,
-    c: number,
-  ): boolean {
-    const s = xLaSeq[c]!;
-    if (s < 0) return false;
-    if (c === self) return true;
-    if (!st.creators[c]!.forked) return s >= fd[c]!;
-    const l = xLa[c]!;
-    if (!l.la) return false; // compacted: older than any live witness
-    return isAncestor(l.la, l.laSeq!, y);
-  }
 
   // ---- insertion ----------------------------------------------------------
 
@@ -383,8 +219,8 @@ export function createConsensus<E extends ConsensusEventInput>(
     // Latest-ancestor vectors: the merge of the parents', with forks absorbing.
     const la: (Ev<E> | null)[] = new Array(st.n).fill(null);
     const laSeq = new Int32Array(st.n).fill(NONE);
-    mergeParent(la, laSeq, sp);
-    mergeParent(la, laSeq, op);
+    mergeParent(st, la, laSeq, sp);
+    mergeParent(st, la, laSeq, op);
     // Own entry: x itself, unless the ancestry already holds another branch of cx.
     if (laSeq[cx] !== FORKED) {
       const other = op ? ownEntry(op, cx) : null;
@@ -393,7 +229,7 @@ export function createConsensus<E extends ConsensusEventInput>(
         // `other` must be a self-ancestor of x, i.e. sp or one of sp's.
         clash = spAncient
           ? other.seq >= ev.seq
-          : !sp || !(other === sp || selfAnc(cx, other.seq, other.branch, sp.seq, sp.branch));
+          : !sp || !(other === sp || selfAnc(st, cx, other.seq, other.branch, sp.seq, sp.branch));
       }
       if (clash) {
         laSeq[cx] = FORKED;
@@ -420,13 +256,13 @@ export function createConsensus<E extends ConsensusEventInput>(
     let ssMask: Uint32Array | null = null;
     if (rInfo) {
       ssMask = inheritMask(rInfo, forkCount, sp, op);
-      if (advances(la, laSeq, cx, rInfo, ssMask)) round = r + 1;
+      if (advances(st, la, laSeq, cx, rInfo, ssMask)) round = r + 1;
     }
     if (round !== r) ssMask = null;
     const witness = !sp || round > sp.round;
     // Membership in T_round(x) (the only table lookup that can be pending:
     // T_r is a live round's). Pending means "not yet": nothing has changed.
-    const table = tableOf(round);
+    const table = tableOf(st, round);
     if (!table) {
       throw new ConsensusError(
         'TABLE_PENDING',
@@ -553,7 +389,7 @@ export function createConsensus<E extends ConsensusEventInput>(
       else st.compactByRound.set(bucket, [x]);
       return { inserted: true, blocks, evidence };
     }
-    const info = roundInfo(round, p.table);
+    const info = roundInfo(st, round, p.table);
     info.events.push(x);
     if (witness) {
       info.witnesses.push(x);
@@ -572,205 +408,12 @@ export function createConsensus<E extends ConsensusEventInput>(
     return { inserted: true, blocks, evidence };
   }
 
-  /** Merges a parent's latest-ancestor vectors into x's. */
-  function mergeParent(la: (Ev<E> | null)[], laSeq: Int32Array, p: Ev<E> | null): void {
-    if (!p) return;
-    if (!p.laSeq) {
-      // Compact parent: only itself and its recorded forks are known. Its
-      // other ancestors are older than any live round (docs/PROTOCOL.md "Expiry").
-      mergeEntry(la, laSeq, p.creator, p, p.seq);
-      for (const c of p.forkMask ?? []) {
-        laSeq[c] = FORKED;
-        la[c] = null;
-      }
-      return;
-    }
-    const pla = p.la!;
-    const pls = p.laSeq;
-    for (let c = 0; c < st.n; c++) {
-      const b = pls[c]!;
-      if (b === NONE) continue;
-      if (b === FORKED) {
-        laSeq[c] = FORKED;
-        la[c] = null;
-        continue;
-      }
-      mergeEntry(la, laSeq, c, pla[c]!, b);
-    }
-  }
-
-  function mergeEntry(
-    la: (Ev<E> | null)[],
-    laSeq: Int32Array,
-    c: number,
-    e: Ev<E>,
-    s: number,
-  ): void {
-    const a = laSeq[c]!;
-    if (a === FORKED) return;
-    if (a === NONE) {
-      laSeq[c] = s;
-      la[c] = e;
-      return;
-    }
-    const cur = la[c]!;
-    if (cur === e) return;
-    if (!st.creators[c]!.forked) {
-      if (s > a) {
-        laSeq[c] = s;
-        la[c] = e;
-      }
-      return;
-    }
-    if (selfAnc(c, cur.seq, cur.branch, e.seq, e.branch)) {
-      laSeq[c] = s;
-      la[c] = e;
-    } else if (!selfAnc(c, e.seq, e.branch, cur.seq, cur.branch)) {
-      laSeq[c] = FORKED;
-      la[c] = null;
-    }
-  }
-
-  /** The entry a parent contributes for creator c (null if none or forked). */
-  function ownEntry(p: Ev<E>, c: number): Ev<E> | null {
-    if (!p.laSeq) return p.creator === c ? p : null;
-    return p.laSeq[c]! >= 0 ? p.la![c]! : null;
-  }
-
-  /** The union of the parents' masks of round `info.round` (valid when fork sets are equal). */
-  function inheritMask(
-    info: RoundInfo<E>,
-    forkCount: number,
-    sp: Ev<E> | null,
-    op: Ev<E> | null,
-  ): Uint32Array {
-    const mask = new Uint32Array((info.witnesses.length + 31) >>> 5);
-    for (const p of [sp, op]) {
-      if (!p || p.round !== info.round || !p.ssMask || p.forkCount !== forkCount) continue;
-      const m = p.ssMask;
-      for (let i = 0; i < m.length && i < mask.length; i++) mask[i]! |= m[i]!;
-    }
-    return mask;
-  }
-
-  /**
-   * Whether x strongly sees round-r witnesses of a supermajority of creators
-   * (section 4), updating `mask` with what it checks. Witnesses already in the
-   * mask are not checked again; the loop stops as soon as the answer is known
-   * either way, so most events check only a few witnesses.
-   */
-  function advances(
-    la: (Ev<E> | null)[],
-    laSeq: Int32Array,
-    self: number,
-    info: RoundInfo<E>,
-    mask: Uint32Array,
-  ): boolean {
-    const ws = info.witnesses;
-    const t = info.table;
-    if (!t.safe) {
-      // Totals above 2^51: exact bigint arithmetic, without the shortcuts.
-      return supermajorityOf(stronglySeenWitnesses(la, laSeq, self, info), t);
-    }
-    const stakes = t.w;
-    const twoS = 2 * t.total;
-    // Cheap necessary condition first: a strongly seen round-r witness needs a
-    // supermajority of creators whose latest ancestor (which x sees) is in
-    // round r, since only round-r events descend from round-r witnesses.
-    let reach = 0;
-    for (let c = 0; c < st.n; c++) {
-      if (laSeq[c]! < 0) continue;
-      const l = la[c];
-      if (c === self || (l && l.round >= info.round)) reach += stakes[c]!;
-    }
-    if (3 * reach <= twoS) return false;
-    if (st.stampCounter === 0x7fffffff) {
-      // The markers are Int32: start over rather than wrap (after 2^31 calls).
-      st.stampCounter = 0;
-      st.seenStamp.fill(0);
-      st.possibleStamp.fill(0);
-    }
-    const stamp = ++st.stampCounter;
-    // `seen`: stake of creators with a strongly seen witness (marked in
-    // seenStamp); `possible`: that plus creators with a witness not refused yet.
-    let seen = 0;
-    for (let i = 0; i < ws.length; i++) {
-      if ((mask[i >>> 5]! >>> (i & 31)) & 1) {
-        const c = ws[i]!.creator;
-        if (st.seenStamp[c] !== stamp) {
-          st.seenStamp[c] = stamp;
-          seen += stakes[c]!;
-        }
-      }
-    }
-    if (3 * seen > twoS) return true;
-    let possible = seen;
-    for (let i = 0; i < ws.length; i++) {
-      const c = ws[i]!.creator;
-      if (st.seenStamp[c] !== stamp && st.possibleStamp[c] !== stamp) {
-        st.possibleStamp[c] = stamp;
-        possible += stakes[c]!;
-      }
-    }
-    if (3 * possible <= twoS) return false;
-    for (let i = 0; i < ws.length; i++) {
-      if ((mask[i >>> 5]! >>> (i & 31)) & 1) continue;
-      const w = ws[i]!;
-      const c = w.creator;
-      if (st.seenStamp[c] === stamp) continue;
-      if (stronglySees(la, laSeq, self, w, t)) {
-        mask[i >>> 5]! |= 1 << (i & 31);
-        st.seenStamp[c] = stamp;
-        seen += stakes[c]!;
-        if (3 * seen > twoS) return true;
-      } else if (!hasOtherWitness(ws, i, c)) {
-        possible -= stakes[c]!;
-        if (3 * possible <= twoS) return false;
-      }
-    }
-    return false;
-  }
-
-  /** Whether creator c (a forker) has another witness after index i in the list. */
-  function hasOtherWitness(ws: readonly Ev<E>[], i: number, c: number): boolean {
-    if (!st.creators[c]!.forked) return false;
-    for (let j = i + 1; j < ws.length; j++) if (ws[j]!.creator === c) return true;
-    return false;
-  }
-
-  function stronglySeenWitnesses(
-    la: (Ev<E> | null)[],
-    laSeq: Int32Array,
-    self: number,
-    info: RoundInfo<E>,
-  ): Ev<E>[] {
-    const out: Ev<E>[] = [];
-    for (const w of info.witnesses) {
-      if (stronglySees(la, laSeq, self, w, info.table)) out.push(w);
-    }
-    return out;
-  }
-
-  /** Whether the creators of `ws` hold a supermajority of `t` (each creator once). */
-  function supermajorityOf(ws: readonly Ev<E>[], t: Table): boolean {
-    // A creator cannot have two strongly seen witnesses in one round (seeing
-    // both would be seeing its fork), but count each once regardless.
-    const seen = new Set<number>();
-    let w = 0n;
-    for (const e of ws) {
-      if (seen.has(e.creator)) continue;
-      seen.add(e.creator);
-      w += t.big[e.creator]!;
-    }
-    return 3n * w > 2n * t.totalBig;
-  }
-
   // ---- fame (virtual voting) ------------------------------------------------
 
   function ssPrevOf(y: Ev<E>): Ev<E>[] {
     if (y.ssPrev) return y.ssPrev;
     const info = st.rounds.get(y.round - 1);
-    y.ssPrev = info && y.la ? stronglySeenWitnesses(y.la, y.laSeq!, y.creator, info) : [];
+    y.ssPrev = info && y.la ? stronglySeenWitnesses(st, y.la, y.laSeq!, y.creator, info) : [];
     return y.ssPrev;
   }
 
@@ -781,7 +424,7 @@ export function createConsensus<E extends ConsensusEventInput>(
     const d = y.round - x.round;
     let v: boolean;
     if (d === 1) {
-      v = y.la ? sees(y, x) : false;
+      v = y.la ? sees(st, y, x) : false;
     } else {
       const t = tally(y, x);
       v = t.yes;
@@ -795,7 +438,7 @@ export function createConsensus<E extends ConsensusEventInput>(
   function tally(y: Ev<E>, x: Ev<E>): { yes: boolean; super: boolean } {
     const ws = ssPrevOf(y);
     // T_{r+d-1}: y's previous round is live (an event of it made y's round).
-    const t = knownTable(y.round - 1);
+    const t = knownTable(st, y.round - 1);
     let yes = 0n;
     let no = 0n;
     for (const w of ws) {
@@ -1026,7 +669,7 @@ export function createConsensus<E extends ConsensusEventInput>(
       e.laSeq = grow(e.laSeq!, NONE);
       e.fd = grow(e.fd!, INF);
     }
-    for (const info of st.rounds.values()) sized(info.table);
+    for (const info of st.rounds.values()) sized(st, info.table);
     return c;
   }
 
