@@ -1,37 +1,13 @@
-/**
- * The consensus engine: the fork-aware blockdag of PROTOCOL.md section 3 and
- * the ordering of section 4 (rounds, witnesses, fame by virtual voting, the
- * retrospective stake-weighted leader, blocks).
- *
- * Ancestry is answered from two per-event vectors indexed by creator, never by
- * walking sets:
- * - `la[c]` / `laSeq[c]`: the latest ancestor by creator c (or FORKED when the
- *   event's ancestry holds a fork by c, which is absorbing: section 4's `sees`);
- * - `fd[c]`: the lowest seq of creator c's events that descend from this one,
- *   filled in as descendants arrive (each (event, creator) pair is set once).
- * With them `x sees y` is one comparison and `x strongly sees y` is one pass
- * over the creators. Forkers (rare, Byzantine) fall back to an exact check
- * through the branch tree of their events.
- *
- * Everything is a pure function of the events inserted and the stake tables:
- * no clock, no randomness, no Map iteration in a decision, and integer stake
- * arithmetic only (see `Table`).
- *
- * Stake tables change per round (docs/PROTOCOL.md 5.9): round r's table is
- * asked for when the first event lands in round r, before anything changes,
- * and an unknown one (`undefined`) refuses the event with `TABLE_PENDING`.
- * The creator index universe grows with `addValidator`, which widens every
- * vector indexed by creator.
- */
-import { compareBytes } from '@pos/merkle';
 import { keyOf } from './bytes.js';
-import { mergeParent, ownEntry, sees, selfAnc } from './engine/ancestry.js';
-import { advances, inheritMask, stronglySeenWitnesses } from './engine/rounds.js';
+import { mergeParent, ownEntry, selfAnc } from './engine/ancestry.js';
+import { compact } from './engine/expiry.js';
+import { electAsCandidate, electAsVoter } from './engine/fame.js';
+import { decideRounds } from './engine/order.js';
+import { advances, inheritMask } from './engine/rounds.js';
 import { createEngineState, newCreatorState } from './engine/state.js';
-import { knownTable, roundInfo, sized, tableOf } from './engine/tables.js';
-import { type Ev, FORKED, INF, NONE, type Plan, type RoundInfo } from './engine/types.js';
+import { roundInfo, sized, tableOf } from './engine/tables.js';
+import { type Ev, FORKED, INF, NONE, type Plan } from './engine/types.js';
 import { ConsensusError } from './errors.js';
-import { drawLeader, leaderSeed } from './leader.js';
 import type {
   Consensus,
   ConsensusEventInput,
@@ -382,7 +358,7 @@ export function createConsensus<E extends ConsensusEventInput>(
       // Stale on arrival: its round is already expired, so it can never be
       // ordered or vote. Keep it compact, findable for K rounds like the rest.
       if (witness) x.famous = false;
-      compact(x);
+      compact(st, x);
       const bucket = Math.max(round, st.expiredBelow - 1);
       const list = st.compactByRound.get(bucket);
       if (list) list.push(x);
@@ -400,236 +376,17 @@ export function createConsensus<E extends ConsensusEventInput>(
         x.famous = false;
       } else {
         info.undecided++;
-        electAsVoter(x);
-        electAsCandidate(x);
+        electAsVoter(st, x);
+        electAsCandidate(st, x);
       }
-      decideRounds(blocks);
+      decideRounds(st, blocks);
     }
     return { inserted: true, blocks, evidence };
   }
 
   // ---- fame (virtual voting) ------------------------------------------------
 
-  function ssPrevOf(y: Ev<E>): Ev<E>[] {
-    if (y.ssPrev) return y.ssPrev;
-    const info = st.rounds.get(y.round - 1);
-    y.ssPrev = info && y.la ? stronglySeenWitnesses(st, y.la, y.laSeq!, y.creator, info) : [];
-    return y.ssPrev;
-  }
-
-  /** vote(y, x) of section 4, memoized per (y, x). Only for undecided x. */
-  function voteOf(y: Ev<E>, x: Ev<E>): boolean {
-    const memo = y.votes!.get(x);
-    if (memo !== undefined) return memo;
-    const d = y.round - x.round;
-    let v: boolean;
-    if (d === 1) {
-      v = y.la ? sees(st, y, x) : false;
-    } else {
-      const t = tally(y, x);
-      v = t.yes;
-      if (d % st.coinFrequency === 0 && !t.super) v = y.coin;
-    }
-    y.votes!.set(x, v);
-    return v;
-  }
-
-  /** Stake of y's strongly seen round-(r-1) witnesses voting yes / no on x. */
-  function tally(y: Ev<E>, x: Ev<E>): { yes: boolean; super: boolean } {
-    const ws = ssPrevOf(y);
-    // T_{r+d-1}: y's previous round is live (an event of it made y's round).
-    const t = knownTable(st, y.round - 1);
-    let yes = 0n;
-    let no = 0n;
-    for (const w of ws) {
-      if (voteOf(w, x)) yes += t.big[w.creator]!;
-      else no += t.big[w.creator]!;
-    }
-    const max = yes >= no ? yes : no;
-    return { yes: yes >= no, super: 3n * max > 2n * t.totalBig };
-  }
-
-  /** Whether y (round r+d, d >= 2, normal round) decides x; applies it. */
-  function tryDecide(y: Ev<E>, x: Ev<E>): boolean {
-    const d = y.round - x.round;
-    if (d < 2 || x.famous !== null) return false;
-    if (d % st.coinFrequency === 0) {
-      voteOf(y, x);
-      return false;
-    }
-    const t = tally(y, x);
-    y.votes!.set(x, t.yes);
-    if (!t.super) return false;
-    x.famous = t.yes;
-    st.rounds.get(x.round)!.undecided--;
-    return true;
-  }
-
-  /** A new witness y votes in the election of every undecided earlier witness. */
-  function electAsVoter(y: Ev<E>): void {
-    for (let rx = st.lastDecided + 1; rx <= y.round - 2; rx++) {
-      const info = st.rounds.get(rx);
-      if (!info) continue;
-      for (const x of info.witnesses) if (x.famous === null) tryDecide(y, x);
-    }
-  }
-
-  /** A new witness x (arrived after later rounds exist) is decided by existing voters. */
-  function electAsCandidate(x: Ev<E>): void {
-    for (let ry = x.round + 2; ry <= st.maxRound && x.famous === null; ry++) {
-      const info = st.rounds.get(ry);
-      if (!info) continue;
-      for (const y of info.witnesses) {
-        if (y.votes && tryDecide(y, x)) break;
-      }
-    }
-  }
-
   // ---- rounds, leaders, blocks --------------------------------------------
-
-  function decideRounds(out: DecidedBlock<E>[]): void {
-    for (;;) {
-      const r = st.lastDecided + 1;
-      const info = st.rounds.get(r);
-      if (!info || info.witnesses.length === 0 || info.undecided > 0) return;
-      const block = decideRound(info);
-      st.lastDecided = r;
-      if (block) out.push(block);
-      expire();
-    }
-  }
-
-  function decideRound(info: RoundInfo<E>): DecidedBlock<E> | null {
-    const r = info.round;
-    // Candidates: famous witnesses whose creator has exactly one famous witness.
-    const famousBy = new Map<number, number>();
-    for (const w of info.witnesses) {
-      if (w.famous) famousBy.set(w.creator, (famousBy.get(w.creator) ?? 0) + 1);
-    }
-    const candidates = info.witnesses.filter((w) => w.famous && famousBy.get(w.creator) === 1);
-    if (candidates.length === 0) return null;
-    const t = info.table;
-    const seed = leaderSeed(r, st.seedPrev, st.hash);
-    const k = drawLeader(
-      seed,
-      candidates.map((w) => ({ validatorId: st.validators[w.creator]!, stake: t.big[w.creator]! })),
-    );
-    if (k === null) return null;
-    const leader = candidates[k]!;
-    st.seedPrev = leader.hash;
-
-    // The leader's ancestors in no earlier block and not stale, by (gen, hash).
-    const staleBelow = r - st.expireRounds;
-    const picked: Ev<E>[] = [];
-    const stack: Ev<E>[] = [leader];
-    leader.ordered = r;
-    while (stack.length > 0) {
-      const e = stack.pop()!;
-      picked.push(e);
-      for (const p of [e.selfParent, e.otherParent]) {
-        if (p?.live && p.ordered < 0 && p.round >= staleBelow) {
-          p.ordered = r;
-          stack.push(p);
-        }
-      }
-    }
-    picked.sort((a, b) => a.gen - b.gen || compareBytes(a.hash, b.hash));
-
-    const txs: Uint8Array[] = [];
-    for (const e of picked) {
-      for (const tx of e.input!.transactions ?? []) {
-        const h = keyOf(st.txHash(tx));
-        if (st.orderedTx.has(h)) continue;
-        st.orderedTx.set(h, r);
-        txs.push(tx);
-      }
-    }
-    // Transaction dedup window: the same rounds as staleness (insertion order
-    // of the map is round order, so the oldest are at the front).
-    for (const [h, round] of st.orderedTx) {
-      if (round >= staleBelow) break;
-      st.orderedTx.delete(h);
-    }
-
-    // Stake-weighted lower median of the candidates' timestamps (section 4).
-    const byTs = candidates
-      .map((w) => ({ ts: w.timestamp, s: t.big[w.creator]! }))
-      .sort((a, b) => a.ts - b.ts);
-    let total = 0n;
-    for (const c of byTs) total += c.s;
-    let cum = 0n;
-    let median = byTs[byTs.length - 1]!.ts;
-    for (const c of byTs) {
-      cum += c.s;
-      if (2n * cum >= total) {
-        median = c.ts;
-        break;
-      }
-    }
-    const timestamp = median > st.prevBlockTs ? median : st.prevBlockTs + 1;
-    st.prevBlockTs = timestamp;
-    st.blocksTotal++;
-    st.orderedTotal += picked.length;
-    return {
-      round: r,
-      leader: leader.input!,
-      events: picked.map((e) => e.input!),
-      transactions: txs,
-      timestamp,
-      seed,
-    };
-  }
-
-  /**
-   * Expiry (docs/PROTOCOL.md "Expiry"): once round d is decided, block rounds
-   * are > d, and a block of round b never orders an event of round < b - K.
-   * So live events of rounds < d - K will never be ordered or voted on: they
-   * become compact (no vectors, votes or parent links). Compact events stay
-   * findable by hash for K more rounds, so that late children still find
-   * their parents, then are forgotten.
-   */
-  function expire(): void {
-    const below = st.lastDecided - st.expireRounds;
-    for (let q = st.expiredBelow; q < below; q++) {
-      const info = st.rounds.get(q);
-      if (info) {
-        for (const e of info.events) compact(e);
-        st.compactByRound.set(q, info.events);
-        st.rounds.delete(q);
-      }
-      const old = st.compactByRound.get(q - st.expireRounds);
-      if (old) {
-        for (const e of old) {
-          st.events.delete(e.key);
-          if (e.seq > st.forgottenSeq[e.creator]!) st.forgottenSeq[e.creator] = e.seq;
-          e.input = null;
-          e.firstSelfChild = null;
-          st.compactCount--;
-        }
-        st.compactByRound.delete(q - st.expireRounds);
-      }
-    }
-    if (below > st.expiredBelow) st.expiredBelow = below;
-  }
-
-  function compact(e: Ev<E>): void {
-    if (!e.live) return;
-    const mask: number[] = [];
-    const ls = e.laSeq!;
-    for (let c = 0; c < st.n; c++) if (ls[c] === FORKED) mask.push(c);
-    e.forkMask = mask.length > 0 ? mask : null;
-    e.la = null;
-    e.laSeq = null;
-    e.fd = null;
-    e.votes = null;
-    e.ssPrev = null;
-    e.ssMask = null;
-    e.selfParent = null;
-    e.otherParent = null;
-    e.live = false;
-    st.liveCount--;
-    st.compactCount++;
-  }
 
   // ---- validator set --------------------------------------------------------
 
