@@ -1,6 +1,6 @@
 /**
  * Contracts of the consensus engine (PROTOCOL.md sections 3 and 4), apart from
- * the implementation in `engine.ts`. Everything here is plain data: byte
+ * the implementation (`engine.ts`, `engine/`). Everything here is plain data: byte
  * strings are `Uint8Array`, stakes are `bigint`, rounds, seqs and timestamps
  * are safe integers. No floats reach anything that is voted on or hashed.
  */
