@@ -43,16 +43,14 @@ export function generateDag(opts: DagOpts): SimEvent[] {
   const hash = opts.hash ?? sha256Noble;
   const maxTx = opts.maxTxPerEvent ?? 2;
   const forker = opts.forker ?? null;
-  const forkEvery = opts.forkEvery ?? 5;
   const maxStep = opts.maxStepMs ?? 5;
   const rng = new SimRng(opts.seed);
   const tips: (SimEvent | null)[] = new Array(n).fill(null);
-  const forkTips: [SimEvent | null, SimEvent | null] = [null, null];
+  const fk: ForkerState = { tips: [null, null], counter: 0, every: opts.forkEvery ?? 5 };
   const out: SimEvent[] = [];
   let clock = opts.startMs ?? defaultSimOpts.startMs;
-  let forkCounter = 0;
   // The forker's tip for half g (both halves share one chain until its first fork).
-  const forkTip = (g: number) => forkTips[g] ?? null;
+  const forkTip = (g: number) => fk.tips[g] ?? null;
   const shown = (b: number, to: number) => (b === forker ? forkTip(to % 2) : tips[b]) ?? null;
   while (out.length < opts.events) {
     clock += 1 + rng.below(maxStep);
@@ -74,25 +72,46 @@ export function generateDag(opts: DagOpts): SimEvent[] {
         ...(opts.extraTxs?.get(out.length) ?? []),
       ],
     });
-    if (a === forker) {
-      if (forkCounter++ % forkEvery === forkEvery - 1 && out.length + 2 <= opts.events) {
-        const e1 = makeSimEvent(f(0), out.length, hash);
-        out.push(e1);
-        const e2 = makeSimEvent(f(1), out.length, hash);
-        out.push(e2);
-        forkTips[b % 2] = e1;
-        forkTips[1 - (b % 2)] = e2;
-      } else {
-        const e = makeSimEvent(f(0), out.length, hash);
-        out.push(e);
-        if (forkTips[0] === forkTips[1]) forkTips[0] = forkTips[1] = e;
-        else forkTips[b % 2] = e;
-      }
-    } else {
+    if (a === forker) forkerTurn(fk, out, opts.events, b % 2, f, hash);
+    else {
       const e = makeSimEvent(f(0), out.length, hash);
       out.push(e);
       tips[a] = e;
     }
   }
   return out;
+}
+
+/** The forker's two branch tips (one per half of the network) and its event counter. */
+interface ForkerState {
+  readonly tips: [SimEvent | null, SimEvent | null];
+  counter: number;
+  readonly every: number;
+}
+
+/**
+ * The forker's turn, with a peer of half `half`: every `every`-th time two
+ * events on one self-parent (one per half), else one on the tip of that half.
+ */
+function forkerTurn(
+  fk: ForkerState,
+  out: SimEvent[],
+  events: number,
+  half: number,
+  f: (twin: number) => SimEventFields,
+  hash: HashFn,
+): void {
+  if (fk.counter++ % fk.every === fk.every - 1 && out.length + 2 <= events) {
+    const e1 = makeSimEvent(f(0), out.length, hash);
+    out.push(e1);
+    const e2 = makeSimEvent(f(1), out.length, hash);
+    out.push(e2);
+    fk.tips[half] = e1;
+    fk.tips[1 - half] = e2;
+  } else {
+    const e = makeSimEvent(f(0), out.length, hash);
+    out.push(e);
+    if (fk.tips[0] === fk.tips[1]) fk.tips[0] = fk.tips[1] = e;
+    else fk.tips[half] = e;
+  }
 }
