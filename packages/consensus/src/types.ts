@@ -1,6 +1,6 @@
 /**
  * Contracts of the consensus engine (docs/PROTOCOL.md 5), apart from
- * the implementation in `engine.ts`. Everything here is plain data: byte
+ * the implementation (`engine.ts`, `engine/`). Everything here is plain data: byte
  * strings are `Uint8Array`, stakes are `bigint`, rounds, seqs and timestamps
  * are safe integers. No floats reach anything that is voted on or hashed.
  */
@@ -36,10 +36,7 @@ export interface ConsensusEventInput {
   readonly timestamp: number;
   /** Client transactions in the creator's order (opaque bytes here). */
   readonly transactions?: readonly Uint8Array[];
-  /**
-   * Ed25519 signature over `hash`; its middle byte's low bit is the coin
-   * (docs/PROTOCOL.md 5.4).
-   */
+  /** Ed25519 signature over `hash`; its middle byte's low bit is the coin (docs/PROTOCOL.md 5.4). */
   readonly signature: Uint8Array;
 }
 
@@ -71,7 +68,7 @@ export interface ForkEvidence<E extends ConsensusEventInput = ConsensusEventInpu
 
 /** What one `insert` did. */
 export interface InsertResult<E extends ConsensusEventInput = ConsensusEventInput> {
-  /** False when the event was already known (duplicates are free, docs/PROTOCOL.md 5.1). */
+  /** False when the event was already known (duplicates are free, docs/PROTOCOL.md 8). */
   readonly inserted: boolean;
   /** Blocks decided because of this event, in order; usually empty. */
   readonly blocks: readonly DecidedBlock<E>[];
@@ -83,14 +80,14 @@ export interface InsertResult<E extends ConsensusEventInput = ConsensusEventInpu
 export interface ConsensusOpts<E extends ConsensusEventInput = ConsensusEventInput> {
   /**
    * The validators known at creation, by index (an event's `creator`). Each
-   * entry is the validatorId, `sha256("pos/validator" ‖ pubkey)` (section
+   * entry is the validatorId, `sha256("pos/validator" ‖ pubkey)` (docs/PROTOCOL.md
    * 2); the leader draw sorts candidates by it. Validators registered later
    * are appended with {@link Consensus.addValidator}.
    */
   readonly validators: readonly Uint8Array[];
   /**
-   * The stake table `T_q` of round q (docs/PROTOCOL.md 5.9: the stakes in
-   * the ledger state after block `s(q)`): stake per validator
+   * The stake table `T_q` of round q (docs/PROTOCOL.md 5.9:
+   * the stakes in the ledger state after block `s(q)`): stake per validator
    * index, at most `validatorCount` entries (missing or 0 = not a member in
    * that round).
    *
@@ -116,7 +113,7 @@ export interface ConsensusOpts<E extends ConsensusEventInput = ConsensusEventInp
   readonly coinFrequency?: number;
   /**
    * Rounds after which an event is stale and expired (see `defaultConsensusOpts`
-   * and docs/PROTOCOL.md 5.7). Default 26.
+   * and docs/PROTOCOL.md "Expiry"). Default 26.
    */
   readonly expireRounds?: number;
   /** Checks an event's signature before anything else; throwing or `false` rejects. */
