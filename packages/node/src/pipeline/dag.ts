@@ -9,7 +9,7 @@
 import type { ConsensusEventInput, ConsensusOpts } from '@pos/consensus';
 import type { WireEvent } from '@pos/gossip';
 import { equalBytes, type HashFn, sha256Noble } from '@pos/merkle';
-import { decodeTx, malformedTxHash, txHashOf } from '@pos/protocol';
+import { CodedError, decodeTx, malformedTxHash, txHashOf } from '@pos/protocol';
 
 /** The engine's event, carrying the wire event it came from (payloads, bytes). */
 export interface NodeEvent extends ConsensusEventInput {
@@ -20,14 +20,7 @@ export interface NodeEvent extends ConsensusEventInput {
 export type DagErrorCode = 'UNKNOWN_CREATOR' | 'WRONG_CHAIN';
 
 /** A wire event that cannot become an engine event: refuse it and score its sender. */
-export class DagError extends Error {
-  readonly code: DagErrorCode;
-  constructor(code: DagErrorCode, message: string) {
-    super(message);
-    this.name = 'DagError';
-    this.code = code;
-  }
-}
+export class DagError extends CodedError<DagErrorCode> {}
 
 /** Validator public keys by engine index, and the reverse lookup. */
 export interface ValidatorIndex {

@@ -6,15 +6,21 @@
  * cannot be placed either) and costs the peer score, except one that waits
  * for a stake table its ancestors will decide.
  */
-import type { Consensus, DecidedBlock, InsertResult } from '@pos/consensus';
+import {
+  type Consensus,
+  ConsensusError,
+  type DecidedBlock,
+  type InsertResult,
+} from '@pos/consensus';
 import type { Peer, PeerScores, WireEvent } from '@pos/gossip';
 import { toHex } from '@pos/merkle';
+import { isCoded } from '@pos/protocol';
 import type { TxDecoder } from '../chain/tx-decoder.js';
 import type { Ed25519VerifyItem } from '../crypto/crypto.js';
 import { signatureItems } from '../crypto/tx-signatures.js';
 import type { LevelEventStore } from '../db/event-store.js';
 import type { NodeMetrics } from '../metrics.js';
-import type { NodeEvent, ValidatorIndex } from './dag.js';
+import { DagError, type NodeEvent, type ValidatorIndex } from './dag.js';
 import type { DagWriter } from './dag-writer.js';
 import type { NodeEngine } from './engine.js';
 import type { OwnEvents } from './own-event.js';
@@ -64,8 +70,10 @@ export function createIngest(deps: IngestDeps): Ingest {
         // An event of a validator registered, or in an epoch whose table is
         // taken, by a block decided but not applied yet (docs/PROTOCOL.md
         // 6.5): apply what is decided, then try once more.
-        const code = (e as { code?: unknown }).code;
-        if (code !== 'UNKNOWN_CREATOR' && code !== 'TABLE_PENDING') throw e;
+        const waits =
+          isCoded(e, DagError, ['UNKNOWN_CREATOR']) ||
+          isCoded(e, ConsensusError, ['TABLE_PENDING']);
+        if (!waits) throw e;
         await deps.handleBlocks(blocks.splice(0));
         return { ok: true, placed: place(wire) };
       }

@@ -8,7 +8,7 @@
  * those pulls and becomes the self-parent, as CometBFT's
  * double_sign_check_height looks for its own votes before signing).
  */
-import type { Consensus, DecidedBlock } from '@pos/consensus';
+import { type Consensus, ConsensusError, type DecidedBlock } from '@pos/consensus';
 import {
   MAX_PAYLOADS,
   type Peer,
@@ -20,6 +20,7 @@ import {
   type WireEvent,
 } from '@pos/gossip';
 import { type HashFn, toHex } from '@pos/merkle';
+import { isCoded } from '@pos/protocol';
 import type { LevelEventStore } from '../db/event-store.js';
 import { failpoint } from '../failpoints.js';
 import type { Mempool } from '../mempool.js';
@@ -149,8 +150,7 @@ export function createOwnEvents(deps: OwnEventDeps, opts: Partial<OwnEventOpts> 
     try {
       deps.engine.probe(ne);
     } catch (e) {
-      const code = (e as { code?: unknown }).code;
-      if (code === 'NOT_A_VALIDATOR' || code === 'TABLE_PENDING') return false;
+      if (isCoded(e, ConsensusError, ['NOT_A_VALIDATOR', 'TABLE_PENDING'])) return false;
       throw e;
     }
     deps.signer.sent(unsigned.payloads.length);

@@ -5,7 +5,8 @@
  */
 import { POS_GET_TRANSACTION, POS_SEND_TRANSACTION, type TransactionResult } from '@pos/api';
 import { logInclusionProofToJSON } from '@pos/merkle';
-import { receiptToJSON, toHex } from '@pos/protocol';
+import { isCoded, receiptToJSON, toHex } from '@pos/protocol';
+import { ChainError } from '../../chain/chain.js';
 import type { AnyRpcMethod } from '../dispatcher.js';
 import { notFound } from '../errors.js';
 import type { NodeView } from '../interface.js';
@@ -37,7 +38,7 @@ async function transaction(
   try {
     proof = await view.chain.receipt(txHash, atHeight);
   } catch (e) {
-    if ((e as { code?: string }).code === 'BAD_HEIGHT') throw notFound((e as Error).message);
+    if (isCoded(e, ChainError, ['BAD_HEIGHT'])) throw notFound((e as Error).message);
     throw e;
   }
   if (proof !== undefined) {
