@@ -7,8 +7,7 @@
  */
 import type { WireEvent } from '@pos/gossip';
 import { toHex, u64be } from '@pos/merkle';
-import type { StoreContext } from './context.js';
-import { assertLive } from './context.js';
+import { assertLive, type StoreContext } from './context.js';
 import { newCreatorState, recordEvent } from './creators.js';
 import type { EventDbOp } from './types.js';
 
