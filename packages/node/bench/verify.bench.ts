@@ -536,7 +536,7 @@ function render(opts: Opts, rows: Row[], abs: AB[], wallSec: number): string {
     ),
   );
   out.push('');
-  // The rule the default was chosen by (src/crypto.ts, verifyEd25519Batch):
+  // The rule the default was chosen by (src/crypto/crypto.ts, verifyEd25519Batch):
   // the pool, unless the libuv form is faster by more than the noise (the
   // larger of 5% and the rounds' own spread, (max − min) / median) on some
   // workload, or the pool leaves the busy main thread no more than it.
@@ -569,7 +569,7 @@ function render(opts: Opts, rows: Row[], abs: AB[], wallSec: number): string {
       ? '- The pool keeps pace with the libuv form (no slower beyond the noise) on every ' +
           'workload and leaves the node’s main thread more: it stays verifyEd25519Batch’s engine.'
       : '- ✗ The libuv form is faster beyond the noise somewhere, or the pool does not leave the ' +
-          'main thread more: reconsider verifyEd25519Batch’s default (src/crypto.ts).',
+          'main thread more: reconsider verifyEd25519Batch’s default (src/crypto/crypto.ts).',
   );
   out.push('');
   return out.join('\n');

@@ -24,7 +24,7 @@
  * | `node.cert.beforeStore`   | runtime.ts: a certificate is complete in memory, not yet stored                       |
  * | `node.ownEvent.signed`    | runtime.ts: an own event is signed, not yet stored (`addOwn`)                         |
  * | `node.ownEvent.stored`    | runtime.ts: an own event is on disk (synced), not yet inserted nor visible to peers   |
- * | `eventStore.write`        | event-store.ts: a batch of event records is about to be written                       |
+ * | `eventStore.write`        | db/event-store/write-queue.ts: a batch of event records is about to be written        |
  */
 import { writeSync } from 'node:fs';
 

@@ -118,6 +118,7 @@ export {
   type SignatureCacheOpts,
 } from './crypto/sig-cache.js';
 export {
+  defaultLevelEventStoreOpts,
   type EventDb,
   type EventDbOp,
   EventStoreError,

@@ -1,4 +1,4 @@
-// The node's verifiers (src/crypto.ts) against the project's one acceptance
+// The node's verifiers (src/crypto/crypto.ts) against the project's one acceptance
 // rule (docs/PROTOCOL.md 2): the shared vector table
 // (packages/test-utils/src/ed25519-vectors.ts) through verifyEd25519Sync, Async, the
 // worker pool and verifyEd25519Batch, each agreeing with the wallet's

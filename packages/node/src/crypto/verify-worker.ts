@@ -1,10 +1,11 @@
 /**
- * Worker thread of `createVerifyPool` (crypto.ts): verifies packed chunks
+ * Worker thread of `createVerifyPool` (verify-pool.ts): verifies packed chunks
  * with `verifyEd25519Sync`, the same rule as every other verifier
  * (docs/PROTOCOL.md 2), and transfers back one byte per item.
  */
 import { parentPort } from 'node:worker_threads';
-import { type VerifyRequest, type VerifyResponse, verifyEd25519Sync } from './crypto.js';
+import { verifyEd25519Sync } from './crypto.js';
+import type { VerifyRequest, VerifyResponse } from './types.js';
 
 const port = parentPort;
 if (port === null) throw new Error('verify-worker.js runs only as a worker thread');
