@@ -2,7 +2,7 @@
 // package's src/ (and testnet/src). Prints the largest of each and a summary,
 // so that a refactor states its figures before and after:
 //
-//   node scripts/code-size.mjs [--top N] [--max-fn LINES] [--json] [DIR...]
+//   node scripts/code-size.mjs [--top N] [--max-fn LINES] [--json | --summary] [DIR...]
 //
 // With --max-fn, exits 1 when a function is longer than LINES (a nested
 // function counts in its parent's lines and on its own). Functions are every
@@ -26,6 +26,7 @@ const opt = (name, dflt) => {
 const top = Number(opt('--top', '15'));
 const maxFn = opt('--max-fn', undefined);
 const json = args.includes('--json');
+const summaryOnly = args.includes('--summary');
 const dirs = args.filter((a) => !a.startsWith('--'));
 
 function srcDirs() {
@@ -127,6 +128,11 @@ if (json) {
       null,
       1,
     ),
+  );
+} else if (summaryOnly) {
+  console.log(
+    `code size: ${summary.files} files, ${summary.lines} lines; ${summary.functions} functions, ` +
+      `${summary.functionsOver150} over 150 lines (largest: ${summary.largestFunction?.name}, ${summary.largestFunction?.lines})`,
   );
 } else {
   console.log(`| file | lines |\n| --- | ---: |`);
