@@ -26,10 +26,8 @@ import {
   type Outpoint,
   type Output,
   signTx,
-  snapshotRoundOf,
   type TxBody,
   txHashOf,
-  type ValidatorSet,
   validatorIdOf,
 } from '@pos/protocol';
 import { fill } from '@pos/test-utils/bytes';
@@ -41,6 +39,7 @@ import {
   nodeConsensusOpts,
   toConsensusEvent,
 } from '../../src/pipeline/dag.js';
+import { createStakeTables } from '../../src/pipeline/stake-tables.js';
 
 export interface GoldenKey {
   readonly sk: Uint8Array;
@@ -145,41 +144,19 @@ export async function generateGoldenDag(steps = 400): Promise<GoldenDag> {
     chainId,
     chain.ledger.registrations().map((r) => ({ publicKey: r.pubkey, validatorId: r.validatorId })),
   );
-  // The node's stake-table rule (runtime.ts `setOf`), with every decided
-  // block applied before the next insert.
-  const previews = new Map<number, ValidatorSet>();
-  let lastEmitted = -1;
-  const setOf = (k: number): ValidatorSet | undefined => {
-    const t = chain.ledger.epochTable(k);
-    if (t !== undefined) return t.set;
-    const cached = previews.get(k);
-    if (cached !== undefined) return cached;
-    const snap = snapshotRoundOf(k, params);
-    if (snap === null || engine.lastDecidedRound < snap) return undefined;
-    if (lastEmitted > (chain.ledger.height ?? -1)) return undefined;
-    const set = chain.ledger.previewTable();
-    previews.set(k, set);
-    return set;
-  };
-  const tables = new Map<number, readonly bigint[]>();
+  // The node's own stake-table rule (pipeline/stake-tables.ts), with every
+  // decided block applied before the next insert.
+  const stakeTables = createStakeTables({
+    params,
+    ledger: chain.ledger,
+    index,
+    decidedRound: () => engine.lastDecidedRound,
+    appliedHeight: () => chain.ledger.height ?? -1,
+  });
   const engine = createConsensus<NodeEvent>({
     ...nodeConsensusOpts(index, () => true, sha256),
     coinFrequency: params.coinFrequency,
-    stakeTable: (round) => {
-      const k = epochOfRound(round, params);
-      const known = tables.get(k);
-      if (known !== undefined) return known;
-      const set = setOf(k);
-      if (set === undefined) return undefined;
-      const arr: bigint[] = new Array(index.ids.length).fill(0n);
-      for (const v of set.validators) {
-        const i = index.indexOf(v.publicKey);
-        if (i === undefined) return undefined;
-        arr[i] = v.stake;
-      }
-      tables.set(k, arr);
-      return arr;
-    },
+    stakeTable: (round) => stakeTables.stakeTable(round),
   });
 
   const out: GoldenDag = {
@@ -196,7 +173,7 @@ export async function generateGoldenDag(steps = 400): Promise<GoldenDag> {
   const opKey = (o: Outpoint) => `${hex(o.txHash)}:${o.index}`;
 
   async function applyBlocks(blocks: readonly DecidedBlock<NodeEvent>[]) {
-    for (const b of blocks) if (b.round > lastEmitted) lastEmitted = b.round;
+    for (const b of blocks) stakeTables.noteEmitted(b.round);
     for (const b of blocks) {
       const applied = await chain.applyDecided(b);
       for (const rc of applied.receipts) {
@@ -208,7 +185,7 @@ export async function generateGoldenDag(steps = 400): Promise<GoldenDag> {
       for (const r of applied.registered) engine.addValidator(r.validatorId);
       const h = applied.header.height;
       out.blockHashes.set(h, applied.blockHash);
-      const set = setOf(epochOfRound(h, params));
+      const set = stakeTables.setOf(epochOfRound(h, params));
       const sigs: { validatorId: Uint8Array; signature: Uint8Array }[] = [];
       VALIDATORS.forEach((k, i) => {
         const member = set?.validators.some((v) => hex(v.publicKey) === hex(k.pk) && v.stake > 0n);
