@@ -102,8 +102,13 @@ const TARGET_RATIO = 0.6;
 const TARGET_P50_MS = 250;
 const TARGET_P99_MS = 1000;
 
+/** Issue 18's lone-transfer targets: a transfer every 3 s on an idle network. */
+const LONE_EVERY_S = 3;
+const LONE_TARGET_P50_MS = 300;
+const LONE_TARGET_P99_MS = 600;
+
 const HELP =
-  'usage: tsx bench/e2e.bench.ts [--nodes 4,7,10,16] [--seconds S] [--quick] [--only max|scale|catchup]';
+  'usage: tsx bench/e2e.bench.ts [--nodes 4,7,10,16] [--seconds S] [--quick] [--only max|scale|catchup|lone]';
 const fail = (m: string): never => {
   process.stderr.write(`${m}\n${HELP}\n`);
   process.exit(2);
@@ -111,7 +116,7 @@ const fail = (m: string): never => {
 let nodeList: number[] | undefined;
 let seconds: number | undefined;
 let quick = false;
-let only: 'max' | 'scale' | 'catchup' | undefined;
+let only: 'max' | 'scale' | 'catchup' | 'lone' | undefined;
 forEachFlag(process.argv.slice(2), fail, HELP, (flag, value) => {
   if (flag === '--quick') quick = true;
   else if (flag === '--seconds') seconds = parseCount(value(), fail, 2);
@@ -121,7 +126,9 @@ forEachFlag(process.argv.slice(2), fail, HELP, (flag, value) => {
       .map((s) => parseCount(s, fail, 1));
   else if (flag === '--only') {
     const v = value();
-    if (v !== 'max' && v !== 'scale' && v !== 'catchup') fail(`--only max|scale|catchup, not ${v}`);
+    if (v !== 'max' && v !== 'scale' && v !== 'catchup' && v !== 'lone') {
+      fail(`--only max|scale|catchup|lone, not ${v}`);
+    }
     only = v as typeof only;
   } else return false;
   return true;
@@ -494,6 +501,65 @@ async function catchUp(nodes: number, rate: number): Promise<void> {
   }
 }
 
+/**
+ * A lone transfer every {@link LONE_EVERY_S} s on an otherwise idle network
+ * (most of a real network's life): submit → certificate of its block, as a
+ * wallet waits for it. `4 × --seconds` long (20 transfers at the default).
+ */
+async function lone(nodes: number): Promise<void> {
+  const seconds = quick ? 4 * LONE_EVERY_S : 4 * S;
+  say(
+    `[${elapsed()}] lone: ${nodes} validators, a transfer every ${LONE_EVERY_S} s for ${seconds} s...`,
+  );
+  // Where the time goes: each node's own submissions, by stage (the nodes'
+  // pos_tx_stage_seconds and pos_finality_latency_seconds, summed over nodes).
+  const stages = new Map<string, { sum: number; count: number }>();
+  const { load } = await runCluster({
+    nodes,
+    rate: 1 / LONE_EVERY_S,
+    seconds,
+    waitSeconds: 10,
+    log: say,
+    beforeStop: async (c) => {
+      for (const url of c.rpcUrls) {
+        const text = await (await fetch(`${url}/metrics`)).text();
+        for (const [label, name] of [
+          ['in_event', 'pos_tx_stage_seconds_%s{stage="in_event"}'],
+          ['decided', 'pos_tx_stage_seconds_%s{stage="decided"}'],
+          ['applied', 'pos_tx_stage_seconds_%s{stage="applied"}'],
+          ['certified', 'pos_finality_latency_seconds_%s'],
+        ] as const) {
+          const st = stages.get(label) ?? { sum: 0, count: 0 };
+          st.sum += metricValue(text, name.replace('%s', 'sum'));
+          st.count += metricValue(text, name.replace('%s', 'count'));
+          stages.set(label, st);
+        }
+      }
+    },
+  });
+  const l = load.latenciesMs;
+  const p50 = l.length === 0 ? Number.NaN : quantile(l, 0.5);
+  const p99 = l.length === 0 ? Number.NaN : quantile(l, 0.99);
+  out(`\n### A lone transfer every ${LONE_EVERY_S} s, ${nodes} validators, idle otherwise\n`);
+  out('| transfers | certified | p50 ms | p99 ms | max ms | target p50 / p99 ms | CPU per node |');
+  out('|---:|---:|---:|---:|---:|---|---|');
+  out(
+    `| ${load.offered} | ${load.committed} | ${fmt(p50)} | ${fmt(p99)} | ${fmt(l.at(-1) ?? Number.NaN)} | ` +
+      `≤ ${LONE_TARGET_P50_MS} / ≤ ${LONE_TARGET_P99_MS} | ${cpuText(load.cpuPercent)} |`,
+  );
+  const mean = (k: string) => {
+    const st = stages.get(k);
+    return st === undefined || st.count === 0 ? Number.NaN : (1000 * st.sum) / st.count;
+  };
+  out(
+    `\nMean time from submission (ms, the submitting node's own view): in an event ${fmt(mean('in_event'))}, ` +
+      `decided ${fmt(mean('decided'))}, applied ${fmt(mean('applied'))}, certified ${fmt(mean('certified'))}.`,
+  );
+  say(
+    `[${elapsed()}]   → lone: p50/p99 ${fmt(p50)}/${fmt(p99)} ms, ${load.committed}/${load.offered} certified`,
+  );
+}
+
 async function main(): Promise<void> {
   say(
     `bench:e2e: validators ${NODES.join(',')}, ${S} s per run${quick ? ' (quick)' : ''}${only ? `, only ${only}` : ''}`,
@@ -505,6 +571,7 @@ async function main(): Promise<void> {
   const doMax = only === undefined || only === 'max';
   const doScale = only === undefined || only === 'scale';
   const doCatch = only === undefined || only === 'catchup';
+  const doLone = only === undefined || only === 'lone';
   if (doMax || doScale) await measureLimit('before the runs');
   let first: Search | undefined;
   if (doMax) {
@@ -529,6 +596,7 @@ async function main(): Promise<void> {
     const rate = first?.best === undefined ? 50 : Math.round(first.best.rate / 2);
     await catchUp(NODES[0]!, rate);
   }
+  if (doLone) await lone(NODES[0]!);
   say(`[${elapsed()}] done`);
 }
 

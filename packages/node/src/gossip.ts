@@ -29,7 +29,7 @@ import type { NodeStorage } from './storage.js';
 export function createPeers(ctx: NodeContext, storage: NodeStorage): PeerBook {
   const { rt, config } = ctx;
   const peers = createPeerBook({
-    baseBackoffMs: rt.busyIntervalMs,
+    baseBackoffMs: rt.baseBackoffMs,
     maxBackoffMs: rt.maxBackoffMs,
     maxTimeoutBackoffMs: rt.maxTimeoutBackoffMs,
     peerFreshMs: rt.peerFreshMs,

@@ -154,6 +154,7 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     p.tracker.undecided > 0 ||
     storage.mempool.size > 0 ||
     p.signer.urgent ||
+    p.certifier.awaiting(Date.now()) ||
     (gossiper?.catchingUp ?? false);
   const gossip = startGossip(ctx, storage, p, peers, hasWork);
   gossiper = gossip.gossiper;

@@ -11,7 +11,9 @@ export interface RuntimeOpts {
   idlePollMs: number;
   /** On an idle network the node creates an event this often: the heartbeat (docs/PROTOCOL.md 8.1). */
   idleIntervalMs: number;
-  /** Longest wait before retrying a peer that failed (doubles from `busyIntervalMs`). */
+  /** First wait before retrying a peer that failed; doubles per failure in a row. */
+  baseBackoffMs: number;
+  /** Longest wait before retrying a peer that failed. */
   maxBackoffMs: number;
   /** Longest wait before retrying a peer that did not answer in time (doubles from 1 s). */
   maxTimeoutBackoffMs: number;
@@ -31,6 +33,8 @@ export interface RuntimeOpts {
   expireRounds: number;
   /** Heights below the latest minus this no longer wait for a certificate. */
   certificateWindowHeights: number;
+  /** A block with transactions keeps the gossip at full pace until certified, at most this long. */
+  awaitCertificateMs: number;
   /** Submission times kept for the latency metrics. */
   maxSubmittedTracked: number;
   /** Sync requests a peer may make per second (validators pull every few ms while busy). */
@@ -48,9 +52,13 @@ export interface RuntimeOpts {
 }
 
 export const defaultRuntimeOpts: Readonly<RuntimeOpts> = Object.freeze({
-  busyIntervalMs: 10,
+  // 2 ms, not 10: a lone transfer's rounds are paced by these naps (the lone
+  // row of bench:e2e: p50 356 → 289 ms); under load a step lasts longer than
+  // the nap anyway.
+  busyIntervalMs: 2,
   idlePollMs: 1000,
   idleIntervalMs: 1000,
+  baseBackoffMs: 10,
   maxBackoffMs: 5000,
   maxTimeoutBackoffMs: 15_000,
   maxTxsPerEvent: 2000,
@@ -61,6 +69,7 @@ export const defaultRuntimeOpts: Readonly<RuntimeOpts> = Object.freeze({
   wholeCreatorMs: 10_000,
   expireRounds: 26,
   certificateWindowHeights: 64,
+  awaitCertificateMs: 10_000,
   maxSubmittedTracked: 200_000,
   syncRatePerSec: 400,
   syncBurst: 800,

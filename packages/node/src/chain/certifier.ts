@@ -25,10 +25,17 @@ import type { Chain } from './chain.js';
 export interface CertifierOpts {
   /** Applied heights below the latest minus this are no longer waited on. */
   windowHeights: number;
+  /**
+   * A block with committed transactions keeps the gossip at full pace until
+   * its certificate is stored here, for at most this long after it was
+   * applied (a network that cannot certify does not keep every node busy).
+   */
+  awaitCertificateMs: number;
 }
 
 export const defaultCertifierOpts: Readonly<CertifierOpts> = Object.freeze({
   windowHeights: 64,
+  awaitCertificateMs: 10_000,
 });
 
 /** What the certifier reads and writes. */
@@ -55,6 +62,12 @@ export interface Certifier {
   readonly lastCertified: number | null;
   /** Waits for a certificate of `height` (applied now, with its committed transactions). */
   expect(height: number, committedTxHashes: Uint8Array[]): void;
+  /**
+   * Whether a block with committed transactions, applied less than
+   * `awaitCertificateMs` ago, still waits for its certificate: a wallet
+   * waits for it, so the gossip runs at full pace (docs/PROTOCOL.md 8.1).
+   */
+  awaiting(nowMs: number): boolean;
   /** Notes a height whose certificate is stored already (found again at replay). */
   noteStored(height: number): void;
   /** Checks `height` now and stores its certificate if there is one. */
@@ -75,6 +88,8 @@ export function createCertifier(deps: CertifierDeps, opts: Partial<CertifierOpts
   const { collector, store } = deps;
   /** Applied heights not yet certified → their committed tx hashes (for latency). */
   const uncertified = new Map<number, Uint8Array[]>();
+  /** Heights with committed transactions waiting for a certificate → when applied (ms). */
+  const awaited = new Map<number, number>();
   let lastCertified: number | null = null;
   /** Checks under way: `drain()` waits for them before the stores close. */
   const certifying = new Set<Promise<void>>();
@@ -88,6 +103,7 @@ export function createCertifier(deps: CertifierDeps, opts: Partial<CertifierOpts
     const cert = collector.certificate(height);
     if (cert === undefined) return;
     uncertified.delete(height);
+    awaited.delete(height);
     failpoint('node.cert.beforeStore');
     await store.batch([{ type: 'put', key: u64be(height), value: encodeCertificate(cert) }]);
     noteCertified(height);
@@ -126,7 +142,15 @@ export function createCertifier(deps: CertifierDeps, opts: Partial<CertifierOpts
     },
     expect(height, committedTxHashes) {
       uncertified.set(height, committedTxHashes);
+      if (committedTxHashes.length > 0) awaited.set(height, Date.now());
       for (const h of uncertified.keys()) if (h <= height - o.windowHeights) uncertified.delete(h);
+    },
+    awaiting(nowMs) {
+      for (const [h, at] of awaited) {
+        if (nowMs - at < o.awaitCertificateMs) return true;
+        awaited.delete(h);
+      }
+      return false;
     },
     noteStored: noteCertified,
     certify,

@@ -100,7 +100,7 @@ export function createPipeline(
       closing: () => state.closing,
       onFatal: ctx.fatal,
     },
-    { windowHeights: rt.certificateWindowHeights },
+    { windowHeights: rt.certificateWindowHeights, awaitCertificateMs: rt.awaitCertificateMs },
   );
   const signer = createBlockSigner({
     sign: ctx.sign,
