@@ -52,6 +52,19 @@ export interface StateTrieOpts {
    */
   readCacheNodes: number;
   /**
+   * Write to the store at every this many commits, not at each (docs/PROTOCOL.md
+   * 3.5). Between flushes a commit hashes the tree and keeps its new nodes
+   * in memory, readable and provable like stored ones; a flush writes only
+   * the nodes live at its version, so nodes created and superseded between
+   * two flushes never reach the store (they stay in memory while a kept
+   * version needs them). A crash loses the versions after the last flush:
+   * the store opens at that version, and the caller redoes the rest. 1 (the
+   * default) writes every commit, as before.
+   */
+  flushEvery: number;
+  /** Flush early once this many nodes wait in memory (bounds the memory of deferred commits). */
+  maxUnflushedNodes: number;
+  /**
    * Open at this committed version instead of the latest, discarding the
    * records of later versions (crash recovery: the caller's own commit of that
    * version did not land).
@@ -65,6 +78,8 @@ export const defaultStateTrieOpts: Omit<StateTrieOpts, 'keyBytes' | 'store'> = {
   keepVersions: 128,
   maxCachedDepth: Number.POSITIVE_INFINITY,
   readCacheNodes: 65_536,
+  flushEvery: 1,
+  maxUnflushedNodes: Number.POSITIVE_INFINITY,
 };
 
 /** One operation of a batched {@link StateTrie.apply}. */
@@ -110,8 +125,15 @@ export interface StateTrie extends TrieReader {
   del(key: Uint8Array): Promise<boolean>;
   /** Applies operations in order (a later op on the same key wins); keeps the arrays as `put` does. */
   apply(ops: readonly TrieOp[]): Promise<void>;
-  /** Writes the working tree as `version` (default: last + 1) and prunes old versions. */
+  /**
+   * Commits the working tree as `version` (default: last + 1) and prunes old
+   * versions; written to the store now, or at the next flush (`flushEvery`).
+   */
   commit(version?: number): Promise<{ version: number; root: Uint8Array }>;
+  /** Writes every version committed since the last flush (a no-op when none waits). */
+  flush(): Promise<void>;
+  /** The last version in the store (what a reopen after a crash gives), or null. */
+  readonly flushedVersion: number | null;
   /** Root of a committed version still in the window. Throws `PRUNED` or `UNKNOWN_ROOT`. */
   rootAt(version: number): Promise<Uint8Array>;
   /** Read-only view of a committed root (from the store; independent of later changes). */
@@ -274,6 +296,12 @@ export async function createStateTrie(
   if (!Number.isSafeInteger(o.readCacheNodes) || o.readCacheNodes < 0) {
     throw new MerkleError('BAD_ARGUMENT', 'readCacheNodes must be a non-negative integer');
   }
+  if (!Number.isSafeInteger(o.flushEvery) || o.flushEvery < 1) {
+    throw new MerkleError('BAD_ARGUMENT', 'flushEvery must be a positive integer');
+  }
+  if (!(o.maxUnflushedNodes > 0)) {
+    throw new MerkleError('BAD_ARGUMENT', 'maxUnflushedNodes must be positive');
+  }
   const trie = new Trie(o);
   await trie.open(o.atVersion);
   return trie;
@@ -296,6 +324,17 @@ class Trie implements StateTrie {
   /** Hashes of stored nodes changed or removed since the last commit. */
   private removed: Uint8Array[] = [];
   private lock: Promise<unknown> = Promise.resolve();
+  /** The last version in the store. */
+  private flushed: number | null = null;
+  // Deferred commits (`flushEvery` > 1): what the store does not hold yet.
+  /** Records of committed nodes not in the store, by bytesKey(hash). */
+  private readonly memNodes = new Map<string, Uint8Array>();
+  /** Roots of the kept versions committed since the store's oldest. */
+  private readonly memRoots = new Map<number, Uint8Array>();
+  /** Memory-only nodes made stale at a version: dropped once it leaves the window. */
+  private memStale: { version: number; hashes: Uint8Array[] }[] = [];
+  /** Stored nodes made stale since the last flush: recorded stale at the flush's version. */
+  private readonly diskStale = new Map<string, Uint8Array>();
 
   constructor(opts: StateTrieOpts) {
     this.opts = opts;
@@ -307,6 +346,10 @@ class Trie implements StateTrie {
 
   get version(): number | null {
     return this.committed;
+  }
+
+  get flushedVersion(): number | null {
+    return this.flushed;
   }
 
   async open(atVersion: number | undefined): Promise<void> {
@@ -334,6 +377,7 @@ class Trie implements StateTrie {
       await this.store.batch(ops);
     }
     this.committed = version;
+    this.flushed = version;
     this.rootNode = equalBytes(root, ZERO_HASH) ? null : { t: 2, hash: root };
   }
 
@@ -371,6 +415,10 @@ class Trie implements StateTrie {
   }
 
   private async load(ref: Ref): Promise<Loaded> {
+    if (this.memNodes.size > 0) {
+      const rec = this.memNodes.get(bytesKey(ref.hash));
+      if (rec !== undefined) return decodeStored(rec, ref.hash, this.keyBytes);
+    }
     const k = key1(K_NODE, ref.hash);
     const bytes =
       this.store.getSync !== undefined ? this.store.getSync(k) : await this.store.get(k);
@@ -591,6 +639,7 @@ class Trie implements StateTrie {
     if (!Number.isSafeInteger(v) || v < 0 || (this.committed !== null && v <= this.committed)) {
       throw new MerkleError('BAD_ARGUMENT', `version ${v} must exceed ${this.committed}`);
     }
+    if (this.opts.flushEvery > 1) return this.commitDeferred(v);
     const root = this.root();
     const ops: BatchOp[] = [];
     const fresh: Loaded[] = [];
@@ -640,8 +689,128 @@ class Trie implements StateTrie {
     for (const n of fresh) n.stored = true;
     this.removed = [];
     this.committed = v;
+    this.flushed = v;
     if (Number.isFinite(this.opts.maxCachedDepth)) this.evict();
     return { version: v, root };
+  }
+
+  /**
+   * A commit that keeps its new nodes in memory (`flushEvery` > 1): hashes,
+   * records the version's root and what it made stale, prunes what left the
+   * window from memory, and flushes when `flushEvery` versions (or
+   * `maxUnflushedNodes` nodes) wait.
+   */
+  private async commitDeferred(v: number): Promise<{ version: number; root: Uint8Array }> {
+    const root = this.root();
+    const vb = u64be(v);
+    const fresh: Loaded[] = [];
+    const walk = (n: Node | null) => {
+      if (n === null || n.t === 2 || n.stored) return;
+      if (n.t === 1) {
+        walk(n.c[0]);
+        walk(n.c[1]);
+      }
+      fresh.push(n);
+    };
+    walk(this.rootNode);
+    const alloc = slab();
+    const now = new Set<string>();
+    for (const n of fresh) {
+      const k = bytesKey(n.hash!);
+      now.add(k);
+      this.memNodes.set(k, encodeStored(n, vb, alloc));
+    }
+    const memOnly: Uint8Array[] = [];
+    for (const h of this.removed) {
+      if (equalBytes(h, ZERO_HASH)) continue;
+      const k = bytesKey(h);
+      if (now.has(k)) continue; // made again by this very commit
+      if (this.memNodes.has(k)) memOnly.push(h);
+      else this.diskStale.set(k, h);
+    }
+    if (memOnly.length > 0) this.memStale.push({ version: v, hashes: memOnly });
+    for (const n of fresh) n.stored = true;
+    this.removed = [];
+    this.memRoots.set(v, copyBytes(root));
+    this.committed = v;
+    this.pruneMemory(v - this.opts.keepVersions + 1);
+    const waiting = v - (this.flushed ?? -1);
+    if (waiting >= this.opts.flushEvery || this.memNodes.size > this.opts.maxUnflushedNodes) {
+      await this.flushInner();
+    }
+    if (Number.isFinite(this.opts.maxCachedDepth)) this.evict();
+    return { version: v, root };
+  }
+
+  /** Drops from memory the roots and the memory-only nodes no kept version needs. */
+  private pruneMemory(cutoff: number): void {
+    for (const ver of this.memRoots.keys()) if (ver < cutoff) this.memRoots.delete(ver);
+    const kept: { version: number; hashes: Uint8Array[] }[] = [];
+    for (const st of this.memStale) {
+      if (st.version > cutoff) {
+        kept.push(st);
+        continue;
+      }
+      // Needed only by versions below st.version, all out of the window now;
+      // unless made again since (content addressing), which a newer record shows.
+      for (const h of st.hashes) {
+        const k = bytesKey(h);
+        const rec = this.memNodes.get(k);
+        if (rec !== undefined && readU64be(rec, 0) < st.version) this.memNodes.delete(k);
+      }
+    }
+    this.memStale = kept;
+  }
+
+  flush(): Promise<void> {
+    return this.serial(() => this.flushInner());
+  }
+
+  /**
+   * Writes the latest committed version: the nodes live at it that the store
+   * lacks (a stored node's subtree is stored too), its root, the stored nodes
+   * made stale since the last flush (recorded stale at this version), and
+   * the pruning of store versions that left the window. Nodes created and
+   * superseded since the last flush are not written.
+   */
+  private async flushInner(): Promise<void> {
+    const f = this.committed;
+    if (f === null || f === this.flushed) return;
+    const ops: BatchOp[] = [];
+    const alloc = slab();
+    const written = new Set<string>();
+    const write = (h: Uint8Array) => {
+      const k = bytesKey(h);
+      if (written.has(k)) return;
+      const rec = this.memNodes.get(k);
+      if (rec === undefined) return; // in the store, and its subtree with it
+      if (rec[8] === 0x01) {
+        write(rec.subarray(11, 43));
+        write(rec.subarray(43, 75));
+      }
+      written.add(k);
+      ops.push({ type: 'put', key: nodeKey(h, alloc), value: rec });
+    };
+    const root = this.memRoots.get(f) ?? this.root();
+    if (!equalBytes(root, ZERO_HASH)) write(root);
+    const cutoff = f - this.opts.keepVersions + 1;
+    const fb = u64be(f);
+    const stale: Uint8Array[] = [];
+    for (const [k, h] of this.diskStale) if (!written.has(k)) stale.push(h);
+    if (f <= cutoff) {
+      for (const h of stale) ops.push({ type: 'del', key: key1(K_NODE, h) });
+    } else if (stale.length > 0) {
+      const list = new Uint8Array(32 * stale.length);
+      for (let i = 0; i < stale.length; i++) list.set(stale[i]!, 32 * i);
+      ops.push({ type: 'put', key: key1(K_STALE, fb), value: list });
+    }
+    ops.push({ type: 'put', key: key1(K_ROOT, fb), value: root });
+    ops.push({ type: 'put', key: META_KEY, value: fb });
+    if (cutoff > 0) await this.planPrune(cutoff, written, ops);
+    await this.store.batch(ops);
+    for (const k of written) this.memNodes.delete(k);
+    this.diskStale.clear();
+    this.flushed = f;
   }
 
   /** Adds to `ops` the deletions that drop every version below `cutoff`. */
@@ -707,6 +876,8 @@ class Trie implements StateTrie {
     if (!Number.isSafeInteger(version) || version < 0) {
       throw new MerkleError('BAD_ARGUMENT', 'version must be a non-negative integer');
     }
+    const m = this.memRoots.get(version);
+    if (m !== undefined) return copyBytes(m);
     const r = await this.store.get(key1(K_ROOT, u64be(version)));
     if (r !== undefined) return copyBytes(r);
     if (this.committed !== null && version < this.committed - this.opts.keepVersions + 1) {
