@@ -3,7 +3,7 @@
  * committing blocks of signed transfers (docs/PROTOCOL.md 6.3 and 7), on
  * classic-level on disk, beside the storage floor measured in the same run.
  *
- *   tsx bench/ledger.bench.ts [--outputs 4k] [--owners N] [--block 100] [--blocks 40] [--keep 128]
+ *   tsx bench/ledger.bench.ts [--outputs 4k] [--owners N] [--block 100] [--blocks 40] [--keep 128] [--flush 1]
  *
  * Genesis holds `--outputs` outputs spread over `--owners` owners (default:
  * one each); each block spends `--block` of them (one input, one output to
@@ -23,7 +23,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createLevelStore } from '@pos/merkle';
+import { createLevelStore, type KVStore } from '@pos/merkle';
 import {
   chainIdOf,
   createGenesis,
@@ -55,23 +55,26 @@ interface Opts {
   block: number;
   blocks: number;
   keep: number;
+  /** Trie flush interval in blocks (`flushEvery`). */
+  flush: number;
 }
 
 function usage(msg: string): never {
   process.stderr.write(
-    `${msg}\nusage: tsx bench/ledger.bench.ts [--outputs 4k] [--owners N] [--block 100] [--blocks 40] [--keep 128]\n`,
+    `${msg}\nusage: tsx bench/ledger.bench.ts [--outputs 4k] [--owners N] [--block 100] [--blocks 40] [--keep 128] [--flush 1]\n`,
   );
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Opts {
-  const o: Opts = { outputs: 4_000, owners: 0, block: 100, blocks: 40, keep: 128 };
+  const o: Opts = { outputs: 4_000, owners: 0, block: 100, blocks: 40, keep: 128, flush: 1 };
   forEachFlag(argv, usage, 'Ledger block execution benchmark.', (flag, value) => {
     if (flag === '--outputs') o.outputs = parseCount(value(), usage);
     else if (flag === '--owners') o.owners = parseCount(value(), usage);
     else if (flag === '--block') o.block = parseCount(value(), usage);
     else if (flag === '--blocks') o.blocks = parseCount(value(), usage);
     else if (flag === '--keep') o.keep = parseCount(value(), usage, 2);
+    else if (flag === '--flush') o.flush = parseCount(value(), usage, 1);
     else return false;
     return true;
   });
@@ -82,6 +85,23 @@ function parseArgs(argv: string[]): Opts {
 }
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
+
+/** What the trie wrote, counted (deterministic, unlike the timings). */
+const writes = { puts: 0, dels: 0, batches: 0 };
+
+function countingStore(store: KVStore): KVStore {
+  return {
+    ...store,
+    batch: (ops) => {
+      writes.batches++;
+      for (const op of ops) {
+        if (op.type === 'put') writes.puts++;
+        else writes.dels++;
+      }
+      return store.batch(ops);
+    },
+  };
+}
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
@@ -152,14 +172,21 @@ async function main(): Promise<void> {
       genesis,
       hash: sha256Node,
       keepVersions: o.keep,
-      store: createLevelStore(db, { prefix: new Uint8Array([1]) }),
+      flushEvery: o.flush,
+      store: countingStore(createLevelStore(db, { prefix: new Uint8Array([1]) })),
       verify: (pk, m, s) => sigs.verify(pk, m, s),
     });
     say(`applying ${o.blocks} blocks of ${o.block}...`);
     let applyMs = 0;
     let commitMs = 0;
     let committed = 0;
+    writes.puts = 0;
+    writes.dels = 0;
+    writes.batches = 0;
     const elu0 = performance.eventLoopUtilization();
+    // CPU time of the process (every thread: LevelDB's included), which a
+    // busy machine distorts far less than wall time.
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     for (let b = 0; b < o.blocks; b++) {
       const a = performance.now();
@@ -171,6 +198,8 @@ async function main(): Promise<void> {
       committed += r.receipts.filter((x) => x.status === 'committed').length;
     }
     const wall = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
     const elu = performance.eventLoopUtilization(elu0);
     if (committed !== o.block * o.blocks) throw new Error(`only ${committed} committed`);
 
@@ -196,11 +225,13 @@ async function main(): Promise<void> {
     const perTx = (ms: number) => ((1000 * ms) / (o.blocks * o.block)).toFixed(0);
     process.stdout.write(
       [
-        `| ${o.outputs} genesis outputs of ${o.owners} owners, ${o.blocks} blocks × ${o.block} transfers, keep ${o.keep} | ms / block | µs / tx |`,
+        `| ${o.outputs} genesis outputs of ${o.owners} owners, ${o.blocks} blocks × ${o.block} transfers, keep ${o.keep}, flush every ${o.flush} | ms / block | µs / tx |`,
         '|---|---|---|',
         `| ledger applyBlock | ${per(applyMs)} | ${perTx(applyMs)} |`,
         `| ledger commit (trie hash + batch + prune) | ${per(commitMs)} | ${perTx(commitMs)} |`,
         `| total (main thread busy ${(100 * elu.utilization).toFixed(0)}%) | ${per(wall)} | ${perTx(wall)} |`,
+        `| CPU time, all threads | ${per(cpuMs)} | ${perTx(cpuMs)} |`,
+        `| trie store writes: puts / deletes / batches per block | ${(writes.puts / o.blocks).toFixed(0)} / ${(writes.dels / o.blocks).toFixed(0)} / ${(writes.batches / o.blocks).toFixed(2)} | |`,
         `| executed tx/s | ${((1000 * o.blocks * o.block) / wall).toFixed(0)} | |`,
         `| floor: one LevelDB batch of ${keysPerBlock} fresh keys (busy ${(100 * floorElu.utilization).toFixed(0)}%) | ${per(floorMs)} | ${perTx(floorMs)} |`,
         '',

@@ -161,6 +161,12 @@ export interface LedgerOpts {
   keepVersions?: number;
   /** Trie nodes deeper than this are dropped from memory after a commit (default: keep all). */
   maxCachedDepth?: number;
+  /**
+   * Write the trie every this many commits (`@pos/merkle` `flushEvery`,
+   * docs/PROTOCOL.md 3.5); default 1. Above 1 a crash loses the commits
+   * after the last flush: the chain redoes them from the replayed blocks.
+   */
+  flushEvery?: number;
 }
 
 /** The receipts of a block and the state root after it (not committed yet). */
@@ -464,6 +470,7 @@ export async function createLedger(opts: LedgerOpts): Promise<Ledger> {
     hash,
     keepVersions,
     ...(opts.maxCachedDepth === undefined ? {} : { maxCachedDepth: opts.maxCachedDepth }),
+    ...(opts.flushEvery === undefined ? {} : { flushEvery: opts.flushEvery }),
   });
   const decode = opts.decode ?? createTxDecoder(hash);
   const ledger = new LedgerImpl(opts.genesis, trie, hash, opts.verify, decode);
