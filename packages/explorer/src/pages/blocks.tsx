@@ -271,9 +271,6 @@ export function BlockPage(props: { height: number }) {
       {block.certified ? <Certificate block={block} /> : <p>Not certified yet.</p>}
       <h3>Transactions</h3>
       <BlockTxs block={block} />
-      <p class="small">
-        <BlockLink height={block.height} />
-      </p>
     </section>
   );
 }

@@ -105,14 +105,14 @@ export function DagPage() {
     return () => v.destroy();
   }, [sync]);
 
-  let ticks = 0;
+  const ticks = useRef(0);
   usePoll(
     async () => {
       if (paused) return;
       try {
         const r = await sync.step();
         setStatus(r.status);
-        if (ticks++ % 5 === 0) r.changed = (await sync.forks()) || r.changed;
+        if (ticks.current++ % 5 === 0) r.changed = (await sync.forks()) || r.changed;
         if (r.changed) refresh();
         setError(undefined);
       } catch (e) {
