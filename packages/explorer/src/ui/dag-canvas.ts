@@ -28,7 +28,7 @@ export interface DagCanvasOpts {
 
 const GUTTER = 170;
 const HEADER = 26;
-const MIN_ROW = 1.5;
+const MIN_ROW = 0.5;
 const MAX_ROW = 40;
 const BLOCK_COLORS = [
   '#4e79a7',
@@ -195,8 +195,12 @@ export function createDagCanvas(canvas: HTMLCanvasElement, opts: DagCanvasOpts) 
     const add = (style: string, x: number, y: number, radius: number) => {
       let p = groups.get(style);
       if (p === undefined) groups.set(style, (p = new Path2D()));
-      p.moveTo(x + radius, y);
-      p.arc(x, y, radius, 0, Math.PI * 2);
+      // Tiny dots as squares: the same at that size, far cheaper to fill.
+      if (radius < 2) p.rect(x - radius, y - radius, radius * 2, radius * 2);
+      else {
+        p.moveTo(x + radius, y);
+        p.arc(x, y, radius, 0, Math.PI * 2);
+      }
     };
     const rings: [number, number, number, string][] = [];
     for (let i = from; i < to; i++) {
@@ -250,6 +254,9 @@ export function createDagCanvas(canvas: HTMLCanvasElement, opts: DagCanvasOpts) 
 
   function scrollTo(y: number): void {
     scrollY = Math.max(0, Math.min(maxScroll(), y));
+    // Moving re-arms the fetch of older rounds (a fetch that was busy or
+    // found nothing new is asked again once the view moves).
+    askedOlder = false;
     const f = scrollY === 0;
     if (f !== follow) {
       follow = f;
@@ -316,7 +323,6 @@ export function createDagCanvas(canvas: HTMLCanvasElement, opts: DagCanvasOpts) 
       byHash.clear();
       for (const n of next.nodes) byHash.set(n.hash, n);
       if (!follow && added > 0) scrollY += added * rowH;
-      askedOlder = false;
       scrollTo(follow ? 0 : scrollY);
     },
     /** Follows the newest round (scrolls to it) or stops. */

@@ -27,8 +27,7 @@ export function generateDag(total: number, creators = 4, perRound = 4): EventRes
     for (let k = 0; k < perRound; k++) {
       for (let c = 0; c < creators && out.length < total; c++) {
         const prev = last[c];
-        const o =
-          out.length > creators ? out[out.length - 1 - Math.floor(rand() * creators * 2)]! : null;
+        const o = out[out.length - 1 - Math.floor(rand() * creators * 2)] ?? null;
         const witness = k === 0;
         const e: EventResult = {
           hash: hex(),
