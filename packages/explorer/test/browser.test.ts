@@ -149,7 +149,7 @@ test('a transfer sent with pos-wallet is found by hash, its proof verified in th
   await page.waitForURL(/#\/tx\/0x[0-9a-f]{64}$/, { timeout: 20_000 });
   const box = page.locator('.verified[data-verified]');
   await box.waitFor({ timeout: 60_000 });
-  const text = await box.innerText();
+  const text = (await box.textContent()) ?? '';
   assert.match(text, /receipt verified in this page/);
   assert.match(text, /receipt: committed at height \d+/);
   assert.match(text, /history log of size \d+, root 0x[0-9a-f]+/);
@@ -265,7 +265,10 @@ test('the wallet page: a key kept encrypted, a verified balance, a transfer the 
   await page.click('[data-action=send]');
   const sent = page.locator('[data-sent] .verified');
   await sent.waitFor({ timeout: 90_000 });
-  assert.match(await sent.innerText(), /transfer committed and its receipt verified in this page/);
+  assert.match(
+    (await sent.textContent()) ?? '',
+    /transfer committed and its receipt verified in this page/,
+  );
   const seen = await (async () => {
     for (let i = 0; i < 100; i++) {
       const j = await wallet(work, ['balance', receiver, '--node', 'v3']);
@@ -334,7 +337,7 @@ test('blocks, a block with its certificate, validators and node pages render wha
   const cert = page.locator('.verified', { hasText: 'finality certificate verified in this page' });
   await cert.waitFor({ timeout: 60_000 });
   assert.match(
-    await cert.innerText(),
+    (await cert.textContent()) ?? '',
     /signed by .* stake \(\d+\.\d%, more than 2\/3\) of epoch \d+'s validator set/,
   );
   assert.ok((await page.locator('[data-signers] tbody tr').count()) >= 2);
