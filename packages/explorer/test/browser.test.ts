@@ -128,8 +128,7 @@ test('the DAG page: new rounds arrive, each decided round shows its block leader
     };
   });
   assert.ok(checked >= 3);
-  await page.locator('canvas[data-dag-canvas]').click({ position: { x: 700, y: 200 } });
-  await shoot(page, 'dag');
+  await shoot(page, 'dag-young');
   assert.equal(w.dialogs, []);
   assert.equal(w.errors, []);
   await page.close();
@@ -350,6 +349,16 @@ test('blocks, a block with its certificate, validators and node pages render wha
   await page.locator('[data-chart] canvas').first().waitFor({ timeout: 30_000 });
   await page.waitForTimeout(4000);
   await shoot(page, 'node');
+  // An event's page: the leader of the latest certified block.
+  const b = await apiOf(node(3)).getBlock(st.lastCertifiedHeight!);
+  await page.goto(`${node(3)}/explorer/#/event/${b.header.leader}`);
+  await page.locator(`[data-event="${b.header.leader}"]`).waitFor({ timeout: 30_000 });
+  await page.getByText(`yes: it led block ${b.height}`).waitFor({ timeout: 30_000 });
+  // The DAG once the network is a minute old, for the README.
+  await page.goto(`${node(3)}/explorer/#/dag`);
+  await page.locator('tr[data-round]').first().waitFor({ timeout: 30_000 });
+  await page.waitForTimeout(3000);
+  await shoot(page, 'dag');
   assert.equal(w.errors, []);
   await page.close();
 });

@@ -215,7 +215,7 @@ test('the wallet store: keystores by address, a journal without duplicates', () 
   store.add(JSON.stringify(k));
   assert.is(store.keystores().length, 1);
   assert.throws(() => store.add('{"no": 1}'));
-  const e = { txHash: H, to: H, amount: '1', fee: '1', tx: '0x', atMs: 1 };
+  const e = { txHash: H, to: H, amount: '1', fee: '1', tx: '0x', spent: [], atMs: 1 };
   store.record(H, e);
   store.record(H, e);
   assert.equal(store.journal(H), [e]);

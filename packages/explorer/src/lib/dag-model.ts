@@ -60,6 +60,91 @@ export interface DagModelOpts {
 /** Defaults of {@link DagModelOpts}. */
 export const defaultDagModelOpts: DagModelOpts = { maxEvents: 20_000 };
 
+/** Lays out the events: rounds oldest first, each a band as tall as its busiest creator. */
+function layoutOf(
+  byRound: ReadonlyMap<number, ReadonlySet<string>>,
+  byHash: ReadonlyMap<string, DagNode>,
+  creators: readonly string[],
+): DagLayout {
+  const nodes: DagNode[] = [];
+  const bands: RoundBand[] = [];
+  let row = 0;
+  for (const r of [...byRound.keys()].sort((a, b) => a - b)) {
+    const perCreator = new Map<number, DagNode[]>();
+    for (const h of byRound.get(r)!) {
+      const n = byHash.get(h)!;
+      perCreator.set(n.column, [...(perCreator.get(n.column) ?? []), n]);
+    }
+    let rows = 1;
+    let leader: DagNode | null = null;
+    let witnesses = 0;
+    let undecided = 0;
+    for (const list of perCreator.values()) {
+      list.sort((a, b) => a.seq - b.seq || (a.hash < b.hash ? -1 : 1));
+      list.forEach((n, i) => {
+        n.row = row + i;
+        nodes.push(n);
+        if (n.leader && n.orderedIn === r) leader = n;
+        if (n.witness === true) {
+          witnesses++;
+          if (n.famous === null) undecided++;
+        }
+      });
+      rows = Math.max(rows, list.length);
+    }
+    bands.push({
+      round: r,
+      firstRow: row,
+      rows,
+      leader,
+      witnesses,
+      decided: witnesses > 0 && undecided === 0,
+    });
+    row += rows;
+  }
+  nodes.sort((a, b) => a.row - b.row);
+  return { nodes, bands, rows: row, creators: [...creators] };
+}
+
+/** A new node of event `e` (which has a round). */
+function nodeOf(e: EventResult, column: number, forked: boolean): DagNode {
+  return {
+    hash: e.hash,
+    column,
+    creator: e.creator,
+    seq: e.seq,
+    round: e.round!,
+    selfParent: e.selfParent,
+    otherParent: e.otherParent?.hash ?? null,
+    witness: e.witness,
+    famous: e.famous,
+    orderedIn: e.orderedIn,
+    leader: e.leader,
+    txCount: e.txHashes.length,
+    timestamp: e.timestamp,
+    forked,
+    row: 0,
+  };
+}
+
+/** Merges the facts of `e` into `n`: facts only become known, so a null (compacted) keeps what was seen. */
+function mergeFacts(n: DagNode, e: EventResult): boolean {
+  const next = {
+    witness: e.witness ?? n.witness,
+    famous: e.famous ?? n.famous,
+    orderedIn: e.orderedIn ?? n.orderedIn,
+    leader: e.leader || n.leader,
+  };
+  let changed = false;
+  for (const k of ['witness', 'famous', 'orderedIn', 'leader'] as const) {
+    if (n[k] !== next[k]) {
+      (n as unknown as Record<string, unknown>)[k] = next[k];
+      changed = true;
+    }
+  }
+  return changed;
+}
+
 /** The model of the events fetched so far. */
 export function createDagModel(opts: DagModelOpts = defaultDagModelOpts) {
   const byHash = new Map<string, DagNode>();
@@ -91,45 +176,17 @@ export function createDagModel(opts: DagModelOpts = defaultDagModelOpts) {
       if (old === undefined) {
         if (e.round === null) continue; // compacted before we saw it: no place for it
         addCreator(e.creator);
-        const n: DagNode = {
-          hash: e.hash,
-          column: creators.indexOf(e.creator),
-          creator: e.creator,
-          seq: e.seq,
-          round: e.round,
-          selfParent: e.selfParent,
-          otherParent: e.otherParent?.hash ?? null,
-          witness: e.witness,
-          famous: e.famous,
-          orderedIn: e.orderedIn,
-          leader: e.leader,
-          txCount: e.txHashes.length,
-          timestamp: e.timestamp,
-          forked: forks.has(e.hash),
-          row: 0,
-        };
+        const n = nodeOf(e, creators.indexOf(e.creator), forks.has(e.hash));
         byHash.set(n.hash, n);
         place(n, e.round);
         changed = true;
         continue;
       }
-      // Facts only become known; a compacted event (nulls) keeps what we saw.
-      const next = {
-        witness: e.witness ?? old.witness,
-        famous: e.famous ?? old.famous,
-        orderedIn: e.orderedIn ?? old.orderedIn,
-        leader: e.leader || old.leader,
-      };
       if (e.round !== null && e.round !== old.round) {
         place(old, e.round);
         changed = true;
       }
-      for (const k of ['witness', 'famous', 'orderedIn', 'leader'] as const) {
-        if (old[k] !== next[k]) {
-          (old as unknown as Record<string, unknown>)[k] = next[k];
-          changed = true;
-        }
-      }
+      changed = mergeFacts(old, e) || changed;
     }
     if (changed) cached = null;
     trim();
@@ -161,48 +218,7 @@ export function createDagModel(opts: DagModelOpts = defaultDagModelOpts) {
   }
 
   function layout(): DagLayout {
-    if (cached !== null) return cached;
-    const rounds = [...byRound.keys()].sort((a, b) => a - b);
-    const nodes: DagNode[] = [];
-    const bands: RoundBand[] = [];
-    let row = 0;
-    for (const r of rounds) {
-      const perCreator = new Map<number, DagNode[]>();
-      for (const h of byRound.get(r)!) {
-        const n = byHash.get(h)!;
-        const list = perCreator.get(n.column) ?? [];
-        list.push(n);
-        perCreator.set(n.column, list);
-      }
-      let rows = 1;
-      let leader: DagNode | null = null;
-      let witnesses = 0;
-      let undecided = 0;
-      for (const list of perCreator.values()) {
-        list.sort((a, b) => a.seq - b.seq || (a.hash < b.hash ? -1 : 1));
-        list.forEach((n, i) => {
-          n.row = row + i;
-          nodes.push(n);
-          if (n.leader && n.orderedIn === r) leader = n;
-          if (n.witness === true) {
-            witnesses++;
-            if (n.famous === null) undecided++;
-          }
-        });
-        rows = Math.max(rows, list.length);
-      }
-      bands.push({
-        round: r,
-        firstRow: row,
-        rows,
-        leader,
-        witnesses,
-        decided: witnesses > 0 && undecided === 0,
-      });
-      row += rows;
-    }
-    nodes.sort((a, b) => a.row - b.row);
-    cached = { nodes, bands, rows: row, creators: [...creators] };
+    if (cached === null) cached = layoutOf(byRound, byHash, creators);
     return cached;
   }
 

@@ -17,6 +17,12 @@ export interface JournalEntry {
   readonly fee: string;
   /** The signed bytes, `0x` hex: the same bytes can be resubmitted. */
   readonly tx: string;
+  /** The outputs it spends (so that history knows what was received, then spent). */
+  readonly spent: readonly {
+    readonly txHash: string;
+    readonly index: number;
+    readonly amount: string;
+  }[];
   readonly atMs: number;
 }
 

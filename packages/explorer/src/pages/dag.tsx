@@ -68,9 +68,9 @@ function Legend() {
   );
 }
 
-/** The live DAG page. */
-export function DagPage() {
-  const { conn, names } = useApp();
+/** The model, its canvas and the second-by-second fetching, while not paused. */
+function useLiveDag(paused: boolean, nameOf: (k: string) => string) {
+  const { conn } = useApp();
   const model = useMemo(() => createDagModel(), []);
   const sync = useMemo(() => createDagSync(conn.api, model), [conn, model]);
   const canvasEl = useRef<HTMLCanvasElement>(null);
@@ -79,32 +79,24 @@ export function DagPage() {
   const [status, setStatus] = useState<NodeStatus | null>(null);
   const [error, setError] = useState<unknown>(undefined);
   const [follow, setFollow] = useState(true);
-  const [paused, setPaused] = useState(false);
   const [selected, setSelected] = useState<string | null>(null);
-  const nameOf = (k: string) => names.get(k) ?? shortHex(k, 8, 0);
   const nameRef = useRef(nameOf);
   nameRef.current = nameOf;
-
   const refresh = () => {
     const l = model.layout();
     view.current?.setLayout(l);
     setLayout(l);
   };
-
   useEffect(() => {
     const v = createDagCanvas(canvasEl.current!, {
       nameOf: (k) => nameRef.current(k),
       onSelect: setSelected,
       onFollow: setFollow,
-      onNeedOlder: () => {
-        void sync.older().then((changed) => changed && refresh(), setError);
-      },
+      onNeedOlder: () => void sync.older().then((changed) => changed && refresh(), setError),
     });
     view.current = v;
-    (canvasEl.current as unknown as { posDag?: DagCanvas }).posDag = v;
     return () => v.destroy();
   }, [sync]);
-
   const ticks = useRef(0);
   usePoll(
     async () => {
@@ -112,6 +104,7 @@ export function DagPage() {
       try {
         const r = await sync.step();
         setStatus(r.status);
+        // Fork evidence changes rarely: every fifth second.
         if (ticks.current++ % 5 === 0) r.changed = (await sync.forks()) || r.changed;
         if (r.changed) refresh();
         setError(undefined);
@@ -122,7 +115,16 @@ export function DagPage() {
     1000,
     [paused, sync],
   );
+  return { model, canvasEl, view, layout, status, error, follow, selected, setSelected };
+}
 
+/** The live DAG page. */
+export function DagPage() {
+  const { names } = useApp();
+  const [paused, setPaused] = useState(false);
+  const nameOf = (k: string) => names.get(k) ?? shortHex(k, 8, 0);
+  const d = useLiveDag(paused, nameOf);
+  const v = () => d.view.current;
   return (
     <section class="page dag-page">
       <div class="toolbar">
@@ -130,10 +132,10 @@ export function DagPage() {
         <button
           type="button"
           data-action="follow"
-          aria-pressed={follow}
-          onClick={() => view.current?.setFollow(!follow)}
+          aria-pressed={d.follow}
+          onClick={() => v()?.setFollow(!d.follow)}
         >
-          {follow ? 'following the newest round' : 'follow the newest round'}
+          {d.follow ? 'following the newest round' : 'follow the newest round'}
         </button>
         <button
           type="button"
@@ -143,44 +145,44 @@ export function DagPage() {
         >
           {paused ? 'resume' : 'pause'}
         </button>
-        <button type="button" onClick={() => view.current?.setZoom(view.current.rowHeight * 1.4)}>
+        <button type="button" onClick={() => v()?.setZoom(v()!.rowHeight * 1.4)}>
           zoom in
         </button>
-        <button type="button" onClick={() => view.current?.setZoom(view.current.rowHeight / 1.4)}>
+        <button type="button" onClick={() => v()?.setZoom(v()!.rowHeight / 1.4)}>
           zoom out
         </button>
         <button
           type="button"
           data-action="fit"
-          onClick={() => view.current?.setZoom(view.current.rowHeightFor(layout.rows))}
+          onClick={() => v()?.setZoom(v()!.rowHeightFor(d.layout.rows))}
         >
           fit all
         </button>
         <span class="small" data-dag-summary>
-          {model.size} events, rounds {layout.bands[0]?.round ?? '-'}..
-          {layout.bands.at(-1)?.round ?? '-'}
-          {status === null
+          {d.model.size} events, rounds {d.layout.bands[0]?.round ?? '-'}..
+          {d.layout.bands.at(-1)?.round ?? '-'}
+          {d.status === null
             ? ''
-            : ` · node at round ${status.round}, decided ${status.decidedRound}, height ${status.height ?? '-'}`}
+            : ` · node at round ${d.status.round}, decided ${d.status.decidedRound}, height ${d.status.height ?? '-'}`}
           {paused ? ' · paused' : ''}
         </span>
       </div>
-      {error === undefined ? null : <Failed error={error} />}
+      {d.error === undefined ? null : <Failed error={d.error} />}
       <Legend />
       <div class="dag-wrap">
-        <canvas ref={canvasEl} class="dag" data-dag-canvas />
-        {selected === null ? null : (
+        <canvas ref={d.canvasEl} class="dag" data-dag-canvas />
+        {d.selected === null ? null : (
           <aside class="detail">
-            <button type="button" class="close" onClick={() => setSelected(null)}>
+            <button type="button" class="close" onClick={() => d.setSelected(null)}>
               close
             </button>
             <h3>event</h3>
-            <EventView hash={selected} />
+            <EventView hash={d.selected} />
           </aside>
         )}
       </div>
       <h3>latest rounds</h3>
-      <RoundTable layout={layout} nameOf={nameOf} />
+      <RoundTable layout={d.layout} nameOf={nameOf} />
     </section>
   );
 }

@@ -11,6 +11,7 @@
  */
 import type { NodeStatus } from '@pos/api';
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import type { Connection } from '../lib/connection.js';
 import { clock, duration, grouped } from '../lib/format.js';
 import { createSeries, createWindow, rateOf } from '../lib/rates.js';
 import { Chart } from '../ui/chart.js';
@@ -19,13 +20,12 @@ import { usePoll } from '../ui/hooks.js';
 
 const POINTS = 300;
 
-/** The node page. */
-export function NodePage() {
-  const { conn } = useApp();
+/** Samples the node each second and the block feed into the charts' series. */
+function useNodeCharts(conn: Connection) {
   const [status, setStatus] = useState<NodeStatus | null>(null);
   const [error, setError] = useState<unknown>(undefined);
   const [version, setVersion] = useState(0);
-  const charts = useMemo(
+  const c = useMemo(
     () => ({
       peers: createSeries(1, POINTS),
       rates: createSeries(2, POINTS),
@@ -38,24 +38,20 @@ export function NodePage() {
     }),
     [],
   );
-
   useEffect(
     () =>
       conn.onBlock((b) => {
-        const now = Date.now();
-        if (!b.certified) charts.committed.add(now, b.txCount);
-        else charts.lastLatencyMs = now - b.timestamp;
+        if (!b.certified) c.committed.add(Date.now(), b.txCount);
+        else c.lastLatencyMs = Date.now() - b.timestamp;
       }),
     [],
   );
-
   usePoll(
     async () => {
       try {
         const st = await conn.api.status();
         const now = Date.now();
-        const t = now / 1000;
-        const prev = charts.prev;
+        const prev = c.prev;
         const rounds = rateOf(prev && { atMs: prev.atMs, value: prev.round }, {
           atMs: now,
           value: st.round,
@@ -64,14 +60,12 @@ export function NodePage() {
           atMs: now,
           value: st.events.stored,
         });
-        charts.prev = { atMs: now, round: st.round, events: st.events.stored };
-        charts.peers.push(t, [st.peers]);
-        charts.rates.push(t, [rounds, events]);
-        charts.tx.push(t, [charts.committed.perSecond(now)]);
-        charts.latency.push(t, [
-          charts.lastLatencyMs === null ? null : charts.lastLatencyMs / 1000,
-        ]);
-        charts.mempool.push(t, [st.mempool.transactions]);
+        c.prev = { atMs: now, round: st.round, events: st.events.stored };
+        c.peers.push(now / 1000, [st.peers]);
+        c.rates.push(now / 1000, [rounds, events]);
+        c.tx.push(now / 1000, [c.committed.perSecond(now)]);
+        c.latency.push(now / 1000, [c.lastLatencyMs === null ? null : c.lastLatencyMs / 1000]);
+        c.mempool.push(now / 1000, [st.mempool.transactions]);
         setStatus(st);
         setVersion((v) => v + 1);
         setError(undefined);
@@ -82,47 +76,46 @@ export function NodePage() {
     1000,
     [],
   );
+  return { status, error, version, charts: c };
+}
 
+function StatusFields(props: { status: NodeStatus }) {
+  const st = props.status;
+  return (
+    <Fields
+      rows={[
+        ['node', <HashLink value={st.nodeId} />],
+        ['chain', <span class="mono">{st.chainId}</span>],
+        ['height', `${st.height ?? '-'} (certified ${st.lastCertifiedHeight ?? '-'})`],
+        ['round', `${st.round} (decided ${st.decidedRound})`],
+        ['peers', `${st.peers} of ${st.peersKnown}${st.syncing ? ', syncing' : ''}`],
+        ['events', `${grouped(st.events.stored)} stored, ${grouped(st.events.live)} live`],
+        ['mempool', `${st.mempool.transactions} transactions, ${grouped(st.mempool.bytes)} bytes`],
+        [
+          'last block',
+          st.lastBlockTime === null
+            ? '-'
+            : `${clock(st.lastBlockTime)} (${duration(Date.now() - st.lastBlockTime)} ago)`,
+        ],
+        [
+          'validator set',
+          `epoch ${st.validatorSet.epoch}, ${st.validatorSet.size} validators${st.validatorSet.member ? ', this node a member' : ''}`,
+        ],
+        ['supply', `${grouped(st.supply.unspent)} unspent, ${grouped(st.supply.burned)} burned`],
+      ]}
+    />
+  );
+}
+
+/** The node page. */
+export function NodePage() {
+  const { conn } = useApp();
+  const { status, error, version, charts } = useNodeCharts(conn);
   return (
     <section class="page">
       <h2>Node</h2>
       {error === undefined ? null : <Failed error={error} />}
-      {status === null ? null : (
-        <Fields
-          rows={[
-            ['node', <HashLink value={status.nodeId} />],
-            ['chain', <span class="mono">{status.chainId}</span>],
-            ['height', `${status.height ?? '-'} (certified ${status.lastCertifiedHeight ?? '-'})`],
-            ['round', `${status.round} (decided ${status.decidedRound})`],
-            [
-              'peers',
-              `${status.peers} of ${status.peersKnown}${status.syncing ? ', syncing' : ''}`,
-            ],
-            [
-              'events',
-              `${grouped(status.events.stored)} stored, ${grouped(status.events.live)} live`,
-            ],
-            [
-              'mempool',
-              `${status.mempool.transactions} transactions, ${grouped(status.mempool.bytes)} bytes`,
-            ],
-            [
-              'last block',
-              status.lastBlockTime === null
-                ? '-'
-                : `${clock(status.lastBlockTime)} (${duration(Date.now() - status.lastBlockTime)} ago)`,
-            ],
-            [
-              'validator set',
-              `epoch ${status.validatorSet.epoch}, ${status.validatorSet.size} validators${status.validatorSet.member ? ', this node a member' : ''}`,
-            ],
-            [
-              'supply',
-              `${grouped(status.supply.unspent)} unspent, ${grouped(status.supply.burned)} burned`,
-            ],
-          ]}
-        />
-      )}
+      {status === null ? null : <StatusFields status={status} />}
       <div class="charts">
         <Chart
           title="rounds/s and events/s"

@@ -29,11 +29,13 @@ async function prove(
       .receipt(fromHex(h, 32), head)
       .catch((e: unknown) => ({ error: `${errorInfo(e).code}: ${errorInfo(e).message}` }));
   const sent = new Set(journal.map((j) => j.txHash));
+  // Received: into outputs held now, or into outputs a journaled transfer spent.
   const received = new Map<string, bigint>();
-  for (const o of balance.outputs) {
-    const h = toHex(o.outpoint.txHash);
-    if (!sent.has(h)) received.set(h, (received.get(h) ?? 0n) + o.output.amount);
-  }
+  const add = (h: string, amount: bigint) => {
+    if (!sent.has(h)) received.set(h, (received.get(h) ?? 0n) + amount);
+  };
+  for (const o of balance.outputs) add(toHex(o.outpoint.txHash), o.output.amount);
+  for (const j of journal) for (const x of j.spent ?? []) add(x.txHash, BigInt(x.amount));
   const lines: Line[] = [];
   for (const [h, amount] of received) {
     // A genesis output's "transaction" is the chain itself: nothing to prove.

@@ -157,6 +157,11 @@ function Send(props: { key_: Unlocked; onSent(): void }) {
             amount: value.toString(),
             fee: s.body.fee.toString(),
             tx: toHex(s.tx),
+            spent: s.spent.map((x) => ({
+              txHash: toHex(x.outpoint.txHash),
+              index: x.outpoint.index,
+              amount: x.output.amount.toString(),
+            })),
             atMs: Date.now(),
           }),
       });
