@@ -22,7 +22,7 @@ const HEIGHT = /^[0-9]{1,15}$/;
 
 /** The one error text of an input that names nothing. */
 export const SEARCH_HELP =
-  'enter a transaction, event or block hash or an address (0x and 64 hex digits), or a block height';
+  'enter a transaction or event hash or an address (0x and 64 hex digits), or a block height';
 
 /** Parses search input: a 32-byte hex hash (any case, `0x` optional) or a height. */
 export function parseSearch(input: unknown): SearchTarget {
