@@ -1,13 +1,16 @@
 // The layering of docs/ARCHITECTURE.md, checked on every `npm test`
 // (`pnpm deps`): no import cycle, and packages import only downward:
 //
-//   merkle → protocol → consensus, gossip, api → wallet-client, node → testnet
+//   merkle → protocol → consensus, gossip, api → wallet-client, node → testnet, explorer
 //
 // (an arrow reads "is imported by"). Workspace packages resolve through
 // their `exports` to `packages/<name>/dist`, so a rule on the target path
 // `^packages/<name>/` covers both a package import and a relative reach into
 // another package's sources. swc parses the TypeScript: TypeScript 7 has no
-// JavaScript compiler API for dependency-cruiser to use.
+// JavaScript compiler API for dependency-cruiser to use. dependency-cruiser
+// asks swc for TypeScript without JSX, so the explorer's .tsx modules are
+// checked as tsc compiles them, one to one, in packages/explorer/dist/lib
+// (`pnpm deps` runs after the build).
 
 /** Packages each package may import, besides itself. */
 const allowed = {
@@ -28,7 +31,7 @@ const layerRules = Object.entries(allowed).map(([pkg, deps]) => ({
   name: `layer-${pkg}`,
   comment: `${pkg} may import only ${deps.length > 0 ? deps.join(', ') : 'no workspace package'}`,
   severity: 'error',
-  from: { path: `^packages/${pkg}/(src|cli)/` },
+  from: { path: `^packages/${pkg}/(src|cli|dist/lib)/` },
   // The resolved path, or the bare name when the package does not even
   // declare the dependency (then it does not resolve).
   to: { path: `^(packages|@pos)/(${forbiddenFor(pkg, deps).join('|')})(/|$)` },
@@ -62,8 +65,11 @@ module.exports = {
   options: {
     parser: 'swc',
     tsPreCompilationDeps: true,
-    doNotFollow: { path: ['node_modules', '/dist/'] },
-    exclude: { path: ['\\.d\\.ts$'] },
+    // Built code is not followed, but for the explorer's compiled modules.
+    doNotFollow: {
+      path: ['node_modules', '^(?!packages/explorer/dist/lib/)(packages/[^/]+|testnet)/dist/'],
+    },
+    exclude: { path: ['\\.d\\.ts$', '\\.tsx$', '\\.map$'] },
     moduleSystems: ['es6'],
   },
 };

@@ -105,7 +105,11 @@ for (const f of files) {
   const text = readFileSync(f, 'utf8');
   const rel = relative(root, f);
   fileRows.push({ file: rel, lines: text.split('\n').length });
-  const ast = parse(text, { sourceType: 'module', plugins: ['typescript'], errorRecovery: true });
+  const ast = parse(text, {
+    sourceType: 'module',
+    plugins: f.endsWith('.tsx') ? ['typescript', 'jsx'] : ['typescript'],
+    errorRecovery: true,
+  });
   for (const fn of functionsOf(ast)) fnRows.push({ file: rel, ...fn });
 }
 fileRows.sort((a, b) => b.lines - a.lines);

@@ -6,6 +6,7 @@
  *
  *   pnpm testnet [--nodes 4] [--stakes 40,30,20,10] [--duration S]
  *                [--reset] [--dir .testnet] [--base-port 8680] [--demo-stake]
+ *                [--explorer-dir DIR]
  *
  * `--demo-stake` walks through proof of share (docs/PROTOCOL.md 6.5): a new validator
  * starts read-only, is registered, v0 re-hosts half of its stake to it, and
@@ -36,10 +37,24 @@ interface CliOpts {
   reset: boolean;
   dir: string;
   basePort: number;
+  /** The built explorer the nodes serve; null: none found. */
+  explorerDir: string | null;
+}
+
+/**
+ * The built explorer of this workspace (`packages/explorer/dist/app`, found
+ * beside this package), if it was built: each node serves it at /explorer/.
+ */
+function defaultExplorerDir(): string | null {
+  const env = process.env.POS_EXPLORER_DIR;
+  if (env !== undefined && env !== '') return resolve(env);
+  const dir = resolve(import.meta.dirname, '..', '..', 'packages', 'explorer', 'dist', 'app');
+  return existsSync(join(dir, 'index.html')) ? dir : null;
 }
 
 const USAGE = `usage: pnpm testnet [--nodes N] [--stakes 40,30,20,10] [--duration S] [--reset]
                     [--load TPS] [--dir DIR] [--base-port PORT] [--demo-stake]
+                    [--explorer-dir DIR]
        pnpm testnet check [--dir DIR] [--wait S]
        pnpm testnet init --hosts H1,H2,... [--stakes W,...] [--dir DIR] [--base-port P2P] [--rpc-public]
 
@@ -53,6 +68,8 @@ reports committed tx/s and submit-to-certificate latency p50/p99.
 re-hosts half of its stake to it, and the set change is printed as the epoch
 that includes it begins (LAG 8, EPOCH 32 rounds on the testnet).
 --base-port 0 takes any free ports.
+--explorer-dir: the built explorer each node serves at RPC/explorer/ (default
+POS_EXPLORER_DIR, else packages/explorer/dist/app once built).
 check: invariants over JSON-RPC across the running network's nodes (same
 block at every checked height, supply conserved, certificates valid, heights
 advancing within --wait seconds, default 20); exit 1 on any violation.
@@ -83,6 +100,7 @@ function parse(argv: string[]): CliOpts {
     reset: false,
     dir: '.testnet',
     basePort: 8680,
+    explorerDir: defaultExplorerDir(),
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -102,7 +120,9 @@ function parse(argv: string[]): CliOpts {
     else if (flag === '--load') o.loadTps = intArg(flag, value(), 1, 100_000);
     else if (flag === '--dir') o.dir = value() ?? usage('--dir needs a value');
     else if (flag === '--base-port') o.basePort = intArg(flag, value(), 0, 65_000);
-    else usage(`unknown argument ${a}`);
+    else if (flag === '--explorer-dir') {
+      o.explorerDir = resolve(value() ?? usage('--explorer-dir needs a value'));
+    } else usage(`unknown argument ${a}`);
   }
   return o;
 }
@@ -119,7 +139,7 @@ function table(rows: string[][]): string {
     .join('\n');
 }
 
-function printLayout(l: TestnetLayout, file: string): void {
+function printLayout(l: TestnetLayout, file: string, explorer = false): void {
   const total = l.nodes.reduce((s, n) => s + BigInt(n.stake), 0n);
   const pct = (s: string) => `${((Number(BigInt(s)) * 100) / Number(total)).toFixed(1)}%`;
   const out = [
@@ -144,6 +164,13 @@ function printLayout(l: TestnetLayout, file: string): void {
     '',
     `layout: ${file}`,
     '',
+    ...(explorer
+      ? [
+          'explorer (live DAG, blocks, transactions, validators, node, wallet):',
+          ...l.nodes.map((n) => `  ${n.name}  ${n.rpcUrl}/explorer/`),
+          '',
+        ]
+      : []),
   ];
   process.stdout.write(`${out.join('\n')}\n`);
 }
@@ -342,6 +369,7 @@ async function main(): Promise<void> {
       ...(o.stakes === undefined ? {} : { stakes: o.stakes }),
       reset: o.reset,
       basePort: o.basePort,
+      ...(o.explorerDir === null ? {} : { explorerDir: o.explorerDir }),
       say: (line) => process.stderr.write(`${line}\n`),
     });
   } catch (e) {
@@ -351,7 +379,10 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  printLayout(net.layout, net.file);
+  printLayout(net.layout, net.file, o.explorerDir !== null);
+  if (o.explorerDir === null) {
+    process.stdout.write('explorer: not built (pnpm build builds it; --explorer-dir DIR)\n');
+  }
   if (o.demoStake) {
     try {
       await demoStake(net);

@@ -57,11 +57,13 @@ export {
   type DagResult,
   type EquivocationsResult,
   type EventResult,
+  type EventTransactionsResult,
   MAX_DAG_EVENTS,
   MAX_DAG_ROUNDS,
   POS_GET_DAG,
   POS_GET_EQUIVOCATIONS,
   POS_GET_EVENT,
+  POS_GET_EVENT_TRANSACTIONS,
 } from './methods/dag.js';
 export { METHODS, type MethodName, type Methods, SUBSCRIPTION_METHODS } from './methods/index.js';
 export { NODE_STATUS_SCHEMA, type NodeStatus, POS_STATUS } from './methods/node.js';

@@ -73,7 +73,7 @@ config flags (also POS_* environment variables and config.json keys):
 ${Object.entries(CONFIG_FLAGS)
   .map(
     ([k, f]) =>
-      `  --${f.padEnd(10)} ${CONFIG_ENV[k as keyof NodeConfig].padEnd(14)} ${k} (default ${JSON.stringify(
+      `  --${f.padEnd(12)} ${CONFIG_ENV[k as keyof NodeConfig].padEnd(16)} ${k} (default ${JSON.stringify(
         (defaultNodeConfig as Record<string, unknown>)[k],
       )})`,
   )

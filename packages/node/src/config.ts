@@ -33,6 +33,11 @@ export interface NodeConfig {
   logLevel: LogLevel;
   /** Peers to sync with first, as `host:port` (`[v6addr]:port` for IPv6). */
   peers: string[];
+  /**
+   * The built explorer (`packages/explorer/dist/app`) to serve at `GET
+   * /explorer/` on the RPC port (docs/PROTOCOL.md 10); null: not served.
+   */
+  explorerDir: string | null;
 }
 
 /**
@@ -50,6 +55,7 @@ export const defaultNodeConfig: Readonly<Omit<NodeConfig, 'peers'> & { peers: re
     p2pPort: 8681,
     logLevel: 'info',
     peers: Object.freeze([]),
+    explorerDir: null,
   });
 
 type Key = keyof NodeConfig;
@@ -63,6 +69,7 @@ export const CONFIG_ENV: Readonly<Record<Key, string>> = Object.freeze({
   p2pPort: 'POS_P2P_PORT',
   logLevel: 'POS_LOG_LEVEL',
   peers: 'POS_PEERS',
+  explorerDir: 'POS_EXPLORER_DIR',
 });
 
 /** Command-line flag (without `--`) for each key. */
@@ -74,6 +81,7 @@ export const CONFIG_FLAGS: Readonly<Record<Key, string>> = Object.freeze({
   p2pPort: 'p2p-port',
   logLevel: 'log-level',
   peers: 'peers',
+  explorerDir: 'explorer-dir',
 });
 
 /** `options` for `node:util` `parseArgs`, whose `values` can go straight to `flags`. */
@@ -85,6 +93,7 @@ export const configFlagOptions = {
   'p2p-port': { type: 'string' },
   'log-level': { type: 'string' },
   peers: { type: 'string' },
+  'explorer-dir': { type: 'string' },
 } as const;
 
 /** Where a bad value came from; `resolved` is a conflict between keys after merging. */
@@ -163,7 +172,9 @@ function parseValue(key: Key, v: unknown, text: boolean, fail: (why: string) => 
   if ((key === 'rpcHost' || key === 'p2pHost') && !isHost(v)) {
     fail(`expected a hostname or IP address, got ${show(v)}`);
   }
-  if (key === 'dataDir' && (v === '' || v.includes('\0'))) fail('expected a non-empty path');
+  if ((key === 'dataDir' || key === 'explorerDir') && (v === '' || v.includes('\0'))) {
+    fail('expected a non-empty path');
+  }
   return v;
 }
 

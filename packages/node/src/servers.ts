@@ -1,6 +1,7 @@
 /**
  * The node's two servers (docs/PROTOCOL.md 10): the RPC port (JSON-RPC,
- * WebSocket subscriptions, the operator endpoints) and the P2P port (peer
+ * WebSocket subscriptions, the operator endpoints, the explorer's static
+ * assets) and the P2P port (peer
  * sync, docs/PROTOCOL.md 8). Both only read the node's state; the mempool
  * takes submissions.
  */
@@ -18,6 +19,7 @@ import type { Logger } from 'pino';
 import { createRpcDispatcher, registerRpcRoute } from './api/dispatcher.js';
 import { mapNodeError } from './api/errors.js';
 import type { NodeEvents } from './api/events.js';
+import { registerExplorerRoutes } from './api/explorer.js';
 import type { NodeView } from './api/interface.js';
 import { createNodeRpcMethods } from './api/methods/index.js';
 import { type Readiness, registerOpsRoutes } from './api/ops.js';
@@ -81,6 +83,7 @@ function registerRpc(app: FastifyInstance, deps: ServersDeps): void {
     ready: deps.readiness,
     status: () => deps.view.status(),
   });
+  registerExplorerRoutes(app, { dir: deps.config.explorerDir, genesis: deps.view.genesis });
 }
 
 function registerP2p(app: FastifyInstance, deps: ServersDeps): void {

@@ -134,6 +134,7 @@ test.before(
       ],
       pos_getValidators: [[], [0], [1]],
       pos_getEvent: [[hash]],
+      pos_getEventTransactions: [[hash]],
       pos_getDag: [[0, 3], [1]],
       pos_getEquivocations: [[]],
     });
@@ -199,6 +200,7 @@ const METHODS = [
   'pos_getConsistencyProof',
   'pos_getValidators',
   'pos_getEvent',
+  'pos_getEventTransactions',
   'pos_getDag',
   'pos_getEquivocations',
 ] as const;

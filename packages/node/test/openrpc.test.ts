@@ -15,6 +15,7 @@ import {
   createApiClient,
   createHttpTransport,
   createSubscriptionClient,
+  type EventResult,
   type NewBlockEvent,
   openRpcDocument,
   SUBSCRIPTION_PAYLOAD_SCHEMAS,
@@ -192,6 +193,15 @@ test('real answers validate against their result schemas', async () => {
   const dag = await c.getDag(0, 3);
   check('pos_getDag', dag);
   check('pos_getEvent', await c.getEvent(dag.events[0]!.hash));
+  // The event that carries the transfer: its bytes, which hash to the transfer's id.
+  let carrier: EventResult | undefined;
+  for (let r = 0; r <= status.round && carrier === undefined; r += 16) {
+    const page = await c.getDag(r, Math.min(r + 15, status.round));
+    carrier = page.events.find((e) => e.txHashes.includes(sent.txHash));
+  }
+  const carried = await c.getEventTransactions(carrier!.hash);
+  check('pos_getEventTransactions', carried);
+  assert.is(carried.transactions[carrier!.txHashes.indexOf(sent.txHash)], toHex(encodeTx(tx)));
   check('pos_getEquivocations', await c.getEquivocations());
   const out = await c.batch('getBlock', [[0], [1_000_000]]);
   check('pos_getBlock', out[0]);

@@ -1,8 +1,8 @@
 // One check, shared by every package that must run in browsers (merkle,
 // protocol, api, consensus, wallet-client; docs/PROTOCOL.md 1): its src/ imports only
 // relative modules and packages from an allow-list, uses no Node global, and
-// its runtime dependencies are all on the list. Every .ts file under src/ is
-// checked, in subfolders too (a relative import must stay inside src/).
+// its runtime dependencies are all on the list. Every .ts and .tsx file under
+// src/ is checked, in subfolders too (a relative import must stay inside src/).
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { test } from 'uvu';
@@ -21,7 +21,7 @@ export const BROWSER_SAFE_DEPS = [
 export function browserSafeSuite(pkgDir: string, allowed: readonly string[] = BROWSER_SAFE_DEPS) {
   const src = join(pkgDir, 'src');
   const files = readdirSync(src, { recursive: true, encoding: 'utf8' })
-    .filter((f) => f.endsWith('.ts'))
+    .filter((f) => /\.tsx?$/.test(f))
     .map((f) => f.split(sep).join('/'))
     .sort();
 

@@ -63,10 +63,11 @@ async function awaitUp(n: TestnetNode, p: ChildProcess, path: string, deadline: 
 /** The processes of posd `cli` with `o`'s node flags and environments. */
 export function createSupervisor(
   cli: string,
-  o: Pick<TestnetOpts, 'nodeArgs' | 'nodeEnv'>,
+  o: Pick<TestnetOpts, 'nodeArgs' | 'nodeEnv' | 'explorerDir'>,
 ): Supervisor {
   const env = { ...process.env };
   delete env.FORCE_COLOR;
+  if (o.explorerDir !== undefined) env.POS_EXPLORER_DIR = o.explorerDir;
   const procs: ChildProcess[] = [];
   const current = new Map<string, ChildProcess>();
   const exits: Promise<number | null>[] = [];

@@ -48,6 +48,11 @@ export interface TestnetOpts {
    * until the caller starts a proxy there (`createFaultNet`).
    */
   p2pFront: boolean;
+  /**
+   * The built explorer every posd serves at `GET /explorer/` (its
+   * `--explorer-dir`, passed as `POS_EXPLORER_DIR`); absent: not served.
+   */
+  explorerDir?: string;
   /** Extra environment of one validator's posd by name (`{v2: {POS_FAILPOINT: ...}}`). */
   nodeEnv?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /**

@@ -1,6 +1,6 @@
 /**
- * The DAG: `pos_getEvent`, `pos_getDag`, `pos_getEquivocations`
- * (docs/PROTOCOL.md 5, 10.1).
+ * The DAG: `pos_getEvent`, `pos_getEventTransactions`, `pos_getDag`,
+ * `pos_getEquivocations` (docs/PROTOCOL.md 5, 10.1).
  *
  * @module
  */
@@ -40,6 +40,29 @@ export const POS_GET_EVENT = defineMethod({
   summary: 'One event, with its consensus facts while the engine holds it.',
   params: [required(hashParam('hash', 'the event hash'))],
   result: result<EventResult>('event', ref('Event')),
+  errors: [errorDef('NOT_FOUND', 'unknown event')],
+});
+
+/** What `pos_getEventTransactions` answers: an event's transactions as it carries them. */
+export interface EventTransactionsResult {
+  hash: string;
+  /** Each transaction's bytes (docs/PROTOCOL.md 6.2, as signed; possibly malformed), in the event's order. */
+  transactions: string[];
+}
+
+/**
+ * `pos_getEventTransactions`: the bytes of an event's transactions, so that a
+ * reader (the explorer) can decode a transaction's body and memo and check
+ * that it hashes to the id it looks for (the event object lists ids only).
+ */
+export const POS_GET_EVENT_TRANSACTIONS = defineMethod({
+  name: 'pos_getEventTransactions',
+  summary: "The bytes of a stored event's transactions, in its order.",
+  params: [required(hashParam('hash', 'the event hash'))],
+  result: result<EventTransactionsResult>(
+    'eventTransactions',
+    object({ hash: HASH32, transactions: arrayOf(hexSchema()) }),
+  ),
   errors: [errorDef('NOT_FOUND', 'unknown event')],
 });
 

@@ -5,7 +5,12 @@
  * @module
  */
 import { POS_GET_BLOCK, POS_GET_CERTIFICATE, POS_GET_CONSISTENCY_PROOF } from './blocks.js';
-import { POS_GET_DAG, POS_GET_EQUIVOCATIONS, POS_GET_EVENT } from './dag.js';
+import {
+  POS_GET_DAG,
+  POS_GET_EQUIVOCATIONS,
+  POS_GET_EVENT,
+  POS_GET_EVENT_TRANSACTIONS,
+} from './dag.js';
 import { POS_STATUS } from './node.js';
 import { POS_GET_OUTPUTS } from './state.js';
 import { POS_SUBSCRIBE, POS_UNSUBSCRIBE } from './subscriptions.js';
@@ -23,6 +28,7 @@ export const METHODS = {
   pos_getConsistencyProof: POS_GET_CONSISTENCY_PROOF,
   pos_getValidators: POS_GET_VALIDATORS,
   pos_getEvent: POS_GET_EVENT,
+  pos_getEventTransactions: POS_GET_EVENT_TRANSACTIONS,
   pos_getDag: POS_GET_DAG,
   pos_getEquivocations: POS_GET_EQUIVOCATIONS,
 } as const;

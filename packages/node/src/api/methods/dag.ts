@@ -1,6 +1,6 @@
 /**
- * `pos_getEvent`, `pos_getDag` and `pos_getEquivocations` (docs/PROTOCOL.md
- * 5, 10.1).
+ * `pos_getEvent`, `pos_getEventTransactions`, `pos_getDag` and
+ * `pos_getEquivocations` (docs/PROTOCOL.md 5, 10.1).
  *
  * @module
  */
@@ -10,6 +10,7 @@ import {
   POS_GET_DAG,
   POS_GET_EQUIVOCATIONS,
   POS_GET_EVENT,
+  POS_GET_EVENT_TRANSACTIONS,
 } from '@pos/api';
 import { toHex } from '@pos/protocol';
 import type { AnyRpcMethod } from '../dispatcher.js';
@@ -26,6 +27,13 @@ export function dagMethods(view: NodeView): Record<string, AnyRpcMethod> {
       const e = events.read(hash);
       if (e === undefined) throw notFound('unknown event');
       return e;
+    }),
+
+    // Every stored event, as `pos_getEvent`: the bytes as the event carries them.
+    pos_getEventTransactions: implement(POS_GET_EVENT_TRANSACTIONS, ({ hash }) => {
+      const wire = view.store.get(hash);
+      if (wire === undefined) throw notFound('unknown event');
+      return { hash: toHex(wire.hash), transactions: wire.transactions.map((t) => toHex(t)) };
     }),
 
     pos_getDag: implement(POS_GET_DAG, async ({ fromRound, toRound }) => {
