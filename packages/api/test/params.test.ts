@@ -128,6 +128,13 @@ const CASES: Record<string, [string, Case][]> = {
     ['not hex', { params: [`0x${'zz'.repeat(32)}`], ...bad(hex32('hash')) }],
     ...structural(['hash']),
   ],
+  pos_getEventTransactions: [
+    ['positional', { params: [H], ok: { hash: HB } }],
+    ['named', { params: { hash: H }, ok: { hash: HB } }],
+    ['missing', { params: [], ...bad('missing hash') }],
+    ['31 bytes', { params: [`0x${'ab'.repeat(31)}`], ...bad(hex32('hash')) }],
+    ...structural(['hash']),
+  ],
   pos_getDag: [
     ['one round', { params: [3], ok: { fromRound: 3, toRound: 3 } }],
     ['a range', { params: [3, 18], ok: { fromRound: 3, toRound: 18 } }],

@@ -302,10 +302,12 @@ fuzzTest('verifyLogInclusion: a changed proof verifies only with another tree si
       const v = verifyLogInclusion(c.root, c.leaf, bytes);
       assert.type(v, 'boolean');
       if (!v || sameBytes(bytes, c.bytes)) return;
-      // PATH(0, D[3]) is also PATH(0, D[4]) under one root (log-proof.ts):
-      // the caller takes the size from its checkpoint. Nothing else may change.
+      // PATH(0, D[3]) is also PATH(0, D[4]) under one root (log-proof.ts),
+      // and leaf 2 of 3 has the path of leaf 1 of 2 (both right children of
+      // the same left subtree; found by this test, seed 476843564): the
+      // caller takes the size from its checkpoint. Nothing but the size, and
+      // with it the index, may change.
       const p = decodeLogInclusionProof(bytes);
-      assert.is(p.leafIndex, c.proof.leafIndex);
       assert.ok(p.treeSize !== c.proof.treeSize);
       assert.equal(p.path, c.proof.path);
     },

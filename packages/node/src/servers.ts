@@ -83,7 +83,7 @@ function registerRpc(app: FastifyInstance, deps: ServersDeps): void {
     ready: deps.readiness,
     status: () => deps.view.status(),
   });
-  registerExplorerRoutes(app, { dir: deps.config.explorerDir, genesis: deps.view.genesis });
+  registerExplorerRoutes(app, { dir: deps.config.explorerDir ?? null, genesis: deps.view.genesis });
 }
 
 function registerP2p(app: FastifyInstance, deps: ServersDeps): void {

@@ -96,6 +96,7 @@ test.before(
         p2pPort: p2pPort!,
         logLevel: 'fatal',
         peers: [],
+        explorerDir: null,
       },
       genesis,
       key,
