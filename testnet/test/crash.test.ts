@@ -34,15 +34,18 @@ const between = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 
 // stays up (it carries the load generator's block subscription).
 const KILLABLE = ['v1', 'v2', 'v3'];
 // Each costs two restarts, and a restart replays every stored event (PROTOCOL
-// 9.3). The three block-commit steps and the two own-event steps (where a
-// double-sign would come from) are what matter most; the short run (CI's
-// budget) arms three of those five, chosen by the seed, so that runs with
-// different seeds cover all five. POS_LONG arms all of them plus the
-// certificate and event-store writes.
+// 9.3). The three block-commit steps, the two sides of the state flush (the
+// restart re-executes the blocks since the last one) and the two own-event
+// steps (where a double-sign would come from) are what matter most; the
+// short run (CI's budget) arms three of those seven, chosen by the seed, so
+// that runs with different seeds cover all seven. POS_LONG arms all of them
+// plus the certificate and event-store writes.
 const KEY_FAILPOINTS = [
   'chain.commit.afterLog',
   'chain.commit.afterTrie',
   'chain.commit.afterRecord',
+  'chain.flush.before',
+  'chain.flush.after',
   'node.ownEvent.signed',
   'node.ownEvent.stored',
 ];

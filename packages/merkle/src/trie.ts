@@ -59,7 +59,9 @@ export interface StateTrieOpts {
    * two flushes never reach the store (they stay in memory while a kept
    * version needs them). A crash loses the versions after the last flush:
    * the store opens at that version, and the caller redoes the rest. 1 (the
-   * default) writes every commit, as before.
+   * default) writes every commit, as before; `Infinity` writes only at
+   * {@link StateTrie.flush} (a caller that orders the flush after its own
+   * records, as the node's chain does).
    */
   flushEvery: number;
   /** Flush early once this many nodes wait in memory (bounds the memory of deferred commits). */
@@ -134,6 +136,8 @@ export interface StateTrie extends TrieReader {
   flush(): Promise<void>;
   /** The last version in the store (what a reopen after a crash gives), or null. */
   readonly flushedVersion: number | null;
+  /** Committed nodes held in memory until the next flush (0 when none waits). */
+  readonly unflushedNodes: number;
   /** Root of a committed version still in the window. Throws `PRUNED` or `UNKNOWN_ROOT`. */
   rootAt(version: number): Promise<Uint8Array>;
   /** Read-only view of a committed root (from the store; independent of later changes). */
@@ -296,8 +300,11 @@ export async function createStateTrie(
   if (!Number.isSafeInteger(o.readCacheNodes) || o.readCacheNodes < 0) {
     throw new MerkleError('BAD_ARGUMENT', 'readCacheNodes must be a non-negative integer');
   }
-  if (!Number.isSafeInteger(o.flushEvery) || o.flushEvery < 1) {
-    throw new MerkleError('BAD_ARGUMENT', 'flushEvery must be a positive integer');
+  if (
+    !(Number.isSafeInteger(o.flushEvery) || o.flushEvery === Number.POSITIVE_INFINITY) ||
+    o.flushEvery < 1
+  ) {
+    throw new MerkleError('BAD_ARGUMENT', 'flushEvery must be a positive integer or Infinity');
   }
   if (!(o.maxUnflushedNodes > 0)) {
     throw new MerkleError('BAD_ARGUMENT', 'maxUnflushedNodes must be positive');
@@ -350,6 +357,10 @@ class Trie implements StateTrie {
 
   get flushedVersion(): number | null {
     return this.flushed;
+  }
+
+  get unflushedNodes(): number {
+    return this.memNodes.size;
   }
 
   async open(atVersion: number | undefined): Promise<void> {

@@ -142,6 +142,25 @@ test('flush() writes what waits; a reopen then has the latest version', async ()
   assert.equal(await reopened.get(Uint8Array.of(0, 0, 0, 3)), Uint8Array.of(3));
 });
 
+test('flushEvery Infinity writes only at flush(), whatever waits; unflushedNodes counts what waits', async () => {
+  const store = createMemoryStore();
+  const opts = { keyBytes: KEY_BYTES, flushEvery: Number.POSITIVE_INFINITY, store };
+  const trie = await createStateTrie(opts);
+  assert.is(trie.unflushedNodes, 0);
+  for (let v = 0; v < 300; v++) {
+    await trie.put(Uint8Array.of(0, 0, v >> 8, v & 0xff), Uint8Array.of(v & 0xff));
+    await trie.commit(v);
+  }
+  assert.is(trie.flushedVersion, null);
+  assert.is(await nodeRecords(store), 0, 'nothing written before flush()');
+  assert.ok(trie.unflushedNodes >= 300, `${trie.unflushedNodes} nodes wait`);
+  await trie.flush();
+  assert.is(trie.flushedVersion, 299);
+  assert.is(trie.unflushedNodes, 0);
+  const reopened = await createStateTrie(opts);
+  assert.is(hex(reopened.root()), hex(trie.root()));
+});
+
 test('nodes made and superseded between two flushes are never written', async () => {
   const eagerStore = createMemoryStore();
   const lazyStore = createMemoryStore();
@@ -165,7 +184,13 @@ test('nodes made and superseded between two flushes are never written', async ()
 });
 
 test('bad options are refused', async () => {
-  for (const o of [{ flushEvery: 0 }, { flushEvery: 1.5 }, { maxUnflushedNodes: 0 }]) {
+  for (const o of [
+    { flushEvery: 0 },
+    { flushEvery: 1.5 },
+    { flushEvery: Number.NaN },
+    { flushEvery: Number.NEGATIVE_INFINITY },
+    { maxUnflushedNodes: 0 },
+  ]) {
     try {
       await createStateTrie({ keyBytes: KEY_BYTES, ...o });
       assert.unreachable(JSON.stringify(o));

@@ -19,8 +19,10 @@
  * | name                      | where                                                                                 |
  * | ------------------------- | ------------------------------------------------------------------------------------- |
  * | `chain.commit.afterLog`   | chain.ts: the block's history-log batch is written, the trie commit is not            |
- * | `chain.commit.afterTrie`  | chain.ts: log and trie batches written, the block record (`b`, `r`, `t`, `l`) is not  |
+ * | `chain.commit.afterTrie`  | chain.ts: log written, trie committed in memory; the block record (`b`, `r`, `t`, `l`) is not |
  * | `chain.commit.afterRecord`| chain.ts: the block record (the commit point) is written; the node has not signed it  |
+ * | `chain.flush.before`      | chain.ts: a trie flush is due (blocks since the last one are in memory only)          |
+ * | `chain.flush.after`       | chain.ts: the trie flush is written                                                   |
  * | `node.cert.beforeStore`   | runtime.ts: a certificate is complete in memory, not yet stored                       |
  * | `node.ownEvent.signed`    | runtime.ts: an own event is signed, not yet stored (`addOwn`)                         |
  * | `node.ownEvent.stored`    | runtime.ts: an own event is on disk (synced), not yet inserted nor visible to peers   |
@@ -33,6 +35,8 @@ export const FAILPOINTS = [
   'chain.commit.afterLog',
   'chain.commit.afterTrie',
   'chain.commit.afterRecord',
+  'chain.flush.before',
+  'chain.flush.after',
   'node.cert.beforeStore',
   'node.ownEvent.signed',
   'node.ownEvent.stored',

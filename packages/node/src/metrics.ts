@@ -24,6 +24,12 @@ export interface NodeMetrics {
   readonly registry: Registry;
   readonly blocksTotal: Counter;
   readonly blockHeight: Gauge;
+  /** Recorded blocks redone after a restart lost their unflushed state. */
+  readonly blocksReexecutedTotal: Counter;
+  /** Height whose state the store holds (the trie's last flush). */
+  readonly stateFlushedHeight: Gauge;
+  /** State trie nodes waiting in memory for the next flush. */
+  readonly stateUnflushedNodes: Gauge;
   /** Highest epoch whose validator table is committed (docs/PROTOCOL.md 6.5). */
   readonly validatorSetEpoch: Gauge;
   /** Members of that table. */
@@ -82,6 +88,21 @@ export function createNodeMetrics(opts: NodeMetricsOpts = {}): NodeMetrics {
     blockHeight: new Gauge({
       name: 'pos_block_height',
       help: 'Height (round) of the last applied block.',
+      registers,
+    }),
+    blocksReexecutedTotal: new Counter({
+      name: 'pos_blocks_reexecuted_total',
+      help: 'Recorded blocks re-executed after a restart lost their unflushed state.',
+      registers,
+    }),
+    stateFlushedHeight: new Gauge({
+      name: 'pos_state_flushed_height',
+      help: 'Height whose state the store holds (the state trie was last written there; -1: genesis).',
+      registers,
+    }),
+    stateUnflushedNodes: new Gauge({
+      name: 'pos_state_unflushed_nodes',
+      help: 'State trie nodes in memory waiting for the next flush.',
       registers,
     }),
     validatorSetEpoch: new Gauge({

@@ -163,6 +163,10 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     await p.applyQueue.idle();
   };
   const closeStores = async () => {
+    // The state since the last flush: written now, so that a clean restart redoes nothing.
+    await storage.chain
+      .flush()
+      .catch((e) => ctx.log.warn({ err: e }, 'state flush at stop failed'));
     await storage.store.close().catch(() => {});
     await gossip.client.close().catch(() => {});
     await storage.database.close().catch(() => {});

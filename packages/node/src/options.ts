@@ -49,6 +49,14 @@ export interface RuntimeOpts {
   clockWarnMaxKeys: number;
   /** Replay progress is logged this often. */
   replayProgressMs: number;
+  /**
+   * The state trie is written every this many blocks, after their records
+   * (docs/PROTOCOL.md 9.2); a crash loses at most these, which the restart
+   * re-executes. 1 writes every block.
+   */
+  stateFlushBlocks: number;
+  /** The state trie is written early once this many of its nodes wait in memory. */
+  maxUnflushedTrieNodes: number;
 }
 
 export const defaultRuntimeOpts: Readonly<RuntimeOpts> = Object.freeze({
@@ -77,4 +85,9 @@ export const defaultRuntimeOpts: Readonly<RuntimeOpts> = Object.freeze({
   clockWarnIntervalMs: 60_000,
   clockWarnMaxKeys: 1024,
   replayProgressMs: 2000,
+  // Measured in docs/PERFORMANCE.md 9: a flush every 16 blocks writes about
+  // half the trie records of one per block; a restart redoes at most 16.
+  stateFlushBlocks: 16,
+  // ~100 bytes a node: about 100 MB of memory at most.
+  maxUnflushedTrieNodes: 1_000_000,
 });

@@ -51,10 +51,18 @@ export async function openStorage(ctx: NodeContext): Promise<NodeStorage> {
         decode,
       },
       store: database.chain,
+      flushEveryBlocks: ctx.rt.stateFlushBlocks,
+      maxUnflushedNodes: ctx.rt.maxUnflushedTrieNodes,
     });
   } catch (e) {
     await database.close().catch(() => {});
     throw e;
+  }
+  if (chain.reexecuteTo !== null) {
+    ctx.log.info(
+      { stateHeight: chain.ledger.height, lastHeight: chain.reexecuteTo },
+      'the state was last written below the last block: the replay re-executes the blocks since',
+    );
   }
   const countChecked = (stage: 'submit' | 'ingest') => (n: number) => {
     if (n > 0) metrics.txSignaturesCheckedTotal.inc({ stage }, n);

@@ -26,23 +26,31 @@
  * the `r` record keeps the committed receipt once there is one, and otherwise
  * the latest.
  *
- * **Write order and recovery** (docs/PROTOCOL.md 9.2). The ledger's trie,
- * the log and the block records commit in three separate atomic batches (a
+ * **Write order and recovery** (docs/PROTOCOL.md 9.2). The log, the block
+ * records and the ledger's trie are written in separate atomic batches (a
  * known gap: not one batch per block), always in this order:
  *
  * 1. the log append (one leaf per receipt, `encodeReceipt`, in block order);
- * 2. the trie commit (`ledger.commit(height)`, trie version `height + 1`);
- * 3. the block record (`b`, the `r` records and `l`) — **the commit point**.
+ * 2. the trie commit (`ledger.commit(height)`, trie version `height + 1`),
+ *    in memory: hashed, readable and provable, not written;
+ * 3. the block record (`b`, the `r` records and `l`) — **the commit point**;
+ * 4. every `flushEveryBlocks` blocks (or once `maxUnflushedNodes` trie
+ *    nodes wait), the trie flush: one batch with the state at this block.
  *
- * A crash can therefore leave the log, or the log and the trie, one block
- * ahead of `l`, never behind it. {@link openChain} reads `l` and rolls both
- * back to it: the trie to version `l + 1` (version 0, genesis, when there is
- * no `l`) with the trie's `atVersion` (docs/PROTOCOL.md 3.5), the log to
- * the `historySize` of header `l` (0 without one) with the log's `atSize`
- * (docs/PROTOCOL.md 4). Both rollbacks are persisted before the ledger is
- * opened, and re-applying the lost block then yields the same header and
- * blockHash. A trie or log *behind* `l` cannot come from this order and is
- * reported as `CORRUPT_STATE`.
+ * A crash can therefore leave the log one block ahead of `l`, and the trie
+ * on disk behind `l` by the blocks since its last flush, never ahead.
+ * {@link openChain} reads `l`, rolls the log back to the `historySize` of
+ * header `l` (0 without one) with the log's `atSize` (docs/PROTOCOL.md 4),
+ * persisted, and opens the ledger at the trie's flushed version, whose root
+ * must be the state root of the header at that height. The blocks above it
+ * up to `l` are then **re-executed** ({@link Chain.reexecute}) as the node's
+ * replay decides them again: each must give its header's state root, or the
+ * chain stops with `CORRUPT_STATE`, naming the height. A store written by
+ * an older node, whose trie committed eagerly before the record, can hold
+ * the trie one version ahead of `l`; it is rolled back to version `l + 1`
+ * with the trie's `atVersion` (docs/PROTOCOL.md 3.5), as before. A log
+ * behind `l`, or a trie flushed at a height with no block, cannot come from
+ * this order and is reported as `CORRUPT_STATE`.
  */
 import type { DecidedBlock } from '@pos/consensus';
 import {
@@ -111,7 +119,22 @@ export interface ChainOpts {
   store: KVStore;
   /** SHA-256 (default @noble/hashes; the node injects node:crypto's). */
   hash?: HashFn;
+  /**
+   * Write the state trie every this many blocks, after the block's record
+   * (module comment; docs/PROTOCOL.md 9.2). Between flushes the new trie
+   * nodes stay in memory and a crash loses them: the blocks since the last
+   * flush are re-executed at restart. Default {@link defaultChainOpts}.
+   */
+  flushEveryBlocks?: number;
+  /** Flush early once this many trie nodes wait in memory (bounds that memory). */
+  maxUnflushedNodes?: number;
 }
+
+/** Defaults of {@link ChainOpts}. */
+export const defaultChainOpts = Object.freeze({
+  flushEveryBlocks: 1,
+  maxUnflushedNodes: 1_000_000,
+});
 
 /** A recorded block: its header and `blockHash = sha256("pos/block" ‖ header)`. */
 export interface ChainBlock {
@@ -190,6 +213,25 @@ export interface Chain {
   consistencyProof(fromSize: number, toSize: number): Promise<LogConsistencyProof>;
   /** The proof of epoch `k`'s table recorded with the block that wrote it, or `undefined`. */
   epochProof(k: number): Promise<EpochProof | undefined>;
+  /**
+   * The highest recorded block whose state a restart lost (the trie had not
+   * been flushed since), or `null` when the ledger is at the last block.
+   * Until {@link reexecute} has redone every block up to it, the chain
+   * refuses new blocks.
+   */
+  readonly reexecuteTo: number | null;
+  /**
+   * Re-executes a recorded block the ledger lost in a crash (module comment),
+   * given as the replay decides it again: resolves `true` once applied and
+   * checked against its header (`CORRUPT_STATE` if its state root differs),
+   * `false` if the ledger already holds it. Throws `BAD_HEIGHT` for a block
+   * above the last recorded one or one that skips a lost block.
+   */
+  reexecute(block: DecidedBlock<NodeEvent>): Promise<boolean>;
+  /** Writes the state trie now (a no-op when nothing waits). */
+  flush(): Promise<void>;
+  /** The height whose state the store holds (`null`: genesis): a restart re-executes from there. */
+  readonly flushedHeight: number | null;
 }
 
 // --- records ------------------------------------------------------------------------
@@ -314,15 +356,24 @@ async function checkRecentHeaders(
 
 /**
  * Opens the chain of `opts.genesis` over its stores, recovering from a crash
- * between the three batches of a block (module comment): reads `l`, rolls the
- * ledger's trie back to version `l + 1` and the log to header `l`'s
- * `historySize` if they went further, then opens the ledger and checks that
- * its state root and the log's root are header `l`'s.
+ * between the batches of a block (module comment): reads `l`, rolls the log
+ * back to header `l`'s `historySize` if it went further, opens the ledger at
+ * the trie's flushed state and checks its root against the header of that
+ * height and the log's root against header `l`'s. Blocks above the flushed
+ * state wait for {@link Chain.reexecute}.
  */
 export async function openChain(opts: ChainOpts): Promise<Chain> {
   if (typeof opts?.ledger !== 'object' || opts.ledger === null || !opts.ledger.store) {
     throw new ChainError('BAD_ARGUMENT', 'ledger options with a store are required');
   }
+  const flush = {
+    everyBlocks: opts.flushEveryBlocks ?? defaultChainOpts.flushEveryBlocks,
+    maxNodes: opts.maxUnflushedNodes ?? defaultChainOpts.maxUnflushedNodes,
+  };
+  if (!Number.isSafeInteger(flush.everyBlocks) || flush.everyBlocks < 1) {
+    throw new ChainError('BAD_ARGUMENT', 'flushEveryBlocks must be a positive integer');
+  }
+  if (!(flush.maxNodes > 0)) throw new ChainError('BAD_ARGUMENT', 'maxUnflushedNodes must be > 0');
   const hash = opts.hash ?? sha256Noble;
   const store = opts.store;
   const chainId = chainIdOf(opts.genesis, hash);
@@ -340,10 +391,44 @@ export async function openChain(opts: ChainOpts): Promise<Chain> {
     head = { header, blockHash: blockHashOf(header, hash) };
   }
   await checkRecentHeaders(store, last, chainId, hash);
-  const trieVersion = last === null ? 0 : last + 1;
-  const logSize = head === null ? 0 : head.header.historySize;
+  await rollBackEagerTrie(opts, hash, last);
 
-  // 2. Roll the trie back (persisted) if its commit landed but the record did not.
+  // 2. Roll the log back (persisted) if its append landed but the record did not.
+  const logSize = head === null ? 0 : head.header.historySize;
+  let log: HistoryLog = await createHistoryLog({ store, hash });
+  if (log.size < logSize) corrupt(`the log (${log.size}) is behind the last block (${logSize})`);
+  if (log.size > logSize) log = await createHistoryLog({ store, hash, atSize: logSize });
+  if (head !== null && !equalBytes(await log.root(logSize), head.header.historyRoot)) {
+    corrupt(`history root differs from header ${last}'s`);
+  }
+
+  // 3. The ledger at the trie's flushed state, checked against that block's header.
+  const ledger = await createLedger({
+    ...opts.ledger,
+    genesis: opts.genesis,
+    hash,
+    flushEvery: Number.POSITIVE_INFINITY,
+  });
+  const at = ledger.height;
+  if (at !== null && (last === null || at > last)) {
+    corrupt(`the ledger's state (height ${at}) is past the last block (${last})`);
+  }
+  if (at !== null) {
+    const header = await readHeader(store, at);
+    if (header === undefined) corrupt(`the ledger's state is at height ${at}, which has no block`);
+    if (!equalBytes(ledger.stateRoot(), header.stateRoot)) {
+      corrupt(`state root differs from header ${at}'s`);
+    }
+  }
+  return new ChainImpl({ chainId, ledger, log, store, hash, head, flush });
+}
+
+/**
+ * A trie written by an older node (eager commits, before the block record)
+ * can be one version ahead of `l`: rolled back to version `l + 1`, persisted.
+ * A trie this chain flushes is never ahead of `l` (module comment).
+ */
+async function rollBackEagerTrie(opts: ChainOpts, hash: HashFn, last: number | null) {
   const trieOpts = {
     keyBytes: TRIE_KEY_BYTES,
     store: opts.ledger.store,
@@ -352,56 +437,149 @@ export async function openChain(opts: ChainOpts): Promise<Chain> {
   };
   const probe = await createStateTrie(trieOpts);
   const stored = probe.version;
-  if (stored === null ? last !== null : stored < trieVersion) {
-    corrupt(`the ledger's trie (version ${stored}) is behind the last block (${last})`);
+  const lastVersion = last === null ? 0 : last + 1;
+  if (stored === null && last !== null) corrupt(`the ledger's trie is empty at block ${last}`);
+  if (stored !== null && stored > lastVersion) {
+    await createStateTrie({ ...trieOpts, atVersion: lastVersion });
   }
-  if (stored !== null && stored > trieVersion) {
-    await createStateTrie({ ...trieOpts, atVersion: trieVersion });
-  }
+}
 
-  // 3. Roll the log back (persisted) if its append landed but the record did not.
-  let log: HistoryLog = await createHistoryLog({ store, hash });
-  if (log.size < logSize) corrupt(`the log (${log.size}) is behind the last block (${logSize})`);
-  if (log.size > logSize) log = await createHistoryLog({ store, hash, atSize: logSize });
-
-  // 4. The ledger, now at the last block; check both roots against its header.
-  const ledger = await createLedger({ ...opts.ledger, genesis: opts.genesis, hash });
-  if (ledger.height !== last) corrupt(`ledger at height ${ledger.height}, chain at ${last}`);
-  if (head !== null) {
-    if (!equalBytes(ledger.stateRoot(), head.header.stateRoot)) {
-      corrupt(`state root differs from header ${last}'s`);
-    }
-    if (!equalBytes(await log.root(logSize), head.header.historyRoot)) {
-      corrupt(`history root differs from header ${last}'s`);
-    }
-  }
-  return new ChainImpl(chainId, ledger, log, store, hash, head);
+/** What {@link ChainImpl} is made of. */
+interface ChainParts {
+  chainId: Uint8Array;
+  ledger: Ledger;
+  log: HistoryLog;
+  store: KVStore;
+  hash: HashFn;
+  head: ChainBlock | null;
+  flush: { everyBlocks: number; maxNodes: number };
 }
 
 class ChainImpl implements Chain {
   private busy = false;
   private failure: unknown = null;
+  readonly chainId: Uint8Array;
+  readonly ledger: Ledger;
+  private readonly log: HistoryLog;
+  private readonly store: KVStore;
+  private readonly hash: HashFn;
+  private head: ChainBlock | null;
+  private readonly flushOpts: { everyBlocks: number; maxNodes: number };
+  private readonly params: EpochParams;
+  /** Blocks recorded since the trie's last flush. */
+  private unflushedBlocks = 0;
 
-  constructor(
-    readonly chainId: Uint8Array,
-    readonly ledger: Ledger,
-    private readonly log: HistoryLog,
-    private readonly store: KVStore,
-    private readonly hash: HashFn,
-    private head: ChainBlock | null,
-  ) {
-    this.params = ledger.genesis.params;
+  constructor(p: ChainParts) {
+    this.chainId = p.chainId;
+    this.ledger = p.ledger;
+    this.log = p.log;
+    this.store = p.store;
+    this.hash = p.hash;
+    this.head = p.head;
+    this.flushOpts = p.flush;
+    this.params = p.ledger.genesis.params;
   }
 
-  private readonly params: EpochParams;
+  get reexecuteTo(): number | null {
+    const last = this.head?.header.height ?? null;
+    return last === this.ledger.height ? null : last;
+  }
 
-  async applyDecided(block: DecidedBlock<NodeEvent>): Promise<AppliedBlock> {
+  get flushedHeight(): number | null {
+    return this.ledger.flushedHeight;
+  }
+
+  private checkFailed(): void {
     if (this.failure !== null) {
       throw new ChainError('FAILED', 'a block failed half-way: reopen the chain', {
         cause: this.failure,
       });
     }
-    if (this.busy) throw new ChainError('BUSY', 'another applyDecided is running');
+  }
+
+  /** Runs `fn` as the one write in progress; a failure leaves the chain `FAILED`. */
+  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    this.checkFailed();
+    if (this.busy) throw new ChainError('BUSY', 'another write is running');
+    this.busy = true;
+    try {
+      return await fn();
+    } catch (e) {
+      // The ledger or the log may hold half a block: refuse until reopened.
+      if (!(e instanceof ChainError && (e.code === 'BAD_HEIGHT' || e.code === 'BAD_ARGUMENT'))) {
+        this.failure = e;
+      }
+      throw e;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async reexecute(block: DecidedBlock<NodeEvent>): Promise<boolean> {
+    this.checkFailed();
+    const height = block?.round;
+    if (!Number.isSafeInteger(height) || height < 0) {
+      throw new ChainError('BAD_HEIGHT', 'round must be a safe integer >= 0');
+    }
+    const at = this.ledger.height;
+    if (at !== null && height <= at) return false;
+    const last = this.head?.header.height ?? null;
+    if (last === null || height > last) {
+      throw new ChainError('BAD_HEIGHT', `block ${height} is not recorded (last ${last})`);
+    }
+    return this.exclusive(async () => {
+      const header = await readHeader(this.store, height);
+      // The first block above the ledger's state links to the block at it.
+      const prev = at === null ? undefined : await readHeader(this.store, at);
+      const prevHash = prev === undefined ? ZERO32 : blockHashOf(prev, this.hash);
+      if (header === undefined || !equalBytes(header.prevBlockHash, prevHash)) {
+        throw new ChainError('BAD_HEIGHT', `block ${height} is not the next recorded after ${at}`);
+      }
+      if (
+        !equalBytes(header.leader, block.leader.hash) ||
+        header.txCount !== block.transactions.length
+      ) {
+        corrupt(`the replay decided another block at height ${height} than the one recorded`);
+      }
+      const { stateRoot, receipts } = await this.ledger.applyBlock(height, block.transactions);
+      // The state root alone would not see two transactions swapped.
+      const recorded = await this.store.get(txsKey(height));
+      if (recorded === undefined || !equalBytes(recorded, txHashList(receipts))) {
+        corrupt(`block ${height} re-executed with other transactions than recorded`);
+      }
+      if (!equalBytes(stateRoot, header.stateRoot)) {
+        corrupt(`block ${height} re-executed to a state root other than its header's`);
+      }
+      await this.ledger.commit(height);
+      await this.maybeFlush();
+      return true;
+    });
+  }
+
+  flush(): Promise<void> {
+    return this.exclusive(() => this.flushNow());
+  }
+
+  private async flushNow(): Promise<void> {
+    failpoint('chain.flush.before');
+    await this.ledger.flush();
+    failpoint('chain.flush.after');
+    this.unflushedBlocks = 0;
+  }
+
+  /** Step 4 of the write order: the trie flush, when due. */
+  private async maybeFlush(): Promise<void> {
+    this.unflushedBlocks++;
+    if (
+      this.unflushedBlocks >= this.flushOpts.everyBlocks ||
+      this.ledger.unflushedNodes > this.flushOpts.maxNodes
+    ) {
+      await this.flushNow();
+    }
+  }
+
+  async applyDecided(block: DecidedBlock<NodeEvent>): Promise<AppliedBlock> {
+    this.checkFailed();
     if (typeof block !== 'object' || block === null) {
       throw new ChainError('BAD_ARGUMENT', 'block must be a DecidedBlock');
     }
@@ -411,6 +589,13 @@ class ChainImpl implements Chain {
     }
     if (this.head !== null && height <= this.head.header.height) {
       throw new ChainError('BAD_HEIGHT', `height ${height} <= ${this.head.header.height}`);
+    }
+    const lost = this.reexecuteTo;
+    if (lost !== null) {
+      throw new ChainError(
+        'BAD_HEIGHT',
+        `the blocks after ${this.ledger.height ?? 'genesis'} up to ${lost} wait to be re-executed`,
+      );
     }
     const leader = block.leader?.hash;
     if (!(leader instanceof Uint8Array) || leader.length !== 32) {
@@ -422,18 +607,11 @@ class ChainImpl implements Chain {
     if (!Array.isArray(block.transactions) || block.transactions.length > 0xffffffff) {
       throw new ChainError('BAD_ARGUMENT', 'transactions must be an array of at most 2^32-1');
     }
-    this.busy = true;
-    try {
-      try {
-        return await this.record(height, leader, block);
-      } catch (e) {
-        // The ledger or the log may hold half a block: refuse until reopened.
-        this.failure = e;
-        throw e;
-      }
-    } finally {
-      this.busy = false;
-    }
+    return this.exclusive(async () => {
+      const applied = await this.record(height, leader, block);
+      await this.maybeFlush();
+      return applied;
+    });
   }
 
   private async record(
@@ -471,7 +649,7 @@ class ChainImpl implements Chain {
     };
     const headerBytes = encodeBlockHeader(header);
     const blockHash = blockHashOf(header, this.hash);
-    // Batch 2: the trie.
+    // 2: the trie commit, in memory (written by the flush, step 4).
     const committed = await this.ledger.commit(height);
     if (!equalBytes(committed.stateRoot, stateRoot)) corrupt('committed root differs');
     failpoint('chain.commit.afterTrie');

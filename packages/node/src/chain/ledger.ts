@@ -163,8 +163,9 @@ export interface LedgerOpts {
   maxCachedDepth?: number;
   /**
    * Write the trie every this many commits (`@pos/merkle` `flushEvery`,
-   * docs/PROTOCOL.md 3.5); default 1. Above 1 a crash loses the commits
-   * after the last flush: the chain redoes them from the replayed blocks.
+   * docs/PROTOCOL.md 3.5); default 1; `Infinity`: only at {@link Ledger.flush}
+   * (the chain's choice). Above 1 a crash loses the commits after the last
+   * flush: the chain redoes them from the replayed blocks.
    */
   flushEvery?: number;
 }
@@ -246,8 +247,17 @@ export interface Ledger {
    * next one. Heights strictly increase (rounds without a block are skipped).
    */
   applyBlock(height: number, txs: readonly Uint8Array[]): Promise<BlockResult>;
-  /** Commits the applied block `height` in one atomic store batch. */
+  /**
+   * Commits the applied block `height`: in one atomic store batch, or in
+   * memory until {@link flush} when the trie defers its writes (`flushEvery`).
+   */
   commit(height: number): Promise<{ height: number; stateRoot: Uint8Array }>;
+  /** Writes the committed blocks the store lacks, in one batch (a no-op when none waits). */
+  flush(): Promise<void>;
+  /** Height of the last block in the store (what a reopen gives); `null`: genesis. */
+  readonly flushedHeight: number | null;
+  /** Trie nodes waiting in memory for the next flush. */
+  readonly unflushedNodes: number;
   /** Checks `tx` against the latest committed state without applying it (the mempool's test). */
   checkTx(tx: Uint8Array): Promise<TxCheck>;
   /** Σ unspent + burned: always the genesis supply. */
@@ -522,6 +532,20 @@ class LedgerImpl implements Ledger {
     return this.committedHeight;
   }
 
+  get flushedHeight(): number | null {
+    const v = this.trie.flushedVersion;
+    return v === null || v === 0 ? null : v - 1;
+  }
+
+  get unflushedNodes(): number {
+    return this.trie.unflushedNodes;
+  }
+
+  async flush(): Promise<void> {
+    this.guard();
+    await this.trie.flush();
+  }
+
   async open(): Promise<void> {
     const version = this.trie.version;
     if (version === null) {
@@ -642,6 +666,8 @@ class LedgerImpl implements Ledger {
     ops.push({ type: 'put', key: epochTableKey(0), value: t0.encoded });
     await this.trie.apply(ops);
     const { root } = await this.trie.commit(0);
+    // Genesis is written at once: a store without it would open empty.
+    await this.trie.flush();
     this.tables.set(0, t0);
     this.totals = totals;
     this.committedRoot = root;
@@ -913,9 +939,11 @@ class LedgerImpl implements Ledger {
     try {
       return await this.trie.rootAt(height === null ? 0 : height + 1);
     } catch (e) {
-      // A height between two committed blocks had no block: it has no root of its own.
+      // A height between two committed blocks had no block: it has no root
+      // of its own. Nor has a block between two state flushes once a restart
+      // dropped the memory that held it (docs/PROTOCOL.md 9.2).
       if (e instanceof MerkleError && e.code === 'UNKNOWN_ROOT') {
-        throw new LedgerError('BAD_HEIGHT', `no block at height ${height}`, { cause: e });
+        throw new LedgerError('BAD_HEIGHT', `no state kept at height ${height}`, { cause: e });
       }
       throw e;
     }

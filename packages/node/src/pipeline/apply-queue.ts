@@ -147,8 +147,11 @@ export function createApplyQueue(
 
   async function applyBlock(b: DecidedBlock<NodeEvent>): Promise<void> {
     const last = chain.latest();
-    if (last !== null && b.round <= last.header.height)
+    if (last !== null && b.round <= last.header.height) {
+      // Recorded, but its state may be lost with the unflushed trie: redo it.
+      if (await chain.reexecute(b)) metrics.blocksReexecutedTotal.inc();
       return replayed(b.round, last.header.height);
+    }
     const t0 = performance.now();
     const checked = await deps.prefetch(signatureItems(b.transactions, deps.decode));
     if (checked > 0) metrics.txSignaturesCheckedTotal.inc({ stage: 'block' }, checked);
@@ -159,6 +162,8 @@ export function createApplyQueue(
     const height = applied.header.height;
     metrics.blocksTotal.inc();
     metrics.blockHeight.set(height);
+    metrics.stateFlushedHeight.set(chain.flushedHeight ?? -1);
+    metrics.stateUnflushedNodes.set(chain.ledger.unflushedNodes);
     deps.onSetChanges(applied);
     const committed = announceReceipts(applied, height);
     deps.tracker.observeStage('applied', committed);
