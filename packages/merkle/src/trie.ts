@@ -725,19 +725,17 @@ class Trie implements StateTrie {
     };
     walk(this.rootNode);
     const alloc = slab();
-    const now = new Set<string>();
-    for (const n of fresh) {
-      const k = bytesKey(n.hash!);
-      now.add(k);
-      this.memNodes.set(k, encodeStored(n, vb, alloc));
-    }
+    for (const n of fresh) this.memNodes.set(bytesKey(n.hash!), encodeStored(n, vb, alloc));
     const memOnly: Uint8Array[] = [];
     for (const h of this.removed) {
       if (equalBytes(h, ZERO_HASH)) continue;
       const k = bytesKey(h);
-      if (now.has(k)) continue; // made again by this very commit
-      if (this.memNodes.has(k)) memOnly.push(h);
-      else this.diskStale.set(k, h);
+      const rec = this.memNodes.get(k);
+      if (rec === undefined) this.diskStale.set(k, h);
+      // A record of this version: made again by this very commit (one map
+      // lookup instead of a set of this commit's hashes: fewer map operations
+      // on the hot path, docs/PERFORMANCE.md 9).
+      else if (readU64be(rec, 0) !== v) memOnly.push(h);
     }
     if (memOnly.length > 0) this.memStale.push({ version: v, hashes: memOnly });
     for (const n of fresh) n.stored = true;
