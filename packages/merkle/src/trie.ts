@@ -25,6 +25,7 @@ import {
 } from './bytes.js';
 import { MerkleError } from './errors.js';
 import { type HashFn, sha256Noble, ZERO_HASH } from './hash.js';
+import { HashMap } from './hash-map.js';
 import { type BatchOp, createMemoryStore, type KVStore } from './store.js';
 import type { TrieEntry, TrieProof, TrieProofLevel } from './trie-proof.js';
 
@@ -136,7 +137,11 @@ export interface StateTrie extends TrieReader {
   flush(): Promise<void>;
   /** The last version in the store (what a reopen after a crash gives), or null. */
   readonly flushedVersion: number | null;
-  /** Committed nodes held in memory until the next flush (0 when none waits). */
+  /**
+   * Committed nodes only in memory: those the next flush writes, and those
+   * superseded before any flush that a kept version still reads (never
+   * written; dropped once their versions leave the window).
+   */
   readonly unflushedNodes: number;
   /** Root of a committed version still in the window. Throws `PRUNED` or `UNKNOWN_ROOT`. */
   rootAt(version: number): Promise<Uint8Array>;
@@ -334,14 +339,14 @@ class Trie implements StateTrie {
   /** The last version in the store. */
   private flushed: number | null = null;
   // Deferred commits (`flushEvery` > 1): what the store does not hold yet.
-  /** Records of committed nodes not in the store, by bytesKey(hash). */
-  private readonly memNodes = new Map<string, Uint8Array>();
+  /** Records of committed nodes not in the store, by hash. */
+  private readonly memNodes = new HashMap<Uint8Array>();
   /** Roots of the kept versions committed since the store's oldest. */
   private readonly memRoots = new Map<number, Uint8Array>();
   /** Memory-only nodes made stale at a version: dropped once it leaves the window. */
   private memStale: { version: number; hashes: Uint8Array[] }[] = [];
   /** Stored nodes made stale since the last flush: recorded stale at the flush's version. */
-  private readonly diskStale = new Map<string, Uint8Array>();
+  private readonly diskStale = new HashMap<true>();
 
   constructor(opts: StateTrieOpts) {
     this.opts = opts;
@@ -427,7 +432,7 @@ class Trie implements StateTrie {
 
   private async load(ref: Ref): Promise<Loaded> {
     if (this.memNodes.size > 0) {
-      const rec = this.memNodes.get(bytesKey(ref.hash));
+      const rec = this.memNodes.get(ref.hash);
       if (rec !== undefined) return decodeStored(rec, ref.hash, this.keyBytes);
     }
     const k = key1(K_NODE, ref.hash);
@@ -667,11 +672,14 @@ class Trie implements StateTrie {
     };
     walk(this.rootNode);
     // Built only when something may need it: a bulk load has nothing stale.
-    let writtenSet: Set<string> | null = null;
+    let writtenSet: HashMap<true> | null = null;
     const written = {
-      has: (k: string) => {
-        writtenSet ??= new Set(fresh.map((n) => bytesKey(n.hash!)));
-        return writtenSet.has(k);
+      has: (h: Uint8Array) => {
+        if (writtenSet === null) {
+          writtenSet = new HashMap<true>(fresh.length * 2);
+          for (const n of fresh) writtenSet.set(n.hash!, true);
+        }
+        return writtenSet.has(h);
       },
     };
 
@@ -679,8 +687,7 @@ class Trie implements StateTrie {
     const cutoff = v - this.opts.keepVersions + 1; // versions >= cutoff stay readable
     const stale = new Map<string, Uint8Array>();
     for (const h of this.removed) {
-      const k = bytesKey(h);
-      if (!written.has(k) && !equalBytes(h, ZERO_HASH)) stale.set(k, h);
+      if (!written.has(h) && !equalBytes(h, ZERO_HASH)) stale.set(bytesKey(h), h);
     }
     if (v <= cutoff) {
       for (const h of stale.values()) ops.push({ type: 'del', key: key1(K_NODE, h) });
@@ -725,13 +732,12 @@ class Trie implements StateTrie {
     };
     walk(this.rootNode);
     const alloc = slab();
-    for (const n of fresh) this.memNodes.set(bytesKey(n.hash!), encodeStored(n, vb, alloc));
+    for (const n of fresh) this.memNodes.set(n.hash!, encodeStored(n, vb, alloc));
     const memOnly: Uint8Array[] = [];
     for (const h of this.removed) {
       if (equalBytes(h, ZERO_HASH)) continue;
-      const k = bytesKey(h);
-      const rec = this.memNodes.get(k);
-      if (rec === undefined) this.diskStale.set(k, h);
+      const rec = this.memNodes.get(h);
+      if (rec === undefined) this.diskStale.set(h, true);
       // A record of this version: made again by this very commit (one map
       // lookup instead of a set of this commit's hashes: fewer map operations
       // on the hot path, docs/PERFORMANCE.md 9).
@@ -763,9 +769,8 @@ class Trie implements StateTrie {
       // Needed only by versions below st.version, all out of the window now;
       // unless made again since (content addressing), which a newer record shows.
       for (const h of st.hashes) {
-        const k = bytesKey(h);
-        const rec = this.memNodes.get(k);
-        if (rec !== undefined && readU64be(rec, 0) < st.version) this.memNodes.delete(k);
+        const rec = this.memNodes.get(h);
+        if (rec !== undefined && readU64be(rec, 0) < st.version) this.memNodes.delete(h);
       }
     }
     this.memStale = kept;
@@ -787,17 +792,18 @@ class Trie implements StateTrie {
     if (f === null || f === this.flushed) return;
     const ops: BatchOp[] = [];
     const alloc = slab();
-    const written = new Set<string>();
+    const written = new HashMap<true>();
+    const writtenList: Uint8Array[] = [];
     const write = (h: Uint8Array) => {
-      const k = bytesKey(h);
-      if (written.has(k)) return;
-      const rec = this.memNodes.get(k);
+      if (written.has(h)) return;
+      const rec = this.memNodes.get(h);
       if (rec === undefined) return; // in the store, and its subtree with it
       if (rec[8] === 0x01) {
         write(rec.subarray(11, 43));
         write(rec.subarray(43, 75));
       }
-      written.add(k);
+      written.set(h, true);
+      writtenList.push(h);
       ops.push({ type: 'put', key: nodeKey(h, alloc), value: rec });
     };
     const root = this.memRoots.get(f) ?? this.root();
@@ -805,7 +811,9 @@ class Trie implements StateTrie {
     const cutoff = f - this.opts.keepVersions + 1;
     const fb = u64be(f);
     const stale: Uint8Array[] = [];
-    for (const [k, h] of this.diskStale) if (!written.has(k)) stale.push(h);
+    this.diskStale.forEach((_, h) => {
+      if (!written.has(h)) stale.push(copyBytes(h));
+    });
     if (f <= cutoff) {
       for (const h of stale) ops.push({ type: 'del', key: key1(K_NODE, h) });
     } else if (stale.length > 0) {
@@ -817,7 +825,7 @@ class Trie implements StateTrie {
     ops.push({ type: 'put', key: META_KEY, value: fb });
     if (cutoff > 0) await this.planPrune(cutoff, written, ops);
     await this.store.batch(ops);
-    for (const k of written) this.memNodes.delete(k);
+    for (const h of writtenList) this.memNodes.delete(h);
     this.diskStale.clear();
     this.flushed = f;
   }
@@ -825,7 +833,7 @@ class Trie implements StateTrie {
   /** Adds to `ops` the deletions that drop every version below `cutoff`. */
   private async planPrune(
     cutoff: number,
-    written: { has(k: string): boolean },
+    written: { has(h: Uint8Array): boolean },
     ops: BatchOp[],
   ): Promise<void> {
     // A node recorded stale at u is needed only by versions < u; it is deleted
@@ -843,7 +851,7 @@ class Trie implements StateTrie {
       const keys: Uint8Array[] = [];
       for (let at = 0; at < list.length; at += 32) {
         const h = list.subarray(at, at + 32);
-        if (!written.has(bytesKey(h))) keys.push(key1(K_NODE, h));
+        if (!written.has(h)) keys.push(key1(K_NODE, h));
       }
       // One round trip for the whole record (off this thread, where the
       // store can), not one dependent read per node.
