@@ -65,7 +65,13 @@ export interface StateTrieOpts {
    * records, as the node's chain does).
    */
   flushEvery: number;
-  /** Flush early once this many nodes wait in memory (bounds the memory of deferred commits). */
+  /**
+   * Bounds the memory of deferred commits: with a finite `flushEvery`, a
+   * commit flushes early once this many nodes are only in memory; and a
+   * flush that would leave more than this many in memory (nodes superseded
+   * before being written, still read by kept versions) writes those too.
+   * With `flushEvery` `Infinity` the owner decides when to flush.
+   */
   maxUnflushedNodes: number;
   /**
    * Open at this committed version instead of the latest, discarding the
@@ -737,11 +743,16 @@ class Trie implements StateTrie {
     for (const h of this.removed) {
       if (equalBytes(h, ZERO_HASH)) continue;
       const rec = this.memNodes.get(h);
-      if (rec === undefined) this.diskStale.set(h, true);
       // A record of this version: made again by this very commit (one map
       // lookup instead of a set of this commit's hashes: fewer map operations
       // on the hot path, docs/PERFORMANCE.md 9).
-      else if (readU64be(rec, 0) !== v) memOnly.push(h);
+      if (rec !== undefined && readU64be(rec, 0) === v) continue;
+      if (rec !== undefined) memOnly.push(h);
+      // Stale in the store too, where it may also be: a stored node that
+      // moved under a new parent got a memory record as well (found by the
+      // budget property test: that copy was never pruned). Pruning skips a
+      // listed hash the store lacks.
+      this.diskStale.set(h, true);
     }
     if (memOnly.length > 0) this.memStale.push({ version: v, hashes: memOnly });
     for (const n of fresh) n.stored = true;
@@ -750,7 +761,9 @@ class Trie implements StateTrie {
     this.committed = v;
     this.pruneMemory(v - this.opts.keepVersions + 1);
     const waiting = v - (this.flushed ?? -1);
-    if (waiting >= this.opts.flushEvery || this.memNodes.size > this.opts.maxUnflushedNodes) {
+    const overBudget =
+      Number.isFinite(this.opts.flushEvery) && this.memNodes.size > this.opts.maxUnflushedNodes;
+    if (waiting >= this.opts.flushEvery || overBudget) {
       await this.flushInner();
     }
     if (Number.isFinite(this.opts.maxCachedDepth)) this.evict();
@@ -814,6 +827,13 @@ class Trie implements StateTrie {
     this.diskStale.forEach((_, h) => {
       if (!written.has(h)) stale.push(copyBytes(h));
     });
+    // Over the memory budget, the superseded nodes that kept versions still
+    // read are written too (with their stale records), so that memory
+    // holds nothing after this flush: the budget bounds memory, not only
+    // the nodes waiting to be written.
+    const spill = this.memNodes.size - writtenList.length > this.opts.maxUnflushedNodes;
+    const spilled = spill ? await this.planSpill(f, alloc, written, writtenList, ops) : [];
+    stale.push(...spilled);
     if (f <= cutoff) {
       for (const h of stale) ops.push({ type: 'del', key: key1(K_NODE, h) });
     } else if (stale.length > 0) {
@@ -827,7 +847,48 @@ class Trie implements StateTrie {
     await this.store.batch(ops);
     for (const h of writtenList) this.memNodes.delete(h);
     this.diskStale.clear();
+    if (spill) this.memStale = [];
     this.flushed = f;
+  }
+
+  /**
+   * Adds to `ops` every memory-only superseded node (each is stale at the
+   * version that replaced it, read only by kept versions below it) and its
+   * stale record, merged with a record already stored at that version.
+   * Returns those stale at `f` itself, which the flush's own record lists.
+   */
+  private async planSpill(
+    f: number,
+    alloc: (n: number) => Uint8Array,
+    written: HashMap<true>,
+    writtenList: Uint8Array[],
+    ops: BatchOp[],
+  ): Promise<Uint8Array[]> {
+    const atF: Uint8Array[] = [];
+    for (const st of this.memStale) {
+      const hashes: Uint8Array[] = [];
+      for (const h of st.hashes) {
+        const rec = this.memNodes.get(h);
+        // Made again since (a newer record) or written already: not stale here.
+        if (rec === undefined || written.has(h) || readU64be(rec, 0) >= st.version) continue;
+        written.set(h, true);
+        writtenList.push(h);
+        ops.push({ type: 'put', key: nodeKey(h, alloc), value: rec });
+        hashes.push(h);
+      }
+      if (hashes.length === 0) continue;
+      if (st.version === f) {
+        atF.push(...hashes);
+        continue;
+      }
+      const key = key1(K_STALE, u64be(st.version));
+      const prev = (await this.store.get(key)) ?? new Uint8Array(0);
+      const list = new Uint8Array(prev.length + 32 * hashes.length);
+      list.set(prev, 0);
+      for (let i = 0; i < hashes.length; i++) list.set(hashes[i]!, prev.length + 32 * i);
+      ops.push({ type: 'put', key, value: list });
+    }
+    return atF;
   }
 
   /** Adds to `ops` the deletions that drop every version below `cutoff`. */

@@ -126,6 +126,57 @@ test('a crash loses the commits after the last flush; redoing them gives the sam
   );
 });
 
+test('flushes at random points over a small memory budget: superseded nodes written too, memory within it, answers and reopens unchanged, no more records than an eager trie', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      stepsArb,
+      fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }),
+      fc.integer({ min: 2, max: 12 }),
+      fc.integer({ min: 1, max: 30 }),
+      async (steps, flushAt, keepVersions, budget) => {
+        const eagerStore = createMemoryStore();
+        const eager = await createStateTrie({ keyBytes: KEY_BYTES, keepVersions, store: eagerStore });
+        const store = createMemoryStore();
+        const opts = {
+          keyBytes: KEY_BYTES,
+          keepVersions,
+          flushEvery: Number.POSITIVE_INFINITY,
+          maxUnflushedNodes: budget,
+          store,
+        };
+        const lazy = await createStateTrie(opts);
+        for (const [v, ops] of steps.entries()) {
+          await eager.apply(ops);
+          await lazy.apply(ops);
+          await eager.commit(v);
+          await lazy.commit(v);
+          if (flushAt[v] === true) {
+            await lazy.flush();
+            assert.is(lazy.flushedVersion, v);
+            // A flush leaves at most the budget in memory.
+            assert.ok(lazy.unflushedNodes <= budget, `${lazy.unflushedNodes} held, budget ${budget}`);
+            // The process dies here: the store alone answers the flushed version.
+            const reopened = await createStateTrie(opts);
+            assert.equal(await answers(reopened, v), await answers(eager, v));
+          }
+          for (let u = Math.max(0, v - keepVersions + 1); u <= v; u++) {
+            assert.equal(await answers(lazy, u), await answers(eager, u), `version ${u} at ${v}`);
+          }
+        }
+        // Once every version written so far has left the window, pruning
+        // has reached spilled nodes too: both stores hold the live nodes only.
+        for (let v = steps.length; v <= steps.length + keepVersions; v++) {
+          await eager.commit(v);
+          await lazy.commit(v);
+          await lazy.flush();
+        }
+        assert.is(await nodeRecords(store), await nodeRecords(eagerStore));
+      },
+    ),
+    { numRuns: 60 },
+  );
+});
+
 test('flush() writes what waits; a reopen then has the latest version', async () => {
   const store = createMemoryStore();
   const trie = await createStateTrie({ keyBytes: KEY_BYTES, flushEvery: 100, store });

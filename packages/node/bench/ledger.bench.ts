@@ -3,7 +3,7 @@
  * committing blocks of signed transfers (docs/PROTOCOL.md 6.3 and 7), on
  * classic-level on disk, beside the storage floor measured in the same run.
  *
- *   tsx bench/ledger.bench.ts [--outputs 4k] [--owners N] [--block 100] [--blocks 40] [--keep 128] [--flush 1] [--max-cached-depth D]
+ *   tsx bench/ledger.bench.ts [--outputs 4k] [--owners N] [--block 100] [--blocks 40] [--keep 128] [--flush 1] [--max-cached-depth D] [--max-unflushed 1M]
  *
  * The state holds `--outputs` outputs spread over `--owners` owners (default:
  * one each, at most 65,535): in genesis up to 65,535, beyond that built by
@@ -65,11 +65,13 @@ interface Opts {
   flush: number;
   /** The trie's `maxCachedDepth` (nodes deeper are dropped from memory after a commit). */
   maxCachedDepth: number;
+  /** The trie's memory budget in nodes (`maxUnflushedNodes`; the node's default). */
+  maxUnflushed: number;
 }
 
 function usage(msg: string): never {
   process.stderr.write(
-    `${msg}\nusage: tsx bench/ledger.bench.ts [--outputs 4k] [--owners N] [--block 100] [--blocks 40] [--keep 128] [--flush 1] [--max-cached-depth D]\n`,
+    `${msg}\nusage: tsx bench/ledger.bench.ts [--outputs 4k] [--owners N] [--block 100] [--blocks 40] [--keep 128] [--flush 1] [--max-cached-depth D] [--max-unflushed 1M]\n`,
   );
   process.exit(2);
 }
@@ -83,6 +85,7 @@ function parseArgs(argv: string[]): Opts {
     keep: 128,
     flush: 1,
     maxCachedDepth: Number.POSITIVE_INFINITY,
+    maxUnflushed: 1_000_000,
   };
   forEachFlag(argv, usage, 'Ledger block execution benchmark.', (flag, value) => {
     if (flag === '--outputs') o.outputs = parseCount(value(), usage);
@@ -92,6 +95,7 @@ function parseArgs(argv: string[]): Opts {
     else if (flag === '--keep') o.keep = parseCount(value(), usage, 2);
     else if (flag === '--flush') o.flush = parseCount(value(), usage, 1);
     else if (flag === '--max-cached-depth') o.maxCachedDepth = parseCount(value(), usage, 1);
+    else if (flag === '--max-unflushed') o.maxUnflushed = parseCount(value(), usage, 1);
     else return false;
     return true;
   });
@@ -264,6 +268,7 @@ async function main(): Promise<void> {
       store: countingStore(createLevelStore(db, { prefix: new Uint8Array([1]) })),
       verify: (pk, m, s) => sigs.verify(pk, m, s),
       ...(Number.isFinite(o.maxCachedDepth) ? { maxCachedDepth: o.maxCachedDepth } : {}),
+      maxUnflushedNodes: o.maxUnflushed,
     });
     // The state beyond genesis, untimed (heights 0 .. setup.length - 1).
     const setupT0 = performance.now();

@@ -115,7 +115,9 @@ export interface ChainOpts {
    * opens the ledger itself, after rolling its trie back to the last recorded
    * block: an already opened ledger could be past it, and has no rollback.
    */
-  ledger: Omit<LedgerOpts, 'genesis' | 'hash' | 'store'> & { store: KVStore };
+  ledger: Omit<LedgerOpts, 'genesis' | 'hash' | 'store' | 'flushEvery' | 'maxUnflushedNodes'> & {
+    store: KVStore;
+  };
   /** Where the history log and the block records live (a store of its own, or a prefixed one). */
   store: KVStore;
   /** SHA-256 (default @noble/hashes; the node injects node:crypto's). */
@@ -409,6 +411,9 @@ export async function openChain(opts: ChainOpts): Promise<Chain> {
     genesis: opts.genesis,
     hash,
     flushEvery: Number.POSITIVE_INFINITY,
+    // A flush over the budget also writes the superseded nodes kept for
+    // older versions, so that memory is bounded by it.
+    maxUnflushedNodes: flush.maxNodes,
   });
   const at = ledger.height;
   if (at !== null && (last === null || at > last)) {

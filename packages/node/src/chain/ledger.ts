@@ -168,6 +168,8 @@ export interface LedgerOpts {
    * flush: the chain redoes them from the replayed blocks.
    */
   flushEvery?: number;
+  /** The trie's memory budget in nodes (`@pos/merkle` `maxUnflushedNodes`); default: none. */
+  maxUnflushedNodes?: number;
 }
 
 /** The receipts of a block and the state root after it (not committed yet). */
@@ -481,6 +483,7 @@ export async function createLedger(opts: LedgerOpts): Promise<Ledger> {
     keepVersions,
     ...(opts.maxCachedDepth === undefined ? {} : { maxCachedDepth: opts.maxCachedDepth }),
     ...(opts.flushEvery === undefined ? {} : { flushEvery: opts.flushEvery }),
+    ...(opts.maxUnflushedNodes === undefined ? {} : { maxUnflushedNodes: opts.maxUnflushedNodes }),
   });
   const decode = opts.decode ?? createTxDecoder(hash);
   const ledger = new LedgerImpl(opts.genesis, trie, hash, opts.verify, decode);
