@@ -135,7 +135,11 @@ test('flushes at random points over a small memory budget: superseded nodes writ
       fc.integer({ min: 1, max: 30 }),
       async (steps, flushAt, keepVersions, budget) => {
         const eagerStore = createMemoryStore();
-        const eager = await createStateTrie({ keyBytes: KEY_BYTES, keepVersions, store: eagerStore });
+        const eager = await createStateTrie({
+          keyBytes: KEY_BYTES,
+          keepVersions,
+          store: eagerStore,
+        });
         const store = createMemoryStore();
         const opts = {
           keyBytes: KEY_BYTES,
@@ -154,7 +158,10 @@ test('flushes at random points over a small memory budget: superseded nodes writ
             await lazy.flush();
             assert.is(lazy.flushedVersion, v);
             // A flush leaves at most the budget in memory.
-            assert.ok(lazy.unflushedNodes <= budget, `${lazy.unflushedNodes} held, budget ${budget}`);
+            assert.ok(
+              lazy.unflushedNodes <= budget,
+              `${lazy.unflushedNodes} held, budget ${budget}`,
+            );
             // The process dies here: the store alone answers the flushed version.
             const reopened = await createStateTrie(opts);
             assert.equal(await answers(reopened, v), await answers(eager, v));
