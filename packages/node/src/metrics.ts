@@ -72,6 +72,27 @@ export interface NodeMetrics {
   readonly contentType: string;
 }
 
+/** The state layer's metrics (docs/PROTOCOL.md 9.2: deferred flushes, re-execution). */
+function stateMetrics(registers: Registry[]) {
+  return {
+    blocksReexecutedTotal: new Counter({
+      name: 'pos_blocks_reexecuted_total',
+      help: 'Recorded blocks re-executed after a restart lost their unflushed state.',
+      registers,
+    }),
+    stateFlushedHeight: new Gauge({
+      name: 'pos_state_flushed_height',
+      help: 'Height whose state the store holds (the state trie was last written there; -1: genesis).',
+      registers,
+    }),
+    stateUnflushedNodes: new Gauge({
+      name: 'pos_state_unflushed_nodes',
+      help: 'State trie nodes only in memory (waiting for the next flush, or kept for older versions).',
+      registers,
+    }),
+  };
+}
+
 /** Creates the node's metrics on their own registry. */
 export function createNodeMetrics(opts: NodeMetricsOpts = {}): NodeMetrics {
   const registry = opts.registry ?? new Registry();
@@ -90,21 +111,7 @@ export function createNodeMetrics(opts: NodeMetricsOpts = {}): NodeMetrics {
       help: 'Height (round) of the last applied block.',
       registers,
     }),
-    blocksReexecutedTotal: new Counter({
-      name: 'pos_blocks_reexecuted_total',
-      help: 'Recorded blocks re-executed after a restart lost their unflushed state.',
-      registers,
-    }),
-    stateFlushedHeight: new Gauge({
-      name: 'pos_state_flushed_height',
-      help: 'Height whose state the store holds (the state trie was last written there; -1: genesis).',
-      registers,
-    }),
-    stateUnflushedNodes: new Gauge({
-      name: 'pos_state_unflushed_nodes',
-      help: 'State trie nodes in memory waiting for the next flush.',
-      registers,
-    }),
+    ...stateMetrics(registers),
     validatorSetEpoch: new Gauge({
       name: 'pos_validator_set_epoch',
       help: 'Highest epoch whose validator table is committed (section 5).',

@@ -78,6 +78,27 @@ export interface ApplyQueue {
   readonly error: unknown;
 }
 
+/** What the block spent, no pending transaction can spend any more (the first spend wins). */
+function dropSpent(
+  deps: Pick<ApplyQueueDeps, 'decode' | 'mempool'>,
+  b: DecidedBlock<NodeEvent>,
+  applied: AppliedBlock,
+): void {
+  const spent = [];
+  for (let i = 0; i < b.transactions.length; i++) {
+    if (applied.receipts[i]?.status !== 'committed') continue;
+    const d = deps.decode(b.transactions[i]!);
+    if (d.ok) spent.push(...d.tx.body.inputs);
+  }
+  if (spent.length > 0) deps.mempool.dropSpent(spent);
+}
+
+/** The state layer's gauges after a block. */
+function noteState(metrics: NodeMetrics, chain: Chain): void {
+  metrics.stateFlushedHeight.set(chain.flushedHeight ?? -1);
+  metrics.stateUnflushedNodes.set(chain.ledger.unflushedNodes);
+}
+
 /** Creates the queue. */
 export function createApplyQueue(
   deps: ApplyQueueDeps,
@@ -97,8 +118,13 @@ export function createApplyQueue(
     deps.rounds.dropBelow(horizon - o.expireRounds);
   }
 
-  /** A block recorded before a restart: recent ones still collect signatures. */
-  async function replayed(round: number, lastHeight: number): Promise<void> {
+  /**
+   * A block recorded before a restart: re-executed if the state lost it with
+   * the unflushed trie (docs/PROTOCOL.md 9.2); recent ones still collect signatures.
+   */
+  async function replayed(b: DecidedBlock<NodeEvent>, lastHeight: number): Promise<void> {
+    if (await chain.reexecute(b)) metrics.blocksReexecutedTotal.inc();
+    const round = b.round;
     if (round <= lastHeight - o.replaySignHeights) return;
     const h = await chain.header(round);
     if (h === undefined) return;
@@ -134,24 +160,9 @@ export function createApplyQueue(
     return committed;
   }
 
-  /** What the block spent, no pending transaction can spend any more (the first spend wins). */
-  function dropSpent(b: DecidedBlock<NodeEvent>, applied: AppliedBlock): void {
-    const spent = [];
-    for (let i = 0; i < b.transactions.length; i++) {
-      if (applied.receipts[i]?.status !== 'committed') continue;
-      const d = deps.decode(b.transactions[i]!);
-      if (d.ok) spent.push(...d.tx.body.inputs);
-    }
-    if (spent.length > 0) deps.mempool.dropSpent(spent);
-  }
-
   async function applyBlock(b: DecidedBlock<NodeEvent>): Promise<void> {
     const last = chain.latest();
-    if (last !== null && b.round <= last.header.height) {
-      // Recorded, but its state may be lost with the unflushed trie: redo it.
-      if (await chain.reexecute(b)) metrics.blocksReexecutedTotal.inc();
-      return replayed(b.round, last.header.height);
-    }
+    if (last !== null && b.round <= last.header.height) return replayed(b, last.header.height);
     const t0 = performance.now();
     const checked = await deps.prefetch(signatureItems(b.transactions, deps.decode));
     if (checked > 0) metrics.txSignaturesCheckedTotal.inc({ stage: 'block' }, checked);
@@ -162,13 +173,12 @@ export function createApplyQueue(
     const height = applied.header.height;
     metrics.blocksTotal.inc();
     metrics.blockHeight.set(height);
-    metrics.stateFlushedHeight.set(chain.flushedHeight ?? -1);
-    metrics.stateUnflushedNodes.set(chain.ledger.unflushedNodes);
+    noteState(metrics, chain);
     deps.onSetChanges(applied);
     const committed = announceReceipts(applied, height);
     deps.tracker.observeStage('applied', committed);
     deps.mempool.remove(applied.receipts.map((r) => r.txHash));
-    dropSpent(b, applied);
+    dropSpent(deps, b, applied);
     deps.collector.setBlock(height, applied.blockHash);
     deps.certifier.expect(height, committed);
     deps.events.emit('newBlock', {
