@@ -2,8 +2,9 @@
  * Fixture replay (docs/PROTOCOL.md 5.8): reads a DAG given
  * as JSON with events named by strings, runs the engine over it, and reports
  * its consensus by name, so that any implementation can be checked against
- * another and against the public hashgraph fixtures in
- * `shared/fixtures/hashgraph/`.
+ * another and against the public hashgraph fixtures copied into this
+ * repository, `packages/consensus/test/fixtures/hashgraph/` (provenance in
+ * its README).
  *
  * Replay rules (docs/PROTOCOL.md 5.8): an event's hash and signature are both
  * `sha256(utf8(name))`, creator i's validatorId is `u32be(i)`, the initial seed

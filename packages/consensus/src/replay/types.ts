@@ -93,7 +93,7 @@ export interface ReplayDag {
   readonly initialSeed: Uint8Array;
 }
 
-/** `format` of the conformance bundle in `shared/fixtures/hashgraph/`. */
+/** `format` of the conformance bundle in `packages/consensus/test/fixtures/hashgraph/` (docs/PROTOCOL.md 5.8). */
 export const BUNDLE_FORMAT = 'hashgraph-conformance-fixtures/v1';
 
 /** Coin round frequency of bundle fixtures that give none (babble's c = 4, per the bundle README). */
