@@ -8,7 +8,6 @@
 // same proxy telling the truth must verify.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromHex, toHex } from '@pos/merkle';
@@ -20,6 +19,7 @@ import {
   genesisFromJSON,
 } from '@pos/protocol';
 import { loud } from '@pos/test-utils/hooks';
+import { listenLoopback } from '@pos/test-utils/ports';
 import {
   type CertifiedHeader,
   createWalletClient,
@@ -195,16 +195,7 @@ async function lyingAgent(answers: Record<string, Answer>) {
     res.setHeader('content-type', 'application/json');
     res.end(out);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((r) => {
-        server.close(() => r());
-        server.closeAllConnections();
-      }),
-  };
+  return listenLoopback(server);
 }
 
 // --- answers built from B ---------------------------------------------------------

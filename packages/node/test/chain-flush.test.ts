@@ -25,12 +25,14 @@ import {
   validatorIdOf,
 } from '@pos/protocol';
 import { hex, sha256 } from '@pos/test-utils/node-hash';
+import { mulberry32 } from '@pos/test-utils/random';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type AppliedBlock, type Chain, ChainError, openChain } from '../src/chain/chain.js';
 import { verifyEd25519Sync } from '../src/crypto/crypto.js';
 import type { NodeEvent } from '../src/pipeline/dag.js';
+import { crashing } from './crash-store.js';
 
 // --- a fixed random chain -------------------------------------------------------------
 
@@ -54,21 +56,9 @@ const genesis: Genesis = createGenesis({
 });
 const chainId = chainIdOf(genesis);
 
-/** mulberry32: the fixture is the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** 30 blocks over rounds with gaps: transfers, splits, and double spends (rejected). */
 function makeBlocks(): DecidedBlock<NodeEvent>[] {
-  const rand = rng(18);
+  const rand = mulberry32(18); // the fixture is the same on every run
   const pick = (n: number) => Math.floor(rand() * n);
   const unspent = genesis.outputs.map((o, i) => ({
     op: { txHash: chainId, index: i } as Outpoint,
@@ -132,18 +122,6 @@ const blockKeyOf = (height: number) => {
 const verify = (pk: Uint8Array, m: Uint8Array, sig: Uint8Array) => verifyEd25519Sync(pk, m, sig);
 
 // --- harness --------------------------------------------------------------------------
-
-/** A store whose batches throw while `crash(ops)` says so (the process died there). */
-function crashing(store: KVStore, crash: (ops: readonly BatchOp[]) => boolean): KVStore {
-  return {
-    get: (k) => store.get(k),
-    entries: (r) => store.entries(r),
-    batch: async (ops) => {
-      if (crash(ops)) throw new Error('simulated crash');
-      await store.batch(ops);
-    },
-  };
-}
 
 const isRecord = (ops: readonly BatchOp[]) =>
   ops.some((o) => o.key.length === 1 && o.key[0] === 0x6c);
@@ -290,14 +268,24 @@ test('a flush every 4 blocks: the store holds the state of the last flush; reope
   assert.is(hex(reopened.ledger.stateRoot()), hex(ref.applied[9]!.header.stateRoot));
 });
 
-test('a block replayed with other transactions than recorded: CORRUPT_STATE naming the height, the chain stops', async () => {
+/**
+ * Six blocks applied with no flush, then a restart: every block is lost, and
+ * those before the first one with a transaction are already redone. `i` is
+ * that block's index.
+ */
+async function reopenedBeforeFirstTransfer() {
   const disk: Disk = { ledger: createMemoryStore(), chain: createMemoryStore(), armed: null };
   const chain = await open(disk, 100, 1_000_000);
   for (const b of BLOCKS.slice(0, 6)) await chain.applyDecided(b);
   const reopened = await open(disk, 100, 1_000_000);
-  // The first lost block with a transaction: its bytes altered (the same count).
   const i = BLOCKS.findIndex((b) => b.transactions.length > 0);
   for (let j = 0; j < i; j++) await reopened.reexecute(BLOCKS[j]!);
+  return { disk, reopened, i };
+}
+
+test('a block replayed with other transactions than recorded: CORRUPT_STATE naming the height, the chain stops', async () => {
+  const { reopened, i } = await reopenedBeforeFirstTransfer();
+  // The first lost block with a transaction: its bytes altered (the same count).
   const b = BLOCKS[i]!;
   const bad = { ...b, transactions: [b.transactions.at(-1)!, ...b.transactions.slice(0, -1)] };
   if (b.transactions.length === 1) bad.transactions = [b.transactions[0]!.slice(0, -1)];
@@ -319,14 +307,9 @@ test('a block replayed with other transactions than recorded: CORRUPT_STATE nami
 });
 
 test('a block re-executed to another state root than its header: CORRUPT_STATE naming the height', async () => {
-  const disk: Disk = { ledger: createMemoryStore(), chain: createMemoryStore(), armed: null };
-  const chain = await open(disk, 100, 1_000_000);
-  for (const b of BLOCKS.slice(0, 6)) await chain.applyDecided(b);
-  const reopened = await open(disk, 100, 1_000_000);
   // The ledger's store damaged under the lost blocks: the genesis state is
   // what it is, but the header of the first block says another root.
-  const i = BLOCKS.findIndex((b) => b.transactions.length > 0);
-  for (let j = 0; j < i; j++) await reopened.reexecute(BLOCKS[j]!);
+  const { disk, reopened, i } = await reopenedBeforeFirstTransfer();
   const header = (await reopened.header(BLOCKS[i]!.round))!.header;
   const forged = { ...header, stateRoot: new Uint8Array(32).fill(7) };
   await disk.chain.batch([

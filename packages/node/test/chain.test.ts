@@ -48,6 +48,7 @@ import * as assert from 'uvu/assert';
 import { type Chain, ChainError, type ChainOpts, openChain } from '../src/chain/chain.js';
 import type { LedgerOpts } from '../src/chain/ledger.js';
 import type { NodeEvent } from '../src/pipeline/dag.js';
+import { crashing } from './crash-store.js';
 
 // --- fixture --------------------------------------------------------------------------
 
@@ -363,18 +364,6 @@ test('two chains fed the same blocks (memory + noble, classic-level + node:crypt
 });
 
 // --- crash recovery -----------------------------------------------------------------------
-
-/** A store whose batches throw while `crash(ops)` says so: the process "dies" there. */
-function crashing(store: KVStore, crash: (ops: readonly BatchOp[]) => boolean): KVStore {
-  return {
-    get: (k) => store.get(k),
-    entries: (r) => store.entries(r),
-    batch: async (ops) => {
-      if (crash(ops)) throw new Error('simulated crash');
-      await store.batch(ops);
-    },
-  };
-}
 
 /** The reference: every block applied without a crash. */
 async function reference() {

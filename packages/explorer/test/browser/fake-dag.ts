@@ -7,9 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import type { EventResult } from '@pos/api';
+import { listenLoopback } from '@pos/test-utils/ports';
 
 const hex = () => `0x${randomBytes(32).toString('hex')}`;
 
@@ -132,14 +132,5 @@ export async function fakeDagNode(dir: string, events: readonly EventResult[]) {
       res.end();
     }
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
+  return listenLoopback(server);
 }

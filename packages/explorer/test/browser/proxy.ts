@@ -3,8 +3,8 @@
 // JSON-RPC answer's result can be edited by `tamper` before the page sees
 // it (testnet/test/lying-agent.ts, for a browser).
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
+import { listenLoopback } from '@pos/test-utils/ports';
 
 /** Edits one call's result in place. */
 export type Tamper = (method: string, result: Record<string, unknown>) => void;
@@ -70,14 +70,5 @@ export async function tamperingProxy(origin: string, tamper: Tamper) {
     to.on('error', () => socket.destroy());
     socket.on('error', () => to.destroy());
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
+  return listenLoopback(server);
 }

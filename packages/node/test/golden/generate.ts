@@ -32,6 +32,7 @@ import {
 } from '@pos/protocol';
 import { fill } from '@pos/test-utils/bytes';
 import { hex, sha256 } from '@pos/test-utils/node-hash';
+import { mulberry32 } from '@pos/test-utils/random';
 import { openChain } from '../../src/chain/chain.js';
 import {
   createValidatorIndex,
@@ -84,17 +85,6 @@ export function goldenGenesis(): Genesis {
     })),
     outputs,
   });
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const signer = {
