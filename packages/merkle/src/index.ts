@@ -3,6 +3,7 @@ export * from './errors.js';
 export * from './hash.js';
 export * from './log.js';
 export * from './log-proof.js';
+export * from './sha256-short.js';
 export * from './store.js';
 export * from './trie.js';
 export * from './trie-proof.js';

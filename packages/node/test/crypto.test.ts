@@ -30,6 +30,7 @@ import {
   ED25519_KEY_CACHE_MAX,
   type Ed25519VerifyItem,
   ed25519KeyCacheSize,
+  sha256Node,
   startVerifyWorker,
   type VerifyResponse,
   verifyEd25519Async,
@@ -201,6 +202,14 @@ const garbageItems: unknown[] = [
   { ...good, message: null },
   { publicKey: good.publicKey, signature: good.signature },
 ];
+
+test('sha256Node: both paths (JS up to 119 bytes, node:crypto past) give SHA-256 on every length 0..400', () => {
+  for (let n = 0; n <= 400; n++) {
+    const data = new Uint8Array(n).map((_, i) => (i * 37 + n) & 0xff);
+    const want = hash('sha256', data, 'hex');
+    assert.is(Buffer.from(sha256Node(data)).toString('hex'), want, `length ${n}`);
+  }
+});
 
 test('garbage: sync and async return false, never throw', async () => {
   for (const g of garbageItems) {

@@ -28,7 +28,7 @@ import {
   verify as cryptoVerify,
   type KeyObject,
 } from 'node:crypto';
-import type { HashFn } from '@pos/merkle';
+import { type HashFn, sha256Short } from '@pos/merkle';
 import { checkEd25519Encoding } from '@pos/protocol';
 import type { Ed25519VerifyItem, VerifyPool } from './types.js';
 import { createVerifyPool } from './verify-pool.js';
@@ -220,13 +220,23 @@ export async function verifyEd25519Batch(items: readonly Ed25519VerifyItem[]): P
   }
 }
 
-/** SHA-256 through `node:crypto` (the node's hash: several times @noble/hashes' speed here). */
+/**
+ * The node's SHA-256: `sha256Short` (@pos/merkle, plain JS) for inputs of at
+ * most two blocks, `node:crypto` for longer ones. Measured here
+ * (`pnpm bench:merkle`, its hash table): a 67-byte trie node costs 1.8–2.0 µs
+ * through `node:crypto`'s one-shot call (the binding and a Buffer per digest,
+ * not the hashing) and 0.7–0.9 µs in JS; past two blocks OpenSSL's SHA-NI code
+ * wins (183 bytes: 2.0 µs against 3.4 µs). Same bytes either way: both are
+ * held to the NIST vectors.
+ */
 export const sha256Node: HashFn = (data) => {
-  // The one-shot form: about 2.1 µs for a 65-byte trie node here, against
-  // 3.1 µs through createHash (an object per call).
+  if (data.length <= SHORT_HASH_MAX_BYTES) return sha256Short(data);
   const d = cryptoHash('sha256', data, 'buffer');
   return new Uint8Array(d.buffer, d.byteOffset, d.length);
 };
+
+/** The longest input that pads to two SHA-256 blocks (128 − 9 bytes). */
+const SHORT_HASH_MAX_BYTES = 119;
 
 /**
  * An Ed25519 signer over a 32-byte seed through `node:crypto` (RFC 8032
