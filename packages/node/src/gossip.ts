@@ -17,7 +17,7 @@ import {
 } from '@pos/gossip';
 import { toHex } from '@pos/merkle';
 import type { NodeContext } from './context.js';
-import { verifyEd25519Batch } from './crypto/crypto.js';
+import { verifyEd25519Few } from './crypto/crypto.js';
 import { isFatal } from './errors.js';
 import { createIngest } from './pipeline/ingest.js';
 import { createOwnEvents, type OwnEvents } from './pipeline/own-event.js';
@@ -79,7 +79,7 @@ export function startGossip(
   const client = createSyncClient({
     ...{ chainId: ctx.chainId, publicKey: ctx.key.publicKey, sign: ctx.sign, hash: ctx.hash },
     has: (h) => store.has(h),
-    verifyBatch: verifyEd25519Batch,
+    verifyBatch: verifyEd25519Few,
     onFault: (url, code) => {
       scores.penalize(url, code);
       metrics.syncPullsTotal.inc({ result: code });

@@ -27,6 +27,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   createVerifyPool,
+  ED25519_INLINE_BELOW,
   ED25519_KEY_CACHE_MAX,
   type Ed25519VerifyItem,
   ed25519KeyCacheSize,
@@ -36,6 +37,7 @@ import {
   verifyEd25519Async,
   verifyEd25519Batch,
   verifyEd25519BatchOnLibuv,
+  verifyEd25519Few,
   verifyEd25519Sync,
 } from '../src/crypto/crypto.js';
 
@@ -108,6 +110,22 @@ test('table: the whole table as one pool batch and one verifyEd25519Batch', asyn
   assert.equal(await pool.verifyBatch(items), expected);
   assert.equal(await verifyEd25519Batch(items), expected);
   assert.equal(await verifyEd25519BatchOnLibuv(items), expected);
+});
+
+test('table: verifyEd25519Few gives the same verdicts inline (small batches) and on the pool (large)', async () => {
+  const items = ALL_CASES.map((c) => ({
+    publicKey: unhex(c.pk),
+    message: unhex(c.msg),
+    signature: unhex(c.sig),
+  }));
+  const expected = ALL_CASES.map((c) => c.valid);
+  assert.ok(items.length > ED25519_INLINE_BELOW);
+  assert.equal(await verifyEd25519Few(items), expected);
+  for (let i = 0; i < items.length; i += ED25519_INLINE_BELOW - 1) {
+    const end = i + ED25519_INLINE_BELOW - 1;
+    assert.equal(await verifyEd25519Few(items.slice(i, end)), expected.slice(i, end), `from ${i}`);
+  }
+  assert.equal(await verifyEd25519Few([]), []);
 });
 
 // --- random signatures -------------------------------------------------------------
@@ -209,6 +227,19 @@ test('sha256Node: both paths (JS up to 119 bytes, node:crypto past) give SHA-256
     const want = hash('sha256', data, 'hex');
     assert.is(Buffer.from(sha256Node(data)).toString('hex'), want, `length ${n}`);
   }
+});
+
+test('garbage: verifyEd25519Few answers false item by item, inline and on the pool', async () => {
+  const few = [...garbageItems.slice(0, ED25519_INLINE_BELOW - 2), good] as Ed25519VerifyItem[];
+  assert.equal(await verifyEd25519Few(few), [...few.slice(0, -1).map(() => false), true]);
+  const many = Array.from(
+    { length: ED25519_INLINE_BELOW },
+    (_, i) => garbageItems[i % garbageItems.length],
+  );
+  assert.equal(
+    await verifyEd25519Few(many as unknown as Ed25519VerifyItem[]),
+    many.map(() => false),
+  );
 });
 
 test('garbage: sync and async return false, never throw', async () => {
