@@ -15,13 +15,23 @@
  * Live status, from each node's JSON-RPC and /metrics: height and decided
  * round (the lowest over the nodes, and the spread), committed tx/s over the
  * last interval, mean finality latency of the transactions certified in it,
- * peers per node. Exit codes: 0 stopped cleanly, 1 a validator failed, 2 a
- * usage error.
+ * peers per node, and which validators are down. A validator that exits
+ * does not stop the network; `pnpm testnet stop|start|wipe NAME` from another
+ * terminal operates one (control.ts). Exit codes: 0 stopped cleanly, 1 a
+ * validator exited on its own during the run, 2 a usage error.
  */
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkTestnet } from './check.js';
+import {
+  CONTROL_ACTIONS,
+  type ControlAction,
+  type ControlServer,
+  controlRequest,
+  type NodeState,
+  startControl,
+} from './control.js';
 import { demoStake } from './demo-stake.js';
 import { type LoadHandle, type LoadReport, startDemoLoad } from './load.js';
 import { initHosts, startTestnet, type Testnet, type TestnetLayout } from './network.js';
@@ -56,6 +66,7 @@ const USAGE = `usage: pnpm testnet [--nodes N] [--stakes 40,30,20,10] [--duratio
                     [--load TPS] [--dir DIR] [--base-port PORT] [--demo-stake]
                     [--explorer-dir DIR]
        pnpm testnet check [--dir DIR] [--wait S]
+       pnpm testnet stop|start|wipe NAME [--dir DIR]
        pnpm testnet init --hosts H1,H2,... [--stakes W,...] [--dir DIR] [--base-port P2P] [--rpc-public]
 
 Starts N posd validators on loopback (default 4, stakes 40/30/20/10), with
@@ -70,6 +81,11 @@ that includes it begins (LAG 8, EPOCH 32 rounds on the testnet).
 --base-port 0 takes any free ports.
 --explorer-dir: the built explorer each node serves at RPC/explorer/ (default
 POS_EXPLORER_DIR, else packages/explorer/dist/app once built).
+stop|start|wipe NAME: from another terminal, stops a validator of the running
+network (the others go on; the status line shows it down), starts it again,
+or wipes it (deletes its database, keeps its key) and starts it, so that it
+joins again from its peers. A validator that exits on its own is shown down
+too; the network keeps running (exit code 1 at the end).
 check: invariants over JSON-RPC across the running network's nodes (same
 block at every checked height, supply conserved, certificates valid, heights
 advancing within --wait seconds, default 20); exit 1 on any violation.
@@ -230,7 +246,12 @@ async function sample(l: TestnetLayout): Promise<Sample> {
   return s;
 }
 
-function statusLine(a: Sample, b: Sample): string {
+function statusLine(
+  a: Sample,
+  b: Sample,
+  layout: TestnetLayout,
+  states: ReadonlyMap<string, NodeState>,
+): string {
   const ok = (xs: number[]) => xs.filter((x) => Number.isFinite(x));
   const heights = ok(b.height);
   const rounds = ok(b.round);
@@ -248,7 +269,11 @@ function statusLine(a: Sample, b: Sample): string {
     }
   }
   const lat = count > 0 ? `${((1000 * sum) / count).toFixed(0)} ms` : '-';
-  const down = b.height.filter((x) => !Number.isFinite(x)).length;
+  const down = layout.nodes.flatMap((n, k) => {
+    const st = states.get(n.name);
+    if (st !== undefined && st.state !== 'running') return [`${n.name} ${describe(st)}`];
+    return Number.isFinite(b.height[k]!) ? [] : [`${n.name} not answering`];
+  });
   const time = new Date(b.atMs).toISOString().slice(11, 19);
   return [
     time,
@@ -258,8 +283,13 @@ function statusLine(a: Sample, b: Sample): string {
     `finality ${lat}`,
     `peers ${b.peers.map((p) => (Number.isFinite(p) ? String(p) : 'x')).join('/')}`,
     ...(b.set === undefined ? [] : [setSummary(b.set)]),
-    ...(down > 0 ? [`${down} node(s) not answering`] : []),
+    ...(down.length > 0 ? [`down: ${down.join(', ')}`] : []),
   ].join('  ');
+}
+
+function describe(st: NodeState): string {
+  if (st.state === 'exited') return `exited (${st.code})`;
+  return st.state;
 }
 
 /** `epoch 3 stake v0 40.0% v1 30.0% …`: each member's share of the set's stake. */
@@ -302,6 +332,27 @@ async function check(argv: string[]): Promise<void> {
       : `${failed} of ${results.length} checks failed\n`,
   );
   process.exit(failed === 0 ? 0 : 1);
+}
+
+/** `testnet stop|start|wipe NAME [--dir DIR]`: asks the running testnet in DIR. */
+async function controlCommand(action: ControlAction, argv: string[]): Promise<void> {
+  let dir = '.testnet';
+  let name: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--dir') dir = argv[++i] ?? usage('--dir needs a value');
+    else if (a === '--') continue;
+    else if (name === undefined && /^[a-z0-9-]{1,32}$/.test(a)) name = a;
+    else usage(`unknown argument ${a}`);
+  }
+  if (name === undefined) usage(`${action} needs a validator name, e.g. v3`);
+  try {
+    process.stdout.write(`${await controlRequest(resolve(dir), action, name)}\n`);
+  } catch (e) {
+    if (!(e instanceof TestnetError)) throw e;
+    process.stderr.write(`testnet ${action}: ${e.message}\n`);
+    process.exit(1);
+  }
 }
 
 /** `testnet init --hosts ...`: data dirs and start commands for several machines. */
@@ -359,6 +410,9 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2).filter((a, i) => !(i === 0 && a === '--'));
   if (argv[0] === 'check') return check(argv.slice(1));
   if (argv[0] === 'init') return init(argv.slice(1));
+  if (CONTROL_ACTIONS.includes(argv[0] as ControlAction)) {
+    return controlCommand(argv[0] as ControlAction, argv.slice(1));
+  }
   const o = parse(argv);
   const dir = resolve(o.dir);
   let net: Testnet;
@@ -406,10 +460,12 @@ async function main(): Promise<void> {
 
   let stopping = false;
   let failed = false;
+  let control: ControlServer | null = null;
   const finish = async (why: string) => {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`\n${why}: stopping the validators...\n`);
+    await control?.close();
     if (load !== null) process.stdout.write(`${loadLine(await load.stop(), true)}\n`);
     await net.stop();
     process.stdout.write('stopped.\n');
@@ -417,16 +473,24 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void finish('interrupted'));
   process.on('SIGTERM', () => void finish('terminated'));
-  for (const [i, p] of net.processes.entries()) {
-    p.once('exit', (code, signal) => {
+  // A validator that exits is shown down; the others go on (a network
+  // keeps finality while more than 2/3 of the stake runs).
+  control = await startControl({
+    net,
+    dir,
+    onUnexpectedExit: (name, code) => {
       if (stopping) return;
       failed = true;
+      const n = net.layout.nodes.find((x) => x.name === name)!;
       process.stderr.write(
-        `${net.layout.nodes[i]!.name} exited (${code ?? signal}); see ${net.layout.nodes[i]!.log}\n`,
+        `${name} exited (${code}); see ${n.log}. The network goes on without it: pnpm testnet start ${name}\n`,
       );
-      void finish('a validator failed');
-    });
-  }
+    },
+    say: (line) => process.stdout.write(`${line}\n`),
+  });
+  process.stdout.write(
+    `from another terminal: pnpm testnet stop|start|wipe ${net.layout.nodes.at(-1)!.name}${o.dir === '.testnet' ? '' : ` --dir ${o.dir}`}\n`,
+  );
   const endAt = o.durationS > 0 ? Date.now() + o.durationS * 1000 : Number.POSITIVE_INFINITY;
   let prev = await sample(net.layout);
   while (!stopping) {
@@ -434,7 +498,7 @@ async function main(): Promise<void> {
     if (stopping) break;
     const cur = await sample(net.layout);
     const extra = load === null ? '' : `  ${loadLine(load.report(), false)}`;
-    process.stdout.write(`${statusLine(prev, cur)}${extra}\n`);
+    process.stdout.write(`${statusLine(prev, cur, net.layout, control.states)}${extra}\n`);
     prev = cur;
     if (Date.now() >= endAt) await finish(`--duration ${o.durationS} s reached`);
   }
