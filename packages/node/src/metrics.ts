@@ -28,6 +28,7 @@ export interface NodeMetrics {
   readonly blocksReexecutedTotal: Counter;
   /** Height whose state the store holds (the trie's last flush). */
   readonly stateFlushedHeight: Gauge;
+  readonly diskBytes: Gauge;
   /** State trie nodes waiting in memory for the next flush. */
   readonly stateUnflushedNodes: Gauge;
   /** Highest epoch whose validator table is committed (docs/PROTOCOL.md 6.5). */
@@ -83,6 +84,11 @@ function stateMetrics(registers: Registry[]) {
     stateFlushedHeight: new Gauge({
       name: 'pos_state_flushed_height',
       help: 'Height whose state the store holds (the state trie was last written there; -1: genesis).',
+      registers,
+    }),
+    diskBytes: new Gauge({
+      name: 'pos_disk_bytes',
+      help: "Bytes the node's database takes on disk (measured every 10 s).",
       registers,
     }),
     stateUnflushedNodes: new Gauge({

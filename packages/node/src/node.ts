@@ -103,6 +103,7 @@ function statusOf(ctx: NodeContext, storage: NodeStorage, p: Pipeline, gossip: N
     ...{ params: ctx.params, chain: storage.chain, engine: p.node.engine, store: storage.store },
     ...{ mempool: storage.mempool, peers: gossip.peers, stakeTables: p.stakeTables },
     lastCertified: () => p.certifier.lastCertified,
+    diskBytes: () => storage.disk.bytes,
     replaying: () => ctx.state.replaying,
     catchingUp: () => gossip.gossiper.catchingUp,
     nextRound: p.nextRound,
@@ -167,6 +168,7 @@ export async function startNode(opts: NodeOpts): Promise<PosNode> {
     await storage.chain
       .flush()
       .catch((e) => ctx.log.warn({ err: e }, 'state flush at stop failed'));
+    storage.disk.close();
     await storage.store.close().catch(() => {});
     await gossip.client.close().catch(() => {});
     await storage.database.close().catch(() => {});

@@ -23,13 +23,15 @@ export interface StatusDeps {
   readonly validatorId: Uint8Array;
   readonly publicKey: Uint8Array;
   readonly params: Pick<GenesisParams, 'lag' | 'epoch'>;
-  readonly chain: Pick<Chain, 'latest' | 'ledger'>;
+  readonly chain: Pick<Chain, 'latest' | 'ledger' | 'flushedHeight'>;
   readonly engine: Pick<Consensus<NodeEvent>, 'stats'>;
   readonly store: Pick<LevelEventStore, 'nextIndex' | 'pruneFloor'>;
   readonly mempool: Pick<Mempool, 'size' | 'bytes'>;
   readonly peers: Pick<PeerBook, 'all' | 'fresh'>;
   readonly stakeTables: Pick<StakeTables, 'setOf' | 'setOfRound' | 'stakeIn'>;
   lastCertified(): number | null;
+  /** The database's size on disk at the last measure (null before the first). */
+  diskBytes(): number | null;
   replaying(): boolean;
   catchingUp(): boolean;
   nextRound(): number;
@@ -81,6 +83,11 @@ export function createStatus(deps: StatusDeps): StatusView {
         burned: chain.ledger.burned().toString(),
       },
       validatorSet: validatorSet(),
+      storage: {
+        diskBytes: deps.diskBytes(),
+        stateFlushedHeight: chain.flushedHeight,
+        stateFromHeight: chain.ledger.keptFromHeight,
+      },
     };
   }
 

@@ -3,6 +3,7 @@
  * database, the event store, the chain (ledger, history, headers), the
  * signature cache the ledger verifies through, and the mempool.
  */
+import { join } from 'node:path';
 import { type Chain, openChain } from './chain/chain.js';
 import { createTxDecoder, type TxDecoder } from './chain/tx-decoder.js';
 import type { NodeContext } from './context.js';
@@ -11,6 +12,7 @@ import { verifyEd25519Batch, verifyEd25519Sync } from './crypto/crypto.js';
 import { coalescePrefetch, createSignatureCache, type SignatureCache } from './crypto/sig-cache.js';
 import { signatureItems } from './crypto/tx-signatures.js';
 import { DB_PREFIX, type NodeDatabase, openNodeDatabase } from './db/database.js';
+import { createDiskUsage, type DiskUsage } from './db/disk-usage.js';
 import { type LevelEventStore, openLevelEventStore } from './db/event-store.js';
 import { createMempool, type Mempool } from './mempool.js';
 
@@ -25,6 +27,8 @@ export interface NodeStorage {
   readonly decode: TxDecoder;
   /** Checks peers' transaction signatures early (one worker batch per event-loop turn). */
   prefetchIngested(items: readonly Ed25519VerifyItem[]): Promise<void>;
+  /** The database's size on disk, measured in the background. */
+  readonly disk: DiskUsage;
 }
 
 /** Opens the database, the event store and the chain; closes what it opened if one fails. */
@@ -85,5 +89,6 @@ export async function openStorage(ctx: NodeContext): Promise<NodeStorage> {
     mempool,
     decode,
     prefetchIngested: coalescePrefetch(sigCache, countChecked('ingest')),
+    disk: createDiskUsage(join(ctx.config.dataDir, 'db'), (b) => metrics.diskBytes.set(b)),
   };
 }

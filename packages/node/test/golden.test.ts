@@ -186,7 +186,9 @@ async function collect(height: number): Promise<Record<string, unknown>> {
     a[`${method} ${JSON.stringify(params)}`] = full ? answer : digestOf(answer);
   };
   const status = (await rpc('pos_status')) as Record<string, unknown>;
-  const { nodeId, publicKey, peers, peersKnown, syncing, mempool, events, ...stable } = status;
+  // `storage` is this machine's disk and flush timing, not the chain's.
+  const { nodeId, publicKey, peers, peersKnown, syncing, mempool, events, storage, ...stable } =
+    status;
   a['pos_status []'] = { ...stable, storedEvents: (events as { stored: number }).stored };
   for (let h = 0; h <= height + 1; h++) await ask('pos_getBlock', [h]);
   await ask('pos_getBlock', ['latest']);

@@ -177,6 +177,14 @@ test('real answers validate against their result schemas', async () => {
   });
   const status = await c.status();
   check('pos_status', status);
+  // What the node keeps: its database measured on disk (the first walk runs
+  // at start), every height's state still kept this early, and the state
+  // flushed at or below the head.
+  assert.ok(status.storage.diskBytes !== null && status.storage.diskBytes > 0, 'disk measured');
+  assert.is(status.storage.stateFromHeight, 0);
+  assert.ok((status.storage.stateFlushedHeight ?? -1) <= status.height!);
+  const metricsText = await (await fetch(`${url}/metrics`)).text();
+  assert.match(metricsText, /^pos_disk_bytes [1-9][0-9]*$/m);
   const tr = await c.getTransaction(sent.txHash, status.lastCertifiedHeight);
   check('pos_getTransaction', tr);
   check('pos_getTransaction', await c.getTransaction(`0x${'00'.repeat(32)}`));

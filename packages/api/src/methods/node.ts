@@ -44,6 +44,18 @@ export interface NodeStatus {
    * whether this node is a member (creates events and signs blocks).
    */
   validatorSet: { epoch: number; member: boolean; stake: string; totalStake: string; size: number };
+  /**
+   * What the node keeps on disk (docs/PROTOCOL.md 9.3): the bytes its
+   * database takes (measured every 10 s; null before the first measure), the
+   * height whose state the store holds (a restart re-executes the blocks
+   * after it; null: genesis), and the lowest height whose state reads and
+   * proofs still answer (null before the first block).
+   */
+  storage: {
+    diskBytes: number | null;
+    stateFlushedHeight: number | null;
+    stateFromHeight: number | null;
+  };
 }
 
 const INT = { type: 'integer', minimum: -1, maximum: Number.MAX_SAFE_INTEGER };
@@ -71,6 +83,11 @@ export const NODE_STATUS_SCHEMA = object({
     stake: AMOUNT,
     totalStake: AMOUNT,
     size: UINT,
+  }),
+  storage: object({
+    diskBytes: nullable(UINT),
+    stateFlushedHeight: nullable(UINT),
+    stateFromHeight: nullable(UINT),
   }),
 });
 

@@ -84,6 +84,7 @@ export async function fakeDagNode(dir: string, events: readonly EventResult[]) {
     events: { live: events.length, stored: events.length },
     supply: { unspent: '1', burned: '0' },
     validatorSet: { epoch: 0, member: true, stake: '1', totalStake: '4', size: 4 },
+    storage: { diskBytes: 1 << 20, stateFlushedHeight: null, stateFromHeight: 0 },
   };
   const answer = (method: string, params: unknown[]): unknown => {
     if (method === 'pos_status') return { result: status };

@@ -258,6 +258,12 @@ export interface Ledger {
   flush(): Promise<void>;
   /** Height of the last block in the store (what a reopen gives); `null`: genesis. */
   readonly flushedHeight: number | null;
+  /**
+   * The lowest height whose state is still kept (reads and proofs at it
+   * answer; older ones are `PRUNED`): the last `keepVersions` heights.
+   * `null` before the first block.
+   */
+  readonly keptFromHeight: number | null;
   /** Trie nodes waiting in memory for the next flush. */
   readonly unflushedNodes: number;
   /** Checks `tx` against the latest committed state without applying it (the mempool's test). */
@@ -486,7 +492,7 @@ export async function createLedger(opts: LedgerOpts): Promise<Ledger> {
     ...(opts.maxUnflushedNodes === undefined ? {} : { maxUnflushedNodes: opts.maxUnflushedNodes }),
   });
   const decode = opts.decode ?? createTxDecoder(hash);
-  const ledger = new LedgerImpl(opts.genesis, trie, hash, opts.verify, decode);
+  const ledger = new LedgerImpl(opts.genesis, trie, hash, opts.verify, decode, keepVersions);
   await ledger.open();
   return ledger;
 }
@@ -524,6 +530,7 @@ class LedgerImpl implements Ledger {
     private readonly hash: HashFn,
     private readonly verify: VerifyFn,
     private readonly decode: TxDecoder,
+    private readonly keepVersions: number,
   ) {
     this.chainId = chainIdOf(genesis, hash);
     this.minFee = genesis.params.minFee;
@@ -533,6 +540,11 @@ class LedgerImpl implements Ledger {
 
   get height(): number | null {
     return this.committedHeight;
+  }
+
+  get keptFromHeight(): number | null {
+    const h = this.committedHeight;
+    return h === null ? null : Math.max(0, h - this.keepVersions + 1);
   }
 
   get flushedHeight(): number | null {
