@@ -25,7 +25,10 @@ import {
 } from '@pos/protocol';
 import {
   type CertifiedHeader,
+  checkAgentsCurrent,
   createWalletClient,
+  DEFAULT_MAX_AGENT_LAG_MS,
+  DEFAULT_MAX_STATE_AGE_MS,
   encryptKeystore,
   keystoreToText,
   type VerifiedReceipt,
@@ -73,6 +76,10 @@ options:
   --node NAME|I     which of the agents to ask (default the first)
   --json            machine-readable output
   --password-file F the keystore password's file (else POS_WALLET_PASSWORD, else asked)
+  --max-age S       refuse an agent whose latest certified block is older than S seconds
+                    by this machine's clock (default 300): STALE_STATE
+  --max-lag S       verify: refuse an agent whose certified head is more than S seconds behind
+                    the newest of the others (default 60): AGENT_BEHIND
 `;
 
 interface Args {
@@ -95,6 +102,8 @@ const VALUE_FLAGS = [
   'rpc',
   'node',
   'password-file',
+  'max-age',
+  'max-lag',
 ];
 
 function parseArgs(argv: string[]): Args {
@@ -155,6 +164,7 @@ function headerJSON(h: CertifiedHeader) {
     epoch: h.epoch,
     signedStake: h.signedStake.toString(),
     totalStake: h.totalStake.toString(),
+    timestamp: h.timestamp,
   };
 }
 
@@ -202,8 +212,26 @@ function network(a: Args): Network {
   });
 }
 
-function clientOf(net: Network, agent: Agent): WalletClient {
-  return createWalletClient({ url: agent.url, trust: net.trust });
+function clientOf(net: Network, agent: Agent, a: Args): WalletClient {
+  return createWalletClient({
+    url: agent.url,
+    trust: net.trust,
+    maxStateAgeMs: secondsFlag(a, 'max-age', DEFAULT_MAX_STATE_AGE_MS),
+  });
+}
+
+/** A duration flag in whole seconds, as ms; `fallbackMs` when absent. */
+function secondsFlag(a: Args, name: string, fallbackMs: number): number {
+  const v = one(a, name);
+  if (v === undefined) return fallbackMs;
+  if (!/^[0-9]{1,9}$/.test(v)) throw new CliError('USAGE', `--${name} must be whole seconds`);
+  return Number(v) * 1000;
+}
+
+/** `12 s ago`: how old a certified block is by the local clock. */
+function ageOf(timestampMs: number): string {
+  const s = Math.round((Date.now() - timestampMs) / 1000);
+  return s < 0 ? `${-s} s in the future by this clock` : `${s} s ago`;
 }
 
 /** Local testnet data without an agent, when there is one (for key and address names). */
@@ -250,11 +278,11 @@ async function balance({ a, out }: Ctx): Promise<void> {
     a.pos[0] !== undefined
       ? parseAddress(a.pos[0], net, 'ADDRESS')
       : loadKey(need(a, 'key'), net, async () => '').publicKey;
-  const b = await clientOf(net, agent).balance(owner);
+  const b = await clientOf(net, agent, a).balance(owner);
   out(
     [
       `balance   ${formatAmount(b.balance)} in ${b.outputs.length} output${b.outputs.length === 1 ? '' : 's'} of ${toHex(owner)}`,
-      `verified  at height ${b.height}, block ${short(b.blockHash)}, state root ${short(b.stateRoot)}:`,
+      `verified  at height ${b.height}, block ${short(b.blockHash)}, state root ${short(b.stateRoot)}, certified ${ageOf(b.timestamp)}:`,
       `          every output of the owner, complete (a completeness proof under that state root),`,
       `          the block's finality certificate signed by ${stakeLine(b.signedStake, b.totalStake, b.epoch)}`,
       `          of chain ${short(net.trust.chainId)}, followed from the trust anchor ${net.genesisFile}`,
@@ -275,6 +303,7 @@ async function balance({ a, out }: Ctx): Promise<void> {
       epoch: b.epoch,
       signedStake: b.signedStake.toString(),
       totalStake: b.totalStake.toString(),
+      timestamp: b.timestamp,
       chainId: toHex(net.trust.chainId),
       agent: agent.url,
     },
@@ -310,7 +339,7 @@ async function send({ a, out }: Ctx): Promise<void> {
   const secretKey = await key.unlock();
   const journal = journalFile(key.file);
   let txHash: Uint8Array | undefined;
-  const r = await clientOf(net, agent).send({
+  const r = await clientOf(net, agent, a).send({
     secretKey,
     to,
     amount,
@@ -350,7 +379,7 @@ async function history({ a, out }: Ctx): Promise<void> {
   const agent = pickAgent(net, one(a, 'node'));
   const key = loadKey(need(a, 'key'), net, async () => '');
   const me = toHex(key.publicKey);
-  const client = clientOf(net, agent);
+  const client = clientOf(net, agent, a);
   const journal = readJournal(journalFile(key.file), toHex(net.trust.chainId));
   const bal = await client.balance(key.publicKey);
   // One certified header for every receipt: one certificate check in all.
@@ -454,19 +483,19 @@ async function verify({ a, out }: Ctx): Promise<void> {
       throw new CliError('USAGE', 'TX_HASH must be 0x + 64 hex digits');
     }
     const agent = agents[0]!;
-    const r = await clientOf(net, agent).receipt(tx);
+    const r = await clientOf(net, agent, a).receipt(tx);
     out([`tx        ${toHex(tx)}`, ...receiptLines(r), `agent     ${agent.name} ${agent.url}`], {
       ...receiptJSON(r),
       agent: agent.url,
     });
     return;
   }
-  const clients = agents.map((ag) => clientOf(net, ag));
+  const clients = agents.map((ag) => clientOf(net, ag, a));
   const heads = await Promise.all(clients.map((c) => c.certifiedHeader()));
   const lines = [`trust     chain ${toHex(net.trust.chainId)} (${net.genesisFile})`];
   heads.forEach((h, i) => {
     lines.push(
-      `${agents[i]!.name.padEnd(9)} height ${h.height}, block ${short(h.blockHash)}, history size ${h.historySize}: certificate signed by ${stakeLine(h.signedStake, h.totalStake, h.epoch)}`,
+      `${agents[i]!.name.padEnd(9)} height ${h.height} (certified ${ageOf(h.timestamp)}), block ${short(h.blockHash)}, history size ${h.historySize}: certificate signed by ${stakeLine(h.signedStake, h.totalStake, h.epoch)}`,
     );
   });
   // Each pair with the first agent, the proof asked of each side in turn.
@@ -474,9 +503,17 @@ async function verify({ a, out }: Ctx): Promise<void> {
     await clients[0]!.verifyConsistency(heads[0]!, heads[i]!);
     await clients[i]!.verifyConsistency(heads[i]!, heads[0]!);
   }
+  // An agent can hide newer blocks and still show a certified, consistent
+  // past: its head must keep up with the newest of the others.
+  const maxLagMs = secondsFlag(a, 'max-lag', DEFAULT_MAX_AGENT_LAG_MS);
+  checkAgentsCurrent(
+    heads.map((head, i) => ({ name: agents[i]!.name, head })),
+    maxLagMs,
+  );
   if (heads.length > 1) {
     lines.push(
       `consistent every agent's certified history extends or equals ${agents[0]!.name}'s (RFC 9162 consistency proofs, asked of both sides)`,
+      `current   every agent's certified head within ${maxLagMs / 1000} s of the newest`,
     );
   }
   out(lines, {
@@ -524,7 +561,7 @@ async function validators({ a, out }: Ctx): Promise<void> {
   }
   const net = network(a);
   const agent = pickAgent(net, one(a, 'node'));
-  const client = clientOf(net, agent);
+  const client = clientOf(net, agent, a);
   const t = await client.validators(epoch);
   // Every table from the anchor to this one: verified on the way, so cached.
   const path: VerifiedValidatorSet[] = [];
@@ -637,6 +674,8 @@ async function main(argv: string[]): Promise<number> {
     const agentSide = ['AGENT_UNREACHABLE', 'AGENT_ERROR', 'NOT_YET'].includes(code);
     if (a.json)
       process.stdout.write(`${JSON.stringify({ ok: false, error: { code, message: msg } })}\n`);
+    else if (code === 'STALE_STATE' || code === 'AGENT_BEHIND')
+      process.stderr.write(`REFUSED (${code}): verified, but not current: ${msg}\n`);
     else if (refused && !agentSide)
       process.stderr.write(`REFUSED (${code}): the agent's answer did not verify: ${msg}\n`);
     else process.stderr.write(`error (${code}): ${msg}\n`);

@@ -31,7 +31,12 @@ import { type EpochParams, epochOfRound } from '@pos/protocol';
 import { createAsk, fail } from './agent.js';
 import { send } from './send.js';
 import { checkTrust } from './trust.js';
-import type { FetchLike, WalletClient, WalletClientOpts } from './types.js';
+import {
+  DEFAULT_MAX_STATE_AGE_MS,
+  type FetchLike,
+  type WalletClient,
+  type WalletClientOpts,
+} from './types.js';
 import { verifiedBalance } from './verify/balance.js';
 import { verifyConsistency } from './verify/consistency.js';
 import { createHeaderVerifier } from './verify/header.js';
@@ -57,11 +62,18 @@ export function createWalletClient(opts: WalletClientOpts): WalletClient {
   if (!Number.isSafeInteger(maxEpochWalk) || maxEpochWalk < 1) {
     fail('BAD_ARGUMENT', 'maxEpochWalk must be an integer >= 1');
   }
+  const maxStateAgeMs = opts.maxStateAgeMs ?? DEFAULT_MAX_STATE_AGE_MS;
+  if (typeof maxStateAgeMs !== 'number' || !(maxStateAgeMs >= 0))
+    fail('BAD_ARGUMENT', 'maxStateAgeMs must be a number >= 0');
+  const nowMs = opts.nowMs ?? Date.now;
   const params: EpochParams = { lag: trust.lag, epoch: trust.epochLength };
   const chainId = trust.chainId.slice();
   const ask = createAsk(createApiClient(transport));
   const book = createTableBook({ ask, hash, params, chainId, trust, anchorEpoch, maxEpochWalk });
-  const headers = createHeaderVerifier({ ask, hash, params, chainId, book });
+  const headers = createHeaderVerifier({
+    ...{ ask, hash, params, chainId, book },
+    ...{ maxStateAgeMs, nowMs },
+  });
   const deps = { ask, hash, headers, chainId };
 
   const client: WalletClient = {

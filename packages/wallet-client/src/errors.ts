@@ -21,7 +21,14 @@ export type WalletErrorCode =
   // nothing certified yet: nothing was verified, nothing is returned.
   | 'AGENT_UNREACHABLE'
   | 'AGENT_ERROR'
-  | 'NOT_YET';
+  | 'NOT_YET'
+  // Freshness (docs/PROTOCOL.md 11): the agent's latest certified block is
+  // older than the wallet accepts (an agent can show, correctly certified, a
+  // balance from before it was spent); or, asked beside other agents, its
+  // certified head is further behind theirs than the wallet accepts (it hides
+  // newer blocks).
+  | 'STALE_STATE'
+  | 'AGENT_BEHIND';
 
 /**
  * Typed error of this package. The wallet trusts its agent for nothing

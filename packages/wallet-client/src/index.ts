@@ -23,3 +23,5 @@ export type {
   WalletClientOpts,
   WalletTrust,
 } from './types.js';
+export { DEFAULT_MAX_STATE_AGE_MS } from './types.js';
+export { checkAgentsCurrent, DEFAULT_MAX_AGENT_LAG_MS } from './verify/freshness.js';

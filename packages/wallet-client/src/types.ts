@@ -89,7 +89,24 @@ export interface WalletClientOpts {
    * further ahead is refused `UNKNOWN_SET` before any request.
    */
   maxEpochWalk?: number;
+  /**
+   * The oldest latest-certified block the wallet accepts, by its header
+   * timestamp against `nowMs` (default {@link DEFAULT_MAX_STATE_AGE_MS}):
+   * older is `STALE_STATE`. Reads at a height the caller names are not
+   * bounded (a receipt proven at its block stays proven).
+   */
+  maxStateAgeMs?: number;
+  /** The local clock in ms (default `Date.now`). */
+  nowMs?: () => number;
 }
+
+/**
+ * Five minutes: a live chain certifies a block every round (a second or two
+ * here, idle or not), so a latest certified block older than this means the
+ * agent, or the chain, has stopped; and it bounds how old a balance an agent
+ * can pass off as current.
+ */
+export const DEFAULT_MAX_STATE_AGE_MS = 5 * 60_000;
 
 /** A balance the wallet checked, with what it checked it against. */
 export interface VerifiedBalance {
@@ -105,6 +122,8 @@ export interface VerifiedBalance {
   /** Stake that signed the certificate, and the table's total. */
   signedStake: bigint;
   totalStake: bigint;
+  /** The block's header timestamp (ms): how current the balance is. */
+  timestamp: number;
 }
 
 /** A verified header and its certificate's stake. */
@@ -121,6 +140,8 @@ export interface CertifiedHeader {
   /** Stake that signed its certificate, and that table's total. */
   signedStake: bigint;
   totalStake: bigint;
+  /** Its header's timestamp (ms, the consensus time of the block, docs/PROTOCOL.md 6.2). */
+  timestamp: number;
 }
 
 /** What {@link WalletClient.send} moves. */

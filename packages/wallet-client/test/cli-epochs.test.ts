@@ -227,12 +227,63 @@ test('balance and verify name the epoch whose table signed', async () => {
   assert.is(bj.epoch, 5);
   assert.is(bj.height, 21);
   const v = await ok(['verify']);
-  assert.match(v.stdout, /height 21, .* of epoch 5's validator set/);
+  assert.match(v.stdout, /height 21 \(certified \d+ s ago\), .* of epoch 5's validator set/);
+  assert.is(typeof bj.timestamp, 'number');
   const vj = await okJSON(['verify']);
   assert.is(vj.agents[0].epoch, 5);
   const t = await okJSON(['verify', toHex(chain.tx1)]);
   assert.is(t.epoch, 5);
   assert.is(t.height, 3);
+});
+
+test('freshness: an old latest state is refused (STALE_STATE); --max-age must be whole seconds', async () => {
+  agent.intercept = undefined;
+  const owner = toHex(chain.owner.publicKey);
+  // The tip is a second old: a zero bound refuses it, the default accepts it.
+  const stale = await wallet(['balance', owner, '--max-age', '0']);
+  assert.is(stale.code, 1, stale.stderr);
+  assert.match(stale.stderr, /^REFUSED \(STALE_STATE\): verified, but not current: .*height 21/m);
+  assert.not.match(stale.stdout, /369/);
+  assert.is((await wallet(['balance', owner, '--max-age', '3600'])).code, 0);
+  for (const bad of ['-1', '1.5', 'ten', '']) {
+    const r = await wallet(['balance', owner, '--max-age', bad]);
+    assert.is(r.code, 2, `--max-age ${bad}: ${r.stderr}`);
+  }
+});
+
+test('freshness: verify catches an agent that hides its newer blocks (AGENT_BEHIND)', async () => {
+  agent.intercept = undefined;
+  // A second agent with the same, genuine chain, but which names height 9
+  // (12 s before the tip) as its latest certified block.
+  const hiding = fakeAgent(chain, 9);
+  const second = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8').on('data', (x: string) => (body += x));
+    req.on('end', async () => {
+      const r = await hiding.fetch(`http://x${req.url}`, { method: 'POST', headers: {}, body });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(await r.json()));
+    });
+  });
+  await new Promise<void>((r) => second.listen(0, '127.0.0.1', r));
+  const url2 = `http://127.0.0.1:${(second.address() as AddressInfo).port}`;
+  try {
+    // Within the default 60 s the two are consistent and current.
+    const okRun = await wallet(['verify', '--rpc', url2]);
+    assert.is(okRun.code, 0, okRun.stderr);
+    assert.match(
+      okRun.stdout,
+      /^current {3}every agent's certified head within 60 s of the newest/m,
+    );
+    const caught = await wallet(['verify', '--rpc', url2, '--max-lag', '5']);
+    assert.is(caught.code, 1, caught.stdout);
+    assert.match(
+      caught.stderr,
+      /^REFUSED \(AGENT_BEHIND\): .*\(height 9\) is 12 s behind .*\(height 21\)/m,
+    );
+  } finally {
+    await new Promise((r) => second.close(r));
+  }
 });
 
 test('a lying agent is refused: exit 1, REFUSED (CODE), nothing of the answer shown', async () => {

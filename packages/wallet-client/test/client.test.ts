@@ -30,7 +30,11 @@ import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
+  type CertifiedHeader,
+  checkAgentsCurrent,
   createWalletClient,
+  DEFAULT_MAX_AGENT_LAG_MS,
+  DEFAULT_MAX_STATE_AGE_MS,
   trustFromGenesis,
   type WalletClient,
   type WalletClientOpts,
@@ -961,6 +965,144 @@ test('the header answer is parsed strictly before anything is fetched', async ()
   };
   await rejects(client(agent).certifiedHeader(), 'BAD_ANSWER');
   assert.is(agent.validatorCalls().size, 0);
+});
+
+// --- freshness (docs/PROTOCOL.md 11) ------------------------------------------------
+
+const tipTime = () => chain.blocks[TIP]!.header.timestamp;
+
+test('freshness: the latest certified state is refused once older than maxStateAgeMs', async () => {
+  const cases: Array<[ageMs: number, limitMs: number | undefined, ok: boolean]> = [
+    [0, undefined, true],
+    [DEFAULT_MAX_STATE_AGE_MS, undefined, true],
+    [DEFAULT_MAX_STATE_AGE_MS + 1, undefined, false],
+    [10_000, 10_000, true],
+    [10_001, 10_000, false],
+    [3_600_000, 24 * 3_600_000, true],
+  ];
+  for (const [ageMs, limitMs, ok] of cases) {
+    const c = client(fakeAgent(chain), {
+      nowMs: () => tipTime() + ageMs,
+      ...(limitMs === undefined ? {} : { maxStateAgeMs: limitMs }),
+    });
+    if (ok) {
+      assert.is((await c.certifiedHeader()).timestamp, tipTime());
+      assert.is((await c.balance(chain.owner.publicKey)).timestamp, tipTime());
+    } else {
+      await rejects(c.certifiedHeader(), 'STALE_STATE', /\(height 21\) is \d+ s old/);
+      await rejects(c.balance(chain.owner.publicKey), 'STALE_STATE');
+      // A send starts from a verified balance: nothing is signed or submitted.
+      await rejects(
+        c.send({ secretKey: chain.owner.secretKey, to: chain.other, amount: 1n }),
+        'STALE_STATE',
+      );
+    }
+  }
+});
+
+test('freshness: an agent that stops at an old certified height is caught, a named height is not bounded', async () => {
+  const hiding = fakeAgent(chain, 9); // serves the chain as of height 9 only
+  const now = () => chain.blocks[9]!.header.timestamp + 6 * 60_000;
+  await rejects(client(hiding, { nowMs: now }).balance(chain.owner.publicKey), 'STALE_STATE');
+  // A receipt proven under a header the caller chose stays proven: no age limit.
+  let clock = tipTime();
+  const c = client(fakeAgent(chain), { nowMs: () => clock });
+  const head = await c.certifiedHeader();
+  clock += 3_600_000;
+  assert.is((await c.receipt(chain.tx1, head)).receipt.status, 'committed');
+  await rejects(c.receipt(chain.tx1), 'STALE_STATE');
+});
+
+test('freshness: a forged header is refused for what it is, not for its age', async () => {
+  const agent = fakeAgent(chain);
+  // The header's time moved back an hour: its hash, and so its certificate, no longer match.
+  agent.intercept = editing('pos_getCertificate', (a) => {
+    (a as { header: { timestamp: number } }).header.timestamp -= 3_600_000;
+  });
+  const c = client(agent, { nowMs: () => tipTime() });
+  await rejects(c.certifiedHeader(), 'BAD_CERTIFICATE');
+});
+
+test('freshness: maxStateAgeMs must be a number >= 0', () => {
+  for (const bad of [-1, Number.NaN, '60' as unknown as number]) {
+    try {
+      client(fakeAgent(chain), { maxStateAgeMs: bad });
+      assert.unreachable(`accepted ${bad}`);
+    } catch (e) {
+      assert.is((e as WalletError).code, 'BAD_ARGUMENT');
+    }
+  }
+});
+
+test('checkAgentsCurrent: the agent furthest behind the newest head, beyond the lag', () => {
+  const head = (height: number, timestamp: number) =>
+    ({ height, timestamp }) as unknown as CertifiedHeader;
+  const cases: Array<
+    [heads: Array<[string, number]>, lagMs: number | undefined, behind: string | null]
+  > = [
+    [[['a', 1000]], undefined, null],
+    [
+      [
+        ['a', 1000],
+        ['b', 1000],
+      ],
+      undefined,
+      null,
+    ],
+    [
+      [
+        ['a', 0],
+        ['b', DEFAULT_MAX_AGENT_LAG_MS],
+      ],
+      undefined,
+      null,
+    ],
+    [
+      [
+        ['a', 0],
+        ['b', DEFAULT_MAX_AGENT_LAG_MS + 1],
+      ],
+      undefined,
+      'a',
+    ],
+    [
+      [
+        ['a', 50_000],
+        ['b', 90_000],
+        ['c', 10_000],
+      ],
+      undefined,
+      'c',
+    ],
+    [
+      [
+        ['a', 50_000],
+        ['b', 90_000],
+        ['c', 10_000],
+      ],
+      100_000,
+      null,
+    ],
+    [
+      [
+        ['a', 5],
+        ['b', 6],
+      ],
+      0,
+      'a',
+    ],
+  ];
+  for (const [hs, lagMs, behind] of cases) {
+    const heads = hs.map(([name, t], i) => ({ name, head: head(i, t) }));
+    try {
+      checkAgentsCurrent(heads, lagMs);
+      assert.is(behind, null, JSON.stringify(hs));
+    } catch (e) {
+      assert.is((e as WalletError).code, 'AGENT_BEHIND');
+      assert.ok(behind !== null, JSON.stringify(hs));
+      assert.match((e as Error).message, new RegExp(`^${behind}'s certified head`));
+    }
+  }
 });
 
 test.run();

@@ -169,6 +169,9 @@ export async function buildChain(o: ChainOpts): Promise<Chain> {
       .map(([m, stake]) => ({ amount: stake, owner: owner.publicKey, host: m.validatorId })),
   });
   const chainId = chainIdOf(genesis);
+  // One block a second, the tip a second ago: a current chain, as the
+  // wallet's freshness bound expects (tests of staleness move the clock).
+  const startMs = Date.now() - 1000 * (o.tip + 2);
   const tableSpecs = [o.genesisTable, ...o.tables];
   const tables = tableSpecs.map(setOf);
   const p = { lag: o.lag, epoch: o.epochLength };
@@ -248,7 +251,7 @@ export async function buildChain(o: ChainOpts): Promise<Chain> {
       height: h,
       leader: taggedHash('test/leader', Uint8Array.of(h >> 8, h & 0xff)),
       prevBlockHash: prev,
-      timestamp: 1_700_000_000_000 + 1000 * (h + 1),
+      timestamp: startMs + 1000 * (h + 1),
       txCount,
       stateRoot: root,
       historyRoot: await log.root(),

@@ -70,6 +70,7 @@ export async function verifiedBalance(
     epoch: head.epoch,
     signedStake: head.signedStake,
     totalStake: head.totalStake,
+    timestamp: head.timestamp,
   };
 }
 

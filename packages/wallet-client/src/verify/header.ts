@@ -32,13 +32,16 @@ export interface HeaderOpts {
   readonly params: EpochParams;
   readonly chainId: Uint8Array;
   readonly book: TableBook;
+  /** The oldest latest-certified header accepted (`STALE_STATE` beyond). */
+  readonly maxStateAgeMs: number;
+  readonly nowMs: () => number;
 }
 
 /** Verifies headers; remembers which ones it returned (only those are evidence later). */
 export interface HeaderVerifier {
   /** The header of `height`, verified. */
   at(height: number): Promise<CertifiedHeader>;
-  /** The latest certified header the agent names, verified. */
+  /** The latest certified header the agent names, verified, and no older than `maxStateAgeMs`. */
   latest(): Promise<CertifiedHeader>;
   /** Whether `h` is a header this verifier returned. */
   returned(h: CertifiedHeader): boolean;
@@ -96,6 +99,7 @@ export function createHeaderVerifier(o: HeaderOpts): HeaderVerifier {
       epoch,
       signedStake: (v as { signedStake: bigint }).signedStake,
       totalStake: (v as { totalStake: bigint }).totalStake,
+      timestamp: header.timestamp,
     };
     verifiedHeaders.add(verified);
     return verified;
@@ -106,7 +110,16 @@ export function createHeaderVerifier(o: HeaderOpts): HeaderVerifier {
     const h = st.lastCertifiedHeight;
     if (h === null) fail('NOT_YET', 'the agent has no certified block yet');
     if (!Number.isSafeInteger(h) || (h as number) < 0) fail('BAD_ANSWER', 'lastCertifiedHeight');
-    return at(h as number);
+    const head = await at(h as number);
+    // Checked after the certificate: only a genuine header's age means anything.
+    const ageMs = o.nowMs() - head.timestamp;
+    if (ageMs > o.maxStateAgeMs) {
+      fail(
+        'STALE_STATE',
+        `the agent's latest certified block (height ${head.height}) is ${Math.round(ageMs / 1000)} s old; the limit is ${Math.round(o.maxStateAgeMs / 1000)} s`,
+      );
+    }
+    return head;
   }
 
   return { at, latest, returned: (h) => verifiedHeaders.has(h) };
