@@ -44,11 +44,11 @@ function parseArgs(argv: string[]): { calls: number; rounds: number } {
 /** Best of `rounds` timed loops of `calls` calls, after a warm-up: µs per call. */
 function timeCall(fn: HashFn, data: Uint8Array, calls: number, rounds: number): number {
   let sink = 0;
-  for (let i = 0; i < 20_000; i++) sink ^= fn(data)[0];
+  for (let i = 0; i < 20_000; i++) sink ^= fn(data)[0]!;
   let best = Number.POSITIVE_INFINITY;
   for (let r = 0; r < rounds; r++) {
     const t0 = process.hrtime.bigint();
-    for (let i = 0; i < calls; i++) sink ^= fn(data)[0];
+    for (let i = 0; i < calls; i++) sink ^= fn(data)[0]!;
     best = Math.min(best, Number(process.hrtime.bigint() - t0) / calls / 1000);
   }
   if (sink === 256) process.stdout.write(''); // keeps the digests observable
