@@ -69,8 +69,10 @@ export { METHODS, type MethodName, type Methods, SUBSCRIPTION_METHODS } from './
 export { NODE_STATUS_SCHEMA, type NodeStatus, POS_STATUS } from './methods/node.js';
 export {
   MAX_OUTPUTS,
+  type OutpointResult,
   type OutputEntry,
   type OutputsResult,
+  POS_GET_OUTPOINT,
   POS_GET_OUTPUTS,
 } from './methods/state.js';
 export {
@@ -118,6 +120,7 @@ export {
   type ParamDef,
   type Required,
   required,
+  u16Param,
   uintParam,
 } from './params.js';
 export {

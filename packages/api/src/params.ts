@@ -128,6 +128,23 @@ export function uintParam<N extends string>(name: N, summary: string): ParamDef<
   };
 }
 
+/** A JSON integer in 0..65,535 (an output index, docs/PROTOCOL.md 6.2). */
+export function u16Param<N extends string>(name: N, summary: string): ParamDef<N, number, number> {
+  return {
+    name,
+    required: true,
+    summary,
+    schema: { type: 'integer', minimum: 0, maximum: 0xffff },
+    nullIsAbsent: false,
+    decode: (v) => {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffff) {
+        throw invalidParams(`${name} must be an integer in 0..65535`);
+      }
+      return v;
+    },
+  };
+}
+
 /**
  * Reads params given by position or by name into an array in `names`
  * order: at most `names.length` positional params, no unknown names, the

@@ -185,6 +185,28 @@ test('real answers validate against their result schemas', async () => {
   assert.ok((status.storage.stateFlushedHeight ?? -1) <= status.height!);
   const metricsText = await (await fetch(`${url}/metrics`)).text();
   assert.match(metricsText, /^pos_disk_bytes [1-9][0-9]*$/m);
+  // Outpoints: the genesis output the transfer spent, its new output, and one never made.
+  const spentOp = await c.getOutpoint(toHex(genesisOutpoint(chainId, 0).txHash), 0);
+  check('pos_getOutpoint', spentOp);
+  assert.is(spentOp.status, 'spent');
+  assert.ok(spentOp.spentHeight !== null && spentOp.spentHeight <= spentOp.height!);
+  const newOp = await c.getOutpoint(sent.txHash, 0);
+  check('pos_getOutpoint', newOp);
+  assert.is(newOp.status, 'unspent');
+  assert.is(newOp.output?.amount, '1000');
+  const noOp = await c.getOutpoint(sent.txHash, 2, status.lastCertifiedHeight);
+  check('pos_getOutpoint', noOp);
+  assert.is(noOp.status, 'unknown');
+  // At the block before the spend (when there is one), the same outpoint was unspent.
+  if (spentOp.spentHeight! > 0) {
+    const before = await c.getOutpoint(
+      toHex(genesisOutpoint(chainId, 0).txHash),
+      0,
+      spentOp.spentHeight! - 1,
+    );
+    assert.is(before.status, 'unspent');
+    assert.is(before.output?.amount, amount.toString());
+  }
   const tr = await c.getTransaction(sent.txHash, status.lastCertifiedHeight);
   check('pos_getTransaction', tr);
   check('pos_getTransaction', await c.getTransaction(`0x${'00'.repeat(32)}`));

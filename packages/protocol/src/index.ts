@@ -83,6 +83,14 @@ export {
 } from './genesis.js';
 export { formatAmount, fromHex, MAX_AMOUNT, parseAmount, toHex } from './json.js';
 export {
+  decodeOutpointRecord,
+  encodeSpentRecord,
+  encodeUnspentRecord,
+  type OutpointRecord,
+  RECORD_SPENT,
+  RECORD_UNSPENT,
+} from './outpoint-record.js';
+export {
   EPOCH_TABLE_PREFIX,
   epochOfTableKey,
   epochTableKey,

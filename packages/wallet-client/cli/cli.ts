@@ -62,6 +62,8 @@ const USAGE = `usage: pnpm wallet <command> [options]
   history --key KEY            the wallet's transfers, each receipt proved
   verify [TX_HASH]             every agent's certified head and that their histories agree;
                                with TX_HASH, that transaction's receipt proved
+  verify-output OUTPOINT       whether TXHASH:INDEX is unspent (its output), spent (in which
+                               block) or was never created, proven under a certified state root
   validators [EPOCH]           the validator table of EPOCH (default: the one signing the next
                                block), followed from the trust anchor by proofs, and how
 
@@ -550,6 +552,62 @@ function provenanceJSON(t: VerifiedValidatorSet) {
 /** Lines of the chain of proofs shown in full up to this many; longer ones keep both ends. */
 const PATH_LINES = 12;
 
+/** `verify-output TXHASH:INDEX`: an outpoint's state, proven. */
+async function verifyOutput({ a, out }: Ctx): Promise<void> {
+  const m = /^(0x[0-9a-f]{64}):(0|[1-9][0-9]{0,4})$/.exec(a.pos[0] ?? '');
+  if (a.pos.length !== 1 || m === null || Number(m[2]) > 0xffff) {
+    throw new CliError(
+      'USAGE',
+      'verify-output takes one OUTPOINT: 0x + 64 hex digits, :, an index 0..65535',
+    );
+  }
+  const outpoint = { txHash: fromHex(m[1]!, 32), index: Number(m[2]) };
+  const net = network(a);
+  const agent = pickAgent(net, one(a, 'node'));
+  const v = await clientOf(net, agent, a).outpoint(outpoint);
+  const state =
+    v.status === 'unspent'
+      ? `unspent: ${formatAmount(v.output!.amount)} owned by ${toHex(v.output!.owner)}, hosted by ${short(v.output!.host)}`
+      : v.status === 'spent'
+        ? `spent in block ${v.spentHeight}`
+        : 'unknown: no such output was ever created';
+  const proof =
+    v.status === 'unspent'
+      ? 'its record and its output, inclusion proofs'
+      : v.status === 'spent'
+        ? 'its record (spent, and when), an inclusion proof'
+        : 'an exclusion proof of its record';
+  out(
+    [
+      `outpoint  ${toHex(outpoint.txHash)}:${outpoint.index}`,
+      `state     ${state}`,
+      `verified  as of height ${v.height}, block ${short(v.blockHash)}, state root ${short(v.stateRoot)}, certified ${ageOf(v.timestamp)}:`,
+      `          ${proof} under that state root,`,
+      `          the block's finality certificate signed by ${stakeLine(v.signedStake, v.totalStake, v.epoch)}`,
+      `agent     ${agent.name} ${agent.url} (trusted for nothing)`,
+    ],
+    {
+      outpoint: { txHash: toHex(outpoint.txHash), index: outpoint.index },
+      status: v.status,
+      spentHeight: v.spentHeight ?? null,
+      output:
+        v.output === undefined
+          ? null
+          : {
+              amount: v.output.amount.toString(),
+              owner: toHex(v.output.owner),
+              host: toHex(v.output.host),
+            },
+      height: v.height,
+      blockHash: toHex(v.blockHash),
+      stateRoot: toHex(v.stateRoot),
+      epoch: v.epoch,
+      timestamp: v.timestamp,
+      agent: agent.url,
+    },
+  );
+}
+
 async function validators({ a, out }: Ctx): Promise<void> {
   if (a.pos.length > 1) throw new CliError('USAGE', 'validators takes at most one EPOCH');
   let epoch: number | undefined;
@@ -631,6 +689,7 @@ const COMMANDS: Record<string, (c: Ctx) => Promise<void>> = {
   send,
   history,
   verify,
+  'verify-output': verifyOutput,
   validators,
 };
 

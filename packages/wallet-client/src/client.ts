@@ -40,6 +40,7 @@ import {
 import { verifiedBalance } from './verify/balance.js';
 import { verifyConsistency } from './verify/consistency.js';
 import { createHeaderVerifier } from './verify/header.js';
+import { verifiedOutpoint } from './verify/outpoint.js';
 import { verifiedReceipt } from './verify/receipt.js';
 import { copyTable, createTableBook } from './verify/validator-sets.js';
 
@@ -80,6 +81,7 @@ export function createWalletClient(opts: WalletClientOpts): WalletClient {
     certifiedHeader: () => headers.latest(),
     receipt: (txHash, at) => verifiedReceipt(deps, txHash, at),
     balance: (owner) => verifiedBalance(deps, owner),
+    outpoint: (op, at) => verifiedOutpoint(deps, op, at),
     verifyConsistency: (a, b) => verifyConsistency(deps, a, b),
     async consistentWith(other) {
       const [mine, theirs] = await Promise.all([headers.latest(), other.certifiedHeader()]);

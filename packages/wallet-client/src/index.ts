@@ -17,6 +17,7 @@ export type {
   SignedTransfer,
   TableProvenance,
   VerifiedBalance,
+  VerifiedOutpoint,
   VerifiedReceipt,
   VerifiedValidatorSet,
   WalletClient,

@@ -126,6 +126,25 @@ export interface VerifiedBalance {
   timestamp: number;
 }
 
+/** An outpoint's state, proven under a certified state root (docs/PROTOCOL.md 6.3, 11). */
+export interface VerifiedOutpoint {
+  outpoint: Outpoint;
+  /** `unspent` (with its output), `spent` (at `spentHeight`), or `unknown`: never created. */
+  status: 'unspent' | 'spent' | 'unknown';
+  /** The height of the block that spent it (status `spent`). */
+  spentHeight?: number;
+  /** The output (status `unspent`). */
+  output?: Output;
+  /** The certified block the state is read at, and what certified it. */
+  height: number;
+  blockHash: Uint8Array;
+  stateRoot: Uint8Array;
+  epoch: number;
+  signedStake: bigint;
+  totalStake: bigint;
+  timestamp: number;
+}
+
 /** A verified header and its certificate's stake. */
 export interface CertifiedHeader {
   /** The chain it is of (the trusted one of the client that verified it). */
@@ -199,6 +218,12 @@ export interface WalletClient {
   certifiedHeader(): Promise<CertifiedHeader>;
   /** `owner`'s unspent outputs at the latest certified height, verified complete. */
   balance(owner: Uint8Array): Promise<VerifiedBalance>;
+  /**
+   * Whether `outpoint` is unspent (its output), spent (and at which height)
+   * or was never created, proven under the latest certified header or `at`
+   * (a header this client returned).
+   */
+  outpoint(outpoint: Outpoint, at?: CertifiedHeader): Promise<VerifiedOutpoint>;
   /**
    * Proves `txHash`'s receipt included in the history log under the latest
    * certified header, once one covers it (`NOT_YET` before). `at`, a header

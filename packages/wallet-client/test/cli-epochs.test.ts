@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import {
   blockHeaderToJSON,
   certificateToJSON,
+  genesisOutpoint,
   genesisToJSON,
   toHex,
   validatorSetHash,
@@ -283,6 +284,45 @@ test('freshness: verify catches an agent that hides its newer blocks (AGENT_BEHI
     );
   } finally {
     await new Promise((r) => second.close(r));
+  }
+});
+
+test('verify-output: spent (in which block), unspent (its output), unknown; a lie refused', async () => {
+  agent.intercept = undefined;
+  const g0 = genesisOutpoint(chain.chainId, 0);
+  const spent = await ok(['verify-output', `${toHex(g0.txHash)}:0`]);
+  assert.match(spent.stdout, /^state {5}spent in block 3$/m);
+  assert.match(
+    spent.stdout,
+    /its record \(spent, and when\), an inclusion proof under that state root/,
+  );
+  const paid = await okJSON(['verify-output', `${toHex(chain.tx1)}:0`]);
+  assert.is(paid.status, 'unspent');
+  assert.is(paid.output.amount, '30');
+  assert.is(paid.output.owner, toHex(chain.other));
+  assert.is(paid.height, 21);
+  const none = await okJSON(['verify-output', `${toHex(chain.tx1)}:7`]);
+  assert.is(none.status, 'unknown');
+  assert.is(none.output, null);
+  // An agent that calls the spent output unknown: refused, nothing shown.
+  agent.intercept = async (m, _params, next) => {
+    const a = (await next()) as Record<string, unknown>;
+    return m === 'pos_getOutpoint' ? { ...a, status: 'unknown' } : a;
+  };
+  const lie = await wallet(['verify-output', `${toHex(g0.txHash)}:0`]);
+  agent.intercept = undefined;
+  assert.is(lie.code, 1);
+  assert.match(lie.stderr, /^REFUSED \(BAD_PROOF\)/m);
+  assert.not.match(lie.stdout, /state/);
+  for (const bad of [
+    [],
+    ['0x12:0'],
+    [`${toHex(chain.tx1)}:65536`],
+    [`${toHex(chain.tx1)}:01`],
+    [`${toHex(chain.tx1)}`],
+  ]) {
+    const r = await wallet(['verify-output', ...bad]);
+    assert.is(r.code, 2, `${bad.join(' ')}: ${r.stderr}`);
   }
 });
 

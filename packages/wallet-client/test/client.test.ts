@@ -20,6 +20,7 @@ import {
   epochOfRound,
   epochTableKey,
   firstRoundOf,
+  genesisOutpoint,
   snapshotRoundOf,
   toHex,
   type ValidatorSet,
@@ -1102,6 +1103,109 @@ test('checkAgentsCurrent: the agent furthest behind the newest head, beyond the 
       assert.ok(behind !== null, JSON.stringify(hs));
       assert.match((e as Error).message, new RegExp(`^${behind}'s certified head`));
     }
+  }
+});
+
+// --- outpoints (docs/PROTOCOL.md 6.3, 11) -------------------------------------------
+
+test('outpoint: unspent with its output, spent with the height, unknown: each proven', async () => {
+  const c = client(fakeAgent(chain));
+  const g0 = genesisOutpoint(chain.chainId, 0);
+  const spent = await c.outpoint(g0);
+  assert.is(spent.status, 'spent');
+  assert.is(spent.spentHeight, 3);
+  assert.is(spent.output, undefined);
+  assert.is(spent.height, TIP);
+  // Before the spend (an agent whose latest certified block is 2), it was unspent.
+  const before = await client(fakeAgent(chain, 2)).outpoint(g0);
+  assert.is(before.status, 'unspent');
+  assert.is(before.output!.amount, 100n);
+  assert.is(hex(before.output!.owner), hex(chain.owner.publicKey));
+  const paid = await c.outpoint({ txHash: chain.tx1, index: 0 });
+  assert.is(paid.status, 'unspent');
+  assert.is(paid.output!.amount, 30n);
+  assert.is(hex(paid.output!.owner), hex(chain.other));
+  for (const op of [
+    { txHash: chain.tx1, index: 2 },
+    { txHash: new Uint8Array(32).fill(9), index: 0 },
+  ]) {
+    assert.is((await c.outpoint(op)).status, 'unknown');
+  }
+  // At a header the caller holds.
+  const head = await client(fakeAgent(chain, 2)).certifiedHeader();
+  await rejects(c.outpoint(g0, head), 'BAD_ARGUMENT');
+  for (const bad of [
+    { txHash: new Uint8Array(31), index: 0 },
+    { txHash: chain.tx1, index: 65536 },
+    { txHash: chain.tx1, index: -1 },
+    null,
+  ]) {
+    await rejects(c.outpoint(bad as never), 'BAD_ARGUMENT');
+  }
+});
+
+test('outpoint: a lying agent is refused, whatever it claims', async () => {
+  const g0 = genesisOutpoint(chain.chainId, 0);
+  const paid = { txHash: chain.tx1, index: 0 };
+  const unknownOp = { txHash: chain.tx1, index: 2 };
+  const honestAt = async (op: typeof g0, h: number) =>
+    (await fakeAgent(chain, h).honest('pos_getOutpoint', [hex(op.txHash), op.index, h])) as Json;
+  const lies: Array<
+    [name: string, op: typeof g0, edit: (a: Json) => unknown, code: WalletErrorCode]
+  > = [
+    [
+      'a spent outpoint called unspent, with its old output',
+      g0,
+      async (a) => ({ ...(await honestAt(g0, 2)), height: a.height, stateRoot: a.stateRoot }),
+      'BAD_PROOF',
+    ],
+    ['a spend moved to another height', g0, (a) => ({ ...a, spentHeight: 4 }), 'BAD_PROOF'],
+    [
+      'a spend after the certified block',
+      g0,
+      (a) => ({ ...a, spentHeight: TIP + 1 }),
+      'BAD_ANSWER',
+    ],
+    ['a spent outpoint called unknown', g0, (a) => ({ ...a, status: 'unknown' }), 'BAD_PROOF'],
+    [
+      'an existing output denied',
+      paid,
+      (a) => ({ ...a, status: 'unknown', output: null }),
+      'BAD_PROOF',
+    ],
+    [
+      'an unknown outpoint called spent',
+      unknownOp,
+      (a) => ({ ...a, status: 'spent', spentHeight: 3 }),
+      'BAD_PROOF',
+    ],
+    [
+      'an output with a larger amount',
+      paid,
+      (a) => ({ ...a, output: { ...(a.output as Json), amount: '31' } }),
+      'BAD_PROOF',
+    ],
+    [
+      'an output of another owner',
+      paid,
+      (a) => ({ ...a, output: { ...(a.output as Json), owner: hex(chain.owner.publicKey) } }),
+      'BAD_PROOF',
+    ],
+    ['no output proof', paid, (a) => ({ ...a, outputProof: null }), 'BAD_PROOF'],
+    ['a malformed record proof', g0, (a) => ({ ...a, recordProof: { levels: 'x' } }), 'BAD_PROOF'],
+    ['an unknown status', g0, (a) => ({ ...a, status: 'burned' }), 'BAD_ANSWER'],
+    [
+      'a malformed amount',
+      paid,
+      (a) => ({ ...a, output: { ...(a.output as Json), amount: '-1' } }),
+      'BAD_ANSWER',
+    ],
+  ];
+  for (const [name, op, edit, code] of lies) {
+    const agent = fakeAgent(chain);
+    agent.intercept = editing('pos_getOutpoint', edit);
+    const e = await rejects(client(agent).outpoint(op), code);
+    assert.ok(e, name);
   }
 });
 

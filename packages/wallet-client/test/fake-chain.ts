@@ -25,9 +25,12 @@ import {
   certificateToJSON,
   chainIdOf,
   createGenesis,
+  decodeOutpointRecord,
   ed25519PublicKey,
   encodeOutput,
   encodeReceipt,
+  encodeSpentRecord,
+  encodeUnspentRecord,
   encodeValidatorSet,
   epochOfRound,
   epochTableKey,
@@ -40,6 +43,8 @@ import {
   makeValidatorSet,
   type Outpoint,
   type Output,
+  outpointId,
+  outpointRecordKey,
   outputKey,
   ownerPrefix,
   type Receipt,
@@ -185,10 +190,15 @@ export async function buildChain(o: ChainOpts): Promise<Chain> {
   });
   const log = await createHistoryLog({ store: createMemoryStore() });
   const outputs = new Map<string, { outpoint: Outpoint; output: Output }>();
+  // Each output and its outpoint record, as the node's ledger writes them (docs/PROTOCOL.md 6.3).
   const putOutput = async (outpoint: Outpoint, output: Output) => {
     const key = outputKey(output.owner, outpoint);
     outputs.set(toHex(key), { outpoint, output });
     await trie.put(key, encodeOutput(output));
+    await trie.put(
+      outpointRecordKey(outpointId(outpoint)),
+      encodeUnspentRecord(outpoint, output.owner),
+    );
   };
   for (let i = 0; i < genesis.outputs.length; i++) {
     await putOutput(genesisOutpoint(chainId, i), genesis.outputs[i]!);
@@ -224,6 +234,7 @@ export async function buildChain(o: ChainOpts): Promise<Chain> {
     }
     if (h === 3) {
       await trie.del(outputKey(owner.publicKey, spent));
+      await trie.put(outpointRecordKey(outpointId(spent)), encodeSpentRecord(3));
       await putOutput({ txHash: tx1, index: 0 }, body.outputs[0]!);
       await putOutput({ txHash: tx1, index: 1 }, body.outputs[1]!);
       const rc: Receipt = { txHash: tx1, status: 'committed', height: 3, index: 0 };
@@ -401,6 +412,51 @@ export function fakeAgent(chain: Chain, tip = chain.blocks.length - 1): FakeAgen
             host: toHex(output.host),
           };
         }),
+      };
+    },
+    pos_getOutpoint: async ([txHash, index, height]) => {
+      const h = (height as number | undefined) ?? agent.tip;
+      if (h > agent.tip) throw new RpcError(-32001, 'no block');
+      const outpoint = { txHash: fromHex(txHash as string, 32), index: index as number };
+      const state = chain.trie.at(chain.roots[h]!);
+      const recordKey = outpointRecordKey(outpointId(outpoint));
+      const bytes = await state.get(recordKey);
+      const rec = bytes === undefined ? undefined : decodeOutpointRecord(bytes);
+      const recordProof = trieProofToJSON(await state.prove(recordKey));
+      const base = { outpoint: { txHash, index }, height: h, stateRoot: toHex(chain.roots[h]!) };
+      if (rec === undefined) {
+        return {
+          ...base,
+          status: 'unknown',
+          spentHeight: null,
+          output: null,
+          recordProof,
+          outputProof: null,
+        };
+      }
+      if (rec.spent) {
+        return {
+          ...base,
+          status: 'spent',
+          spentHeight: rec.height,
+          output: null,
+          recordProof,
+          outputProof: null,
+        };
+      }
+      const key = outputKey(rec.owner, outpoint);
+      const { output } = chain.outputs.get(toHex(key))!;
+      return {
+        ...base,
+        status: 'unspent',
+        spentHeight: null,
+        output: {
+          amount: output.amount.toString(),
+          owner: toHex(output.owner),
+          host: toHex(output.host),
+        },
+        recordProof,
+        outputProof: trieProofToJSON(await state.prove(key)),
       };
     },
     pos_getTransaction: async ([txHash, atHeight]) => {

@@ -12,7 +12,7 @@ import {
   POS_GET_EVENT_TRANSACTIONS,
 } from './dag.js';
 import { POS_STATUS } from './node.js';
-import { POS_GET_OUTPUTS } from './state.js';
+import { POS_GET_OUTPOINT, POS_GET_OUTPUTS } from './state.js';
 import { POS_SUBSCRIBE, POS_UNSUBSCRIBE } from './subscriptions.js';
 import { POS_GET_TRANSACTION, POS_SEND_TRANSACTION } from './tx.js';
 import { POS_GET_VALIDATORS } from './validators.js';
@@ -25,6 +25,7 @@ export const METHODS = {
   pos_getBlock: POS_GET_BLOCK,
   pos_getCertificate: POS_GET_CERTIFICATE,
   pos_getOutputs: POS_GET_OUTPUTS,
+  pos_getOutpoint: POS_GET_OUTPOINT,
   pos_getConsistencyProof: POS_GET_CONSISTENCY_PROOF,
   pos_getValidators: POS_GET_VALIDATORS,
   pos_getEvent: POS_GET_EVENT,

@@ -1,12 +1,13 @@
 /**
  * The state: `pos_getOutputs`, an owner's outputs with their completeness
- * proof (docs/PROTOCOL.md 3, 6.3, 10.1).
+ * proof, and `pos_getOutpoint`, one outpoint's state (unspent, spent and
+ * when, or unknown) with its proofs (docs/PROTOCOL.md 3, 6.3, 10.1, 11).
  *
  * @module
  */
 import type { TrieProofJSON } from '@pos/merkle';
 import { defineMethod, errorDef, result } from '../method.js';
-import { hashParam, optional, required, uintParam } from '../params.js';
+import { hashParam, optional, required, u16Param, uintParam } from '../params.js';
 import { AMOUNT, arrayOf, HASH32, hexSchema, nullable, object, ref, UINT } from '../schema.js';
 
 /** Most outputs one `pos_getOutputs` answer holds (a bigger wallet gets -32005). */
@@ -66,5 +67,54 @@ export const POS_GET_OUTPUTS = defineMethod({
       'a height above the latest block, a height with no block, or state no longer kept',
     ),
     errorDef('LIMIT_EXCEEDED', `more than ${MAX_OUTPUTS} outputs`),
+  ],
+});
+
+/** What `pos_getOutpoint` answers. */
+export interface OutpointResult {
+  outpoint: { txHash: string; index: number };
+  /** The block the state is of; null for the genesis state, before the first block. */
+  height: number | null;
+  stateRoot: string;
+  /** `unspent`, `spent` (at `spentHeight`), or `unknown`: no such output was ever created. */
+  status: 'unspent' | 'spent' | 'unknown';
+  /** The height of the block that spent it (status `spent`), else null. */
+  spentHeight: number | null;
+  /** The output (status `unspent`), else null. */
+  output: { amount: string; owner: string; host: string } | null;
+  /** Inclusion proof of the outpoint's record, or exclusion proof (status `unknown`). */
+  recordProof: TrieProofJSON;
+  /** Inclusion proof of the output's entry (status `unspent`), else null. */
+  outputProof: TrieProofJSON | null;
+}
+
+/** `pos_getOutpoint`: whether an outpoint is unspent, spent (and when) or unknown, with proofs. */
+export const POS_GET_OUTPOINT = defineMethod({
+  name: 'pos_getOutpoint',
+  summary:
+    "One outpoint's state with its proofs: unspent (its output), spent (the height of the spending block) or unknown.",
+  params: [
+    required(hashParam('txHash', 'the id of the transaction that created the output')),
+    required(u16Param('index', "the output's index in that transaction")),
+    optional(uintParam('height', 'a block height (default: the latest block)')),
+  ],
+  result: result<OutpointResult>(
+    'outpoint',
+    object({
+      outpoint: object({ txHash: HASH32, index: UINT }),
+      height: nullable(UINT),
+      stateRoot: HASH32,
+      status: { enum: ['unspent', 'spent', 'unknown'] },
+      spentHeight: nullable(UINT),
+      output: nullable(object({ amount: AMOUNT, owner: HASH32, host: HASH32 })),
+      recordProof: ref('TrieProof'),
+      outputProof: nullable(ref('TrieProof')),
+    }),
+  ),
+  errors: [
+    errorDef(
+      'NOT_FOUND',
+      'a height above the latest block, a height with no block, or state no longer kept',
+    ),
   ],
 });

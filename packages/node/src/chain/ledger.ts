@@ -69,10 +69,13 @@ import {
 import {
   CodedError,
   chainIdOf,
+  decodeOutpointRecord,
   decodeOutput,
   decodeValidatorSet,
   EPOCH_TABLE_PREFIX,
   encodeOutput,
+  encodeSpentRecord,
+  encodeUnspentRecord,
   encodeValidatorSet,
   epochOfTableKey,
   epochTableKey,
@@ -86,6 +89,7 @@ import {
   META_KEY,
   makeValidatorSet,
   type Outpoint,
+  type OutpointRecord,
   type Output,
   outpointId,
   outpointRecordKey,
@@ -225,6 +229,25 @@ export interface OutputsProof {
   outputs: OwnedOutput[];
 }
 
+/**
+ * An outpoint's state with its proofs (docs/PROTOCOL.md 6.3, 11): the
+ * record under `outpointRecordKey` proved present (unspent or spent, and
+ * when) or absent (unknown), and for an unspent one its output proved
+ * present under `outputKey(owner, outpoint)`.
+ */
+export interface OutpointProof {
+  /** Height of the state (`null`: genesis). */
+  height: number | null;
+  stateRoot: Uint8Array;
+  outpoint: Outpoint;
+  /** The record, decoded; undefined: no such outpoint was ever created. */
+  record: OutpointRecord | undefined;
+  /** Inclusion proof of the record, or exclusion proof when there is none. */
+  recordProof: TrieProof;
+  /** For an unspent outpoint: its output and that entry's inclusion proof. */
+  output?: { output: Output; proof: TrieProof };
+}
+
 /** Options of the output queries. */
 export interface OutputsQuery {
   /** A committed height still in the kept window (default: the latest commit; `null`: genesis). */
@@ -303,6 +326,8 @@ export interface Ledger {
   getOutputs(owner: Uint8Array, query?: OutputsQuery): Promise<OwnedOutput[]>;
   /** `owner`'s unspent outputs with their completeness proof. */
   proveOutputs(owner: Uint8Array, query?: OutputsQuery): Promise<OutputsProof>;
+  /** Whether `outpoint` is unspent, spent (at which height) or unknown, with the proofs. */
+  proveOutpoint(outpoint: Outpoint, query?: Pick<OutputsQuery, 'height'>): Promise<OutpointProof>;
 }
 
 // --- state layout --------------------------------------------------------------
@@ -312,8 +337,6 @@ const APPLY_SLICE_MS = 4;
 /** One macrotask turn: I/O callbacks (sync requests, JSON-RPC) run before the next slice. */
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const META_VERSION = 1;
-const REC_UNSPENT = 0x00;
-const REC_SPENT = 0x01;
 
 const REG_VERSION = 1;
 
@@ -379,37 +402,9 @@ function toEpochTable(epoch: number, set: ValidatorSet, hash: HashFn): EpochTabl
   };
 }
 
-function encodeUnspentRecord(op: Outpoint, owner: Uint8Array): Uint8Array {
-  return new Writer(67)
-    .u8(REC_UNSPENT)
-    .bytes(op.txHash, 32)
-    .u16be(op.index)
-    .bytes(owner, 32)
-    .finish();
-}
-
-function encodeSpentRecord(height: number): Uint8Array {
-  return new Writer(9).u8(REC_SPENT).u64safe(height).finish();
-}
-
-type OutpointRecord =
-  | { spent: false; outpoint: Outpoint; owner: Uint8Array }
-  | { spent: true; height: number };
-
 function decodeRecord(bytes: Uint8Array): OutpointRecord {
   try {
-    const r = new Reader(bytes);
-    const tag = r.u8(REC_UNSPENT, REC_SPENT, 'record tag');
-    let rec: OutpointRecord;
-    if (tag === REC_SPENT) {
-      rec = { spent: true, height: r.u64safe() };
-    } else {
-      const txHash = r.bytes(32);
-      const index = r.u16be();
-      rec = { spent: false, outpoint: { txHash, index }, owner: r.bytes(32) };
-    }
-    r.end();
-    return rec;
+    return decodeOutpointRecord(bytes);
   } catch (e) {
     throw new LedgerError('CORRUPT_STATE', 'malformed outpoint record', { cause: e });
   }
@@ -1063,6 +1058,39 @@ class LedgerImpl implements Ledger {
 
   async getOutputs(owner: Uint8Array, query: OutputsQuery = {}): Promise<OwnedOutput[]> {
     return (await this.proveOutputs(owner, query)).outputs;
+  }
+
+  async proveOutpoint(
+    outpoint: Outpoint,
+    query: Pick<OutputsQuery, 'height'> = {},
+  ): Promise<OutpointProof> {
+    const { height } = query;
+    if (height !== undefined && height !== null && (!Number.isSafeInteger(height) || height < 0)) {
+      throw new LedgerError('BAD_HEIGHT', 'height must be a safe integer >= 0 or null');
+    }
+    const at = height === undefined ? this.committedHeight : height;
+    const id = outpointId(outpoint, this.hash);
+    const recordKey = outpointRecordKey(id);
+    return this.withState(height, async (reader) => {
+      const recBytes = await reader.get(recordKey);
+      const record = recBytes === undefined ? undefined : decodeRecord(recBytes);
+      const out: OutpointProof = {
+        height: at,
+        stateRoot: reader.root(),
+        outpoint: { txHash: outpoint.txHash.slice(), index: outpoint.index },
+        record,
+        recordProof: await reader.prove(recordKey),
+      };
+      if (record !== undefined && !record.spent) {
+        const key = this.outputKeyOf(record.owner, id);
+        const bytes = await reader.get(key);
+        if (bytes === undefined) {
+          throw new LedgerError('CORRUPT_STATE', 'an unspent outpoint record has no output');
+        }
+        out.output = { output: this.decodeStoredOutput(bytes), proof: await reader.prove(key) };
+      }
+      return out;
+    });
   }
 
   async proveOutputs(owner: Uint8Array, query: OutputsQuery = {}): Promise<OutputsProof> {

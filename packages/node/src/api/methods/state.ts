@@ -1,10 +1,11 @@
 /**
- * `pos_getOutputs`: an owner's outputs and their completeness proof
- * (docs/PROTOCOL.md 3, 6.3, 10.1).
+ * `pos_getOutputs`: an owner's outputs and their completeness proof;
+ * `pos_getOutpoint`: one outpoint's state with its proofs (docs/PROTOCOL.md
+ * 3, 6.3, 10.1, 11).
  *
  * @module
  */
-import { MAX_OUTPUTS, POS_GET_OUTPUTS } from '@pos/api';
+import { MAX_OUTPUTS, type OutpointResult, POS_GET_OUTPOINT, POS_GET_OUTPUTS } from '@pos/api';
 import { trieProofToJSON } from '@pos/merkle';
 import { formatAmount, toHex } from '@pos/protocol';
 import type { AnyRpcMethod } from '../dispatcher.js';
@@ -16,13 +17,7 @@ import { implement } from './implement.js';
 export function stateMethods(view: NodeView): Record<string, AnyRpcMethod> {
   return {
     pos_getOutputs: implement(POS_GET_OUTPUTS, async ({ owner, height }) => {
-      const latest = view.chain.latest();
-      if (height !== undefined && (latest === null || height > latest.header.height)) {
-        throw notFound(`height ${height} is not committed`);
-      }
-      if (height !== undefined && (await view.chain.header(height)) === undefined) {
-        throw notFound(`no block at height ${height}`);
-      }
+      await checkHeight(view, height);
       const p = await view.chain.ledger.proveOutputs(owner, {
         ...(height === undefined ? {} : { height }),
         maxEntries: MAX_OUTPUTS,
@@ -42,5 +37,44 @@ export function stateMethods(view: NodeView): Record<string, AnyRpcMethod> {
         })),
       };
     }),
+    pos_getOutpoint: implement(POS_GET_OUTPOINT, async ({ txHash, index, height }) => {
+      await checkHeight(view, height);
+      const p = await view.chain.ledger.proveOutpoint(
+        { txHash, index },
+        height === undefined ? {} : { height },
+      );
+      const rec = p.record;
+      const status: OutpointResult['status'] =
+        rec === undefined ? 'unknown' : rec.spent ? 'spent' : 'unspent';
+      return {
+        outpoint: { txHash: toHex(p.outpoint.txHash), index: p.outpoint.index },
+        height: p.height,
+        stateRoot: toHex(p.stateRoot),
+        status,
+        spentHeight: rec?.spent ? rec.height : null,
+        output:
+          p.output === undefined
+            ? null
+            : {
+                amount: formatAmount(p.output.output.amount),
+                owner: toHex(p.output.output.owner),
+                host: toHex(p.output.output.host),
+              },
+        recordProof: trieProofToJSON(p.recordProof),
+        outputProof: p.output === undefined ? null : trieProofToJSON(p.output.proof),
+      };
+    }),
   };
+}
+
+/** A named height must be committed, and have a block (`NOT_FOUND`). */
+async function checkHeight(view: NodeView, height: number | undefined): Promise<void> {
+  if (height === undefined) return;
+  const latest = view.chain.latest();
+  if (latest === null || height > latest.header.height) {
+    throw notFound(`height ${height} is not committed`);
+  }
+  if ((await view.chain.header(height)) === undefined) {
+    throw notFound(`no block at height ${height}`);
+  }
 }
