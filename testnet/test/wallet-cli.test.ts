@@ -29,7 +29,16 @@ function wallet(args: string[], env: Record<string, string> = {}): Promise<Run> 
     execFile(
       process.execPath,
       [CLI, ...args],
-      { cwd: work, env: { ...process.env, POS_WALLET_PASSWORD: '', ...env }, timeout: 120_000 },
+      {
+        cwd: work,
+        env: {
+          ...process.env,
+          POS_WALLET_PASSWORD: '',
+          POS_WALLET_HOME: join(work, 'wallet-home'),
+          ...env,
+        },
+        timeout: 120_000,
+      },
       (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
         resolve({ code, stdout, stderr });

@@ -50,6 +50,7 @@ import {
   readJournal,
   writeNewFile,
 } from './io.js';
+import { openTrustFile, type TrustFile } from './trust-file.js';
 
 const USAGE = `usage: pnpm wallet <command> [options]
 
@@ -78,6 +79,8 @@ options:
   --node NAME|I     which of the agents to ask (default the first)
   --json            machine-readable output
   --password-file F the keystore password's file (else POS_WALLET_PASSWORD, else asked)
+  --fresh           start from the genesis, not from the trust state saved in ~/.pos-wallet
+                    (POS_WALLET_HOME), and replace that state
   --max-age S       refuse an agent whose latest certified block is older than S seconds
                     by this machine's clock (default 300): STALE_STATE
   --max-lag S       verify: refuse an agent whose certified head is more than S seconds behind
@@ -89,6 +92,8 @@ interface Args {
   pos: string[];
   flags: Map<string, string[]>;
   json: boolean;
+  /** `--fresh`: start from the genesis, not from the saved trust state, and replace it. */
+  fresh: boolean;
 }
 
 const VALUE_FLAGS = [
@@ -109,10 +114,11 @@ const VALUE_FLAGS = [
 ];
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { cmd: '', pos: [], flags: new Map(), json: false };
+  const a: Args = { cmd: '', pos: [], flags: new Map(), json: false, fresh: false };
   for (let i = 0; i < argv.length; i++) {
     const t = argv[i]!;
     if (t === '--json') a.json = true;
+    else if (t === '--fresh') a.fresh = true;
     else if (t === '-h' || t === '--help') a.cmd = 'help';
     else if (t.startsWith('--')) {
       const eq = t.indexOf('=');
@@ -214,12 +220,23 @@ function network(a: Args): Network {
   });
 }
 
-function clientOf(net: Network, agent: Agent, a: Args): WalletClient {
-  return createWalletClient({
+/** The run's saved trust state (opened once) and the clients that may advance it. */
+const run = { trustFile: undefined as TrustFile | undefined, clients: [] as WalletClient[] };
+
+/**
+ * A client of `agent`. It starts from the saved trust state (docs/PROTOCOL.md
+ * 11.2) unless `fromGenesis` (or `--fresh`); what it verifies is saved when
+ * the command succeeds.
+ */
+function clientOf(net: Network, agent: Agent, a: Args, fromGenesis = false): WalletClient {
+  run.trustFile ??= openTrustFile(net.trust, a.fresh);
+  const c = createWalletClient({
     url: agent.url,
-    trust: net.trust,
+    trust: fromGenesis ? net.trust : run.trustFile.trust,
     maxStateAgeMs: secondsFlag(a, 'max-age', DEFAULT_MAX_STATE_AGE_MS),
   });
+  run.clients.push(c);
+  return c;
 }
 
 /** A duration flag in whole seconds, as ms; `fallbackMs` when absent. */
@@ -619,7 +636,8 @@ async function validators({ a, out }: Ctx): Promise<void> {
   }
   const net = network(a);
   const agent = pickAgent(net, one(a, 'node'));
-  const client = clientOf(net, agent, a);
+  // From the genesis: the output shows every table's path from the anchor.
+  const client = clientOf(net, agent, a, true);
   const t = await client.validators(epoch);
   // Every table from the anchor to this one: verified on the way, so cached.
   const path: VerifiedValidatorSet[] = [];
@@ -713,14 +731,15 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return a.cmd === 'help' ? 0 : 2;
   }
-  const run = COMMANDS[a.cmd];
-  if (run === undefined) return usageError(`unknown command ${a.cmd}`, a.json);
+  const command = COMMANDS[a.cmd];
+  if (command === undefined) return usageError(`unknown command ${a.cmd}`, a.json);
   const out = (human: string[], json: unknown) =>
     process.stdout.write(
       a.json ? `${JSON.stringify({ ok: true, ...(json as object) })}\n` : `${human.join('\n')}\n`,
     );
   try {
-    await run({ a, out });
+    await command({ a, out });
+    run.trustFile?.save(run.clients.map((c) => c.trustState()));
     return 0;
   } catch (e) {
     const code = (e as { code?: string }).code ?? 'ERROR';
@@ -733,6 +752,7 @@ async function main(argv: string[]): Promise<number> {
     const agentSide = ['AGENT_UNREACHABLE', 'AGENT_ERROR', 'NOT_YET'].includes(code);
     if (a.json)
       process.stdout.write(`${JSON.stringify({ ok: false, error: { code, message: msg } })}\n`);
+    else if (code === 'BAD_TRUST_STATE') process.stderr.write(`error (${code}): ${msg}\n`);
     else if (code === 'STALE_STATE' || code === 'AGENT_BEHIND')
       process.stderr.write(`REFUSED (${code}): verified, but not current: ${msg}\n`);
     else if (refused && !agentSide)

@@ -26,7 +26,7 @@
  * @module
  */
 import { createApiClient, createHttpTransport, type Transport } from '@pos/api';
-import { sha256Noble } from '@pos/merkle';
+import { sha256Noble, toHex } from '@pos/merkle';
 import { type EpochParams, epochOfRound } from '@pos/protocol';
 import { createAsk, fail } from './agent.js';
 import { send } from './send.js';
@@ -81,6 +81,27 @@ export function createWalletClient(opts: WalletClientOpts): WalletClient {
     certifiedHeader: () => headers.latest(),
     receipt: (txHash, at) => verifiedReceipt(deps, txHash, at),
     balance: (owner) => verifiedBalance(deps, owner),
+    trustState: () => {
+      // The table that certified the newest header verified: the next run
+      // verifies the same or later headers from it (a later table would not
+      // verify a header of this epoch).
+      const e = headers.highestEpoch;
+      const t = book.latest(e < 0 ? anchorEpoch : e);
+      return {
+        chainId: chainId.slice(),
+        lag: trust.lag,
+        epochLength: trust.epochLength,
+        epoch: t.epoch,
+        validators: t.validators.map((v) => {
+          const label = t.labels.get(toHex(v.validatorId));
+          return {
+            publicKey: v.publicKey.slice(),
+            stake: v.stake,
+            ...(label === undefined ? {} : { name: label.name, endpoint: label.endpoint }),
+          };
+        }),
+      };
+    },
     outpoint: (op, at) => verifiedOutpoint(deps, op, at),
     verifyConsistency: (a, b) => verifyConsistency(deps, a, b),
     async consistentWith(other) {

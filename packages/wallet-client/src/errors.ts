@@ -28,7 +28,10 @@ export type WalletErrorCode =
   // certified head is further behind theirs than the wallet accepts (it hides
   // newer blocks).
   | 'STALE_STATE'
-  | 'AGENT_BEHIND';
+  | 'AGENT_BEHIND'
+  // A saved trust state that does not open: malformed, or its seal does not
+  // verify (changed on disk, or sealed under another key) (trust-state.ts).
+  | 'BAD_TRUST_STATE';
 
 /**
  * Typed error of this package. The wallet trusts its agent for nothing

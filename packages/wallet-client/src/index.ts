@@ -10,6 +10,7 @@ export {
   keystoreToText,
 } from './keystore.js';
 export { trustFromGenesis } from './trust.js';
+export { openTrustState, sealTrustState, TRUST_STATE_VERSION } from './trust-state.js';
 export type {
   CertifiedHeader,
   FetchLike,

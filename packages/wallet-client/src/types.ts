@@ -219,6 +219,13 @@ export interface WalletClient {
   /** `owner`'s unspent outputs at the latest certified height, verified complete. */
   balance(owner: Uint8Array): Promise<VerifiedBalance>;
   /**
+   * What this client has verified, as a trust anchor (docs/PROTOCOL.md
+   * 11.2): the table of the epoch of the newest certified header it verified
+   * (the anchor's before any). A later client created with it resumes there;
+   * `sealTrustState` stores it.
+   */
+  trustState(): WalletTrust;
+  /**
    * Whether `outpoint` is unspent (its output), spent (and at which height)
    * or was never created, proven under the latest certified header or `at`
    * (a header this client returned).

@@ -5,7 +5,15 @@
 // answer is refused (exit 1, REFUSED (CODE)) with nothing of it shown. The
 // CLI must be built (tsc -b).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -99,12 +107,13 @@ interface Run {
   stderr: string;
 }
 
-function wallet(args: string[]): Promise<Run> {
+/** Runs the CLI; each run gets a wallet home of its own (no saved trust) unless `home` is given. */
+function wallet(args: string[], home = mkdtempSync(join(work, 'home-'))): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
       [CLI, ...args, '--genesis', genesisFile, '--rpc', url, '--testnet', join(work, 'none')],
-      { cwd: work, env: baseEnv, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: work, env: { ...baseEnv, POS_WALLET_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
     let stderr = '';
@@ -324,6 +333,48 @@ test('verify-output: spent (in which block), unspent (its output), unknown; a li
     const r = await wallet(['verify-output', ...bad]);
     assert.is(r.code, 2, `${bad.join(' ')}: ${r.stderr}`);
   }
+});
+
+test('the wallet remembers what it verified: resumes with one table request, refuses an edited state', async () => {
+  agent.intercept = undefined;
+  const home = mkdtempSync(join(work, 'home-'));
+  const owner = toHex(chain.owner.publicKey);
+  const tablesAsked = () => agent.calls.filter((c) => c.method === 'pos_getValidators').length;
+  let before = tablesAsked();
+  const cold = await wallet(['balance', owner, '--json'], home);
+  assert.is(cold.code, 0, cold.stderr);
+  assert.is(tablesAsked() - before, 6); // epochs 1..6, from the genesis
+  const files = readdirSync(home).sort();
+  assert.equal(files.length, 2, files.join());
+  const stateFile = join(home, files.find((f) => f.startsWith('trust-'))!);
+  assert.is(statSync(stateFile).mode & 0o777, 0o600);
+  assert.is(statSync(join(home, 'state.key')).mode & 0o777, 0o600);
+  assert.is(JSON.parse(readFileSync(stateFile, 'utf8')).state.epoch, 5);
+
+  before = tablesAsked();
+  const warm = await wallet(['balance', owner, '--json'], home);
+  assert.is(warm.code, 0, warm.stderr);
+  assert.is(tablesAsked() - before, 1); // only epoch 6's, which the tip names
+  assert.is(JSON.parse(warm.stdout).balance, JSON.parse(cold.stdout).balance);
+
+  // Edited on disk: refused, with the way out; --fresh starts again and reseals.
+  const sealed = readFileSync(stateFile, 'utf8');
+  const o = JSON.parse(sealed);
+  o.state.validators[0].stake = '999';
+  writeFileSync(stateFile, JSON.stringify(o));
+  const edited = await wallet(['balance', owner], home);
+  assert.is(edited.code, 1);
+  assert.match(
+    edited.stderr,
+    /^error \(BAD_TRUST_STATE\): the seal does not verify.*delete it, or pass --fresh/m,
+  );
+  assert.not.match(edited.stdout, /369/);
+  const fresh = await wallet(['balance', owner, '--fresh'], home);
+  assert.is(fresh.code, 0, fresh.stderr);
+  assert.is(readFileSync(stateFile, 'utf8'), sealed); // the same state, sealed again
+  // The validators command shows the path from the genesis whatever is saved.
+  const v = await ok(['validators', '3']);
+  assert.match(v.stdout, /epoch 0: the trust anchor/);
 });
 
 test('a lying agent is refused: exit 1, REFUSED (CODE), nothing of the answer shown', async () => {

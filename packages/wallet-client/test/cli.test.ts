@@ -43,6 +43,8 @@ const at = (...p: string[]) => join(work, ...p);
 const baseEnv: Record<string, string | undefined> = { ...process.env };
 delete baseEnv.FORCE_COLOR;
 for (const k of Object.keys(baseEnv)) if (k.startsWith('POS_')) delete baseEnv[k];
+// The wallet's saved trust states go to this test's directory, not the user's home.
+baseEnv.POS_WALLET_HOME = join(work, 'wallet-home');
 
 const PASSWORD = 'correct horse battery';
 const withPw = { POS_WALLET_PASSWORD: PASSWORD };

@@ -20,7 +20,12 @@ export function wallet(cwd: string, args: string[]): Promise<Record<string, unkn
     execFile(
       process.execPath,
       [CLI, ...args, '--json'],
-      { cwd, env: { ...process.env, POS_WALLET_PASSWORD: '' }, timeout: 120_000 },
+      {
+        cwd,
+        // Saved trust states go beside the test's network, not to the user's home.
+        env: { ...process.env, POS_WALLET_PASSWORD: '', POS_WALLET_HOME: join(cwd, 'wallet-home') },
+        timeout: 120_000,
+      },
       (_err, stdout, stderr) => {
         try {
           resolve(JSON.parse(stdout) as Record<string, unknown>);

@@ -45,12 +45,15 @@ export interface HeaderVerifier {
   latest(): Promise<CertifiedHeader>;
   /** Whether `h` is a header this verifier returned. */
   returned(h: CertifiedHeader): boolean;
+  /** The highest epoch of a header this verifier returned; -1 before any. */
+  readonly highestEpoch: number;
 }
 
 /** The header verifier of one client. */
 export function createHeaderVerifier(o: HeaderOpts): HeaderVerifier {
   const { ask, hash, params, chainId, book } = o;
   const verifiedHeaders = new WeakSet<CertifiedHeader>();
+  let highestEpoch = -1;
 
   async function at(height: number): Promise<CertifiedHeader> {
     const r = obj(
@@ -102,6 +105,7 @@ export function createHeaderVerifier(o: HeaderOpts): HeaderVerifier {
       timestamp: header.timestamp,
     };
     verifiedHeaders.add(verified);
+    if (epoch > highestEpoch) highestEpoch = epoch;
     return verified;
   }
 
@@ -122,5 +126,12 @@ export function createHeaderVerifier(o: HeaderOpts): HeaderVerifier {
     return head;
   }
 
-  return { at, latest, returned: (h) => verifiedHeaders.has(h) };
+  return {
+    at,
+    latest,
+    returned: (h) => verifiedHeaders.has(h),
+    get highestEpoch() {
+      return highestEpoch;
+    },
+  };
 }

@@ -49,6 +49,11 @@ export interface TableBookOpts {
 export interface TableBook {
   /** The verified table of `epoch`, verifying every missing one before it in order. */
   table(epoch: number): Promise<VerifiedValidatorSet>;
+  /**
+   * The verified table of the highest epoch at or below `atMost` (default:
+   * any): the anchor's when none past it is verified yet.
+   */
+  latest(atMost?: number): VerifiedValidatorSet;
 }
 
 /** A {@link VerifiedValidatorSet} of `set`. */
@@ -164,7 +169,11 @@ export function createTableBook(o: TableBookOpts): TableBook {
     return tableOf(j, v.set, v.provenance, v.labels, o.params, o.hash);
   }
 
-  return { table };
+  return {
+    table,
+    latest: (atMost = Number.POSITIVE_INFINITY) =>
+      tables.get(Math.max(anchorEpoch, Math.min(verifiedUpTo, atMost)))!,
+  };
 }
 
 /** A copy of a cached table: a caller's edits must not reach the cache. */
