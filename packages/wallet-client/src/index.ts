@@ -12,6 +12,7 @@ export {
 export { trustFromGenesis } from './trust.js';
 export { openTrustState, sealTrustState, TRUST_STATE_VERSION } from './trust-state.js';
 export type {
+  CertifiedAt,
   CertifiedHeader,
   FetchLike,
   SendOpts,

@@ -108,12 +108,9 @@ export interface WalletClientOpts {
  */
 export const DEFAULT_MAX_STATE_AGE_MS = 5 * 60_000;
 
-/** A balance the wallet checked, with what it checked it against. */
-export interface VerifiedBalance {
-  owner: Uint8Array;
-  balance: bigint;
-  outputs: { outpoint: Outpoint; output: Output }[];
-  /** The certified block the balance is read at. */
+/** The certified block a state read was verified at, and what certified it. */
+export interface CertifiedAt {
+  /** The certified block the state is read at. */
   height: number;
   blockHash: Uint8Array;
   stateRoot: Uint8Array;
@@ -122,12 +119,19 @@ export interface VerifiedBalance {
   /** Stake that signed the certificate, and the table's total. */
   signedStake: bigint;
   totalStake: bigint;
-  /** The block's header timestamp (ms): how current the balance is. */
+  /** The block's header timestamp (ms): how current the answer is. */
   timestamp: number;
 }
 
+/** A balance the wallet checked, with what it checked it against. */
+export interface VerifiedBalance extends CertifiedAt {
+  owner: Uint8Array;
+  balance: bigint;
+  outputs: { outpoint: Outpoint; output: Output }[];
+}
+
 /** An outpoint's state, proven under a certified state root (docs/PROTOCOL.md 6.3, 11). */
-export interface VerifiedOutpoint {
+export interface VerifiedOutpoint extends CertifiedAt {
   outpoint: Outpoint;
   /** `unspent` (with its output), `spent` (at `spentHeight`), or `unknown`: never created. */
   status: 'unspent' | 'spent' | 'unknown';
@@ -135,14 +139,6 @@ export interface VerifiedOutpoint {
   spentHeight?: number;
   /** The output (status `unspent`). */
   output?: Output;
-  /** The certified block the state is read at, and what certified it. */
-  height: number;
-  blockHash: Uint8Array;
-  stateRoot: Uint8Array;
-  epoch: number;
-  signedStake: bigint;
-  totalStake: bigint;
-  timestamp: number;
 }
 
 /** A verified header and its certificate's stake. */

@@ -30,14 +30,12 @@ import { loud } from '@pos/test-utils/hooks';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  buildChain,
+  buildScenarioChain,
   type Chain,
   certify,
-  crew,
   type FakeAgent,
   fakeAgent,
   member,
-  scenarioTables,
 } from './fake-chain.js';
 
 const CLI = join(import.meta.dirname, '../dist/cli/cli.js');
@@ -48,7 +46,6 @@ const baseEnv: Record<string, string | undefined> = { ...process.env };
 delete baseEnv.FORCE_COLOR;
 for (const k of Object.keys(baseEnv)) if (k.startsWith('POS_')) delete baseEnv[k];
 
-const { A, B, C, D } = crew;
 const forgers = [member('x1', 0x41), member('x2', 0x42)];
 
 let chain: Chain;
@@ -59,18 +56,7 @@ let url = '';
 test.before(
   loud(async () => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc -b)`);
-    chain = await buildChain({
-      lag: 2,
-      epochLength: 4,
-      genesisTable: [
-        [A, 100n],
-        [B, 100n],
-        [C, 100n],
-        [D, 100n],
-      ],
-      tables: scenarioTables,
-      tip: 21,
-    });
+    chain = await buildScenarioChain();
     agent = fakeAgent(chain);
     writeFileSync(genesisFile, `${JSON.stringify(genesisToJSON(chain.genesis), null, 2)}\n`);
     server = createServer((req, res) => {

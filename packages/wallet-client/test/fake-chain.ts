@@ -601,3 +601,23 @@ export const scenarioTables: readonly TableSpec[] = (() => {
     ],
   ];
 })();
+
+/**
+ * The scenario chain of the CLI and trust-state suites: LAG 2, EPOCH 4, the
+ * crew's A..D with 100 each at genesis, then {@link scenarioTables}, tip 21.
+ */
+export function buildScenarioChain(): Promise<Chain> {
+  const { A, B, C, D } = crew;
+  return buildChain({
+    lag: 2,
+    epochLength: 4,
+    genesisTable: [
+      [A, 100n],
+      [B, 100n],
+      [C, 100n],
+      [D, 100n],
+    ],
+    tables: scenarioTables,
+    tip: 21,
+  });
+}

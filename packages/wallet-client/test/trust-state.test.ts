@@ -17,34 +17,14 @@ import {
   type WalletErrorCode,
   type WalletTrust,
 } from '../src/index.js';
-import {
-  buildChain,
-  type Chain,
-  crew,
-  type FakeAgent,
-  fakeAgent,
-  scenarioTables,
-} from './fake-chain.js';
+import { buildScenarioChain, type Chain, type FakeAgent, fakeAgent } from './fake-chain.js';
 
-const { A, B, C, D } = crew;
-const TIP = 21;
 let chain: Chain;
 let genesis: WalletTrust;
 const key = new Uint8Array(32).fill(0x5a);
 
 test.before(async () => {
-  chain = await buildChain({
-    lag: 2,
-    epochLength: 4,
-    genesisTable: [
-      [A, 100n],
-      [B, 100n],
-      [C, 100n],
-      [D, 100n],
-    ],
-    tables: scenarioTables,
-    tip: TIP,
-  });
+  chain = await buildScenarioChain();
   genesis = trustFromGenesis(chain.genesis);
 });
 

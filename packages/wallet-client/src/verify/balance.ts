@@ -20,7 +20,7 @@ import {
 } from '@pos/protocol';
 import { type Ask, fail, obj } from '../agent.js';
 import type { VerifiedBalance } from '../types.js';
-import type { HeaderVerifier } from './header.js';
+import { certifiedAt, type HeaderVerifier } from './header.js';
 
 type Owned = { outpoint: Outpoint; output: Output };
 
@@ -64,13 +64,7 @@ export async function verifiedBalance(
     owner,
     balance: outputs.reduce((a, x) => a + x.output.amount, 0n),
     outputs,
-    height: head.height,
-    blockHash: head.blockHash,
-    stateRoot: head.stateRoot,
-    epoch: head.epoch,
-    signedStake: head.signedStake,
-    totalStake: head.totalStake,
-    timestamp: head.timestamp,
+    ...certifiedAt(head),
   };
 }
 

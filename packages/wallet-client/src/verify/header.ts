@@ -22,7 +22,7 @@ import {
   verifyCertificate,
 } from '@pos/protocol';
 import { type Ask, fail, obj } from '../agent.js';
-import type { CertifiedHeader } from '../types.js';
+import type { CertifiedAt, CertifiedHeader } from '../types.js';
 import type { TableBook } from './validator-sets.js';
 
 /** What header verification needs. */
@@ -133,5 +133,18 @@ export function createHeaderVerifier(o: HeaderOpts): HeaderVerifier {
     get highestEpoch() {
       return highestEpoch;
     },
+  };
+}
+
+/** The {@link CertifiedAt} fields of a verified header (copied: results share no arrays with the cache). */
+export function certifiedAt(h: CertifiedHeader): CertifiedAt {
+  return {
+    height: h.height,
+    blockHash: h.blockHash.slice(),
+    stateRoot: h.stateRoot.slice(),
+    epoch: h.epoch,
+    signedStake: h.signedStake,
+    totalStake: h.totalStake,
+    timestamp: h.timestamp,
   };
 }

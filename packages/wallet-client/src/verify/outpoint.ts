@@ -35,7 +35,7 @@ import {
 } from '@pos/protocol';
 import { type Ask, fail, obj } from '../agent.js';
 import type { CertifiedHeader, VerifiedOutpoint } from '../types.js';
-import type { HeaderVerifier } from './header.js';
+import { certifiedAt, type HeaderVerifier } from './header.js';
 
 type Json = Record<string, unknown>;
 
@@ -134,12 +134,6 @@ export async function verifiedOutpoint(
   return {
     outpoint: { txHash: outpoint.txHash.slice(), index: outpoint.index },
     ...state,
-    height: head.height,
-    blockHash: head.blockHash,
-    stateRoot: head.stateRoot,
-    epoch: head.epoch,
-    signedStake: head.signedStake,
-    totalStake: head.totalStake,
-    timestamp: head.timestamp,
+    ...certifiedAt(head),
   };
 }
