@@ -21,6 +21,7 @@ import { createWindow, rateOf } from '../src/lib/rates.js';
 import { readOnlyTransport } from '../src/lib/readonly.js';
 import { hrefOf, parseRoute } from '../src/lib/route.js';
 import { parseSearch } from '../src/lib/search.js';
+import { createStateStore, STATE_KEY_KEY, STATE_PREFIX } from '../src/lib/state-store.js';
 import { createTrustStore, type KeyValueStorage } from '../src/lib/trust-store.js';
 import { findTxBody } from '../src/lib/tx-body.js';
 import { createWalletStore } from '../src/lib/wallet-store.js';
@@ -206,6 +207,33 @@ test('the trust store: pins a genesis, loads it back, refuses what is no genesis
   assert.is(store.load()!.chainId, a.chainId, 'a refused pin keeps the old anchor');
   s.map.set([...s.map.keys()][0]!, '{broken');
   assert.is(store.load(), null);
+});
+
+test('the state store: resumes at the saved epoch, keeps the highest, drops a changed state', () => {
+  const s = memoryStorage();
+  const anchor = createTrustStore(s).pin(genesisToJSON(genesis), 'file', 5);
+  const states = createStateStore(s, (b) => b.fill(9));
+  assert.equal(states.resume(anchor), { trust: anchor.trust, refused: null });
+  const at = (epoch: number) => ({ ...anchor.trust, epoch });
+  states.save(anchor, [at(3), at(2)]);
+  assert.is(states.resume(anchor).trust.epoch, 3);
+  states.save(anchor, [at(1)]); // older: kept as it was
+  assert.is(states.resume(anchor).trust.epoch, 3);
+  states.save(anchor, [at(4)]);
+  assert.is(states.resume(anchor).trust.epoch, 4);
+  // A state changed in storage: dropped, said, and the page starts from the genesis.
+  const item = [...s.map.keys()].find((k) => k.startsWith(STATE_PREFIX))!;
+  const o = JSON.parse(s.map.get(item)!);
+  o.state.epoch = 9;
+  s.map.set(item, JSON.stringify(o));
+  const r = states.resume(anchor);
+  assert.is(r.trust, anchor.trust);
+  assert.match(r.refused!, /^BAD_TRUST_STATE: the seal does not verify/);
+  assert.not.ok(s.map.has(item));
+  // Sealed under another key (the key replaced): dropped too.
+  states.save(anchor, [at(2)]);
+  s.map.set(STATE_KEY_KEY, `0x${'11'.repeat(32)}`);
+  assert.match(states.resume(anchor).refused!, /^BAD_TRUST_STATE/);
 });
 
 test('the wallet store: keystores by address, a journal without duplicates', () => {

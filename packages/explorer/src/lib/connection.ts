@@ -17,7 +17,7 @@ import {
   type Transport,
   type WebSocketCtor,
 } from '@pos/api';
-import { createWalletClient, type WalletClient } from '@pos/wallet-client';
+import { createWalletClient, type WalletClient, type WalletTrust } from '@pos/wallet-client';
 import { readOnlyTransport } from './readonly.js';
 import type { Anchor } from './trust-store.js';
 
@@ -30,6 +30,11 @@ export interface ConnectionOpts {
   readonly timeoutMs: number;
   /** First and longest wait before reconnecting the block feed. */
   readonly reconnectMs: readonly [number, number];
+  /**
+   * Where the verifying clients of an anchor start (default: the anchor
+   * itself); the page resumes from its saved trust state (state-store.ts).
+   */
+  readonly trustOf?: (anchor: Anchor) => WalletTrust;
 }
 
 /** Defaults of {@link ConnectionOpts} but the origin and the socket. */
@@ -52,6 +57,8 @@ export interface Connection {
   verifier(anchor: Anchor): WalletClient;
   /** A verifying client that may send (the wallet page). */
   wallet(anchor: Anchor): WalletClient;
+  /** What the clients of `anchor` verified so far, as trust states (to save). */
+  trustStates(anchor: Anchor): WalletTrust[];
   close(): void;
 }
 
@@ -62,6 +69,7 @@ export function createConnection(opts: ConnectionOpts): Connection {
   const blockFns = new Set<(b: NewBlockEvent) => void>();
   const feedFns = new Set<(s: FeedState) => void>();
   const clients = new Map<string, WalletClient>();
+  const trustOf = opts.trustOf ?? ((a: Anchor) => a.trust);
   let feed: SubscriptionClient | null = null;
   let closed = false;
   let wait = opts.reconnectMs[0];
@@ -110,9 +118,14 @@ export function createConnection(opts: ConnectionOpts): Connection {
       return () => feedFns.delete(fn);
     },
     verifier: (a) =>
-      cached(`r${a.chainId}`, () => createWalletClient({ transport: reads, trust: a.trust })),
+      cached(`r${a.chainId}`, () => createWalletClient({ transport: reads, trust: trustOf(a) })),
     wallet: (a) =>
-      cached(`w${a.chainId}`, () => createWalletClient({ transport: http, trust: a.trust })),
+      cached(`w${a.chainId}`, () => createWalletClient({ transport: http, trust: trustOf(a) })),
+    trustStates: (a) =>
+      [`r${a.chainId}`, `w${a.chainId}`].flatMap((k) => {
+        const c = clients.get(k);
+        return c === undefined ? [] : [c.trustState()];
+      }),
     close() {
       closed = true;
       feed?.close();
