@@ -214,7 +214,7 @@ test('safety: honest nodes decide prefixes of one block sequence (forker + silen
 // nodes agreed; the second was found by the random property on 2026-12-07
 // (fast-check seed 1059923754): honest nodes 0 and 1 decide different blocks
 // 118. Ancientness decided by local timing is the cause; issue 19, point 1
-// (birth rounds) is to fix it, and then this case is to pass unskipped.
+// (birth rounds) is to fix it; until then the case asserts the divergence.
 const limitsCase = (o: Partial<SafetyCase>): SafetyCase => ({
   seed: 0,
   honest: [10, 67, 10],
@@ -234,10 +234,26 @@ test('safety, Limits configuration (5.7): stakes 10/67/10 + 1/1, K = 4: honest n
   checkSafety(c);
 });
 
-test.skip('safety, Limits configuration (5.7), known failure until issue 19 point 1: 10/45/10 + 1/1, K = 4, reordered: honest nodes differ at block 118', () => {
+// A strict expected failure, run every time: it passes while the divergence
+// reproduces, and fails the day it does not (then make it a plain safety
+// case like the one above). Nothing is hidden by a skip.
+test('safety, Limits configuration (5.7), known divergence until issue 19 point 1: 10/45/10 + 1/1, K = 4, reordered: honest nodes differ at block 118', () => {
   const c = limitsCase({ honest: [10, 45, 10], reorder: true });
   assert.ok(safetyLayout(c).degenerate);
-  checkSafety(c);
+  let err: unknown = null;
+  try {
+    checkSafety(c);
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(
+    err !== null,
+    'the honest nodes now agree here: issue 19 point 1 fixed it; assert checkSafety(c) instead',
+  );
+  assert.match(
+    String((err as Error).message),
+    /honest nodes: sequences \d+ and \d+ differ at block 118/,
+  );
 });
 
 // --- (b) determinism ---------------------------------------------------------------
