@@ -603,11 +603,14 @@ export const scenarioTables: readonly TableSpec[] = (() => {
 })();
 
 /**
- * The scenario chain of the CLI and trust-state suites: LAG 2, EPOCH 4, the
- * crew's A..D with 100 each at genesis, then {@link scenarioTables}, tip 21.
+ * The scenario chain of the CLI, trust-state and fuzz suites: LAG 2, EPOCH
+ * 4, the crew's A..D with 100 each at genesis (and H with 0 when
+ * `zeroStakeH`), then {@link scenarioTables} as far as `tip` needs them
+ * (default tip 21: all of them).
  */
-export function buildScenarioChain(): Promise<Chain> {
-  const { A, B, C, D } = crew;
+export function buildScenarioChain(o: { tip?: number; zeroStakeH?: boolean } = {}): Promise<Chain> {
+  const { A, B, C, D, H } = crew;
+  const tip = o.tip ?? 21;
   return buildChain({
     lag: 2,
     epochLength: 4,
@@ -616,8 +619,9 @@ export function buildScenarioChain(): Promise<Chain> {
       [B, 100n],
       [C, 100n],
       [D, 100n],
+      ...(o.zeroStakeH ? ([[H, 0n]] as const) : []),
     ],
-    tables: scenarioTables,
-    tip: 21,
+    tables: scenarioTables.slice(0, epochOfRound(tip + 1, { lag: 2, epoch: 4 })),
+    tip,
   });
 }

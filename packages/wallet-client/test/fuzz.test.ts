@@ -31,14 +31,7 @@ import {
   trustFromGenesis,
   WalletError,
 } from '../src/index.js';
-import {
-  buildChain,
-  type Chain,
-  crew,
-  type FakeAgent,
-  fakeAgent,
-  scenarioTables,
-} from './fake-chain.js';
+import { buildScenarioChain, type Chain, type FakeAgent, fakeAgent } from './fake-chain.js';
 
 const WALLET = [WalletError];
 const sk = (b: number) => new Uint8Array(32).fill(b);
@@ -118,20 +111,7 @@ const truths = new Map<string, unknown>();
 const TIP = 11;
 
 async function buildWorld(): Promise<void> {
-  const { A, B, C, D, H } = crew;
-  chain = await buildChain({
-    lag: 2,
-    epochLength: 4,
-    genesisTable: [
-      [A, 100n],
-      [B, 100n],
-      [C, 100n],
-      [D, 100n],
-      [H, 0n],
-    ],
-    tables: scenarioTables.slice(0, 3),
-    tip: TIP,
-  });
+  chain = await buildScenarioChain({ tip: TIP, zeroStakeH: true });
   const agent = fakeAgent(chain);
   for (const [method, params] of calls()) {
     const id = `${method}${JSON.stringify(params)}`;
