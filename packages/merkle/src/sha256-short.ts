@@ -2,13 +2,12 @@
  * SHA-256 (FIPS 180-4) for the short preimages trees hash: a trie node is 67
  * bytes, a leaf 1 + key + 32, a log node 65 (docs/PROTOCOL.md 3.1, 4).
  *
- * Why not a library: the project's two SHA-256s cost about 1.8–2.2 µs for a
- * 67-byte input on this machine (`node:crypto`'s one-shot call, most of it the
- * JS↔C++ binding and a Buffer per digest; @noble/hashes, an object and a
- * DataView per call), and a trie commit makes tens of such calls per changed
- * key. This one reuses its scratch words and allocates only the digest:
- * 0.7–0.9 µs for the same input (`pnpm bench:merkle`'s hash table, beside
- * both). For inputs over two blocks `node:crypto` (SHA-NI) wins; the node's
+ * Why not a library: for a 67-byte input the project's two SHA-256s cost
+ * 1.44 µs (`node:crypto`'s one-shot call, most of it the JS↔C++ binding and
+ * a Buffer per digest) and 2.00 µs (@noble/hashes, an object per call) on
+ * this machine, and a trie commit makes tens of such calls per changed key.
+ * This one reuses its scratch words and allocates only the digest: 0.67 µs
+ * (`pnpm bench:hash`, the three in one run; table in the package README). For inputs over two blocks `node:crypto` (SHA-NI) wins; the node's
  * {@link HashFn} picks by length. test/sha256-short.test.ts holds it to the
  * NIST vectors and to @noble/hashes on every length from 0 to 300 bytes.
  *

@@ -131,10 +131,10 @@ export function openTrustState(text: string, key: Uint8Array, anchor: WalletTrus
   const trust = parseState(outer.state);
   // The seal covers the canonical body rebuilt from what was parsed: any
   // change to a field, or a field added, fails it.
-  const want = seal(body(trust), key);
+  const canonical = body(trust);
   if (
-    !equalBytes(ASCII.encode(want), ASCII.encode(outer.seal)) ||
-    body(trust) !== JSON.stringify(outer.state)
+    canonical !== JSON.stringify(outer.state) ||
+    !equalBytes(ASCII.encode(seal(canonical, key)), ASCII.encode(outer.seal))
   ) {
     fail(
       'BAD_TRUST_STATE',

@@ -402,6 +402,13 @@ function toEpochTable(epoch: number, set: ValidatorSet, hash: HashFn): EpochTabl
   };
 }
 
+/** A query's height: absent (the latest), null (genesis) or a height; else `BAD_HEIGHT`. */
+function checkQueryHeight(height: number | null | undefined): void {
+  if (height !== undefined && height !== null && (!Number.isSafeInteger(height) || height < 0)) {
+    throw new LedgerError('BAD_HEIGHT', 'height must be a safe integer >= 0 or null');
+  }
+}
+
 function decodeRecord(bytes: Uint8Array): OutpointRecord {
   try {
     return decodeOutpointRecord(bytes);
@@ -1065,9 +1072,7 @@ class LedgerImpl implements Ledger {
     query: Pick<OutputsQuery, 'height'> = {},
   ): Promise<OutpointProof> {
     const { height } = query;
-    if (height !== undefined && height !== null && (!Number.isSafeInteger(height) || height < 0)) {
-      throw new LedgerError('BAD_HEIGHT', 'height must be a safe integer >= 0 or null');
-    }
+    checkQueryHeight(height);
     const at = height === undefined ? this.committedHeight : height;
     const id = outpointId(outpoint, this.hash);
     const recordKey = outpointRecordKey(id);
@@ -1099,9 +1104,7 @@ class LedgerImpl implements Ledger {
       throw new LedgerError('BAD_ARGUMENT', 'owner must be 32 bytes');
     }
     const { height } = query;
-    if (height !== undefined && height !== null && (!Number.isSafeInteger(height) || height < 0)) {
-      throw new LedgerError('BAD_HEIGHT', 'height must be a safe integer >= 0 or null');
-    }
+    checkQueryHeight(height);
     const at = height === undefined ? this.committedHeight : height;
     const prefix = ownerPrefix(owner, this.hash);
     return this.withState(height, async (reader) => {

@@ -256,11 +256,11 @@ export function verifyEd25519Few(items: readonly Ed25519VerifyItem[]): Promise<b
 /**
  * The node's SHA-256: `sha256Short` (@pos/merkle, plain JS) for inputs of at
  * most two blocks, `node:crypto` for longer ones. Measured here
- * (`pnpm bench:merkle`, its hash table): a 67-byte trie node costs 1.8–2.0 µs
- * through `node:crypto`'s one-shot call (the binding and a Buffer per digest,
- * not the hashing) and 0.7–0.9 µs in JS; past two blocks OpenSSL's SHA-NI code
- * wins (183 bytes: 2.0 µs against 3.4 µs). Same bytes either way: both are
- * held to the NIST vectors.
+ * (`pnpm bench:hash`): a 67-byte trie node costs 1.44 µs through
+ * `node:crypto`'s one-shot call (the binding and a Buffer per digest, not the
+ * hashing) and 0.67 µs in JS; past two blocks OpenSSL's SHA-NI code wins
+ * (183 bytes: 1.64 µs against 3.33 µs). Same bytes either way:
+ * test/crypto.test.ts compares them on every length 0..400.
  */
 export const sha256Node: HashFn = (data) => {
   if (data.length <= SHORT_HASH_MAX_BYTES) return sha256Short(data);
