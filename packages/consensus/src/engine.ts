@@ -24,7 +24,7 @@
  * arithmetic only (see `Table`).
  */
 import { keyOf } from './bytes.js';
-import { commit, prepare } from './engine/insert.js';
+import { ANCIENT, commit, prepare } from './engine/insert.js';
 import { eventInfo, missingParents, probe, stats } from './engine/queries.js';
 import { createEngineState } from './engine/state.js';
 import { addValidator } from './engine/validators.js';
@@ -43,6 +43,7 @@ export function createConsensus<E extends ConsensusEventInput>(
   return {
     insert(ev) {
       const plan = prepare(st, ev, true);
+      if (plan === ANCIENT) return { inserted: false, ancient: true, blocks: [], evidence: [] };
       if (!plan) return { inserted: false, blocks: [], evidence: [] };
       return commit(st, plan);
     },

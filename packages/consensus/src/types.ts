@@ -68,8 +68,17 @@ export interface ForkEvidence<E extends ConsensusEventInput = ConsensusEventInpu
 
 /** What one `insert` did. */
 export interface InsertResult<E extends ConsensusEventInput = ConsensusEventInput> {
-  /** False when the event was already known (duplicates are free, docs/PROTOCOL.md 8). */
+  /**
+   * False when the event was already known (duplicates are free,
+   * docs/PROTOCOL.md 8) or is ancient here (`ancient`).
+   */
   readonly inserted: boolean;
+  /**
+   * True when the event was not inserted because its seq is at or below its
+   * creator's forgotten horizon (docs/PROTOCOL.md 5.7): a resend of an event
+   * this engine forgot, or a fork below it. Not the sender's fault.
+   */
+  readonly ancient?: boolean;
   /** Blocks decided because of this event, in order; usually empty. */
   readonly blocks: readonly DecidedBlock<E>[];
   /** Fork evidence first found with this event (at most one per forker, ever). */
@@ -116,6 +125,14 @@ export interface ConsensusOpts<E extends ConsensusEventInput = ConsensusEventInp
    * and docs/PROTOCOL.md "Expiry"). Default 26.
    */
   readonly expireRounds?: number;
+  /**
+   * Rounds a compacted event stays known (hash, creator, seq, round, fork
+   * list) before it is forgotten (docs/PROTOCOL.md 5.7). Default 10 ·
+   * `expireRounds`: an event delivered up to that many rounds late still
+   * finds its parents, so what this engine decides does not depend on how
+   * late it got it. At least `expireRounds`.
+   */
+  readonly forgetRounds?: number;
   /** Checks an event's signature before anything else; throwing or `false` rejects. */
   readonly verify?: (event: E) => boolean;
   /**

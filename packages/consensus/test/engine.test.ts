@@ -112,6 +112,14 @@ test('options: empty validator set, bad coin frequency, bad seed length are refu
     'BAD_OPTIONS',
   );
   assert.is(
+    code(() => createConsensus({ ...base, expireRounds: 8, forgetRounds: 7 })),
+    'BAD_OPTIONS',
+  );
+  assert.is(
+    code(() => createConsensus({ ...base, forgetRounds: 1.5 })),
+    'BAD_OPTIONS',
+  );
+  assert.is(
     code(() => createConsensus({ ...base, initialSeed: new Uint8Array(31) })),
     'BAD_OPTIONS',
   );
@@ -365,7 +373,9 @@ test('expiry: live events stay bounded over a long run; compact events are forgo
   // Rounds here take about 3 events per creator: a generous bound that a leak breaks.
   const perRound = 40_000 / s.maxRound;
   assert.ok(maxLive < (K + 10) * perRound * 1.5, `max live ${maxLive}, ${perRound}/round`);
-  assert.ok(s.compactEvents < (K + 2) * perRound * 1.5, `compact ${s.compactEvents}`);
+  // Compact events are kept forgetRounds (default 10K) rounds, then forgotten.
+  const F = 10 * K;
+  assert.ok(s.compactEvents < (F + 2) * perRound * 1.5, `compact ${s.compactEvents}`);
   assert.not.ok(c.has(evs[0]!.hash), 'the oldest events are forgotten');
   assert.ok(c.has(evs[evs.length - 1]!.hash));
 });

@@ -3,8 +3,9 @@
  * > d, and a block of round b never orders an event of round < b - K. So live
  * events of rounds < d - K will never be ordered or voted on: they become
  * compact (no vectors, votes or parent links). Compact events stay findable
- * by hash for K more rounds, so that late children still find their parents,
- * then are forgotten, raising their creator's forgotten horizon.
+ * by hash for `forgetRounds` more rounds (default 10K), so that late children
+ * still find their parents, then are forgotten, raising their creator's
+ * forgotten horizon.
  */
 import type { ConsensusEventInput } from '../types.js';
 import { type EngineState, type Ev, FORKED } from './types.js';
@@ -19,12 +20,12 @@ export function expire<E extends ConsensusEventInput>(st: EngineState<E>): void 
       st.compactByRound.set(q, info.events);
       st.rounds.delete(q);
     }
-    forgetRound(st, q - st.expireRounds);
+    forgetRound(st, q - st.forgetRounds);
   }
   if (below > st.expiredBelow) st.expiredBelow = below;
 }
 
-/** Forgets the compact events of round q (kept K rounds after compaction). */
+/** Forgets the compact events of round q (kept `forgetRounds` rounds after compaction). */
 function forgetRound<E extends ConsensusEventInput>(st: EngineState<E>, q: number): void {
   const old = st.compactByRound.get(q);
   if (!old) return;

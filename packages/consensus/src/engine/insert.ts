@@ -34,20 +34,25 @@ function lookup<E extends ConsensusEventInput>(
   return st.events.get(keyOf(h));
 }
 
+/** What `prepare` returns for an event at or below its creator's forgotten horizon. */
+export const ANCIENT = 'ancient';
+
 /**
  * Every check of `insert` and the new event's vectors, round and table,
  * changing no state (scratch markers aside): a throw here leaves the engine
- * as it was. Null for a known hash. `verify` false skips the injected
+ * as it was. Null for a known hash, {@link ANCIENT} for an event at or below
+ * its creator's forgotten horizon. `verify` false skips the injected
  * signature check (`probe`).
  */
 export function prepare<E extends ConsensusEventInput>(
   st: EngineState<E>,
   ev: E,
   verify: boolean,
-): Plan<E> | null {
+): Plan<E> | null | typeof ANCIENT {
   checkShape(st, ev);
   const key = keyOf(ev.hash);
   if (st.events.has(key)) return null;
+  if (isAncient(st, ev)) return ANCIENT;
   let sp = lookup(st, ev.selfParent);
   let op = lookup(st, ev.otherParent);
   // An unknown other-parent whose descriptor puts it at or below its
@@ -80,6 +85,25 @@ export function prepare<E extends ConsensusEventInput>(
   } finally {
     st.pendingFork = -1;
   }
+}
+
+/**
+ * An event this engine forgot, sent again (docs/PROTOCOL.md 5.7): at or
+ * below its creator's forgotten horizon, and a root or on a self-parent
+ * that is not known here (a self-parent is forgotten no later than its
+ * child). Any peer can resend one, validly signed; taken as new it would be
+ * a second event at its seq, a fork of an honest creator on this node alone,
+ * so it is ignored. (Found by the consensus safety property: honest nodes
+ * decided different blocks.) A forker's event on a branch whose self-parent
+ * is still known is not ancient, whatever its seq: its branches can lag each
+ * other by any number of seqs.
+ */
+export function isAncient<E extends ConsensusEventInput>(
+  st: EngineState<E>,
+  ev: ConsensusEventInput,
+): boolean {
+  if (ev.seq > st.forgottenSeq[ev.creator]!) return false;
+  return ev.selfParent === null || !st.events.has(keyOf(ev.selfParent));
 }
 
 /**

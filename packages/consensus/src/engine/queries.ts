@@ -1,7 +1,8 @@
 /** Read-only answers of the engine: what it knows, for sync, the node and metrics. */
 import { keyOf } from '../bytes.js';
+import { ConsensusError } from '../errors.js';
 import type { ConsensusEventInput, ConsensusStats, EventInfo, ProbeResult } from '../types.js';
-import { prepare } from './insert.js';
+import { ANCIENT, isAncient, prepare } from './insert.js';
 import type { EngineState } from './types.js';
 import { opForgotten } from './validate.js';
 
@@ -12,6 +13,12 @@ import { opForgotten } from './validate.js';
  */
 export function probe<E extends ConsensusEventInput>(st: EngineState<E>, ev: E): ProbeResult {
   const plan = prepare(st, ev, false);
+  if (plan === ANCIENT) {
+    throw new ConsensusError(
+      'BAD_ARGUMENT',
+      'the event is at or below its creator’s forgotten horizon',
+    );
+  }
   if (plan) return { round: plan.round, witness: plan.witness };
   const known = st.events.get(keyOf(ev.hash))!;
   return { round: known.round, witness: known.witness };
@@ -20,13 +27,15 @@ export function probe<E extends ConsensusEventInput>(st: EngineState<E>, ev: E):
 /**
  * The parent hashes of `ev` that are not known. A parent at or below its
  * creator's forgotten horizon is not missing: it was forgotten here
- * (docs/PROTOCOL.md 5.7).
+ * (docs/PROTOCOL.md 5.7); nor are those of an event that `insert` ignores
+ * as ancient.
  */
 export function missingParents<E extends ConsensusEventInput>(
   st: EngineState<E>,
   ev: ConsensusEventInput,
 ): Uint8Array[] {
   const out: Uint8Array[] = [];
+  if (ev.creator >= 0 && ev.creator < st.n && isAncient(st, ev)) return out;
   const sp = ev.selfParent;
   if (sp && !st.events.has(keyOf(sp)) && !(ev.seq - 1 <= (st.forgottenSeq[ev.creator] ?? -1))) {
     out.push(sp);

@@ -38,6 +38,10 @@ export function createEngineState<E extends ConsensusEventInput>(
   if (!Number.isSafeInteger(expireRounds) || expireRounds < 2) {
     throw new ConsensusError('BAD_OPTIONS', 'expireRounds must be an integer >= 2');
   }
+  const forgetRounds = opts.forgetRounds ?? 10 * expireRounds;
+  if (!Number.isSafeInteger(forgetRounds) || forgetRounds < expireRounds) {
+    throw new ConsensusError('BAD_OPTIONS', 'forgetRounds must be an integer >= expireRounds');
+  }
   if (opts.initialSeed.length !== SEED_BYTES) {
     throw new ConsensusError('BAD_OPTIONS', `initialSeed must be ${SEED_BYTES} bytes`);
   }
@@ -54,6 +58,7 @@ export function createEngineState<E extends ConsensusEventInput>(
     txHash: opts.txHash ?? ((tx: Uint8Array) => taggedHash('pos/tx', tx, hash)),
     coinFrequency,
     expireRounds,
+    forgetRounds,
     maxTx,
     n,
     validators,

@@ -137,6 +137,7 @@ export interface EngineState<E extends ConsensusEventInput> {
   readonly txHash: (tx: Uint8Array) => Uint8Array;
   readonly coinFrequency: number;
   readonly expireRounds: number;
+  readonly forgetRounds: number;
   readonly maxTx: number;
 
   // ---- the creator index universe (docs/PROTOCOL.md 5.9) ----
