@@ -66,6 +66,15 @@ export {
   POS_GET_EVENT_TRANSACTIONS,
 } from './methods/dag.js';
 export { METHODS, type MethodName, type Methods, SUBSCRIPTION_METHODS } from './methods/index.js';
+export {
+  DEFAULT_HISTORY_LIMIT,
+  type HistoryEntryJSON,
+  type HistoryResult,
+  MAX_HISTORY_LIMIT,
+  type NameResult,
+  POS_GET_HISTORY,
+  POS_RESOLVE_NAME,
+} from './methods/indexes.js';
 export { NODE_STATUS_SCHEMA, type NodeStatus, POS_STATUS } from './methods/node.js';
 export {
   MAX_OUTPUTS,
@@ -120,6 +129,7 @@ export {
   type ParamDef,
   type Required,
   required,
+  stringParam,
   u16Param,
   uintParam,
 } from './params.js';

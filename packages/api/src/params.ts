@@ -128,6 +128,27 @@ export function uintParam<N extends string>(name: N, summary: string): ParamDef<
   };
 }
 
+/** A JSON string of at most `maxLength` UTF-16 units (a name, docs/PROTOCOL.md 6.6). */
+export function stringParam<N extends string>(
+  name: N,
+  summary: string,
+  maxLength: number,
+): ParamDef<N, string, string> {
+  return {
+    name,
+    required: true,
+    summary,
+    schema: { type: 'string', maxLength },
+    nullIsAbsent: false,
+    decode: (v) => {
+      if (typeof v !== 'string' || v.length > maxLength) {
+        throw invalidParams(`${name} must be a string of at most ${maxLength} characters`);
+      }
+      return v;
+    },
+  };
+}
+
 /** A JSON integer in 0..65,535 (an output index, docs/PROTOCOL.md 6.2). */
 export function u16Param<N extends string>(name: N, summary: string): ParamDef<N, number, number> {
   return {

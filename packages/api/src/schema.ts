@@ -8,6 +8,8 @@
  * @module
  */
 
+import { REJECT_REASONS } from '@pos/protocol';
+
 /** A JSON Schema: a plain JSON object (its keywords are not modelled one by one). */
 export interface JsonSchema {
   readonly [keyword: string]: unknown;
@@ -75,6 +77,15 @@ const TRIE_PROOF: JsonSchema = {
   description: 'a state trie proof (docs/PROTOCOL.md 3.4)',
 };
 
+const TRIE_RANGE_PROOF: JsonSchema = {
+  ...object({
+    version: { const: 2 },
+    keyBytes: UINT,
+    items: arrayOf({ type: 'object' }),
+  }),
+  description: 'a state trie range proof (docs/PROTOCOL.md 3.4); items as there',
+};
+
 const BLOCK_HEADER: JsonSchema = {
   ...object({
     chainId: HASH32,
@@ -105,17 +116,7 @@ const RECEIPT: JsonSchema = {
     {
       txHash: HASH32,
       status: { enum: ['committed', 'rejected'] },
-      reason: {
-        enum: [
-          'MALFORMED',
-          'WRONG_CHAIN',
-          'FEE_TOO_LOW',
-          'UNKNOWN_INPUT',
-          'INPUT_SPENT',
-          'UNBALANCED',
-          'BAD_SIGNATURE',
-        ],
-      },
+      reason: { enum: [...REJECT_REASONS] },
       height: UINT,
       index: UINT,
     },
@@ -160,6 +161,7 @@ export const COMPONENT_SCHEMAS = {
   BlockHeader: BLOCK_HEADER,
   FinalityCertificate: CERTIFICATE,
   TrieProof: TRIE_PROOF,
+  TrieRangeProof: TRIE_RANGE_PROOF,
   Receipt: RECEIPT,
   LogInclusionProof: INCLUSION_PROOF,
   LogConsistencyProof: CONSISTENCY_PROOF,

@@ -32,7 +32,13 @@ const TX_MSG = 'tx must be 0x-prefixed hex of 1..65536 bytes';
 const structural = (names: readonly string[]): [string, Case][] => [
   ['a string', { params: 'x', ...bad('params must be an array or an object') }],
   ['a number', { params: 1, ...bad('params must be an array or an object') }],
-  ['too many', { params: [1, 2, 3, 4], ...bad(`at most ${names.length} params`) }],
+  [
+    'too many',
+    {
+      params: Array.from({ length: Math.max(4, names.length + 1) }, (_, i) => i + 1),
+      ...bad(`at most ${names.length} params`),
+    },
+  ],
   ['an unknown name', { params: { nope: 1 }, ...bad('unknown param "nope"') }],
   [
     'a long unknown name (cut at 40)',
@@ -116,6 +122,45 @@ const CASES: Record<string, [string, Case][]> = {
     ['bad txHash', { params: [`${H}00`, 0], ...bad(hex32('txHash')) }],
     ['bad height', { params: [H, 0, -1], ...bad(uint('height')) }],
     ...structural(['txHash', 'index', 'height']),
+  ],
+  pos_getHistory: [
+    [
+      'positional',
+      {
+        params: [H],
+        ok: { key: HB, from: undefined, to: undefined, limit: undefined, height: undefined },
+      },
+    ],
+    [
+      'everything',
+      { params: [H, 1, 9, 50, 12], ok: { key: HB, from: 1, to: 9, limit: 50, height: 12 } },
+    ],
+    [
+      'named',
+      {
+        params: { limit: 5, key: H },
+        ok: { key: HB, from: undefined, to: undefined, limit: 5, height: undefined },
+      },
+    ],
+    ['missing key', { params: [], ...bad('missing key') }],
+    ['bad key', { params: [`${H}00`], ...bad(hex32('key')) }],
+    ['bad from', { params: [H, -1], ...bad(uint('from')) }],
+    ['bad limit', { params: [H, 0, 1, 1.5], ...bad(uint('limit')) }],
+    ...structural(['key', 'from', 'to', 'limit', 'height']),
+  ],
+  pos_resolveName: [
+    ['positional', { params: ['alice'], ok: { name: 'alice', height: undefined } }],
+    ['named with height', { params: { name: 'v0', height: 3 }, ok: { name: 'v0', height: 3 } }],
+    // Any string up to 64 characters decodes: the name rule is the answer's
+    // business (an exclusion proof), not a params error.
+    ['not a name', { params: ['Alice'], ok: { name: 'Alice', height: undefined } }],
+    ['missing', { params: [], ...bad('missing name') }],
+    ['not a string', { params: [5], ...bad('name must be a string of at most 64 characters') }],
+    [
+      'too long',
+      { params: ['a'.repeat(65)], ...bad('name must be a string of at most 64 characters') },
+    ],
+    ...structural(['name', 'height']),
   ],
   pos_getConsistencyProof: [
     ['positional', { params: [1, 2], ok: { fromSize: 1, toSize: 2 } }],

@@ -48,3 +48,20 @@ export type WorkerMessage = { ok: true; result: WorkerResult } | { ok: false; er
 
 /** Worker exit code when a proof failed to verify (or a tampered one verified). */
 export const EXIT_BAD_PROOF = 3;
+
+/**
+ * Heading of range.bench.ts's section of bench/results.md, which it writes
+ * at the end of the file; trie.bench.ts keeps that section when it rewrites
+ * the rest.
+ */
+export const RANGE_HEADING = '## Range completeness proofs';
+
+/** A markdown table with padded cells, left- or right-aligned per column. */
+export function table(head: string[], rows: string[][], align: ('l' | 'r')[]): string {
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (cells: string[]) =>
+    `| ${cells.map((x, c) => (align[c] === 'r' ? x.padStart(widths[c]!) : x.padEnd(widths[c]!))).join(' | ')} |`;
+  // Separator cells padded like the other cells: the form `biome format` keeps.
+  const rule = `| ${widths.map((w, c) => (align[c] === 'r' ? `${'-'.repeat(w - 1)}:` : `:${'-'.repeat(w - 1)}`)).join(' | ')} |`;
+  return [line(head), rule, ...rows.map(line)].join('\n');
+}

@@ -9,7 +9,7 @@
  * Tables go to stdout, progress to stderr; `--write` also writes bench/results.md.
  */
 import { fork } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -19,6 +19,8 @@ import {
   IMPL_LABEL,
   IMPLS,
   type ImplId,
+  RANGE_HEADING,
+  table,
   type WorkerArgs,
   type WorkerMessage,
   type WorkerResult,
@@ -146,15 +148,6 @@ const fix = (x: number, d: number) =>
   x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 const ratio = (x: number) => `${x >= 10 ? fix(x, 1) : fix(x, 2)}x`;
 const mark = (ok: boolean) => (ok ? ' ✓' : ' ✗');
-
-function table(head: string[], rows: string[][], align: ('l' | 'r')[]): string {
-  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (cells: string[]) =>
-    `| ${cells.map((x, c) => (align[c] === 'r' ? x.padStart(widths[c]!) : x.padEnd(widths[c]!))).join(' | ')} |`;
-  // Separator cells padded like the other cells: the form `biome format` keeps.
-  const rule = `| ${widths.map((w, c) => (align[c] === 'r' ? `${'-'.repeat(w - 1)}:` : `:${'-'.repeat(w - 1)}`)).join(' | ')} |`;
-  return [line(head), rule, ...rows.map(line)].join('\n');
-}
 
 interface Row {
   impl: ImplId;
@@ -318,7 +311,11 @@ async function main(): Promise<void> {
   if (opts.write) {
     const file = fileURLToPath(new URL('./results.md', import.meta.url));
     const cmd = `tsx bench/trie.bench.ts ${process.argv.slice(2).join(' ')}`.trim();
-    writeFileSync(file, `${text}\nCommand: \`${cmd}\` (${new Date().toISOString()}).\n`);
+    // range.bench.ts's section (the file's last) is not this run's to replace.
+    const old = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    const at = old.indexOf(`\n${RANGE_HEADING}\n`);
+    const kept = at >= 0 ? `\n${old.slice(at + 1)}` : '';
+    writeFileSync(file, `${text}\nCommand: \`${cmd}\` (${new Date().toISOString()}).\n${kept}`);
     process.stderr.write(`wrote ${file}\n`);
   }
   process.stderr.write(`total wall time ${fix(wallSec, 1)} s\n`);

@@ -7,3 +7,4 @@ export * from './sha256-short.js';
 export * from './store.js';
 export * from './trie.js';
 export * from './trie-proof.js';
+export * from './trie-range-proof.js';

@@ -28,6 +28,12 @@ import { type HashFn, sha256Noble, ZERO_HASH } from './hash.js';
 import { HashMap } from './hash-map.js';
 import { type BatchOp, createMemoryStore, type KVStore } from './store.js';
 import type { TrieEntry, TrieProof, TrieProofLevel } from './trie-proof.js';
+import {
+  TRIE_RANGE_PROOF_MAX_ITEMS,
+  type TrieRangeItem,
+  type TrieRangeProof,
+} from './trie-range-proof.js';
+import { rangeExpands } from './trie-range-rule.js';
 
 /** Options of {@link createStateTrie}. */
 export interface StateTrieOpts {
@@ -108,6 +114,24 @@ export interface ProvePrefixOpts {
   maxEntries: number;
 }
 
+/** Options of a range query ({@link TrieReader.proveRange}). */
+export interface ProveRangeOpts {
+  /**
+   * Refuse (throw `OUT_OF_RANGE`) rather than collect more entries than this;
+   * unbounded by default, as for {@link ProvePrefixOpts}. A proof is also
+   * refused once it would exceed `TRIE_RANGE_PROOF_MAX_ITEMS` items.
+   */
+  maxEntries: number;
+}
+
+/** Entries in a key range with the proof that they are all of them. */
+export interface RangeProof {
+  /** The entries with `lo <= key <= hi`, sorted by key. */
+  entries: TrieEntry[];
+  /** Verified by `verifyTrieRange(root, lo, hi, entries, proof)`. */
+  proof: TrieRangeProof;
+}
+
 /** Reads and proofs against one root. */
 export interface TrieReader {
   readonly keyBytes: number;
@@ -118,6 +142,15 @@ export interface TrieReader {
   prove(key: Uint8Array): Promise<TrieProof>;
   /** Every entry whose key starts with `prefix`, sorted by key, and the completeness proof. */
   provePrefix(prefix: Uint8Array, opts?: Partial<ProvePrefixOpts>): Promise<PrefixProof>;
+  /**
+   * Every entry with `lo <= key <= hi` (byte-wise; both full keys), sorted,
+   * and the proof that they are all of them (docs/PROTOCOL.md 3.2, range
+   * completeness): about the entries plus two boundary paths, whatever else
+   * shares their prefix. Throws `KEY_LENGTH` for a bound of the wrong length,
+   * `BAD_ARGUMENT` for `lo > hi` or a bad `maxEntries`, and `OUT_OF_RANGE`
+   * rather than collect more than `maxEntries` entries.
+   */
+  proveRange(lo: Uint8Array, hi: Uint8Array, opts?: Partial<ProveRangeOpts>): Promise<RangeProof>;
 }
 
 /** The mutable, versioned state trie. */
@@ -1018,6 +1051,17 @@ class Trie implements StateTrie {
     });
   }
 
+  proveRange(
+    lo: Uint8Array,
+    hi: Uint8Array,
+    opts: Partial<ProveRangeOpts> = {},
+  ): Promise<RangeProof> {
+    return this.serial(async () => {
+      checkRange(lo, hi, opts, this.keyBytes);
+      return readRange(this.reader(), lo, hi, opts);
+    });
+  }
+
   at(root: Uint8Array): TrieReader {
     if (!(root instanceof Uint8Array) || root.length !== 32) {
       throw new MerkleError('BAD_ARGUMENT', 'root must be 32 bytes');
@@ -1047,6 +1091,10 @@ class Trie implements StateTrie {
         checkPrefix(prefix, this.keyBytes);
         return readPrefix(reader, prefix, opts);
       },
+      proveRange: async (lo, hi, opts = {}) => {
+        checkRange(lo, hi, opts, this.keyBytes);
+        return readRange(reader, lo, hi, opts);
+      },
     };
   }
 }
@@ -1056,6 +1104,24 @@ const flip = (side: 0 | 1): 0 | 1 => (side ^ 1) as 0 | 1;
 function checkPrefix(prefix: Uint8Array, keyBytes: number): void {
   if (!(prefix instanceof Uint8Array) || prefix.length > keyBytes) {
     throw new MerkleError('KEY_LENGTH', `prefix must be at most ${keyBytes} bytes`);
+  }
+}
+
+function checkRange(
+  lo: Uint8Array,
+  hi: Uint8Array,
+  opts: Partial<ProveRangeOpts>,
+  keyBytes: number,
+): void {
+  for (const b of [lo, hi]) {
+    if (!(b instanceof Uint8Array) || b.length !== keyBytes) {
+      throw new MerkleError('KEY_LENGTH', `range bounds must be ${keyBytes}-byte keys`);
+    }
+  }
+  if (compareBytes(lo, hi) > 0) throw new MerkleError('BAD_ARGUMENT', 'range with lo > hi');
+  const max = opts.maxEntries;
+  if (max !== undefined && !(max >= 0 && (Number.isInteger(max) || max === Infinity))) {
+    throw new MerkleError('BAD_ARGUMENT', 'maxEntries must be a non-negative integer');
   }
 }
 
@@ -1155,4 +1221,62 @@ async function readPrefix(
   };
   await collect(top);
   return { entries, proof: { terminal: 'subtree', keyBytes, levels } };
+}
+
+/**
+ * The trie pruned to `[lo, hi]`, pre-order (docs/PROTOCOL.md 3.2): an
+ * internal node's children are expanded or hashed by the interval rule
+ * (`rangeExpands`, the verifier's own), computed from a key below the node.
+ * That key is the node's leftmost leaf, found by walking down left children;
+ * a left child inherits it from its parent, so only right children walk.
+ */
+async function readRange(
+  r: Reader,
+  lo: Uint8Array,
+  hi: Uint8Array,
+  opts: Partial<ProveRangeOpts>,
+): Promise<RangeProof> {
+  const max = opts.maxEntries ?? Number.POSITIVE_INFINITY;
+  const keyBytes = r.keyBytes;
+  const items: TrieRangeItem[] = [];
+  const entries: TrieEntry[] = [];
+  const proof: TrieRangeProof = { version: 2, keyBytes, items };
+  const root = await r.rootNode();
+  if (root === null) {
+    items.push({ kind: 'empty' });
+    return { entries, proof };
+  }
+  const push = (it: TrieRangeItem) => {
+    if (items.length >= TRIE_RANGE_PROOF_MAX_ITEMS) {
+      throw new MerkleError('OUT_OF_RANGE', `range proof over ${TRIE_RANGE_PROOF_MAX_ITEMS} items`);
+    }
+    items.push(it);
+  };
+  const leftmost = async (n: Loaded): Promise<Uint8Array> => {
+    while (n.t === 1) n = (await r.child(n, 0))!;
+    return n.key;
+  };
+  const visit = async (n: Loaded, known: Uint8Array | null): Promise<void> => {
+    if (n.t === 0) {
+      if (compareBytes(lo, n.key) > 0 || compareBytes(n.key, hi) > 0) {
+        push({ kind: 'other', key: copyBytes(n.key), valueHash: r.hash(n.value) });
+        return;
+      }
+      if (entries.length >= max) {
+        throw new MerkleError('OUT_OF_RANGE', `more than ${max} entries in the range`);
+      }
+      push({ kind: 'leaf' });
+      entries.push({ key: copyBytes(n.key), value: copyBytes(n.value) });
+      return;
+    }
+    const k = known ?? (await leftmost(n));
+    const expand = rangeExpands(k, n.bit, lo, hi);
+    push({ kind: 'node', bit: n.bit });
+    for (const side of [0, 1] as const) {
+      if (expand[side]) await visit((await r.child(n, side))!, side === 0 ? k : null);
+      else push({ kind: 'hash', hash: r.hashOf(n.c[side]) });
+    }
+  };
+  await visit(root, null);
+  return { entries, proof };
 }

@@ -1,5 +1,5 @@
 // Fuzzing of the proofs a wallet is handed (issue 7; docs/PROTOCOL.md 3.2 and 4):
-// the binary and JSON decoders of trie and log proofs and their verifiers,
+// the binary and JSON decoders of trie (path and range) and log proofs and their verifiers,
 // fed random values and mutations of real proofs from a real trie and log.
 // Decoders return a proof whose encoding is the input (one canonical form)
 // or throw MerkleError; verifiers return a boolean and never throw; a
@@ -29,9 +29,11 @@ import {
   decodeLogConsistencyProof,
   decodeLogInclusionProof,
   decodeTrieProof,
+  decodeTrieRangeProof,
   encodeLogConsistencyProof,
   encodeLogInclusionProof,
   encodeTrieProof,
+  encodeTrieRangeProof,
   type LogConsistencyProof,
   type LogInclusionProof,
   logConsistencyProofFromJSON,
@@ -43,11 +45,14 @@ import {
   type TrieProof,
   trieProofFromJSON,
   trieProofToJSON,
+  trieRangeProofFromJSON,
+  trieRangeProofToJSON,
   verifyLogConsistency,
   verifyLogInclusion,
   verifyTrieCompleteness,
   verifyTrieExclusion,
   verifyTrieInclusion,
+  verifyTrieRange,
 } from '../src/index.js';
 
 const KEY_BYTES = 16;
@@ -59,6 +64,15 @@ interface TrieCase {
   json: unknown;
   root: Uint8Array;
   check: (proof: TrieProof | Uint8Array, root: Uint8Array) => boolean;
+}
+/** A real range proof (docs/PROTOCOL.md 3.2, range completeness) and what it proves. */
+interface RangeCase {
+  bytes: Uint8Array;
+  json: unknown;
+  root: Uint8Array;
+  lo: Uint8Array;
+  hi: Uint8Array;
+  entries: TrieEntry[];
 }
 interface InclusionCase {
   bytes: Uint8Array;
@@ -74,6 +88,7 @@ interface ConsistencyCase {
 }
 
 const trieCases: TrieCase[] = [];
+const rangeCases: RangeCase[] = [];
 const inclusionCases: InclusionCase[] = [];
 const consistencyCases: ConsistencyCase[] = [];
 
@@ -121,10 +136,31 @@ test.before(
       const pp = await trie.provePrefix(prefix);
       add('completeness', pp.proof, (q, r) => verifyTrieCompleteness(r, prefix, pp.entries, q));
     }
+    for (const [lo, hi] of [
+      [key(0x00, 0, 0), key(0xff, 0xff, 0xff)],
+      [key(0x00, 2, 0x11), key(0x01, 1, 0x10)],
+      [key(0x00, 3, 0x12), key(0x00, 3, 0xef)],
+      [key(0x80, 5, 0xf0), key(0x80, 5, 0xf0)],
+      [key(0x40, 0, 0), key(0x7f, 0, 0)],
+      [key(0xff, 5, 0xf1), key(0xff, 0xff, 0xff)],
+    ] as const) {
+      const { entries: got, proof } = await trie.proveRange(lo, hi);
+      const bytes = encodeTrieRangeProof(proof);
+      rangeCases.push({ bytes, json: trieRangeProofToJSON(proof), root, lo, hi, entries: got });
+    }
     const empty = await createStateTrie({ keyBytes: KEY_BYTES });
     const emptyRoot = (await empty.commit()).root;
     const ep = await empty.prove(key(1, 1, 1));
     add('exclusion (empty trie)', ep, (q, r) => verifyTrieExclusion(r, key(1, 1, 1), q), emptyRoot);
+    const er = await empty.proveRange(key(0, 0, 0), key(9, 9, 9));
+    rangeCases.push({
+      bytes: encodeTrieRangeProof(er.proof),
+      json: trieRangeProofToJSON(er.proof),
+      root: emptyRoot,
+      lo: key(0, 0, 0),
+      hi: key(9, 9, 9),
+      entries: [],
+    });
 
     const log = await createHistoryLog();
     const leaves = Array.from({ length: 37 }, (_, i) => Uint8Array.of(0x4c, i, i ^ 0x5a));
@@ -176,6 +212,11 @@ test('the valid samples verify (else the mutation properties prove nothing)', ()
     assert.ok(c.check(c.bytes, c.root), c.name);
     assert.ok(c.check(trieProofFromJSON(c.json), c.root), `${c.name} (JSON)`);
   }
+  assert.ok(rangeCases.length >= 7);
+  for (const c of rangeCases) {
+    assert.ok(verifyTrieRange(c.root, c.lo, c.hi, c.entries, c.bytes), 'range');
+    assert.ok(verifyTrieRange(c.root, c.lo, c.hi, c.entries, trieRangeProofFromJSON(c.json)));
+  }
   for (const c of inclusionCases) assert.ok(verifyLogInclusion(c.root, c.leaf, c.bytes));
   for (const c of consistencyCases) assert.ok(verifyLogConsistency(c.oldRoot, c.newRoot, c.bytes));
 });
@@ -190,6 +231,12 @@ const binaryDecoders = [
     decode: decodeTrieProof,
     encode: encodeTrieProof,
     bases: () => trieCases.map((c) => c.bytes),
+  },
+  {
+    name: 'decodeTrieRangeProof',
+    decode: decodeTrieRangeProof,
+    encode: encodeTrieRangeProof,
+    bases: () => rangeCases.map((c) => c.bytes),
   },
   {
     name: 'decodeLogInclusionProof',
@@ -292,6 +339,67 @@ fuzzTest('trie verifiers: another root, or garbage in any argument, is false', (
   ),
 );
 
+// One proof per (root, range): the verifier accepts exactly the children the
+// interval rule expands, so any change to a range proof fails.
+fuzzTest('verifyTrieRange: mutated proof bytes never verify', () =>
+  fc.property(
+    fc.nat().chain((i) => {
+      const c = rangeCases[i % rangeCases.length]!;
+      return fc.tuple(fc.constant(c), mutatedBytes([c.bytes]));
+    }),
+    ([c, bytes]) => {
+      const v = verifyTrieRange(c.root, c.lo, c.hi, c.entries, bytes);
+      assert.type(v, 'boolean');
+      if (v) assert.ok(sameBytes(bytes, c.bytes), 'a changed range proof verified');
+    },
+  ),
+);
+
+fuzzTest('verifyTrieRange: mutated JSON proofs never verify', () =>
+  fc.property(
+    fc.nat().chain((i) => {
+      const c = rangeCases[i % rangeCases.length]!;
+      return fc.tuple(fc.constant(c), mutatedJson(c.json));
+    }),
+    ([c, json]) => {
+      const parsed = expectTyped(
+        outcome(() => trieRangeProofFromJSON(json)),
+        MERKLE,
+        ['BAD_ENCODING', 'BAD_HEX'],
+      );
+      if (!parsed.ok) return;
+      assert.equal(trieRangeProofToJSON(parsed.value), json);
+      if (verifyTrieRange(c.root, c.lo, c.hi, c.entries, parsed.value)) {
+        assert.ok(sameBytes(encodeTrieRangeProof(parsed.value), c.bytes), 'changed, verified');
+      }
+    },
+  ),
+);
+
+fuzzTest('verifyTrieRange: another root, range or entries, or garbage anywhere, is false', () =>
+  fc.property(
+    fc.constantFrom(...rangeCases),
+    fc.uint8Array({ minLength: 32, maxLength: 32 }),
+    fc.uint8Array({ minLength: KEY_BYTES, maxLength: KEY_BYTES }),
+    fc.anything(),
+    (c, root, k, junk) => {
+      const j = junk as Uint8Array;
+      assert.is(verifyTrieRange(root, c.lo, c.hi, c.entries, c.bytes), false);
+      for (const v of [
+        verifyTrieRange(j, c.lo, c.hi, c.entries, c.bytes),
+        verifyTrieRange(c.root, j, c.hi, c.entries, c.bytes),
+        verifyTrieRange(c.root, c.lo, j, c.entries, c.bytes),
+        verifyTrieRange(c.root, c.lo, c.hi, c.entries, j),
+        verifyTrieRange(c.root, c.lo, c.hi, [...c.entries, { key: k, value: j }], c.bytes),
+        // Any key at all added to the list: one more entry than the proof's leaves.
+        verifyTrieRange(c.root, c.lo, c.hi, [...c.entries, { key: k, value: k }], c.bytes),
+      ]) {
+        assert.is(v, false);
+      }
+    },
+  ),
+);
+
 fuzzTest('verifyLogInclusion: a changed proof verifies only with another tree size', () =>
   fc.property(
     fc.nat().chain((i) => {
@@ -361,6 +469,12 @@ const jsonDecoders = [
     parse: trieProofFromJSON,
     print: trieProofToJSON,
     bases: () => trieCases.map((c) => c.json),
+  },
+  {
+    name: 'trieRangeProofFromJSON',
+    parse: trieRangeProofFromJSON,
+    print: trieRangeProofToJSON,
+    bases: () => rangeCases.map((c) => c.json),
   },
   {
     name: 'logInclusionProofFromJSON',

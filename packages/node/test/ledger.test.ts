@@ -13,7 +13,9 @@ import {
   createLevelStore,
   createMemoryStore,
   type KVStore,
+  type TrieEntry,
   verifyTrieCompleteness,
+  verifyTrieRange,
 } from '@pos/merkle';
 import {
   chainIdOf,
@@ -45,6 +47,7 @@ import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createLedger, type Ledger, LedgerError, type LedgerOpts } from '../src/chain/ledger.js';
+import { historyEntry, type Role, rootOf, stateEntries } from './index-fixture.js';
 
 // --- fixture --------------------------------------------------------------------------
 
@@ -201,6 +204,12 @@ interface Case {
   want: (RejectReason | 'committed')[];
   /** Verifications expected (0 where an earlier rule must stop the check). */
   verifies?: number;
+  /**
+   * The key history entries the block writes (docs/PROTOCOL.md 6.7): one per
+   * (transaction, key), with the key's roles; a rejected transaction only
+   * under the owners of the inputs found before it was refused.
+   */
+  history: [tx: number, key: Uint8Array, roles: Role[]][];
 }
 
 const pay = (keys = [sk0], fee = MIN_FEE) =>
@@ -211,12 +220,17 @@ const cases: Case[] = [
     txs: () => [pay().bytes],
     want: ['committed'],
     verifies: 1,
+    history: [
+      [0, pk0, ['input', 'output']],
+      [0, pk1, ['output']],
+    ],
   },
   {
     name: 'MALFORMED: bytes that do not decode',
     txs: () => [Uint8Array.of(1, 2, 3)],
     want: ['MALFORMED'],
     verifies: 0,
+    history: [],
   },
   {
     name: 'MALFORMED: a valid tx with a trailing byte',
@@ -228,48 +242,70 @@ const cases: Case[] = [
     },
     want: ['MALFORMED'],
     verifies: 0,
+    history: [],
   },
   {
     name: 'WRONG_CHAIN',
     txs: () => [build([g(0)], [out(998n, pk1)], [sk0], { chain: fill(32, 9) }).bytes],
     want: ['WRONG_CHAIN'],
     verifies: 0,
+    history: [],
   },
   {
     name: 'FEE_TOO_LOW (balanced, fee below minFee)',
     txs: () => [build([g(0)], [out(999n, pk1)], [sk0], { fee: 1n }).bytes],
     want: ['FEE_TOO_LOW'],
     verifies: 0,
+    history: [],
   },
   {
     name: 'UNKNOWN_INPUT: an index past the genesis outputs',
     txs: () => [build([g(5)], [out(1n, pk1)], [sk0], { fee: 2n }).bytes],
     want: ['UNKNOWN_INPUT'],
     verifies: 0,
+    history: [],
   },
   {
     name: 'UNKNOWN_INPUT: a transaction that never existed (after a good input)',
     txs: () => [build([g(0), { txHash: fill(32, 3), index: 0 }], [out(998n, pk1)], [sk0]).bytes],
     want: ['UNKNOWN_INPUT'],
     verifies: 0,
+    history: [[0, pk0, ['input']]],
   },
   {
     name: 'INPUT_SPENT: the second of two spends in one block',
     txs: () => [pay().bytes, build([g(0)], [out(998n, pk2)], [sk0]).bytes],
     want: ['committed', 'INPUT_SPENT'],
     verifies: 1,
+    history: [
+      [0, pk0, ['input', 'output']],
+      [0, pk1, ['output']],
+    ],
+  },
+  {
+    name: 'INPUT_SPENT: after a good input of another owner (that owner has the rejection)',
+    txs: () => [pay().bytes, build([g(1), g(0)], [out(1498n, pk2)], [sk0, sk1]).bytes],
+    want: ['committed', 'INPUT_SPENT'],
+    verifies: 1,
+    history: [
+      [0, pk0, ['input', 'output']],
+      [0, pk1, ['output']],
+      [1, pk1, ['input']],
+    ],
   },
   {
     name: 'UNBALANCED: outputs + fee below the inputs',
     txs: () => [build([g(0)], [out(997n, pk1)], [sk0]).bytes],
     want: ['UNBALANCED'],
     verifies: 0,
+    history: [[0, pk0, ['input']]],
   },
   {
     name: 'UNBALANCED: outputs + fee above the inputs',
     txs: () => [build([g(0)], [out(999n, pk1)], [sk0]).bytes],
     want: ['UNBALANCED'],
     verifies: 0,
+    history: [[0, pk0, ['input']]],
   },
   {
     name: 'UNBALANCED: outputs whose sum overflows a u64',
@@ -278,12 +314,14 @@ const cases: Case[] = [
     ],
     want: ['UNBALANCED'],
     verifies: 0,
+    history: [[0, pk0, ['input']]],
   },
   {
     name: 'BAD_SIGNATURE: signed by someone else',
     txs: () => [pay([sk1]).bytes],
     want: ['BAD_SIGNATURE'],
     verifies: 0,
+    history: [[0, pk0, ['input']]],
   },
   {
     name: 'BAD_SIGNATURE: an extra signature by a non-owner',
@@ -291,6 +329,7 @@ const cases: Case[] = [
     txs: () => [build([g(0), g(3)], [out(1198n, pk1)], [sk0, sk2]).bytes],
     want: ['BAD_SIGNATURE'],
     verifies: 0,
+    history: [[0, pk0, ['input']]],
   },
   {
     name: 'MALFORMED: more signatures than inputs does not even decode',
@@ -314,6 +353,7 @@ const cases: Case[] = [
     },
     want: ['MALFORMED'],
     verifies: 0,
+    history: [],
   },
   {
     name: 'BAD_SIGNATURE: the owner key, but an altered signature',
@@ -325,6 +365,7 @@ const cases: Case[] = [
     },
     want: ['BAD_SIGNATURE'],
     verifies: 1,
+    history: [[0, pk0, ['input']]],
   },
   {
     name: 'BAD_SIGNATURE: a valid signature of another transaction',
@@ -335,42 +376,55 @@ const cases: Case[] = [
     },
     want: ['BAD_SIGNATURE'],
     verifies: 1,
+    history: [[0, pk0, ['input']]],
   },
   {
     name: 'BAD_SIGNATURE: two owners, one signature',
     txs: () => [build([g(0), g(1)], [out(1498n, pk2)], [sk0]).bytes],
     want: ['BAD_SIGNATURE'],
     verifies: 0,
+    history: [
+      [0, pk0, ['input']],
+      [0, pk1, ['input']],
+    ],
   },
   {
     name: 'order: WRONG_CHAIN before FEE_TOO_LOW',
     txs: () => [build([g(0)], [out(999n, pk1)], [sk0], { chain: fill(32, 9), fee: 1n }).bytes],
     want: ['WRONG_CHAIN'],
     verifies: 0,
+    history: [],
   },
   {
     name: 'order: FEE_TOO_LOW before UNKNOWN_INPUT',
     txs: () => [build([g(9)], [out(1n, pk1)], [sk0], { fee: 0n }).bytes],
     want: ['FEE_TOO_LOW'],
     verifies: 0,
+    history: [],
   },
   {
     name: 'order: inputs in order, the first failing one decides (spent, then unknown)',
     txs: () => [pay().bytes, build([g(0), g(9)], [out(998n, pk1)], [sk0]).bytes],
     want: ['committed', 'INPUT_SPENT'],
     verifies: 1,
+    history: [
+      [0, pk0, ['input', 'output']],
+      [0, pk1, ['output']],
+    ],
   },
   {
     name: 'order: UNBALANCED before BAD_SIGNATURE (no signature is checked)',
     txs: () => [build([g(0)], [out(5n, pk1)], [sk1]).bytes],
     want: ['UNBALANCED'],
     verifies: 0,
+    history: [[0, pk0, ['input']]],
   },
 ];
 
 for (const c of cases) {
   test(`receipt: ${c.name}`, async () => {
-    const l = await open();
+    const store = createMemoryStore();
+    const l = await open({ store });
     // The first block writes epoch 1's validator table (its snapshot round is
     // 0), whatever it holds: an empty one first, so that the block under test
     // writes nothing but what its transactions do (epoch 2's snapshot is 8).
@@ -391,9 +445,38 @@ for (const c of cases) {
       assert.is(hex(r.txHash), hex(id));
     });
     assert.is(l.supply(), SUPPLY);
-    // A block of rejections changes nothing; a commit changes the root.
+    // The key history (docs/PROTOCOL.md 6.7): each key's entries are exactly
+    // the expected ones, with the receipt's status, reason and txHash, proven
+    // complete under the new root; keys the block did not touch have none.
+    const written: TrieEntry[] = [];
+    for (const pk of [...pks, valA, hX]) {
+      const want = c.history
+        .filter(([, k]) => hex(k) === hex(pk))
+        .map(([i, , roles]) => {
+          const r = receipts[i]!;
+          const entry = historyEntry(pk, 1, i, roles, r);
+          written.push(entry);
+          return [hex(entry.key), hex(entry.value)];
+        });
+      const p = await l.proveHistory(pk);
+      assert.is(hex(p.stateRoot), hex(stateRoot));
+      assert.equal(
+        p.entries.map((e) => [hex(e.key), hex(e.value)]),
+        want,
+      );
+      assert.ok(verifyTrieRange(p.stateRoot, p.lo, p.hi, p.entries, p.proof));
+    }
     const committed = receipts.filter((r) => r.status === 'committed').length;
-    assert.is(hex(stateRoot) === hex(before), committed === 0);
+    if (committed === 0) {
+      // A block of rejections changes nothing but those history entries: its
+      // state is the state before it plus exactly them (none for a
+      // transaction refused before any input was found).
+      const after = [...(await stateEntries(store, before)), ...written];
+      assert.is(hex(await rootOf(after)), hex(stateRoot));
+      assert.is(hex(stateRoot) === hex(before), written.length === 0);
+    } else {
+      assert.is.not(hex(stateRoot), hex(before));
+    }
   });
 }
 

@@ -4,7 +4,9 @@ import {
   createStateTrie,
   type KVStore,
   sha256Noble,
+  type TrieEntry,
   verifyTrieInclusion,
+  verifyTrieRange,
 } from '@pos/merkle';
 import {
   decodeTx,
@@ -38,6 +40,7 @@ import {
   V,
   withLevelDir,
 } from './epoch-fixture.js';
+import { entryHex, historyEntry, type Role, rootOf, stateEntries } from './index-fixture.js';
 
 let verifyCalls = 0;
 const verify: LedgerOpts['verify'] = (pk, msg, sig) => {
@@ -91,6 +94,12 @@ interface Case {
   registered: string[];
   /** Each key's record after the block (`null`: none). */
   records: [Key, [string, string] | null][];
+  /**
+   * The key history entries the block writes (docs/PROTOCOL.md 6.7): the
+   * registered key has `registered`; a rejected registration only its
+   * inputs' owners (`input`), never the key it meant to register.
+   */
+  history: [tx: number, key: Key, roles: Role[]][];
 }
 
 /** O0's g0 registers V2 under `name`. */
@@ -105,6 +114,10 @@ const cases: Case[] = [
     verifies: 2,
     registered: ['v2'],
     records: [[V[2], ['v2', '10.0.0.2:9000']]],
+    history: [
+      [0, O[0], ['input', 'output']],
+      [0, V[2], ['registered']],
+    ],
   },
   {
     name: 'BAD_SIGNATURE: the registered key did not sign',
@@ -118,6 +131,7 @@ const cases: Case[] = [
     verifies: 0,
     registered: [],
     records: [[V[2], null]],
+    history: [[0, O[0], ['input']]],
   },
   {
     name: 'BAD_SIGNATURE: only the registered key signed, not the input owner',
@@ -131,6 +145,7 @@ const cases: Case[] = [
     verifies: 0,
     registered: [],
     records: [[V[2], null]],
+    history: [[0, O[0], ['input']]],
   },
   {
     name: 'BAD_SIGNATURE: an extra signer besides the owner and the registered key',
@@ -145,6 +160,7 @@ const cases: Case[] = [
     verifies: 0,
     registered: [],
     records: [[V[2], null]],
+    history: [[0, O[0], ['input']]],
   },
   {
     name: "BAD_SIGNATURE: the registered key's signature is of another transaction",
@@ -152,6 +168,7 @@ const cases: Case[] = [
     want: ['BAD_SIGNATURE'],
     registered: [],
     records: [[V[2], null]],
+    history: [[0, O[0], ['input']]],
   },
   {
     name: 'MALFORMED: more signatures than inputs + 1 does not even decode',
@@ -174,6 +191,7 @@ const cases: Case[] = [
     verifies: 0,
     registered: [],
     records: [[V[2], null]],
+    history: [],
   },
   {
     name: 'committed: an owner registering its own key signs once',
@@ -184,6 +202,7 @@ const cases: Case[] = [
     verifies: 1,
     registered: ['o1'],
     records: [[O[1], ['o1', '10.0.0.9:9000']]],
+    history: [[0, O[1], ['input', 'output', 'registered']]],
   },
   {
     name: 'BAD_SIGNATURE: an owner registering its own key, with a stranger signing too',
@@ -197,6 +216,7 @@ const cases: Case[] = [
     verifies: 0,
     registered: [],
     records: [[O[1], null]],
+    history: [[0, O[1], ['input']]],
   },
   {
     name: 'UNBALANCED: a registration is a transfer all the same',
@@ -210,6 +230,7 @@ const cases: Case[] = [
     verifies: 0,
     registered: [],
     records: [[V[2], null]],
+    history: [[0, O[0], ['input']]],
   },
   {
     name: 'FEE_TOO_LOW: a registration pays the fee too',
@@ -220,6 +241,7 @@ const cases: Case[] = [
     verifies: 0,
     registered: [],
     records: [[V[2], null]],
+    history: [],
   },
   {
     name: 'INPUT_SPENT: a second registration spending the same input records nothing',
@@ -234,6 +256,10 @@ const cases: Case[] = [
       [V[2], ['v2', '10.0.0.2:9000']],
       [V[3], null],
     ],
+    history: [
+      [0, O[0], ['input', 'output']],
+      [0, V[2], ['registered']],
+    ],
   },
   {
     name: 'two registrations of one key in a block: both commit, the later record wins',
@@ -246,6 +272,12 @@ const cases: Case[] = [
     verifies: 4,
     registered: ['first', 'second'],
     records: [[V[2], ['second', '10.0.0.2:9001']]],
+    history: [
+      [0, O[0], ['input', 'output']],
+      [0, V[2], ['registered']],
+      [1, O[0], ['input', 'output']],
+      [1, V[2], ['registered']],
+    ],
   },
   {
     name: 'a genesis validator re-registers: its record changes, no record is added',
@@ -259,6 +291,10 @@ const cases: Case[] = [
     records: [
       [V[0], ['v0 moved', '10.1.0.0:9000']],
       [V[1], ['v1', '127.0.0.1:9001']],
+    ],
+    history: [
+      [0, O[0], ['input', 'output']],
+      [0, V[0], ['registered']],
     ],
   },
 ];
@@ -304,11 +340,27 @@ for (const c of cases) {
       l.registrations().map((x) => hex(x.validatorId)),
       [...ids].sort(),
     );
-    // A block of rejections leaves the state as an empty block does.
+    // The key history: exactly the expected entries under every key, proven complete.
+    const written: TrieEntry[] = [];
+    for (const k of [...O, ...V]) {
+      const want = c.history
+        .filter(([, key]) => key === k)
+        .map(([i, , roles]) => historyEntry(k.pk, 0, i, roles, r.receipts[i]!));
+      written.push(...want);
+      const p = await l.proveHistory(k.pk);
+      assert.equal(entryHex(p.entries), entryHex(want), hex(k.pk));
+      assert.ok(verifyTrieRange(l.stateRoot(), p.lo, p.hi, p.entries, p.proof));
+    }
+    // A block of rejections leaves the state as an empty block does, plus
+    // those history entries and nothing else.
     if (!c.want.includes('committed')) {
-      const twin = await open();
+      const twinStore = createMemoryStore();
+      const twin = await open({ store: twinStore });
       await twin.applyBlock(0, []);
-      assert.is(hex((await twin.commit(0)).stateRoot), hex(l.stateRoot()));
+      const empty = (await twin.commit(0)).stateRoot;
+      const after = [...(await stateEntries(twinStore, empty)), ...written];
+      assert.is(hex(await rootOf(after)), hex(l.stateRoot()));
+      assert.is(hex(empty) === hex(l.stateRoot()), written.length === 0);
     }
     assert.is(l.supply(), SUPPLY);
   });

@@ -2,7 +2,8 @@
  * The state key layout (docs/PROTOCOL.md 6.3, 6.5): where the ledger keeps
  * each thing it knows in the one state trie (`@pos/merkle`, 64-byte keys),
  * so that the node that writes the state and a wallet that checks a proof
- * of it compute the same keys. Five key spaces:
+ * of it compute the same keys. Five key spaces here (names and the key
+ * history index, the other two, are in `names.ts` and `history.ts`):
  *
  * ```
  * output    sha256(owner) ‖ outpointId          → Output (72 bytes)                  unspent outputs only

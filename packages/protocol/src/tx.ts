@@ -45,6 +45,12 @@ import { utf8Decoder, utf8Encoder } from './utf8.js';
 export const TX_VERSION = 1;
 /** Version byte of a {@link TxBody} that carries a {@link Registration}. */
 export const TX_VERSION_REGISTER = 2;
+/** Body version of a transfer that also carries a name operation (docs/PROTOCOL.md 6.6). */
+export const TX_VERSION_NAME = 3;
+/** Name operations and their wire codes (docs/PROTOCOL.md 6.6). */
+export const NAME_OPS = ['register', 'transfer', 'release'] as const;
+/** Most bytes of a name on the wire; the ledger's name rule is stricter (`nameProblem`). */
+const NAME_WIRE_MAX = 64;
 /** Bounds of a registration's strings, in UTF-8 bytes (as the genesis validators'). */
 export const REGISTRATION_LIMITS = Object.freeze({ nameBytes: 64, p2pBytes: 128 });
 /** Inputs per transaction: 1..256. */
@@ -112,6 +118,21 @@ export interface TxBody {
   readonly memo: Uint8Array;
   /** Registers (or re-registers) a validator; its `pubkey` must sign the transaction. */
   readonly register?: Registration;
+  /** A name operation (version 3; not with `register`). */
+  readonly name?: NameOp;
+}
+
+/**
+ * A name operation (docs/PROTOCOL.md 6.6): `register` gives a free name to
+ * `owner` (who must sign), `transfer` gives the caller's name to `owner`, and
+ * `release` frees it (the current owner must sign both).
+ */
+export interface NameOp {
+  readonly op: (typeof NAME_OPS)[number];
+  /** 1..64 bytes of UTF-8 on the wire; the ledger refuses what breaks the name rule. */
+  readonly name: string;
+  /** The new owner: present iff `op` is `register` or `transfer`. */
+  readonly owner?: Uint8Array;
 }
 
 /** A validator's registration (docs/PROTOCOL.md 6.5): what peers and wallets learn of it. */
@@ -145,6 +166,10 @@ export const REJECT_REASONS = [
   'INPUT_SPENT',
   'UNBALANCED',
   'BAD_SIGNATURE',
+  'BAD_NAME',
+  'NAME_RESERVED',
+  'NAME_TAKEN',
+  'NOT_NAME_OWNER',
 ] as const;
 /** One of {@link REJECT_REASONS}. */
 export type RejectReason = (typeof REJECT_REASONS)[number];
@@ -237,6 +262,21 @@ function checkBody(body: TxBody, code: RuleCode): void {
       fail(code, `register.p2p: 1..${REGISTRATION_LIMITS.p2pBytes} bytes`);
     }
   }
+  if (body.name !== undefined) checkNameOp(body, code);
+}
+
+function checkNameOp(body: TxBody, code: RuleCode): void {
+  const n = body.name!;
+  if (body.register !== undefined) fail(code, 'a transaction has register or name, not both');
+  if (typeof n !== 'object' || n === null) fail(code, 'name must be an object');
+  if (!NAME_OPS.includes(n.op)) fail(code, `name.op must be one of ${NAME_OPS.join(', ')}`);
+  const b = utf8Bytes(n.name, 'name.name', code);
+  if (b.length < 1 || b.length > NAME_WIRE_MAX) fail(code, `name.name: 1..${NAME_WIRE_MAX} bytes`);
+  if (n.op === 'release') {
+    if (n.owner !== undefined) fail(code, 'name.owner: not with release');
+  } else {
+    checkBytes(n.owner, 32, 'name.owner', code);
+  }
 }
 
 /** UTF-8 of `s`, refusing a non-string or a lone surrogate (it would not round-trip). */
@@ -247,9 +287,15 @@ function utf8Bytes(s: unknown, what: string, code: RuleCode): Uint8Array {
   return b;
 }
 
-/** Most signatures a body can carry: one per input owner, plus the registered key. */
+/** Most signatures a body can carry: one per input owner, plus the registered key or the name's owner. */
 function maxSignatures(body: TxBody): number {
-  return body.inputs.length + (body.register === undefined ? 0 : 1);
+  return body.inputs.length + (body.register === undefined && body.name === undefined ? 0 : 1);
+}
+
+/** The body's version: 2 with a registration, 3 with a name operation, else 1. */
+function versionOf(body: TxBody): number {
+  if (body.register !== undefined) return TX_VERSION_REGISTER;
+  return body.name === undefined ? TX_VERSION : TX_VERSION_NAME;
 }
 
 function checkSignatures(sigs: readonly TxSignature[], nIn: number, code: RuleCode): void {
@@ -289,9 +335,7 @@ function readOutpoint(r: Reader): Outpoint {
 
 function writeBody(w: Writer, b: TxBody): void {
   const reg = b.register;
-  w.u8(reg === undefined ? TX_VERSION : TX_VERSION_REGISTER)
-    .bytes(b.chainId, 32)
-    .u16be(b.inputs.length);
+  w.u8(versionOf(b)).bytes(b.chainId, 32).u16be(b.inputs.length);
   for (const p of b.inputs) writeOutpoint(w, p);
   w.u16be(b.outputs.length);
   for (const o of b.outputs) writeOutput(w, o);
@@ -300,6 +344,14 @@ function writeBody(w: Writer, b: TxBody): void {
     w.bytes(reg.pubkey, 32)
       .varBytes(utf8Encoder.encode(reg.name), REGISTRATION_LIMITS.nameBytes)
       .varBytes(utf8Encoder.encode(reg.p2p), REGISTRATION_LIMITS.p2pBytes);
+  }
+  const n = b.name;
+  if (n !== undefined) {
+    const nameBytes = utf8Encoder.encode(n.name);
+    w.u8(NAME_OPS.indexOf(n.op) + 1)
+      .u8(nameBytes.length)
+      .bytes(nameBytes, nameBytes.length);
+    if (n.owner !== undefined) w.bytes(n.owner, 32);
   }
 }
 
@@ -312,8 +364,21 @@ function readUtf8(r: Reader, min: number, max: number, what: string): string {
   }
 }
 
+function readNameOp(r: Reader): NameOp {
+  const op = NAME_OPS[r.u8(1, NAME_OPS.length, 'name.op') - 1]!;
+  const len = r.u8(1, NAME_WIRE_MAX, 'name length');
+  let name: string;
+  try {
+    name = utf8Decoder.decode(r.bytes(len, 'name.name'));
+  } catch {
+    return fail('BAD_ENCODING', 'name.name is not UTF-8');
+  }
+  if (op === 'release') return { op, name };
+  return { op, name, owner: r.bytes(32, 'name.owner') };
+}
+
 function readBody(r: Reader): TxBody {
-  const version = r.u8(TX_VERSION, TX_VERSION_REGISTER, 'version');
+  const version = r.u8(TX_VERSION, TX_VERSION_NAME, 'version');
   const chainId = r.bytes(32, 'chainId');
   const nIn = r.u16be(1, MAX_TX_INPUTS, 'input count');
   const inputs: Outpoint[] = [];
@@ -324,6 +389,9 @@ function readBody(r: Reader): TxBody {
   const fee = r.u64be(0n, undefined, 'fee');
   const memo = r.varBytes(0, MAX_MEMO_BYTES, 'memo');
   if (version === TX_VERSION) return { chainId, inputs, outputs, fee, memo };
+  if (version === TX_VERSION_NAME) {
+    return { chainId, inputs, outputs, fee, memo, name: readNameOp(r) };
+  }
   const pubkey = r.bytes(32, 'register.pubkey');
   const name = readUtf8(r, 0, REGISTRATION_LIMITS.nameBytes, 'register.name');
   const p2p = readUtf8(r, 1, REGISTRATION_LIMITS.p2pBytes, 'register.p2p');
@@ -559,7 +627,7 @@ export interface OutputJSON {
 }
 /** JSON form of a {@link SignedTx}: the body's fields and `signatures`, flat. */
 export interface TxJSON {
-  version: 1 | 2;
+  version: 1 | 2 | 3;
   chainId: string;
   inputs: OutpointJSON[];
   outputs: OutputJSON[];
@@ -567,6 +635,8 @@ export interface TxJSON {
   memo: string;
   /** Only in version 2. */
   register?: { pubkey: string; name: string; p2p: string };
+  /** Only in version 3; `owner` except with `release`. */
+  name?: { op: NameOp['op']; name: string; owner?: string };
   signatures: { publicKey: string; signature: string }[];
 }
 /** JSON form of a {@link Receipt}; `reason` only when rejected. */
@@ -615,7 +685,7 @@ export function txToJSON(tx: SignedTx): TxJSON {
   encodeTx(tx); // every rule, once
   const b = tx.body;
   return {
-    version: b.register === undefined ? TX_VERSION : TX_VERSION_REGISTER,
+    version: versionOf(b) as 1 | 2 | 3,
     chainId: toHex(b.chainId),
     inputs: b.inputs.map((p) => ({ txHash: toHex(p.txHash), index: p.index })),
     outputs: b.outputs.map((o) => ({
@@ -634,6 +704,15 @@ export function txToJSON(tx: SignedTx): TxJSON {
             p2p: b.register.p2p,
           },
         }),
+    ...(b.name === undefined
+      ? {}
+      : {
+          name: {
+            op: b.name.op,
+            name: b.name.name,
+            ...(b.name.owner === undefined ? {} : { owner: toHex(b.name.owner) }),
+          },
+        }),
     signatures: tx.signatures.map((s) => ({
       publicKey: toHex(s.publicKey),
       signature: toHex(s.signature),
@@ -649,16 +728,18 @@ export function txToJSON(tx: SignedTx): TxJSON {
 export function txFromJSON(json: unknown): SignedTx {
   const o = jsonObject(
     json,
-    ['version', 'chainId', 'inputs', 'outputs', 'fee', 'memo', 'register', 'signatures'],
+    ['version', 'chainId', 'inputs', 'outputs', 'fee', 'memo', 'register', 'name', 'signatures'],
     'tx',
-    ['register'],
+    ['register', 'name'],
   );
-  const version = o.register === undefined ? TX_VERSION : TX_VERSION_REGISTER;
+  const version =
+    o.register !== undefined
+      ? TX_VERSION_REGISTER
+      : o.name !== undefined
+        ? TX_VERSION_NAME
+        : TX_VERSION;
   if (o.version !== version) {
-    fail(
-      'BAD_TX',
-      `version must be ${version} ${o.register === undefined ? 'without' : 'with'} register`,
-    );
+    fail('BAD_TX', `version must be ${version} (2 with register, 3 with name, else 1)`);
   }
   const inputs = jsonArray(o.inputs, 'inputs').map((v, i) => {
     const p = jsonObject(v, ['txHash', 'index'], `inputs[${i}]`);
@@ -681,6 +762,7 @@ export function txFromJSON(json: unknown): SignedTx {
     const g = jsonObject(o.register, ['pubkey', 'name', 'p2p'], 'register');
     register = { pubkey: fromHex(g.pubkey, 32), name: g.name as string, p2p: g.p2p as string };
   }
+  const name = o.name === undefined ? undefined : nameOpFromJSON(o.name);
   const body: TxBody = {
     chainId: fromHex(o.chainId, 32),
     inputs,
@@ -688,11 +770,22 @@ export function txFromJSON(json: unknown): SignedTx {
     fee: parseAmount(o.fee),
     memo: fromHex(o.memo),
     ...(register === undefined ? {} : { register }),
+    ...(name === undefined ? {} : { name }),
   };
   const tx = { body, signatures };
   checkBody(body, 'BAD_TX');
   checkSignatures(signatures, maxSignatures(body), 'BAD_TX');
   return tx;
+}
+
+function nameOpFromJSON(v: unknown): NameOp {
+  const g = jsonObject(v, ['op', 'name', 'owner'], 'name', ['owner']);
+  const op = g.op as NameOp['op'];
+  if (!NAME_OPS.includes(op)) fail('BAD_TX', `name.op must be one of ${NAME_OPS.join(', ')}`);
+  if (typeof g.name !== 'string') fail('BAD_TX', 'name.name must be a string');
+  return g.owner === undefined
+    ? { op, name: g.name }
+    : { op, name: g.name, owner: fromHex(g.owner, 32) };
 }
 
 /** Converts a receipt to its JSON form. Throws `BAD_TX` if it breaks a rule. */

@@ -17,6 +17,7 @@ import {
   ed25519PublicKey,
   formatAmount,
   fromHex,
+  nameProblem,
   ProtocolError,
   parseAmount,
   randomEd25519SecretKey,
@@ -31,6 +32,9 @@ import {
   DEFAULT_MAX_STATE_AGE_MS,
   encryptKeystore,
   keystoreToText,
+  type ResolvedAddress,
+  type VerifiedHistory,
+  type VerifiedName,
   type VerifiedReceipt,
   type VerifiedValidatorSet,
   type WalletClient,
@@ -58,9 +62,17 @@ const USAGE = `usage: pnpm wallet <command> [options]
   address --key KEY            the wallet's address (its Ed25519 public key)
   balance [ADDRESS] [--key KEY]
                                verified balance: outputs complete under a certified state root
-  send --key KEY --to ADDRESS --amount N [--fee N] [--host VALIDATOR_ID] [--timeout S]
-                               sign, submit, wait for the certificate, prove the receipt
-  history --key KEY            the wallet's transfers, each receipt proved
+  send --key KEY --to ADDRESS|NAME@AGENT --amount N [--fee N] [--host VALIDATOR_ID] [--timeout S]
+                               sign, submit, wait for the certificate, prove the receipt; a
+                               NAME@AGENT is resolved with proofs first (the output is hosted
+                               by the agent)
+  history [ADDRESS] [--key KEY] [--from H] [--to H] [--limit N]
+                               every transaction of the key (spent from, paid, registered,
+                               name moves), proven complete by a state range proof
+  resolve NAME|NAME@AGENT      who owns a name (or that it is free), proven
+  name register|transfer|release NAME --key KEY [--to ADDRESS]
+                               register a free name to the key (fee 101 x minFee), give the
+                               key's name to ADDRESS, or release it
   verify [TX_HASH]             every agent's certified head and that their histories agree;
                                with TX_HASH, that transaction's receipt proved
   verify-output OUTPOINT       whether TXHASH:INDEX is unspent (its output), spent (in which
@@ -70,6 +82,7 @@ const USAGE = `usage: pnpm wallet <command> [options]
 
   KEY      a keystore or key file, or a demo wallet's name (demo0) on the local testnet
   ADDRESS  0x + 64 hex digits, or a demo wallet's name
+  NAME     2-32 of a-z 0-9 - _ (lower case only), starting with a letter or digit
 
 options:
   --testnet DIR     the local testnet to use (default .testnet): its testnet.json names the
@@ -111,6 +124,8 @@ const VALUE_FLAGS = [
   'password-file',
   'max-age',
   'max-lag',
+  'from',
+  'limit',
 ];
 
 function parseArgs(argv: string[]): Args {
@@ -338,7 +353,10 @@ async function send({ a, out }: Ctx): Promise<void> {
   const net = network(a);
   const agent = pickAgent(net, one(a, 'node'));
   const key = loadKey(need(a, 'key'), net, passwordSource(one(a, 'password-file')));
-  const to = parseAddress(need(a, 'to'), net, '--to');
+  const toArg = need(a, 'to');
+  const client = clientOf(net, agent, a);
+  const resolved = toArg.includes('@') ? await client.resolveAddress(toArg) : undefined;
+  const to = resolved?.owner ?? parseAddress(toArg, net, '--to');
   let amount: bigint;
   let fee = net.genesis.params.minFee;
   try {
@@ -350,7 +368,7 @@ async function send({ a, out }: Ctx): Promise<void> {
     throw new CliError('USAGE', '--amount and --fee must be whole numbers (base units)');
   }
   const hostArg = one(a, 'host');
-  let host: Uint8Array | undefined;
+  let host: Uint8Array | undefined = resolved?.host;
   if (hostArg !== undefined) {
     const v = net.genesis.validators.find((x) => x.name === hostArg);
     host = v ? validatorIdOfKey(v.pubkey) : parseAddress(hostArg, undefined, '--host');
@@ -358,7 +376,7 @@ async function send({ a, out }: Ctx): Promise<void> {
   const secretKey = await key.unlock();
   const journal = journalFile(key.file);
   let txHash: Uint8Array | undefined;
-  const r = await clientOf(net, agent, a).send({
+  const r = await client.send({
     secretKey,
     to,
     amount,
@@ -374,121 +392,247 @@ async function send({ a, out }: Ctx): Promise<void> {
   });
   out(
     [
+      ...(resolved === undefined ? [] : resolvedLines(resolved)),
       `sent      ${formatAmount(amount)} to ${toHex(to)} (fee ${formatAmount(fee)})`,
       `tx        ${toHex(txHash ?? r.txHash)}`,
       ...receiptLines(r),
       `journal   ${journal}`,
     ],
-    { ...receiptJSON(r), amount: amount.toString(), fee: fee.toString(), to: toHex(to) },
+    {
+      ...receiptJSON(r),
+      amount: amount.toString(),
+      fee: fee.toString(),
+      to: toHex(to),
+      ...(resolved === undefined ? {} : { resolved: resolvedJSON(resolved) }),
+    },
   );
 }
 
-interface HistoryRow {
-  txHash: string;
-  height: number | null;
-  status: string;
-  /** Net change of the wallet's balance. */
-  delta: bigint;
-  what: string;
+/** What resolving `wallet@agent` proved, for the human output. */
+function resolvedLines(r: ResolvedAddress): string[] {
+  return [
+    `resolved  ${r.address}: ${r.wallet.name} is owned by ${toHex(r.owner)} (since height ${r.wallet.sinceHeight}),`,
+    `          ${r.agent.name} by validator ${toHex(r.host)}: inclusion proofs under state root ${short(r.wallet.stateRoot)}`,
+    `          of certified block ${r.wallet.height}, the agent in the verified validator table`,
+  ];
+}
+
+function resolvedJSON(r: ResolvedAddress) {
+  return {
+    address: r.address,
+    owner: toHex(r.owner),
+    host: toHex(r.host),
+    sinceHeight: r.wallet.sinceHeight ?? null,
+    height: r.wallet.height,
+    stateRoot: toHex(r.wallet.stateRoot),
+  };
+}
+
+/** How each history role reads in the listing. */
+const ROLE_WORDS = {
+  input: 'spent from',
+  output: 'paid',
+  registered: 'registered',
+  name: 'name',
+} as const;
+
+/** `--from`, `--to`, `--limit` of history, checked. */
+function historyOpts(a: Args): { fromHeight?: number; toHeight?: number; limit?: number } {
+  const nat = (name: string, max: number): number | undefined => {
+    const v = one(a, name);
+    if (v === undefined) return undefined;
+    if (!/^[0-9]{1,15}$/.test(v) || Number(v) > max) {
+      throw new CliError('USAGE', `--${name} must be a whole number up to ${max}`);
+    }
+    return Number(v);
+  };
+  const fromHeight = nat('from', Number.MAX_SAFE_INTEGER);
+  const toHeight = nat('to', Number.MAX_SAFE_INTEGER);
+  const limit = nat('limit', 1000);
+  if (limit === 0) throw new CliError('USAGE', '--limit must be 1..1000');
+  return {
+    ...(fromHeight === undefined ? {} : { fromHeight }),
+    ...(toHeight === undefined ? {} : { toHeight }),
+    ...(limit === undefined ? {} : { limit }),
+  };
+}
+
+/** The journal's description of a transaction this wallet sent, if it is there. */
+function sentLine(e: ReturnType<typeof readJournal>[number], me: string): string {
+  const others = e.outputs.filter((o) => o.owner !== me);
+  return others.length === 0
+    ? `to itself (fee ${e.fee})`
+    : `sent ${others.map((o) => `${o.amount} to ${o.owner.slice(0, 18)}…`).join(', ')} (fee ${e.fee})`;
 }
 
 async function history({ a, out }: Ctx): Promise<void> {
-  need(a, 'key');
+  if (a.pos[0] === undefined && one(a, 'key') === undefined) {
+    throw new CliError('USAGE', 'history needs an ADDRESS or --key');
+  }
+  const opts = historyOpts(a);
   const net = network(a);
   const agent = pickAgent(net, one(a, 'node'));
-  const key = loadKey(need(a, 'key'), net, async () => '');
-  const me = toHex(key.publicKey);
-  const client = clientOf(net, agent, a);
-  const journal = readJournal(journalFile(key.file), toHex(net.trust.chainId));
-  const bal = await client.balance(key.publicKey);
-  // One certified header for every receipt: one certificate check in all.
-  const head = await client.certifiedHeader();
-  const chain = toHex(net.trust.chainId);
+  const keyFile = a.pos[0] === undefined ? loadKey(need(a, 'key'), net, async () => '') : null;
+  const key = keyFile?.publicKey ?? parseAddress(a.pos[0]!, net, 'ADDRESS');
+  const me = toHex(key);
+  const journal =
+    keyFile === null ? [] : readJournal(journalFile(keyFile.file), toHex(net.trust.chainId));
   const sentBy = new Map(journal.map((e) => [e.txHash, e]));
-  // What the wallet received, per transaction: its unspent outputs (verified
-  // now) and the ones its own transfers spent (verified when they were spent).
-  const received = new Map<string, bigint>();
-  const add = (tx: string, v: bigint) => received.set(tx, (received.get(tx) ?? 0n) + v);
-  for (const o of bal.outputs) add(toHex(o.outpoint.txHash), o.output.amount);
-  for (const e of journal) for (const s of e.spent) add(s.txHash, BigInt(s.amount));
-  const rows: HistoryRow[] = [];
-  const prove = async (tx: string): Promise<VerifiedReceipt | string> => {
-    try {
-      return await client.receipt(fromHex(tx, 32), head);
-    } catch (e) {
-      if (e instanceof WalletError && e.code === 'NOT_YET') return 'not in a certified block yet';
-      throw e;
-    }
-  };
-  const txs = [...new Set([...received.keys(), ...sentBy.keys()])];
-  const proofs = new Map<string, VerifiedReceipt | string>();
-  for (let i = 0; i < txs.length; i += 16) {
-    const batch = txs.slice(i, i + 16).filter((t) => t !== chain);
-    const got = await Promise.all(batch.map(prove));
-    batch.forEach((t, j) => {
-      proofs.set(t, got[j]!);
-    });
-  }
-  for (const tx of txs) {
-    const e = sentBy.get(tx);
-    let delta = 0n;
-    let what: string;
-    if (e !== undefined) {
-      const spent = e.spent.reduce((s, x) => s + BigInt(x.amount), 0n);
-      const back = e.outputs
-        .filter((o) => o.owner === me)
-        .reduce((s, o) => s + BigInt(o.amount), 0n);
-      const others = e.outputs.filter((o) => o.owner !== me);
-      delta = back - spent;
-      what =
-        others.length === 0
-          ? `to itself (fee ${e.fee})`
-          : `sent ${others.map((o) => `${o.amount} to ${o.owner.slice(0, 18)}…`).join(', ')} (fee ${e.fee})`;
-    } else {
-      delta = received.get(tx)!;
-      what = tx === chain ? 'genesis outputs' : 'received';
-    }
-    const p = proofs.get(tx);
-    const rejected = typeof p === 'object' && p.receipt.status === 'rejected';
-    rows.push({
+  const h = await clientOf(net, agent, a).history(key, opts);
+  const rows = h.history.map((e) => {
+    const tx = toHex(e.txHash);
+    const sent = sentBy.get(tx);
+    return {
+      height: e.height,
+      index: e.index,
       txHash: tx,
-      height: tx === chain ? 0 : typeof p === 'object' ? p.height : null,
-      status:
-        tx === chain
-          ? 'genesis'
-          : typeof p === 'object'
-            ? p.receipt.status + (rejected ? ` (${p.receipt.reason})` : '')
-            : (p ?? 'pending'),
-      // A rejected transfer spent nothing.
-      delta: rejected ? 0n : delta,
-      what,
-    });
-  }
-  rows.sort(
-    (x, y) => (x.height ?? Infinity) - (y.height ?? Infinity) || (x.txHash < y.txHash ? -1 : 1),
-  );
-  const sign = (v: bigint) => (v > 0n ? `+${v}` : `${v}`);
+      roles: e.roles.map((r) => ROLE_WORDS[r]),
+      status: e.status === 'committed' ? 'committed' : `rejected (${e.reason})`,
+      ...(sent === undefined ? {} : { journal: sentLine(sent, me) }),
+    };
+  });
   out(
     [
       `history of ${me}`,
       ...rows.map(
         (r) =>
-          `  ${String(r.height ?? '-').padStart(7)}  ${r.txHash.slice(0, 18)}…  ${sign(r.delta).padStart(12)}  ${r.status.padEnd(10)}  ${r.what}`,
+          `  ${String(r.height).padStart(7)}:${String(r.index).padEnd(4)} ${r.txHash.slice(0, 18)}…  ${r.roles.join(', ').padEnd(20)} ${r.status}${r.journal === undefined ? '' : `  ${r.journal}`}`,
       ),
-      `balance   ${bal.balance} (verified at height ${bal.height}, outputs complete under state root ${short(bal.stateRoot)})`,
-      `verified  every receipt included in the history log (size ${head.historySize}) of certified`,
-      `          block ${head.height}, signed by ${stakeLine(head.signedStake, head.totalStake, head.epoch)}`,
-      `note      lists what this wallet sent (its journal) and received into outputs it holds`,
-      `          or spent; the chain keeps no per-address index to prove more`,
+      ...historyProvenLines(h),
     ],
     {
       address: me,
-      balance: bal.balance.toString(),
-      balanceHeight: bal.height,
-      certified: headerJSON(head),
-      transactions: rows.map((r) => ({ ...r, delta: r.delta.toString() })),
+      transactions: rows,
+      provenFrom: h.provenFrom,
+      provenTo: h.provenTo,
+      complete: h.complete,
+      certified: {
+        height: h.height,
+        blockHash: toHex(h.blockHash),
+        stateRoot: toHex(h.stateRoot),
+        epoch: h.epoch,
+        signedStake: h.signedStake.toString(),
+        totalStake: h.totalStake.toString(),
+        timestamp: h.timestamp,
+      },
     },
   );
+}
+
+/** What the history listing proved, and what it left out. */
+function historyProvenLines(h: VerifiedHistory): string[] {
+  const from = `height ${h.provenFrom.height}${h.provenFrom.index > 0 ? ` (transaction ${h.provenFrom.index})` : ''}`;
+  return [
+    `proven    ${h.history.length} transaction${h.history.length === 1 ? '' : 's'}: every one that touched the key from ${from} to the end of`,
+    `          height ${h.provenTo}, none left out or added (a state range proof under state root ${short(h.stateRoot)}`,
+    `          of certified block ${h.height}, certified ${ageOf(h.timestamp)}, signed by ${stakeLine(h.signedStake, h.totalStake, h.epoch)})`,
+    ...(h.complete
+      ? []
+      : [
+          `older     not listed: more than --limit; ask again with --to ${h.provenFrom.height} for the ones before`,
+        ]),
+  ];
+}
+
+function nameJSON(n: VerifiedName) {
+  return {
+    name: n.name,
+    owner: n.owner === null ? null : toHex(n.owner),
+    sinceHeight: n.sinceHeight ?? null,
+    height: n.height,
+    blockHash: toHex(n.blockHash),
+    stateRoot: toHex(n.stateRoot),
+  };
+}
+
+async function resolveCmd({ a, out }: Ctx): Promise<void> {
+  const what = a.pos[0];
+  if (what === undefined || a.pos.length > 1) throw new CliError('USAGE', 'resolve takes one NAME');
+  const net = network(a);
+  const agent = pickAgent(net, one(a, 'node'));
+  const client = clientOf(net, agent, a);
+  if (what.includes('@')) {
+    const r = await client.resolveAddress(what);
+    out([...resolvedLines(r), `agent     ${agent.name} ${agent.url} (trusted for nothing)`], {
+      ...resolvedJSON(r),
+      agent: agent.url,
+    });
+    return;
+  }
+  const n = await client.resolveName(what);
+  out(
+    [
+      n.owner === null
+        ? `free      ${n.name} is not registered: an exclusion proof of its key`
+        : `owned     ${n.name} by ${toHex(n.owner)} since height ${n.sinceHeight}: an inclusion proof of its record`,
+      `verified  under state root ${short(n.stateRoot)} of certified block ${n.height} (certified ${ageOf(n.timestamp)}),`,
+      `          signed by ${stakeLine(n.signedStake, n.totalStake, n.epoch)}`,
+      `agent     ${agent.name} ${agent.url} (trusted for nothing)`,
+    ],
+    { ...nameJSON(n), agent: agent.url },
+  );
+}
+
+const NAME_VERBS = ['register', 'transfer', 'release'] as const;
+
+/** `name register|transfer|release NAME --key KEY [--to ADDRESS]`: one name transaction. */
+async function name({ a, out }: Ctx): Promise<void> {
+  const [verb, nm] = a.pos;
+  if (
+    !NAME_VERBS.includes(verb as (typeof NAME_VERBS)[number]) ||
+    nm === undefined ||
+    a.pos.length > 2
+  ) {
+    throw new CliError('USAGE', 'name needs register|transfer|release and a NAME');
+  }
+  const op = verb as (typeof NAME_VERBS)[number];
+  const problem = nameProblem(nm);
+  if (problem !== null)
+    throw new CliError('USAGE', `${JSON.stringify(nm)} is not a name (${problem})`);
+  if ((op === 'transfer') !== (one(a, 'to') !== undefined)) {
+    throw new CliError(
+      'USAGE',
+      op === 'transfer' ? 'name transfer needs --to' : `name ${op} takes no --to`,
+    );
+  }
+  const net = network(a);
+  const agent = pickAgent(net, one(a, 'node'));
+  const key = loadKey(need(a, 'key'), net, passwordSource(one(a, 'password-file')));
+  const client = clientOf(net, agent, a);
+  const toArg = one(a, 'to');
+  const newOwner =
+    toArg === undefined
+      ? key.publicKey
+      : toArg.includes('@')
+        ? (await client.resolveAddress(toArg)).owner
+        : parseAddress(toArg, net, '--to');
+  const minFee = net.genesis.params.minFee;
+  const fee = op === 'register' ? minFee * 101n : minFee;
+  const secretKey = await key.unlock();
+  const journal = journalFile(key.file);
+  const r = await client.send({
+    secretKey,
+    to: key.publicKey,
+    amount: 0n,
+    fee,
+    name: op === 'release' ? { op, name: nm } : { op, name: nm, owner: newOwner },
+    onSigned: (s) => journalSigned(journal, s),
+  });
+  const done = r.receipt.status === 'committed';
+  out(
+    [
+      `name      ${op} ${nm}${op === 'release' ? '' : ` to ${toHex(newOwner)}`}: ${done ? 'done' : `REJECTED (${r.receipt.reason})`} (fee ${fee})`,
+      ...receiptLines(r),
+    ],
+    {
+      ...receiptJSON(r),
+      op,
+      name: nm,
+      owner: op === 'release' ? null : toHex(newOwner),
+      fee: fee.toString(),
+    },
+  );
+  if (!done) process.exitCode = 1;
 }
 
 async function verify({ a, out }: Ctx): Promise<void> {
@@ -706,6 +850,8 @@ const COMMANDS: Record<string, (c: Ctx) => Promise<void>> = {
   balance,
   send,
   history,
+  resolve: resolveCmd,
+  name,
   verify,
   'verify-output': verifyOutput,
   validators,
@@ -740,7 +886,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     await command({ a, out });
     run.trustFile?.save(run.clients.map((c) => c.trustState()));
-    return 0;
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     const code = (e as { code?: string }).code ?? 'ERROR';
     const msg = (e as Error).message;

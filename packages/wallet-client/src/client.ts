@@ -40,6 +40,8 @@ import {
 import { verifiedBalance } from './verify/balance.js';
 import { verifyConsistency } from './verify/consistency.js';
 import { createHeaderVerifier } from './verify/header.js';
+import { verifiedHistory } from './verify/history.js';
+import { resolvedAddress, verifiedName } from './verify/names.js';
 import { verifiedOutpoint } from './verify/outpoint.js';
 import { verifiedReceipt } from './verify/receipt.js';
 import { copyTable, createTableBook } from './verify/validator-sets.js';
@@ -124,6 +126,16 @@ export function createWalletClient(opts: WalletClientOpts): WalletClient {
       }
       return copyTable(await book.table(k));
     },
+    history: (key, h, at) => verifiedHistory(deps, key, h, at),
+    resolveName: (name, at) => verifiedName(deps, name, at),
+    resolveAddress: (address) =>
+      resolvedAddress(
+        {
+          ...deps,
+          table: async (head) => copyTable(await book.table(epochOfRound(head.height + 1, params))),
+        },
+        address,
+      ),
     send: (o) =>
       send(
         {

@@ -31,7 +31,11 @@ export type WalletErrorCode =
   | 'AGENT_BEHIND'
   // A saved trust state that does not open: malformed, or its seal does not
   // verify (changed on disk, or sealed under another key) (trust-state.ts).
-  | 'BAD_TRUST_STATE';
+  | 'BAD_TRUST_STATE'
+  // A name proven free where an owner is needed, and an agent name owned by
+  // a key that is not a validator (docs/PROTOCOL.md 6.6).
+  | 'UNKNOWN_NAME'
+  | 'NOT_AN_AGENT';
 
 /**
  * Typed error of this package. The wallet trusts its agent for nothing

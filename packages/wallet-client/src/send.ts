@@ -48,7 +48,11 @@ type Coin = { outpoint: Outpoint; output: Output };
 /** Spends verified outputs of the sender; the receipt proved under a certified header. */
 export async function send(d: SendDeps, o: SendOpts): Promise<VerifiedReceipt> {
   const fee = o.fee ?? 1n;
-  if (typeof o.amount !== 'bigint' || o.amount <= 0n) fail('BAD_ARGUMENT', 'amount must be > 0');
+  // A name operation may move no amount: the transaction then only pays its fee.
+  const minAmount = o.name === undefined ? 1n : 0n;
+  if (typeof o.amount !== 'bigint' || o.amount < minAmount) {
+    fail('BAD_ARGUMENT', o.name === undefined ? 'amount must be > 0' : 'amount must be >= 0');
+  }
   if (o.timeoutMs !== undefined && !(Number.isFinite(o.timeoutMs) && o.timeoutMs >= 0)) {
     fail('BAD_ARGUMENT', 'timeoutMs must be a finite number >= 0');
   }
@@ -57,7 +61,7 @@ export async function send(d: SendDeps, o: SendOpts): Promise<VerifiedReceipt> {
   const inputs = pickInputs(have, o.amount, fee);
   const host = o.host ?? inputs[0]!.output.host;
   const sum = inputs.reduce((a, c) => a + c.output.amount, 0n);
-  const outputs: Output[] = [{ amount: o.amount, owner: o.to, host }];
+  const outputs: Output[] = o.amount > 0n ? [{ amount: o.amount, owner: o.to, host }] : [];
   if (sum > o.amount + fee) outputs.push({ amount: sum - o.amount - fee, owner: from, host });
   const body: TxBody = {
     chainId: d.chainId,
@@ -65,6 +69,7 @@ export async function send(d: SendDeps, o: SendOpts): Promise<VerifiedReceipt> {
     outputs,
     fee,
     memo: new Uint8Array(0),
+    ...(o.name === undefined ? {} : { name: o.name }),
   };
   const tx = signTx(
     body,
@@ -83,9 +88,13 @@ export async function send(d: SendDeps, o: SendOpts): Promise<VerifiedReceipt> {
   return waitForReceipt(d, txHash, submit, deadline);
 }
 
-/** Largest outputs first (few inputs, so a small transaction), at most 256, until amount + fee. */
+/**
+ * Largest outputs first (few inputs, so a small transaction), at most 256,
+ * until amount + fee; with no amount, above the fee, so that the change
+ * output a transaction needs is not empty.
+ */
 function pickInputs(have: VerifiedBalance, amount: bigint, fee: bigint): Coin[] {
-  const need = amount + fee;
+  const need = amount === 0n ? fee + 1n : amount + fee;
   const coins = [...have.outputs].sort((a, b) =>
     a.output.amount > b.output.amount ? -1 : a.output.amount < b.output.amount ? 1 : 0,
   );

@@ -7,7 +7,15 @@
  */
 import type { FetchLike as ApiFetchLike, Transport } from '@pos/api';
 import type { HashFn } from '@pos/merkle';
-import type { Outpoint, Output, Receipt, TxBody, ValidatorSet } from '@pos/protocol';
+import type {
+  HistoryRecord,
+  NameOp,
+  Outpoint,
+  Output,
+  Receipt,
+  TxBody,
+  ValidatorSet,
+} from '@pos/protocol';
 
 /**
  * What the wallet trusts: a chain, its epoch parameters, and the validator
@@ -141,6 +149,53 @@ export interface VerifiedOutpoint extends CertifiedAt {
   output?: Output;
 }
 
+/** Which part of a key's history {@link WalletClient.history} asks for. */
+export interface HistoryOpts {
+  /** Lowest block height (default 0). */
+  fromHeight?: number;
+  /** Highest block height (default: the certified height). */
+  toHeight?: number;
+  /** Most entries, the newest kept (default 100, at most 1,000). */
+  limit?: number;
+}
+
+/** One transaction of a key's history, as proven. */
+export type VerifiedHistoryEntry = HistoryRecord & { height: number; index: number };
+
+/**
+ * A key's transactions, proven complete (docs/PROTOCOL.md 6.7): every
+ * transaction that touched the key from `provenFrom` up to the end of block
+ * `provenTo` is in `history`, and nothing else.
+ */
+export interface VerifiedHistory extends CertifiedAt {
+  key: Uint8Array;
+  /** Oldest first. */
+  history: VerifiedHistoryEntry[];
+  /** Where the proven range starts: the asked `fromHeight` (index 0), or the oldest entry kept. */
+  provenFrom: { height: number; index: number };
+  provenTo: number;
+  /** True when the proof covers the whole asked range (nothing older was cut by `limit`). */
+  complete: boolean;
+}
+
+/** A name's owner, or that the name is free, proven under a certified state root (docs/PROTOCOL.md 6.6). */
+export interface VerifiedName extends CertifiedAt {
+  name: string;
+  /** Null: nobody owns it. */
+  owner: Uint8Array | null;
+  /** The height at which the owner got it. */
+  sinceHeight?: number;
+}
+
+/** `wallet@agent`, resolved: pay `owner`, host the output at `host` (the agent's validatorId). */
+export interface ResolvedAddress {
+  address: string;
+  owner: Uint8Array;
+  host: Uint8Array;
+  wallet: VerifiedName;
+  agent: VerifiedName;
+}
+
 /** A verified header and its certificate's stake. */
 export interface CertifiedHeader {
   /** The chain it is of (the trusted one of the client that verified it). */
@@ -164,7 +219,14 @@ export interface SendOpts {
   /** The sender's 32-byte Ed25519 secret key (from the keystore). */
   secretKey: Uint8Array;
   to: Uint8Array;
+  /** Base units to `to`; may be 0 with a `name` operation (only its fee is paid). */
   amount: bigint;
+  /**
+   * A name operation carried by the transfer (docs/PROTOCOL.md 6.6): its
+   * signer must be the sender (register: `owner` is the sender; transfer and
+   * release: the sender owns the name). Registering costs 101 × minFee.
+   */
+  name?: NameOp;
   /** Default 1 (the testnet's minFee). */
   fee?: bigint;
   /** Validator that hosts the new outputs (where the stake goes); default: the first input's host. */
@@ -266,4 +328,18 @@ export interface WalletClient {
    * precedes a pinned checkpoint's epoch.
    */
   validators(epoch?: number): Promise<VerifiedValidatorSet>;
+  /**
+   * Every transaction that touched `key` (spent from it, paid it, registered
+   * it, moved its name) in a height range, proven complete under the latest
+   * certified header or `at` (docs/PROTOCOL.md 6.7).
+   */
+  history(key: Uint8Array, opts?: HistoryOpts, at?: CertifiedHeader): Promise<VerifiedHistory>;
+  /** A name's owner, or that it is free, proven (docs/PROTOCOL.md 6.6). */
+  resolveName(name: string, at?: CertifiedHeader): Promise<VerifiedName>;
+  /**
+   * Resolves `wallet@agent` (docs/PROTOCOL.md 6.6): both names proven under
+   * one certified header, the agent a validator of the verified table.
+   * `UNKNOWN_NAME`, `NOT_AN_AGENT`.
+   */
+  resolveAddress(address: string): Promise<ResolvedAddress>;
 }

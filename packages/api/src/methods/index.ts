@@ -11,6 +11,7 @@ import {
   POS_GET_EVENT,
   POS_GET_EVENT_TRANSACTIONS,
 } from './dag.js';
+import { POS_GET_HISTORY, POS_RESOLVE_NAME } from './indexes.js';
 import { POS_STATUS } from './node.js';
 import { POS_GET_OUTPOINT, POS_GET_OUTPUTS } from './state.js';
 import { POS_SUBSCRIBE, POS_UNSUBSCRIBE } from './subscriptions.js';
@@ -26,6 +27,8 @@ export const METHODS = {
   pos_getCertificate: POS_GET_CERTIFICATE,
   pos_getOutputs: POS_GET_OUTPUTS,
   pos_getOutpoint: POS_GET_OUTPOINT,
+  pos_getHistory: POS_GET_HISTORY,
+  pos_resolveName: POS_RESOLVE_NAME,
   pos_getConsistencyProof: POS_GET_CONSISTENCY_PROOF,
   pos_getValidators: POS_GET_VALIDATORS,
   pos_getEvent: POS_GET_EVENT,

@@ -14,7 +14,7 @@ import {
 } from '@pos/api';
 import { MerkleError, toHex } from '@pos/merkle';
 import { ChainError } from '../chain/chain.js';
-import { LedgerError } from '../chain/ledger.js';
+import { LedgerError, MAX_HISTORY_SCAN } from '../chain/ledger.js';
 import { MempoolError } from '../mempool.js';
 import { RpcError } from './dispatcher.js';
 
@@ -42,8 +42,13 @@ export function mapNodeError(e: unknown): RpcError | undefined {
     return new RpcError(RPC_NOT_FOUND, e.message);
   }
   if (e instanceof MerkleError) {
+    // A proof that would collect more entries than its answer may hold:
+    // an owner's outputs (pos_getOutputs) or a key's history (pos_getHistory).
     if (e.code === 'OUT_OF_RANGE') {
-      return new RpcError(RPC_LIMIT_EXCEEDED, `more than ${MAX_OUTPUTS} outputs`);
+      return new RpcError(
+        RPC_LIMIT_EXCEEDED,
+        `more entries than an answer holds (${MAX_OUTPUTS} outputs, ${MAX_HISTORY_SCAN} history entries)`,
+      );
     }
     // A height whose state the trie no longer keeps (docs/PROTOCOL.md 3.5).
     if (e.code === 'PRUNED' || e.code === 'UNKNOWN_ROOT')

@@ -5,10 +5,12 @@
  * the ledger's rules read, so that the state root commits to all of it, a
  * trie rollback (`atVersion`, docs/PROTOCOL.md 3.5) rolls all of it
  * back together, and a node that syncs the state from a checkpoint computes
- * the same receipts as one that replayed every block. Five key spaces
+ * the same receipts as one that replayed every block. Seven key spaces
  * (outputs by owner, outpoint records, the meta record, registrations, epoch
- * tables), laid out in `@pos/protocol` `state-keys.ts` (docs/PROTOCOL.md
- * 6.3); the values' encodings are this module's. An input names an
+ * tables, laid out in `@pos/protocol` `state-keys.ts`; names and the key
+ * history index, `names.ts` and `history.ts`, written by ./indexes.ts;
+ * docs/PROTOCOL.md 6.3, 6.6, 6.7); the values' encodings of the first five
+ * are this module's. An input names an
  * outpoint, not its owner, so the *outpoint record* finds the owner (hence
  * the output's key) and carries the outpoint itself (the output key only
  * has its hash, and a wallet needs the outpoint to spend). A spent outpoint
@@ -39,9 +41,15 @@
  *    point of the block (`INPUT_SPENT`): the first spend wins;
  * 5. `Σ in = Σ out + fee` in bigint arithmetic (`UNBALANCED`); the genesis
  *    supply fits a u64 and is conserved, so every sum that can balance does too;
- * 6. exactly one valid signature per distinct input owner, plus one by the
- *    registered key of a registration, and no other (`BAD_SIGNATURE`),
- *    through the injected `verify`. Last, because it is the expensive check.
+ * 6. a name operation's rules (docs/PROTOCOL.md 6.6: `BAD_NAME`,
+ *    `NAME_RESERVED`, `NAME_TAKEN`, `NOT_NAME_OWNER`);
+ * 7. exactly one valid signature per distinct input owner, plus one by the
+ *    registered key of a registration or the name's signer, and no other
+ *    (`BAD_SIGNATURE`), through the injected `verify`. Last, because it is
+ *    the expensive check.
+ *
+ * Every transaction (rejected ones too) also writes its key history entries
+ * (docs/PROTOCOL.md 6.7).
  *
  * A committed transaction deletes its inputs' outputs, marks their outpoints
  * spent, and adds its outputs at `{txHash, i}`. **Fees are burned**: they
@@ -63,16 +71,19 @@ import {
   type TrieEntry,
   type TrieOp,
   type TrieProof,
+  type TrieRangeProof,
   type TrieReader,
   verifyTrieCompleteness,
 } from '@pos/merkle';
 import {
-  CodedError,
   chainIdOf,
+  decodeHistoryRecord,
+  decodeNameRecord,
   decodeOutpointRecord,
   decodeOutput,
   decodeValidatorSet,
   EPOCH_TABLE_PREFIX,
+  encodeNameRecord,
   encodeOutput,
   encodeSpentRecord,
   encodeUnspentRecord,
@@ -83,11 +94,21 @@ import {
   genesisOutpoint,
   genesisStakes,
   genesisSupply,
+  type HistoryRecord,
+  historyKeyOf,
+  historyPosition,
+  historyPrefix,
+  historyRange,
+  isHistoryKey,
+  isNameKey,
   isOutpointRecordOrMetaKey,
   isRegistrationKey,
+  isValidName,
   MAX_VALIDATORS,
   META_KEY,
   makeValidatorSet,
+  type NameRecord,
+  nameKey,
   type Outpoint,
   type OutpointRecord,
   type Output,
@@ -108,28 +129,19 @@ import {
   validatorSetHash,
   Writer,
 } from '@pos/protocol';
+import {
+  historyOps,
+  judgeName,
+  NAME_FEE_FACTOR,
+  newestStart,
+  readName,
+  type Touched,
+  touch,
+} from './indexes.js';
+import { LedgerError } from './ledger-error.js';
 import { createTxDecoder, type TxDecoder } from './tx-decoder.js';
 
-/** Codes of {@link LedgerError}: misuse of the API or a broken store, never a bad transaction. */
-export type LedgerErrorCode =
-  | 'BAD_ARGUMENT'
-  | 'BAD_HEIGHT'
-  | 'BUSY'
-  | 'PENDING_BLOCK'
-  | 'NO_PENDING_BLOCK'
-  | 'CHAIN_MISMATCH'
-  | 'CORRUPT_STATE'
-  | 'FAILED';
-
-/**
- * Typed error of the ledger. A bad transaction is never an error (it gets a
- * `rejected` receipt); these are for callers that misuse the API
- * (`BAD_ARGUMENT`, `BAD_HEIGHT`, `BUSY`, `PENDING_BLOCK`, `NO_PENDING_BLOCK`), a
- * store that holds another chain (`CHAIN_MISMATCH`) or inconsistent state
- * (`CORRUPT_STATE`), and a ledger whose block failed half-way (`FAILED`: reopen
- * it from the store, which still holds the last commit).
- */
-export class LedgerError extends CodedError<LedgerErrorCode> {}
+export { LedgerError, type LedgerErrorCode } from './ledger-error.js';
 
 /**
  * Ed25519 verification, injected: the one acceptance rule of docs/PROTOCOL.md 2
@@ -248,6 +260,45 @@ export interface OutpointProof {
   output?: { output: Output; proof: TrieProof };
 }
 
+/** A key's history entries in a range with the proof that they are all of them (docs/PROTOCOL.md 6.7). */
+export interface HistoryProof {
+  /** Height of the state (`null`: genesis). */
+  height: number | null;
+  stateRoot: Uint8Array;
+  /** The proven key range (`historyRange`, possibly narrowed to the newest `limit` entries). */
+  lo: Uint8Array;
+  hi: Uint8Array;
+  /** Trie entries in [lo, hi], sorted: verify with `verifyTrieRange`. */
+  entries: TrieEntry[];
+  proof: TrieRangeProof;
+  /** The same entries, decoded. */
+  records: (HistoryRecord & { height: number; index: number })[];
+}
+
+/** Options of {@link Ledger.proveHistory}. */
+export interface HistoryQuery {
+  /** The state to answer from (default: the latest commit; `null`: genesis). */
+  height?: number | null;
+  /** Lowest block height of the range (default 0). */
+  fromHeight?: number;
+  /** Highest block height of the range (default: the state's height). */
+  toHeight?: number;
+  /** Most entries returned: when more lie in the range, the newest ones (default 100). */
+  limit?: number;
+}
+
+/** A name's record and its inclusion proof, or its exclusion proof (docs/PROTOCOL.md 6.6). */
+export interface NameProof {
+  height: number | null;
+  stateRoot: Uint8Array;
+  name: string;
+  record: NameRecord | undefined;
+  proof: TrieProof;
+}
+
+/** Most entries {@link Ledger.proveHistory} reads in one block's height to cut at the newest `limit`. */
+export const MAX_HISTORY_SCAN = 100_000;
+
 /** Options of the output queries. */
 export interface OutputsQuery {
   /** A committed height still in the kept window (default: the latest commit; `null`: genesis). */
@@ -328,6 +379,10 @@ export interface Ledger {
   proveOutputs(owner: Uint8Array, query?: OutputsQuery): Promise<OutputsProof>;
   /** Whether `outpoint` is unspent, spent (at which height) or unknown, with the proofs. */
   proveOutpoint(outpoint: Outpoint, query?: Pick<OutputsQuery, 'height'>): Promise<OutpointProof>;
+  /** `pubkey`'s history entries in a height range, proven complete (docs/PROTOCOL.md 6.7). */
+  proveHistory(pubkey: Uint8Array, query?: HistoryQuery): Promise<HistoryProof>;
+  /** A name's record with its inclusion proof, or its exclusion proof (docs/PROTOCOL.md 6.6). */
+  proveName(name: string, query?: Pick<OutputsQuery, 'height'>): Promise<NameProof>;
 }
 
 // --- state layout --------------------------------------------------------------
@@ -465,7 +520,7 @@ interface Spend {
 }
 
 type Verdict =
-  | { ok: true; txHash: Uint8Array; tx: SignedTx; spends: Spend[] }
+  | { ok: true; txHash: Uint8Array; tx: SignedTx; spends: Spend[]; nameOp: TrieOp | null }
   | { ok: false; txHash: Uint8Array; reason: RejectReason };
 
 /**
@@ -619,7 +674,11 @@ class LedgerImpl implements Ledger {
       if (equalBytes(e.key.subarray(0, 32), EPOCH_TABLE_PREFIX)) {
         throw new LedgerError('CORRUPT_STATE', 'a malformed epoch-table key');
       }
-      if (isOutpointRecordOrMetaKey(e.key)) continue;
+      if (isOutpointRecordOrMetaKey(e.key) || isHistoryKey(e.key)) continue;
+      if (isNameKey(e.key)) {
+        this.checkNameEntry(e);
+        continue;
+      }
       const o = this.decodeStoredOutput(e.value);
       totals.unspent += o.amount;
       addStake(totals, o.host, o.amount);
@@ -675,6 +734,7 @@ class LedgerImpl implements Ledger {
         value: encodeRegistration(rec),
       });
     }
+    ops.push(...this.genesisNames());
     const set0 = makeValidatorSet(
       genesisStakes(this.genesis, this.hash).map((s) => ({ publicKey: s.pubkey, stake: s.stake })),
       this.hash,
@@ -688,6 +748,37 @@ class LedgerImpl implements Ledger {
     this.tables.set(0, t0);
     this.totals = totals;
     this.committedRoot = root;
+  }
+
+  /**
+   * Genesis validators own their display names as names (docs/PROTOCOL.md
+   * 6.6), so that `alice@v0` can name agent `v0` from the first block: in
+   * genesis order (sorted by validatorId), a valid name not taken by an
+   * earlier one.
+   */
+  private genesisNames(): TrieOp[] {
+    const ops: TrieOp[] = [];
+    const taken = new Set<string>();
+    for (const v of this.genesis.validators) {
+      if (!isValidName(v.name) || taken.has(v.name)) continue;
+      taken.add(v.name);
+      const value = encodeNameRecord({ name: v.name, owner: v.pubkey, sinceHeight: 0 });
+      ops.push({ type: 'put', key: nameKey(v.name, this.hash), value });
+    }
+    return ops;
+  }
+
+  /** A name entry of the startup scan: a valid record under its own name's key. */
+  private checkNameEntry(e: TrieEntry): void {
+    let rec: NameRecord;
+    try {
+      rec = decodeNameRecord(e.value);
+    } catch (err) {
+      throw new LedgerError('CORRUPT_STATE', 'a malformed name record', { cause: err });
+    }
+    if (!equalBytes(nameKey(rec.name, this.hash), e.key)) {
+      throw new LedgerError('CORRUPT_STATE', 'a name record under another name');
+    }
   }
 
   private decodeStoredOutput(bytes: Uint8Array): Output {
@@ -750,15 +841,28 @@ class LedgerImpl implements Ledger {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Validates one transaction against `state` (rules 1-6 of the module comment). */
-  private async judge(bytes: Uint8Array, state: StateReader): Promise<Verdict> {
+  /**
+   * Validates one transaction against `state` (rules 1-7 of the module
+   * comment) at block `height`. Fills `touched` with the keys it touched
+   * (docs/PROTOCOL.md 6.7): the owners of the inputs found, and for a
+   * transaction that commits its outputs' owners, registered key and name
+   * parties too.
+   */
+  private async judge(
+    bytes: Uint8Array,
+    state: StateReader,
+    height: number,
+    touched: Touched,
+  ): Promise<Verdict> {
     const decoded = this.decode(bytes);
     if (!decoded.ok) return { ok: false, txHash: decoded.txHash, reason: 'MALFORMED' };
     const { tx, txHash } = decoded;
     const { body } = tx;
     const reject = (reason: RejectReason): Verdict => ({ ok: false, txHash, reason });
     if (!equalBytes(body.chainId, this.chainId)) return reject('WRONG_CHAIN');
-    if (body.fee < this.minFee) return reject('FEE_TOO_LOW');
+    const minFee =
+      body.name?.op === 'register' ? this.minFee + NAME_FEE_FACTOR * this.minFee : this.minFee;
+    if (body.fee < minFee) return reject('FEE_TOO_LOW');
     const spends: Spend[] = [];
     const owners = new Set<string>();
     let sumIn = 0n;
@@ -768,6 +872,7 @@ class LedgerImpl implements Ledger {
       if (recBytes === undefined) return reject('UNKNOWN_INPUT');
       const rec = decodeRecord(recBytes);
       if (rec.spent) return reject('INPUT_SPENT');
+      touch(touched, rec.owner, 'input');
       const key = this.outputKeyOf(rec.owner, id);
       const outBytes = await state.get(key);
       if (outBytes === undefined) {
@@ -783,6 +888,16 @@ class LedgerImpl implements Ledger {
     if (sumIn !== sumOut) return reject('UNBALANCED');
     // A registration must also be signed by the key it registers.
     if (body.register !== undefined) owners.add(bytesKey(body.register.pubkey));
+    // A name operation, by the name's new owner (register) or current one.
+    let nameOp: TrieOp | null = null;
+    let nameParties: Uint8Array[] = [];
+    if (body.name !== undefined) {
+      const nv = await judgeName(body.name, state, height, this.hash);
+      if (!nv.ok) return reject(nv.reason);
+      owners.add(bytesKey(nv.signer));
+      nameOp = nv.op;
+      nameParties = nv.parties;
+    }
     // Signatures are sorted and distinct (decodeTx), so equal counts plus
     // membership make the signers exactly the set of required keys.
     if (tx.signatures.length !== owners.size) return reject('BAD_SIGNATURE');
@@ -794,8 +909,11 @@ class LedgerImpl implements Ledger {
         return reject('BAD_SIGNATURE');
       }
     }
+    for (const o of body.outputs) touch(touched, o.owner, 'output');
+    if (body.register !== undefined) touch(touched, body.register.pubkey, 'registered');
+    for (const p of nameParties) touch(touched, p, 'name');
     // The signed transaction as decodeTx gives it (its bytes and id are the verdict's).
-    return { ok: true, txHash, tx: { body, signatures: tx.signatures }, spends };
+    return { ok: true, txHash, tx: { body, signatures: tx.signatures }, spends, nameOp };
   }
 
   async applyBlock(height: number, txs: readonly Uint8Array[]): Promise<BlockResult> {
@@ -843,9 +961,14 @@ class LedgerImpl implements Ledger {
           await yieldToLoop();
           sliceStart = performance.now();
         }
-        const v = await this.judge(txs[index]!, this.trie);
+        const touched: Touched = new Map();
+        const v = await this.judge(txs[index]!, this.trie, height, touched);
         if (!v.ok) {
           receipts.push({ txHash: v.txHash, status: 'rejected', reason: v.reason, height, index });
+          // The key history index records rejected transactions too, under
+          // the owners of the inputs they named that exist (docs/PROTOCOL.md 6.7).
+          const at = { height, index, txHash: v.txHash, reason: v.reason };
+          if (touched.size > 0) await this.trie.apply(historyOps(touched, at, this.hash));
           continue;
         }
         const ops: TrieOp[] = [];
@@ -878,6 +1001,8 @@ class LedgerImpl implements Ledger {
           newRegs.set(bytesKey(rec.validatorId), rec);
           registered.push(rec);
         }
+        if (v.nameOp !== null) ops.push(v.nameOp);
+        ops.push(...historyOps(touched, { height, index, txHash: v.txHash }, this.hash));
         await this.trie.apply(ops);
         receipts.push({ txHash: v.txHash, status: 'committed', height, index });
       }
@@ -938,7 +1063,8 @@ class LedgerImpl implements Ledger {
   async checkTx(tx: Uint8Array): Promise<TxCheck> {
     this.guard();
     if (!(tx instanceof Uint8Array)) throw new LedgerError('BAD_ARGUMENT', 'tx must be bytes');
-    const v = await this.withState(undefined, (state) => this.judge(tx, state));
+    const next = (this.committedHeight ?? -1) + 1;
+    const v = await this.withState(undefined, (state) => this.judge(tx, state, next, new Map()));
     return v.ok ? { ok: true, txHash: v.txHash, tx: v.tx } : v;
   }
 
@@ -1096,6 +1222,81 @@ class LedgerImpl implements Ledger {
       }
       return out;
     });
+  }
+
+  async proveHistory(pubkey: Uint8Array, query: HistoryQuery = {}): Promise<HistoryProof> {
+    this.guard();
+    if (!(pubkey instanceof Uint8Array) || pubkey.length !== 32) {
+      throw new LedgerError('BAD_ARGUMENT', 'key must be 32 bytes');
+    }
+    const { height } = query;
+    checkQueryHeight(height);
+    const at = height === undefined ? this.committedHeight : height;
+    const from = query.fromHeight ?? 0;
+    const to = query.toHeight ?? at ?? 0;
+    const limit = query.limit ?? 100;
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || to < from) {
+      throw new LedgerError('BAD_ARGUMENT', 'need 0 <= fromHeight <= toHeight');
+    }
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new LedgerError('BAD_ARGUMENT', 'limit must be an integer >= 1');
+    }
+    const prefix = historyPrefix(pubkey, this.hash);
+    const range = historyRange(pubkey, from, to, this.hash);
+    return this.withState(height, async (reader) => {
+      let lo = range.lo;
+      const loOf = (h: number) => historyKeyOf(prefix, h, 0);
+      const m = await newestStart(reader, loOf, range.hi, { from, to, limit });
+      let r: Awaited<ReturnType<TrieReader['proveRange']>>;
+      if (m === from) {
+        r = await reader.proveRange(lo, range.hi, { maxEntries: limit });
+      } else {
+        // Heights [m, to] hold at most `limit` entries and [m − 1, to] more:
+        // the newest `limit` start inside height m − 1. Prove again from the
+        // oldest of them.
+        const wider = await reader.proveRange(loOf(m - 1), range.hi, {
+          maxEntries: MAX_HISTORY_SCAN,
+        });
+        lo = wider.entries[wider.entries.length - limit]!.key;
+        r = await reader.proveRange(lo, range.hi, { maxEntries: limit });
+      }
+      const records = r.entries.map((e) => {
+        const pos = historyPosition(e.key, prefix);
+        if (pos === undefined) throw new LedgerError('CORRUPT_STATE', 'a malformed history key');
+        let rec: HistoryRecord;
+        try {
+          rec = decodeHistoryRecord(e.value);
+        } catch (err) {
+          throw new LedgerError('CORRUPT_STATE', 'a malformed history record', { cause: err });
+        }
+        return { ...rec, ...pos };
+      });
+      return {
+        height: at,
+        stateRoot: reader.root(),
+        lo,
+        hi: range.hi,
+        entries: r.entries,
+        proof: r.proof,
+        records,
+      };
+    });
+  }
+
+  async proveName(name: string, query: Pick<OutputsQuery, 'height'> = {}): Promise<NameProof> {
+    this.guard();
+    if (typeof name !== 'string') throw new LedgerError('BAD_ARGUMENT', 'name must be a string');
+    const { height } = query;
+    checkQueryHeight(height);
+    const at = height === undefined ? this.committedHeight : height;
+    const key = nameKey(name, this.hash);
+    return this.withState(height, async (reader) => ({
+      height: at,
+      stateRoot: reader.root(),
+      name,
+      record: await readName(reader, name, this.hash),
+      proof: await reader.prove(key),
+    }));
   }
 
   async proveOutputs(owner: Uint8Array, query: OutputsQuery = {}): Promise<OutputsProof> {

@@ -10,6 +10,7 @@ import type { AnyRpcMethod } from '../dispatcher.js';
 import type { NodeView } from '../interface.js';
 import { blockMethods } from './blocks.js';
 import { dagMethods } from './dag.js';
+import { indexMethods } from './indexes.js';
 import { nodeMethods } from './node.js';
 import { stateMethods } from './state.js';
 import { txMethods } from './tx.js';
@@ -22,6 +23,7 @@ export function createNodeRpcMethods(view: NodeView): Record<string, AnyRpcMetho
     ...txMethods(view),
     ...blockMethods(view),
     ...stateMethods(view),
+    ...indexMethods(view),
     ...validatorMethods(view),
     ...dagMethods(view),
   };

@@ -68,7 +68,7 @@ export function stateMethods(view: NodeView): Record<string, AnyRpcMethod> {
 }
 
 /** A named height must be committed, and have a block (`NOT_FOUND`). */
-async function checkHeight(view: NodeView, height: number | undefined): Promise<void> {
+export async function checkHeight(view: NodeView, height: number | undefined): Promise<void> {
   if (height === undefined) return;
   const latest = view.chain.latest();
   if (latest === null || height > latest.header.height) {
