@@ -20,6 +20,7 @@ import {
   nameProblem,
   ProtocolError,
   parseAmount,
+  parseNameAddress,
   randomEd25519SecretKey,
   toHex,
   validatorIdOfKey,
@@ -354,9 +355,6 @@ async function send({ a, out }: Ctx): Promise<void> {
   const agent = pickAgent(net, one(a, 'node'));
   const key = loadKey(need(a, 'key'), net, passwordSource(one(a, 'password-file')));
   const toArg = need(a, 'to');
-  const client = clientOf(net, agent, a);
-  const resolved = toArg.includes('@') ? await client.resolveAddress(toArg) : undefined;
-  const to = resolved?.owner ?? parseAddress(toArg, net, '--to');
   let amount: bigint;
   let fee = net.genesis.params.minFee;
   try {
@@ -368,6 +366,15 @@ async function send({ a, out }: Ctx): Promise<void> {
     throw new CliError('USAGE', '--amount and --fee must be whole numbers (base units)');
   }
   const hostArg = one(a, 'host');
+  const named = toArg.includes('@');
+  if (named && hostArg !== undefined) {
+    throw new CliError('USAGE', '--host goes with an ADDRESS, not NAME@AGENT (the agent hosts)');
+  }
+  if (named) checkNameAddress(toArg, '--to');
+  // Everything local is checked before the first request.
+  const client = clientOf(net, agent, a);
+  const resolved = named ? await client.resolveAddress(toArg) : undefined;
+  const to = resolved?.owner ?? parseAddress(toArg, net, '--to');
   let host: Uint8Array | undefined = resolved?.host;
   if (hostArg !== undefined) {
     const v = net.genesis.validators.find((x) => x.name === hostArg);
@@ -545,9 +552,24 @@ function nameJSON(n: VerifiedName) {
   };
 }
 
+/** A `NAME@AGENT` by the name rule, or a usage error (exit 2) before any request. */
+function checkNameAddress(s: string, what: string): void {
+  try {
+    parseNameAddress(s);
+  } catch (e) {
+    throw new CliError('USAGE', `${what}: ${(e as Error).message}`);
+  }
+}
+
 async function resolveCmd({ a, out }: Ctx): Promise<void> {
   const what = a.pos[0];
   if (what === undefined || a.pos.length > 1) throw new CliError('USAGE', 'resolve takes one NAME');
+  if (what.includes('@')) checkNameAddress(what, 'NAME@AGENT');
+  else {
+    const problem = nameProblem(what);
+    if (problem !== null)
+      throw new CliError('USAGE', `${JSON.stringify(what)} is not a name (${problem})`);
+  }
   const net = network(a);
   const agent = pickAgent(net, one(a, 'node'));
   const client = clientOf(net, agent, a);

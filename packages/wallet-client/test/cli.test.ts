@@ -405,7 +405,50 @@ test('usage errors: exit 2 and a message that names the problem', async () => {
       ['send', '--key', 'k', '--to', 'x', '--testnet', 'nowhere'],
       /^error \(USAGE\): send needs --amount\n$/,
     ],
-    [['history', '--testnet', 'nowhere'], /^error \(USAGE\): history needs --key\n$/],
+    [['history', '--testnet', 'nowhere'], /^error \(USAGE\): history needs an ADDRESS or --key\n$/],
+    [
+      ['history', '--key', 'k', '--limit', '0', '--testnet', 'nowhere'],
+      /^error \(USAGE\): --limit must be 1\.\.1000\n$/,
+    ],
+    [
+      ['history', '--key', 'k', '--limit', '1001', '--testnet', 'nowhere'],
+      /^error \(USAGE\): --limit must be a whole number up to 1000\n$/,
+    ],
+    [
+      ['history', '--key', 'k', '--from', '-1', '--testnet', 'nowhere'],
+      /^error \(USAGE\): --from must be a whole number/,
+    ],
+    // Names: the rule is checked before any network, never folded to lower case.
+    [
+      ['name', 'register', 'Alice', '--key', 'k', '--testnet', 'nowhere'],
+      /^error \(USAGE\): "Alice" is not a name \(BAD_NAME\)\n$/,
+    ],
+    [
+      ['name', 'register', 'admin', '--key', 'k', '--testnet', 'nowhere'],
+      /^error \(USAGE\): "admin" is not a name \(NAME_RESERVED\)\n$/,
+    ],
+    [
+      ['name', 'register', '\u0430lice', '--key', 'k', '--testnet', 'nowhere'],
+      /is not a name \(BAD_NAME\)/,
+    ],
+    [
+      ['name', 'rename', 'alice', '--key', 'k'],
+      /^error \(USAGE\): name needs register\|transfer\|release and a NAME\n$/,
+    ],
+    [
+      ['name', 'register'],
+      /^error \(USAGE\): name needs register\|transfer\|release and a NAME\n$/,
+    ],
+    [
+      ['name', 'transfer', 'alice', '--key', 'k', '--testnet', 'nowhere'],
+      /^error \(USAGE\): name transfer needs --to\n$/,
+    ],
+    [
+      ['name', 'register', 'alice', '--key', 'k', '--to', 'x', '--testnet', 'nowhere'],
+      /^error \(USAGE\): name register takes no --to\n$/,
+    ],
+    [['resolve', '--testnet', 'nowhere'], /^error \(USAGE\): resolve takes one NAME\n$/],
+    [['resolve', 'a1', 'b2'], /^error \(USAGE\): resolve takes one NAME\n$/],
     // Checked before any network too.
     [
       ['validators', 'x', '--testnet', 'nowhere'],

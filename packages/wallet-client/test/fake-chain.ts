@@ -3,10 +3,12 @@
 // against. Nothing here is mocked below the JSON-RPC surface: the headers
 // are real headers, the state roots are real state tries (@pos/merkle,
 // 64-byte keys, in a memory store) holding real outputs and the epoch
-// tables at `epochTableKey(k)`, the history root is a real RFC 9162 log of
-// receipts, and every certificate is real Ed25519 signatures by the members
-// of the table of the height's epoch. Tests make the agent lie by
-// intercepting one method's answer and returning what a lying agent would.
+// tables at `epochTableKey(k)`, the names (docs/PROTOCOL.md 6.6) and the key
+// history index (6.7) written as the node's ledger writes them, the history
+// root is a real RFC 9162 log of receipts, and every certificate is real
+// Ed25519 signatures by the members of the table of the height's epoch. Tests
+// make the agent lie by intercepting one method's answer and returning what a
+// lying agent would.
 import {
   createHistoryLog,
   createMemoryStore,
@@ -17,6 +19,7 @@ import {
   type StateTrie,
   taggedHash,
   trieProofToJSON,
+  trieRangeProofToJSON,
 } from '@pos/merkle';
 import {
   type BlockHeader,
@@ -25,8 +28,12 @@ import {
   certificateToJSON,
   chainIdOf,
   createGenesis,
+  decodeHistoryRecord,
+  decodeNameRecord,
   decodeOutpointRecord,
   ed25519PublicKey,
+  encodeHistoryRecord,
+  encodeNameRecord,
   encodeOutput,
   encodeReceipt,
   encodeSpentRecord,
@@ -39,8 +46,17 @@ import {
   fromHex,
   type Genesis,
   genesisOutpoint,
+  HISTORY_ROLES,
+  type HistoryRole,
+  historyKeyOf,
+  historyPosition,
+  historyPrefix,
+  historyRange,
+  isValidName,
   lastRoundOf,
   makeValidatorSet,
+  type NameOp,
+  nameKey,
   type Outpoint,
   type Output,
   outpointId,
@@ -48,6 +64,7 @@ import {
   outputKey,
   ownerPrefix,
   type Receipt,
+  type RejectReason,
   receiptToJSON,
   signEd25519,
   snapshotRoundOf,
@@ -131,6 +148,146 @@ export interface Chain {
   /** The committed transfer (height 3) and the rejected one (height 10). */
   tx1: Uint8Array;
   tx2: Uint8Array;
+  /** The wallets of the index scenario ({@link indexPlan}); `idle` is never touched. */
+  keys: { alice: Wallet; bob: Wallet; busy: Wallet; idle: Wallet };
+  /** The validator that registers the agent name `v0` (in every table of the chain). */
+  agent: Member;
+  /** Every transaction in a block, in (height, index) order, as the indexes see it. */
+  txs: IndexedTx[];
+  /** Every change of a name, in order: its owner from `height` on, or null once released. */
+  nameEvents: { height: number; name: string; owner: Uint8Array | null }[];
+}
+
+/** A key pair. */
+export interface Wallet {
+  secretKey: Uint8Array;
+  publicKey: Uint8Array;
+}
+
+/** A deterministic wallet from a seed byte. */
+export function wallet(seed: number): Wallet {
+  const secretKey = new Uint8Array(32).fill(seed);
+  return { secretKey, publicKey: ed25519PublicKey(secretKey) };
+}
+
+/**
+ * A transaction of a block as the ledger's indexes see it (docs/PROTOCOL.md
+ * 6.6, 6.7): the keys it touched with their roles, its status and its name
+ * operation. Only `tx1` is in the UTXO set: the others are, like `tx2`, a
+ * receipt in the history log and their index entries, nothing else, so that
+ * every balance the other suites check stays as it was.
+ */
+export interface IndexedTx {
+  height: number;
+  index: number;
+  txHash: Uint8Array;
+  /** Absent iff committed. */
+  reason?: RejectReason;
+  /** One per key, roles in {@link HISTORY_ROLES} order. */
+  touched: { key: Uint8Array; roles: HistoryRole[] }[];
+  /** Its name operation (applied only if committed). */
+  name?: NameOp;
+}
+
+const ROLE_ORDER = Object.keys(HISTORY_ROLES) as HistoryRole[];
+
+/** `touched` merged per key (the ledger writes one entry per key and transaction). */
+function touchedOf(parts: readonly (readonly [Uint8Array, readonly HistoryRole[]])[]) {
+  const m = new Map<string, { key: Uint8Array; roles: Set<HistoryRole> }>();
+  for (const [key, roles] of parts) {
+    const e = m.get(toHex(key)) ?? { key, roles: new Set<HistoryRole>() };
+    for (const r of roles) e.roles.add(r);
+    m.set(toHex(key), e);
+  }
+  return [...m.values()].map((e) => ({
+    key: e.key,
+    roles: ROLE_ORDER.filter((r) => e.roles.has(r)),
+  }));
+}
+
+type Planned = Omit<IndexedTx, 'index'>;
+
+/**
+ * The transactions of every block up to `tip`, in block order, with the
+ * roles the ledger gives each key (docs/PROTOCOL.md 6.7): a name operation's
+ * signer pays the fee from one of its outputs and takes the change back
+ * (`input`, `output`), and every party of the operation gets `name`
+ * (register: the new owner; transfer: the old and the new one; release: the
+ * owner); a payment gives `input` and `output` to the payer, `output` to the
+ * payee; a rejected transaction touches only the owners of the inputs the
+ * ledger found unspent before it refused it.
+ *
+ * - 2: alice registers `alice`; 4: the agent registers `v0`; 5: alice
+ *   registers `shared`; 7: bob registers `gone`; 9: alice transfers `shared`
+ *   to bob; 12: bob releases `gone`; 14: alice pays bob;
+ * - 3: tx1 (owner pays other); 10: tx2 (rejected, INPUT_SPENT: it spends an
+ *   unspent output of owner, then the one tx1 spent);
+ * - busy: a payment to itself in every block 1..20, a rejected one
+ *   (UNBALANCED) in every fourth, and one from alice at 13: 26 entries.
+ */
+function indexPlan(
+  c: Pick<Chain, 'owner' | 'other' | 'tx1' | 'tx2' | 'keys' | 'agent'>,
+  tip: number,
+): Planned[][] {
+  const { alice, bob, busy } = c.keys;
+  const A = alice.publicKey;
+  const B = bob.publicKey;
+  const V = c.agent.publicKey;
+  const blocks: Planned[][] = Array.from({ length: tip + 1 }, () => []);
+  const add = (height: number, t: Omit<Planned, 'height' | 'txHash'> & { txHash?: Uint8Array }) => {
+    if (height > tip) return;
+    const i = blocks[height]!.length;
+    blocks[height]!.push({
+      height,
+      txHash: t.txHash ?? taggedHash('test/tx', Uint8Array.of(height, i)),
+      touched: t.touched,
+      ...(t.reason === undefined ? {} : { reason: t.reason }),
+      ...(t.name === undefined ? {} : { name: t.name }),
+    });
+  };
+  const paid = ['input', 'output'] as const;
+  const nameTx = (signer: Uint8Array, name: NameOp, parties: Uint8Array[]) => ({
+    touched: touchedOf([[signer, paid], ...parties.map((p) => [p, ['name']] as const)]),
+    name,
+  });
+  const pay = (from: Uint8Array, to: Uint8Array) => ({
+    touched: touchedOf([
+      [from, paid],
+      [to, ['output']],
+    ]),
+  });
+  // tx1 and tx2 first in their blocks: index 0, as their receipts say.
+  add(3, { txHash: c.tx1, ...pay(c.owner.publicKey, c.other) });
+  add(10, {
+    txHash: c.tx2,
+    reason: 'INPUT_SPENT',
+    touched: touchedOf([[c.owner.publicKey, ['input']]]),
+  });
+  add(2, nameTx(A, { op: 'register', name: 'alice', owner: A }, [A]));
+  add(4, nameTx(V, { op: 'register', name: 'v0', owner: V }, [V]));
+  add(5, nameTx(A, { op: 'register', name: 'shared', owner: A }, [A]));
+  add(7, nameTx(B, { op: 'register', name: 'gone', owner: B }, [B]));
+  add(9, nameTx(A, { op: 'transfer', name: 'shared', owner: B }, [A, B]));
+  add(12, nameTx(B, { op: 'release', name: 'gone' }, [B]));
+  add(14, pay(A, B));
+  for (let h = 1; h <= 20; h++) {
+    add(h, pay(busy.publicKey, busy.publicKey));
+    if (h % 4 === 0) {
+      add(h, { reason: 'UNBALANCED', touched: touchedOf([[busy.publicKey, ['input']]]) });
+    }
+    if (h === 13) add(h, pay(A, busy.publicKey));
+  }
+  return blocks;
+}
+
+/** The member of `specs`' first table that is in all of them. */
+function steadyMember(specs: readonly TableSpec[]): Member {
+  const all = specs[0]!.map(([m]) => m);
+  return (
+    all.find((m) =>
+      specs.every((s) => s.some(([x]) => toHex(x.validatorId) === toHex(m.validatorId))),
+    ) ?? all[0]!
+  );
 }
 
 export interface ChainOpts {
@@ -203,6 +360,17 @@ export async function buildChain(o: ChainOpts): Promise<Chain> {
   for (let i = 0; i < genesis.outputs.length; i++) {
     await putOutput(genesisOutpoint(chainId, i), genesis.outputs[i]!);
   }
+  const nameEvents: Chain['nameEvents'] = [];
+  // Genesis validators own their display names, in genesis order, a valid
+  // name not taken by an earlier one (the ledger's genesisNames).
+  for (const v of genesis.validators) {
+    if (!isValidName(v.name) || nameEvents.some((e) => e.name === v.name)) continue;
+    await trie.put(
+      nameKey(v.name),
+      encodeNameRecord({ name: v.name, owner: v.pubkey, sinceHeight: 0 }),
+    );
+    nameEvents.push({ height: 0, name: v.name, owner: v.pubkey });
+  }
   await trie.commit(0);
 
   // The owner's transfer: genesis output 0 -> 30 to `other`, change 69 (fee 1).
@@ -220,6 +388,10 @@ export async function buildChain(o: ChainOpts): Promise<Chain> {
   };
   const tx1 = txHashOf(body);
   const tx2 = taggedHash('test/rejected', Uint8Array.of(2));
+  const keys = { alice: wallet(0x79), bob: wallet(0x7a), busy: wallet(0x7b), idle: wallet(0x7c) };
+  const agent = steadyMember(tableSpecs);
+  const plan = indexPlan({ owner, other, tx1, tx2, keys, agent }, o.tip);
+  const txs: IndexedTx[] = [];
 
   const blocks: Block[] = [];
   const roots: Uint8Array[] = [];
@@ -237,22 +409,18 @@ export async function buildChain(o: ChainOpts): Promise<Chain> {
       await trie.put(outpointRecordKey(outpointId(spent)), encodeSpentRecord(3));
       await putOutput({ txHash: tx1, index: 0 }, body.outputs[0]!);
       await putOutput({ txHash: tx1, index: 1 }, body.outputs[1]!);
-      const rc: Receipt = { txHash: tx1, status: 'committed', height: 3, index: 0 };
-      receipts.push(rc);
-      await log.append(encodeReceipt(rc));
-      txCount = 1;
     }
-    if (h === 10) {
-      const rc: Receipt = {
-        txHash: tx2,
-        status: 'rejected',
-        reason: 'INPUT_SPENT',
-        height: 10,
-        index: 0,
-      };
+    for (const [index, t] of plan[h]!.entries()) {
+      const tx: IndexedTx = { ...t, index };
+      txs.push(tx);
+      await applyIndexes(trie, tx, nameEvents);
+      const rc: Receipt =
+        tx.reason === undefined
+          ? { txHash: tx.txHash, status: 'committed', height: h, index }
+          : { txHash: tx.txHash, status: 'rejected', reason: tx.reason, height: h, index };
       receipts.push(rc);
       await log.append(encodeReceipt(rc));
-      txCount = 1;
+      txCount++;
     }
     const { root } = await trie.commit(h + 1);
     roots.push(root);
@@ -296,7 +464,80 @@ export async function buildChain(o: ChainOpts): Promise<Chain> {
     other,
     tx1,
     tx2,
+    keys,
+    agent,
+    txs,
+    nameEvents,
   };
+}
+
+/**
+ * What the ledger writes for one transaction of block `tx.height`
+ * (docs/PROTOCOL.md 6.6, 6.7): a committed name operation's record (or its
+ * delete), then one history entry per touched key.
+ */
+async function applyIndexes(
+  trie: StateTrie,
+  tx: IndexedTx,
+  nameEvents: Chain['nameEvents'],
+): Promise<void> {
+  const n = tx.name;
+  if (n !== undefined && tx.reason === undefined) {
+    if (n.op === 'release') await trie.del(nameKey(n.name));
+    else {
+      const rec = { name: n.name, owner: n.owner!, sinceHeight: tx.height };
+      await trie.put(nameKey(n.name), encodeNameRecord(rec));
+    }
+    nameEvents.push({ height: tx.height, name: n.name, owner: n.owner ?? null });
+  }
+  for (const { key, roles } of tx.touched) {
+    const value = encodeHistoryRecord(
+      tx.reason === undefined
+        ? { roles, status: 'committed', txHash: tx.txHash }
+        : { roles, status: 'rejected', reason: tx.reason, txHash: tx.txHash },
+    );
+    await trie.put(historyKeyOf(historyPrefix(key), tx.height, tx.index), value);
+  }
+}
+
+/** One entry of a key's history as the chain holds it. */
+export interface HistoryEntry {
+  height: number;
+  index: number;
+  roles: HistoryRole[];
+  status: 'committed' | 'rejected';
+  reason?: RejectReason;
+  txHash: Uint8Array;
+}
+
+/** `key`'s history entries with heights in [from, to], oldest first: what an index proof must show. */
+export function historyOf(chain: Chain, key: Uint8Array, from = 0, to = Infinity): HistoryEntry[] {
+  const out: HistoryEntry[] = [];
+  for (const t of chain.txs) {
+    if (t.height < from || t.height > to) continue;
+    const e = t.touched.find((x) => toHex(x.key) === toHex(key));
+    if (e === undefined) continue;
+    out.push({
+      height: t.height,
+      index: t.index,
+      roles: e.roles,
+      status: t.reason === undefined ? 'committed' : 'rejected',
+      ...(t.reason === undefined ? {} : { reason: t.reason }),
+      txHash: t.txHash,
+    });
+  }
+  return out;
+}
+
+/** Who owns `name` in the state of block `h` (and since when), or undefined. */
+export function nameAt(
+  chain: Chain,
+  name: string,
+  h: number,
+): { owner: Uint8Array; sinceHeight: number } | undefined {
+  let last: Chain['nameEvents'][number] | undefined;
+  for (const e of chain.nameEvents) if (e.name === name && e.height <= h) last = e;
+  return last?.owner ? { owner: last.owner, sinceHeight: last.height } : undefined;
 }
 
 /** The certificate of block h signed by the members `ids` (hex) of its epoch's table, from the stored signatures. */
@@ -475,6 +716,63 @@ export function fakeAgent(chain: Chain, tip = chain.blocks.length - 1): FakeAgen
         inclusionProof: logInclusionProofToJSON(await chain.log.inclusionProof(i, size)),
         historyRoot: toHex(await chain.log.root(size)),
         historySize: size,
+      };
+    },
+    // As the node's pos_getHistory (packages/node/src/api/methods/indexes.ts)
+    // and its ledger's proveHistory: the key's range, narrowed to the newest
+    // `limit` entries when it holds more.
+    pos_getHistory: async ([key, from, to, limit, height]) => {
+      const h = (height as number | undefined) ?? agent.tip;
+      if (h > agent.tip) throw new RpcError(-32001, 'no block');
+      const n = (limit as number | undefined) ?? 100;
+      if (n < 1 || n > 1000) throw new RpcError(-32602, 'Invalid params: limit must be in 1..1000');
+      const hi = (to as number | undefined) ?? h;
+      if (hi > h) throw new RpcError(-32602, `Invalid params: to must be at most ${h}`);
+      const lo = (from as number | undefined) ?? 0;
+      const pubkey = fromHex(key as string, 32);
+      const range = historyRange(pubkey, lo, hi);
+      const state = chain.trie.at(chain.roots[h]!);
+      let start = range.lo;
+      let r = await state.proveRange(start, range.hi);
+      if (r.entries.length > n) {
+        start = r.entries[r.entries.length - n]!.key;
+        r = await state.proveRange(start, range.hi, { maxEntries: n });
+      }
+      const prefix = historyPrefix(pubkey);
+      return {
+        key,
+        height: h,
+        stateRoot: toHex(chain.roots[h]!),
+        lo: toHex(start),
+        hi: toHex(range.hi),
+        entries: r.entries.map((e) => ({ key: toHex(e.key), value: toHex(e.value) })),
+        proof: trieRangeProofToJSON(r.proof),
+        history: r.entries.map((e) => {
+          const rec = decodeHistoryRecord(e.value);
+          return {
+            ...historyPosition(e.key, prefix)!,
+            roles: [...rec.roles],
+            status: rec.status,
+            ...(rec.reason === undefined ? {} : { reason: rec.reason }),
+            txHash: toHex(rec.txHash),
+          };
+        }),
+      };
+    },
+    pos_resolveName: async ([name, height]) => {
+      const h = (height as number | undefined) ?? agent.tip;
+      if (h > agent.tip) throw new RpcError(-32001, 'no block');
+      const key = nameKey(name as string);
+      const state = chain.trie.at(chain.roots[h]!);
+      const bytes = await state.get(key);
+      const rec = bytes === undefined ? undefined : decodeNameRecord(bytes);
+      return {
+        name,
+        height: h,
+        stateRoot: toHex(chain.roots[h]!),
+        owner: rec === undefined ? null : toHex(rec.owner),
+        sinceHeight: rec === undefined ? null : rec.sinceHeight,
+        proof: trieProofToJSON(await state.prove(key)),
       };
     },
     pos_getConsistencyProof: async ([from, to]) =>

@@ -1,6 +1,7 @@
 // Fuzzing of what the wallet itself reads from outside (docs/PROTOCOL.md
 // 11): keystore files, and the client's checks of an agent's answers
-// (epoch-table proofs, certificates, output completeness, receipt inclusion)
+// (epoch-table proofs, certificates, output completeness, receipt inclusion,
+// key history range proofs, name inclusion and exclusion proofs)
 // against a real in-memory chain. The protocol's decoders are fuzzed in
 // @pos/protocol (test/fuzz.test.ts).
 //
@@ -140,6 +141,12 @@ function calls(): [string, unknown[]][] {
     ['pos_getOutputs', [toHex(chain.owner.publicKey), TIP]],
     ['pos_getTransaction', [toHex(chain.tx1), TIP]],
     ['pos_getTransaction', [toHex(chain.tx2), TIP]],
+    // The indexes (docs/PROTOCOL.md 6.6, 6.7): a whole history, one cut to
+    // the newest `limit`, an owned name and a free one.
+    ['pos_getHistory', [toHex(chain.owner.publicKey), 0, TIP, 100, TIP]],
+    ['pos_getHistory', [toHex(chain.keys.busy.publicKey), 0, TIP, 4, TIP]],
+    ['pos_resolveName', ['alice', TIP]],
+    ['pos_resolveName', ['nobody', TIP]],
   ];
 }
 
@@ -170,6 +177,10 @@ async function ask(agent: FakeAgent, method: string, params: unknown[]): Promise
         return plain(await c.certifiedHeader());
       case 'pos_getOutputs':
         return plain(await c.balance(chain.owner.publicKey));
+      case 'pos_getHistory':
+        return plain(await c.history(fromHex(params[0], 32), { limit: params[3] as number }));
+      case 'pos_resolveName':
+        return plain(await c.resolveName(params[0] as string));
       default:
         return plain(await c.receipt(fromHex(params[0], 32)));
     }

@@ -47,6 +47,23 @@ export function TxBodyView(props: { tx: Tx }) {
       </span>,
     ]);
   }
+  const nameOp = body.name;
+  if (nameOp !== undefined) {
+    // The name as bytes text: a malformed one (refused by the ledger, BAD_NAME)
+    // is shown escaped, never rendered as it claims to look.
+    rows.push([
+      'name',
+      <span>
+        {nameOp.op} <span class="memo">{bytesText(utf8Encoder.encode(nameOp.name)).text}</span>
+        {nameOp.owner === undefined ? null : (
+          <>
+            {' '}
+            to <HashLink value={toHex(nameOp.owner)} />
+          </>
+        )}
+      </span>,
+    ]);
+  }
   return (
     <div>
       <Fields rows={rows} />

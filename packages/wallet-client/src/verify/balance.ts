@@ -75,7 +75,11 @@ function readOutputs(list: readonly unknown[]): Owned[] {
     for (const x of list) {
       const o = obj(x, 'output');
       const op = obj(o.outpoint, 'outpoint');
-      const outpoint = { txHash: fromHex(op.txHash as string, 32), index: op.index as number };
+      const index = op.index;
+      if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index > 0xffff) {
+        throw new Error('an outpoint index must be an integer in 0..65535');
+      }
+      const outpoint = { txHash: fromHex(op.txHash as string, 32), index };
       const output: Output = {
         amount: parseAmount(o.amount),
         owner: fromHex(o.owner as string, 32),
