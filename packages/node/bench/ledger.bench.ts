@@ -21,7 +21,11 @@
  * (4 per transfer), with no trie; and the hashing floor: the SHA-256 calls
  * the ledger made while timed (counted) times one call's cost (measured in
  * the same run). Reports the mean per block, per transaction, and the main
- * thread's share (event-loop utilization).
+ * thread's share (event-loop utilization). Where the ledger keeps the key
+ * history index (docs/PROTOCOL.md 6.7), the entries the timed blocks wrote
+ * to it are counted afterwards, untimed, from each owner's `proveHistory`
+ * (at most 1,000 owners); a ledger without it (an older build this bench is
+ * run against for a baseline) prints "none".
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -45,7 +49,7 @@ import {
 } from '@pos/protocol';
 import { ClassicLevel } from 'classic-level';
 import { forEachFlag, parseCount } from '../../../scripts/bench/args.js';
-import { createLedger } from '../src/chain/ledger.js';
+import { createLedger, type Ledger } from '../src/chain/ledger.js';
 import {
   createEd25519Signer,
   sha256Node,
@@ -205,6 +209,27 @@ function prepare(o: Opts, owners: Key[], signers: ((b: TxBody) => Uint8Array)[])
   return { genesis, host, setup, spendable };
 }
 
+/**
+ * The key history entries (docs/PROTOCOL.md 6.7) of the timed blocks, per
+ * transfer: every owner's, proven by the ledger itself. "none" for a ledger
+ * without the index, "not counted" beyond 1,000 owners.
+ */
+async function countHistory(ledger: object, owners: Key[], base: number, o: Opts): Promise<string> {
+  const prove = (ledger as Partial<Pick<Ledger, 'proveHistory'>>).proveHistory?.bind(ledger);
+  if (prove === undefined) return 'none';
+  if (owners.length > 1000) return 'not counted';
+  let n = 0;
+  for (const k of owners) {
+    const h = await prove(k.publicKey, {
+      fromHeight: base,
+      toHeight: base + o.blocks - 1,
+      limit: 2 * o.block * o.blocks,
+    });
+    n += h.entries.length;
+  }
+  return (n / (o.block * o.blocks)).toFixed(2);
+}
+
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const dir = mkdtempSync(join(os.tmpdir(), 'pos-ledger-bench-'));
@@ -334,6 +359,9 @@ async function main(): Promise<void> {
     (vm.runInNewContext('gc') as () => void)();
     const mem = process.memoryUsage();
     const waiting = ledger.unflushedNodes;
+    // The key history entries the timed blocks wrote (untimed; a ledger
+    // without the index has no proveHistory).
+    const history = await countHistory(ledger, owners, base, o);
     // One SHA-256 call of a branch node's preimage (67 bytes), node:crypto
     // one-shot as the node hashes: the per-call cost, binding included.
     const pre = new Uint8Array(67).fill(1);
@@ -355,6 +383,7 @@ async function main(): Promise<void> {
         `| total (main thread busy ${(100 * elu.utilization).toFixed(0)}%) | ${per(wall)} | ${perTx(wall)} |`,
         `| CPU time, all threads | ${per(cpuMs)} | ${perTx(cpuMs)} |`,
         `| trie store writes: puts / deletes / batches per block | ${(writes.puts / o.blocks).toFixed(0)} / ${(writes.dels / o.blocks).toFixed(0)} / ${(writes.batches / o.blocks).toFixed(2)} | |`,
+        `| key history entries written per transfer (proveHistory, all owners) | ${history} | |`,
         `| executed tx/s | ${((1000 * o.blocks * o.block) / wall).toFixed(0)} | |`,
         `| floor: one LevelDB batch of ${keysPerBlock} fresh keys (busy ${(100 * floorElu.utilization).toFixed(0)}%) | ${per(floorMs)} | ${perTx(floorMs)} |`,
         `| memory after the run and a full GC: resident / JS heap used (MB); trie nodes held for the next flush | ${(mem.rss / 2 ** 20).toFixed(0)} / ${(mem.heapUsed / 2 ** 20).toFixed(0)}; ${waiting} | |`,

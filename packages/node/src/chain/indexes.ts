@@ -8,7 +8,13 @@
  *
  * @module
  */
-import { type HashFn, MerkleError, type TrieOp, type TrieReader } from '@pos/merkle';
+import {
+  type HashFn,
+  MerkleError,
+  type RangeProof,
+  type TrieOp,
+  type TrieReader,
+} from '@pos/merkle';
 import {
   decodeNameRecord,
   encodeHistoryRecord,
@@ -138,42 +144,43 @@ export async function judgeName(
   };
 }
 
-/** Whether the key range [lo, hi] holds at most `cap` entries (a walk that stops past `cap`). */
+/** The range proof of [lo, hi] if it holds at most `cap` entries, else null (the walk stops past `cap`). */
 async function fits(
   reader: Pick<TrieReader, 'proveRange'>,
   lo: Uint8Array,
   hi: Uint8Array,
   cap: number,
-): Promise<boolean> {
+): Promise<RangeProof | null> {
   try {
-    await reader.proveRange(lo, hi, { maxEntries: cap });
-    return true;
+    return await reader.proveRange(lo, hi, { maxEntries: cap });
   } catch (e) {
-    if (isCoded(e, MerkleError, ['OUT_OF_RANGE'])) return false;
+    if (isCoded(e, MerkleError, ['OUT_OF_RANGE'])) return null;
     throw e;
   }
 }
 
 /**
  * The lowest height m in [from, to] such that heights [m, to] hold at most
- * `limit` of a key's history entries (`from` when they all fit). Searched
- * down from `to` by doubling steps, then halving: each probe walks at most
- * `limit` entries, so finding the newest `limit` of a long history costs
- * about 2·log2(to − from) small walks, not a walk of the whole range.
+ * `limit` of a key's history entries, with the proof of the whole range when
+ * it all fits (m = from; no second walk). Searched down from `to` by
+ * doubling steps, then halving: each probe walks at most `limit` entries, so
+ * finding the newest `limit` of a long history costs about 2·log2(to − from)
+ * small walks, not a walk of the whole range.
  */
 export async function newestStart(
   reader: Pick<TrieReader, 'proveRange'>,
   loOf: (height: number) => Uint8Array,
   hi: Uint8Array,
   range: { from: number; to: number; limit: number },
-): Promise<number> {
+): Promise<{ start: number; whole: RangeProof | null }> {
   const { from, to, limit } = range;
-  if (await fits(reader, loOf(from), hi, limit)) return from;
+  const whole = await fits(reader, loOf(from), hi, limit);
+  if (whole !== null) return { start: from, whole };
   let bad = from; // [bad, to] holds more than limit
   let good = to + 1; // [good, to] is empty
   for (let step = 1; good - step > bad; step *= 2) {
     const m = good - step;
-    if (!(await fits(reader, loOf(m), hi, limit))) {
+    if ((await fits(reader, loOf(m), hi, limit)) === null) {
       bad = m;
       break;
     }
@@ -181,8 +188,8 @@ export async function newestStart(
   }
   while (good - bad > 1) {
     const mid = Math.floor((bad + good) / 2);
-    if (await fits(reader, loOf(mid), hi, limit)) good = mid;
+    if ((await fits(reader, loOf(mid), hi, limit)) !== null) good = mid;
     else bad = mid;
   }
-  return good;
+  return { start: good, whole: null };
 }

@@ -1246,10 +1246,10 @@ class LedgerImpl implements Ledger {
     return this.withState(height, async (reader) => {
       let lo = range.lo;
       const loOf = (h: number) => historyKeyOf(prefix, h, 0);
-      const m = await newestStart(reader, loOf, range.hi, { from, to, limit });
+      const { start: m, whole } = await newestStart(reader, loOf, range.hi, { from, to, limit });
       let r: Awaited<ReturnType<TrieReader['proveRange']>>;
-      if (m === from) {
-        r = await reader.proveRange(lo, range.hi, { maxEntries: limit });
+      if (whole !== null) {
+        r = whole;
       } else {
         // Heights [m, to] hold at most `limit` entries and [m − 1, to] more:
         // the newest `limit` start inside height m − 1. Prove again from the
