@@ -264,7 +264,7 @@ for (const [why, bytes, match] of [
   // A version-2 body must carry a registration: here the signature section
   // is read as one and breaks a rule of it.
   ['version 2 without registration bytes', cat(rawBody({ version: 2 }), goodSigs), /register/],
-  ['version 3', cat(rawBody({ version: 3 }), goodSigs), /version/],
+  ['version 4', cat(rawBody({ version: 4 }), goodSigs), /version/],
   ['no inputs', cat(rawBody({ inputs: [] }), goodSigs), /input count/],
   [
     '257 inputs',
