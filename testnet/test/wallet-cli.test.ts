@@ -383,7 +383,7 @@ test('names that break the rule: usage errors, exit 2, nothing signed', async ()
   // An address is never folded to lower case: refused, not paid to alice.
   const send = await wallet(['send', '--key', 'demo1', '--to', 'Alice@v0', '--amount', '1']);
   assert.is(send.code, 2, send.stderr);
-  assert.match(send.stderr, /BAD_ARGUMENT/);
+  assert.match(send.stderr, /^error \(USAGE\): --to: wallet name "Alice": not a name/);
   assert.is(journalLines(demo(1).keyFile), before);
 });
 
