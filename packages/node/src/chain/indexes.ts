@@ -9,6 +9,7 @@
  * @module
  */
 import {
+  bytesKey,
   type HashFn,
   MerkleError,
   type RangeProof,
@@ -32,14 +33,12 @@ import {
 } from '@pos/protocol';
 import { LedgerError } from './ledger-error.js';
 
-/** Keys a transaction touched, by `bytesKey(pubkey)`, with their role bits. */
+/** Keys a transaction touched, by `bytesKey(pubkey)` (one char a byte: string order is byte order), with their role bits. */
 export type Touched = Map<string, { pubkey: Uint8Array; bits: number }>;
-
-const keyOf = (b: Uint8Array): string => String.fromCharCode(...b);
 
 /** Notes that `pubkey` took part in the transaction as `role`. */
 export function touch(t: Touched, pubkey: Uint8Array, role: HistoryRole): void {
-  const k = keyOf(pubkey);
+  const k = bytesKey(pubkey);
   const e = t.get(k);
   if (e) e.bits |= HISTORY_ROLES[role];
   else t.set(k, { pubkey, bits: HISTORY_ROLES[role] });
